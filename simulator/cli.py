@@ -1,0 +1,127 @@
+"""`python -m simulator`: the case library, imports and batch simulations from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .settings import Settings, load_settings
+
+
+def _library(settings: Settings):
+    from .library import CaseLibrary
+
+    return CaseLibrary.load(settings.cases_dir)
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    from .store import Store
+
+    applied = Store(settings.db_path).migrate()
+    print(f"database {settings.db_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0
+
+
+def cmd_cases(args, settings: Settings) -> int:
+    lib = _library(settings)
+    if args.json:
+        print(json.dumps([c.model_dump() for c in lib.cards()], indent=2))
+    else:
+        for card in lib.cards():
+            print(f"{card.id:24} {card.name}, {card.age} ({card.difficulty}): {card.presenting_problem}")
+    for err in lib.errors:
+        print(f"error: {err}", file=sys.stderr)
+    return 1 if lib.errors else 0
+
+
+def cmd_case(args, settings: Settings) -> int:
+    lib = _library(settings)
+    try:
+        case = lib.get(args.id)
+    except KeyError as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
+    print(case.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_import(args, settings: Settings) -> int:
+    from .importer import CaseImportError, import_file
+
+    try:
+        report = import_file(Path(args.file), settings.cases_dir, replace=args.replace)
+    except CaseImportError as err:
+        print(f"import failed, nothing was added:\n{err}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
+def cmd_simulate(args, settings: Settings) -> int:
+    from .engine import EngineError, get_engine
+    from .scripted import run_script
+
+    lib = _library(settings)
+    try:
+        case = lib.get(args.case)
+    except KeyError as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
+    if not 1 <= args.situation <= len(case.situations):
+        print(f"error: {case.id} has situations 1 to {len(case.situations)}", file=sys.stderr)
+        return 2
+    if args.style not in case.styles:
+        print(f"error: {case.id} allows styles {', '.join(case.styles)}", file=sys.stderr)
+        return 2
+    lines = [ln.strip() for ln in Path(args.script).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    engine = get_engine(settings, args.engine)
+    try:
+        turns, state = run_script(engine, case, args.situation - 1, args.style, lines, args.seed)
+    except EngineError as err:
+        print(f"error: {err.user_message}", file=sys.stderr)
+        return 3
+    result = {
+        "case": case.id, "situation": args.situation, "style": args.style, "engine": engine.label,
+        "seed": args.seed,
+        "transcript": [t.model_dump(mode="json", include={"index", "role", "text", "complete", "moves"}) for t in turns],
+        "state": state.model_dump(mode="json"),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        for t in turns:
+            print(f"{'T' if t.role == 'therapist' else 'P'}: {t.text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m simulator", description="Practicum from the shell.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="create or upgrade the database").set_defaults(fn=cmd_migrate)
+    s = sub.add_parser("cases", help="list the case library")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_cases)
+    s = sub.add_parser("case", help="show one case in full")
+    s.add_argument("id")
+    s.set_defaults(fn=cmd_case)
+    s = sub.add_parser("import", help="import cases (PATIENT-Ψ records or native format)")
+    s.add_argument("file")
+    s.add_argument("--replace", action="store_true", help="replace cases with the same id")
+    s.set_defaults(fn=cmd_import)
+    s = sub.add_parser("simulate", help="feed a script of therapist lines to a patient")
+    s.add_argument("--case", required=True)
+    s.add_argument("--situation", type=int, default=1, help="1-based situation number")
+    s.add_argument("--style", required=True)
+    s.add_argument("--script", required=True, help="text file, one therapist line per line")
+    s.add_argument("--engine", choices=["offline", "llm"], default=None)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_simulate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.fn(args, load_settings())

@@ -1,0 +1,92 @@
+"""A practice session as the app and the CLI use it: start, say, respond, end.
+
+The order of writes is the point: the trainee's message is stored before the patient answers,
+and the answer is stored whatever happens to the stream (complete, cut, or abandoned by a click).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .engine import EngineError, PatientEngine, TurnRequest
+from .library import CaseLibrary
+from .schema import MAX_MESSAGE_CHARS, SessionInfo, Turn
+from .store import Store
+
+
+class MessageRejected(ValueError):
+    """A message the trainee typed that cannot be sent; the text says why."""
+
+
+def check_message(text: str) -> str:
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise MessageRejected("Your message is empty. Type what you would say to the patient.")
+    if len(cleaned) > MAX_MESSAGE_CHARS:
+        raise MessageRejected(
+            f"Your message is {len(cleaned):,} characters; the limit is {MAX_MESSAGE_CHARS:,}. "
+            "Shorten it and send it again (your text is kept below)."
+        )
+    return cleaned
+
+
+@dataclass
+class Practice:
+    store: Store
+    library: CaseLibrary
+    engine: PatientEngine
+
+    def start(self, case_id: str, style: str, situation_index: int | None = None,
+              seed: int | None = None, owner: str | None = None) -> SessionInfo:
+        """Start a session; no situation means a random one of the case's situations."""
+        case = self.library.get(case_id)
+        if situation_index is None:
+            situation_index = random.Random(seed).randrange(len(case.situations))
+        return self.store.create_session(case, situation_index, style, self.engine.label,
+                                         seed=seed, owner=owner)
+
+    def say(self, session_id: str, text: str) -> Turn:
+        """Store the trainee's message. Raises MessageRejected for empty or over-long text."""
+        return self.store.add_turn(session_id, "therapist", check_message(text))
+
+    def awaiting_reply(self, session_id: str) -> bool:
+        transcript = self.store.transcript(session_id)
+        return bool(transcript) and transcript[-1].role == "therapist"
+
+    def respond(self, session_id: str) -> Iterator[str]:
+        """Stream the patient's reply to the last message, storing it in all cases.
+
+        A reply cut by a failure is stored with complete=False and the EngineError is raised
+        after it; a reply abandoned by the consumer (a click in the app) is stored the same way.
+        """
+        info = self.store.session(session_id)
+        transcript = self.store.transcript(session_id)
+        if not transcript or transcript[-1].role != "therapist":
+            return
+        request = TurnRequest(
+            case=self.store.session_case(session_id), situation_index=info.situation_index,
+            style=info.style, transcript=transcript, state=self.store.state(session_id),
+            seed=info.seed,
+        )
+        reply = self.engine.reply(request)
+        parts: list[str] = []
+        complete = False
+        try:
+            for chunk in reply.chunks:
+                parts.append(chunk)
+                yield chunk
+            complete = True
+        except EngineError as err:
+            parts = [err.partial] if err.partial else parts
+            raise
+        finally:
+            text = "".join(parts).strip()
+            if text:
+                state = reply.state.model_copy(update={"last_reply": text})
+                self.store.add_turn(session_id, "patient", text, complete=complete,
+                                    moves=reply.plan.moves, state=state)
+
+    def end(self, session_id: str) -> None:
+        self.store.end_session(session_id)

@@ -1,0 +1,67 @@
+"""What every page needs: settings, the case library, the engine, the store, safe text."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from simulator.conversation import Practice
+from simulator.engine import PatientEngine, get_engine
+from simulator.library import CaseLibrary
+from simulator.settings import Settings, load_settings
+from simulator.store import Store
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _migrated(db_path: str) -> bool:
+    Store(db_path).migrate()
+    return True
+
+
+def ensure_database() -> None:
+    _migrated(str(settings().db_path))
+
+
+@st.cache_resource(show_spinner=False)
+def _library(cases_dir: str) -> CaseLibrary:
+    # Immutable once loaded, so safe to share across sessions and threads.
+    return CaseLibrary.load(cases_dir)
+
+
+def library() -> CaseLibrary:
+    return _library(str(settings().cases_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(config_json: str) -> PatientEngine:
+    # Engines hold only thread-safe things (an HTTP client at most).
+    return get_engine(Settings.model_validate_json(config_json))
+
+
+def engine() -> PatientEngine:
+    return _engine(settings().model_dump_json())
+
+
+def store() -> Store:
+    # A Store is only a path; each call opens its own connection on the current thread.
+    return Store(settings().db_path)
+
+
+def practice() -> Practice:
+    return Practice(store=store(), library=library(), engine=engine())
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def as_text(text: str) -> str:
+    """Markdown that displays `text` literally: nothing typed is rendered as markup or HTML."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    escaped = escaped.replace("&", "&amp;").replace("<", "&lt;")
+    # Keep the trainee's line breaks without turning them into markdown structure.
+    return escaped.replace("\n", "  \n")

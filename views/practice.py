@@ -1,0 +1,140 @@
+"""Practice page: choose a patient, interview them, end the session. Thin: logic is in simulator/."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from simulator.conversation import MessageRejected
+from simulator.engine import EngineError
+from simulator.store import SessionNotFound
+from views.common import as_text, engine, library, practice, settings, store
+
+ROLE_AVATAR = {"therapist": "user", "patient": "assistant"}
+
+
+def engine_badge() -> None:
+    label = engine().label
+    if label == "offline":
+        st.badge("Offline engine", icon=":material/wifi_off:", color="gray")
+    else:
+        st.badge(f"Model: {label}", icon=":material/cloud:", color="blue")
+
+
+def choose_case() -> None:
+    st.title("Practice a CBT interview")
+    engine_badge()
+    lib = library()
+    for err in lib.errors:
+        st.warning(f"A case file could not be loaded: {err}")
+    chosen = st.session_state.get("chosen_case")
+    cards = lib.cards()
+    cols = st.columns(3)
+    for i, card in enumerate(cards):
+        with cols[i % 3].container(border=True):
+            st.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)}")
+            st.caption(f"{as_text(card.occupation)} · {card.difficulty}")
+            st.write(as_text(card.presenting_problem))
+            if st.button("Choose", key=f"choose-{card.id}", type="primary" if chosen == card.id else "secondary"):
+                st.session_state.chosen_case = card.id
+                st.rerun()
+    if not chosen:
+        return
+    card = next(c for c in cards if c.id == chosen)
+    with st.form("start"):
+        st.subheader(f"Session with {card.name}")
+        options = ["Random"] + [f"Situation {n}" for n in range(1, card.situation_count + 1)]
+        situation = st.selectbox("Situation", options)
+        style = st.selectbox("Conversational style", card.styles)
+        if st.form_submit_button("Start session", type="primary"):
+            index = None if situation == "Random" else options.index(situation) - 1
+            info = practice().start(card.id, style, situation_index=index)
+            st.session_state.pop("chosen_case", None)
+            st.query_params["session"] = info.id
+            st.rerun()
+
+
+@st.fragment(run_every="1s")
+def timer(started: datetime, ended: datetime | None) -> None:
+    # A fragment, so the ticking clock never reruns (and interrupts) the chat.
+    elapsed = ((ended or datetime.now(timezone.utc)) - started).total_seconds()
+    minutes, seconds = divmod(int(elapsed), 60)
+    limit = settings().soft_limit_minutes
+    st.metric("Time", f"{minutes:02d}:{seconds:02d}", help=f"Soft limit: {limit} minutes")
+    if elapsed > limit * 60 and ended is None:
+        st.caption(f"Past the {limit}-minute mark: time to summarise and close.")
+
+
+def show_turn(role: str, text: str, complete: bool = True) -> None:
+    with st.chat_message(ROLE_AVATAR[role]):
+        st.markdown(as_text(text))
+        if not complete:
+            st.caption("This reply was cut off before it finished.")
+
+
+def stream_reply(session_id: str) -> None:
+    with st.chat_message("assistant"):
+        try:
+            st.write_stream(as_text(chunk) for chunk in practice().respond(session_id))
+        except EngineError as err:
+            st.error(f"{err.user_message} Your message is saved: press **Ask again** to retry.")
+            return
+    st.rerun()
+
+
+def session_view(session_id: str) -> None:
+    try:
+        info = store().session(session_id)
+        case = store().session_case(session_id)
+    except SessionNotFound:
+        st.error("That session does not exist. Start a new one below.")
+        del st.query_params["session"]
+        return
+    transcript = store().transcript(session_id)
+    st.title(f"{case.name}, {case.age}")
+    st.caption(as_text(case.presenting_problem))
+    engine_badge()
+    turns = sum(1 for t in transcript if t.role == "therapist")
+    c1, c2, c3 = st.columns([1, 1, 2])
+    c1.metric("Your turns", turns)
+    with c2:
+        timer(info.created_at, info.ended_at)
+    with c3:
+        if info.status == "active" and st.button("End session", icon=":material/stop_circle:"):
+            practice().end(session_id)
+            st.rerun()
+        if st.button("New session", icon=":material/add:"):
+            del st.query_params["session"]
+            st.rerun()
+
+    for t in transcript:
+        show_turn(t.role, t.text, t.complete)
+
+    if info.status == "ended":
+        st.info("This session has ended. You can read it here or in My sessions.")
+        return
+
+    rejected = st.session_state.pop("rejected", None)
+    if rejected:
+        st.warning(rejected[0])
+        st.text_area("Your message (not sent)", rejected[1], height=150)
+    if transcript and transcript[-1].role == "therapist":
+        if st.button("Ask again", icon=":material/refresh:"):
+            stream_reply(session_id)
+    message = st.chat_input(f"Say something to {case.name}…", submit_mode="disable")
+    if message is not None:
+        try:
+            practice().say(session_id, message)
+        except MessageRejected as err:
+            st.session_state.rejected = (str(err), message)
+            st.rerun()
+        show_turn("therapist", message.strip())
+        stream_reply(session_id)
+
+
+session_id = st.query_params.get("session")
+if session_id:
+    session_view(session_id)
+else:
+    choose_case()
