@@ -1,0 +1,43 @@
+"""Offline engine: reply time per turn over a 40-turn scripted session, for each style."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from simulator.engine import TurnRequest
+from simulator.engine_offline import OfflineEngine
+from simulator.library import CaseLibrary
+from simulator.schema import DisclosureState, Turn
+from simulator.settings import DATA_DIR
+from simulator.vocab import STYLES
+
+from .stats import percentile
+
+SCRIPT = Path(__file__).with_name("script_40.txt")
+
+
+def run() -> dict:
+    lines = [ln for ln in SCRIPT.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    lib = CaseLibrary.load(DATA_DIR / "patients")
+    engine = OfflineEngine()
+    results = {}
+    for style in STYLES:
+        times: list[float] = []
+        for case in lib.cases.values():
+            if style not in case.styles:
+                continue
+            transcript: list[Turn] = []
+            state = DisclosureState()
+            for line in lines:
+                transcript.append(Turn(index=len(transcript), role="therapist", text=line))
+                start = time.perf_counter()
+                reply = engine.reply(TurnRequest(case=case, situation_index=0, style=style,
+                                                 transcript=transcript, state=state, seed=1))
+                text = "".join(reply.chunks)
+                times.append((time.perf_counter() - start) * 1000)
+                state = reply.state
+                transcript.append(Turn(index=len(transcript), role="patient", text=text))
+        results[style] = {"replies": len(times), "p50_ms": percentile(times, 50),
+                          "p95_ms": percentile(times, 95)}
+    return {"offline_reply_ms": results, "target_p95_ms": 50}

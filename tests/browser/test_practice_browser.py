@@ -1,0 +1,47 @@
+"""End to end in Chromium: start a session, exchange three messages, reload, same transcript."""
+
+from playwright.sync_api import Page, expect
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def wait_idle(page: Page) -> None:
+    page.wait_for_selector(IDLE, timeout=30_000)
+
+
+def send(page: Page, text: str, expected_messages: int) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_enabled(timeout=30_000)
+    box.fill(text)
+    box.press("Enter")
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(expected_messages, timeout=30_000)
+    wait_idle(page)
+
+
+def transcript(page: Page) -> list[str]:
+    return [t.strip() for t in page.get_by_test_id("stChatMessageContent").all_inner_texts()]
+
+
+def test_three_messages_then_reload_shows_the_same_transcript(page: Page, app_server: str):
+    page.goto(app_server)
+    wait_idle(page)
+    page.locator(".st-key-choose-tomas-herrera button").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Start session").click()
+    expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+
+    send(page, "Hi Tomás, what would you like to focus on today?", 2)
+    send(page, "What went through your mind right then?", 4)
+    send(page, "It sounds like that hit hard. <b>bold?</b> **stars**", 6)
+
+    before = transcript(page)
+    assert len(before) == 6 and all(before)
+    assert "<b>bold?</b> **stars**" in before[4]  # typed markup is shown as text
+    assert page.locator("[data-testid='stChatMessageContent'] b").count() == 0
+    assert "session=" in page.url
+
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(6, timeout=30_000)
+    assert transcript(page) == before

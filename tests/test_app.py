@@ -1,0 +1,114 @@
+"""The Practice and My sessions pages under Streamlit's AppTest: choose, chat, end, resume."""
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from simulator.settings import ROOT
+from simulator.store import Store
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def fresh_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRACTICUM_DB", str(tmp_path / "app.db"))
+    monkeypatch.setenv("PRACTICUM_ENGINE", "offline")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path / "app.db"
+    st.cache_resource.clear()
+
+
+def open_app(session_id=None):
+    at = AppTest.from_file(APP, default_timeout=30)
+    if session_id:
+        at.query_params["session"] = session_id
+    return at.run()
+
+
+def chat_texts(at):
+    return [m.markdown[0].value for m in at.chat_message]
+
+
+def start_session(at, case_id="tomas-herrera", situation="Situation 1", style="plain"):
+    at.button(key=f"choose-{case_id}").click().run()
+    at.selectbox[0].select(situation)
+    at.selectbox[1].select(style)
+    at.button[-1].click().run()  # the form's Start session button
+    assert not at.exception, at.exception
+    return at.query_params["session"][0] if isinstance(at.query_params["session"], list) else at.query_params["session"]
+
+
+def test_cards_show_only_what_a_trainee_may_see_before_a_session(fresh_app):
+    at = open_app()
+    assert not at.exception
+    page = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Tomás Herrera" in page
+    assert "passed over for head chef" in page  # the presenting problem
+    assert "I am incompetent" not in page and "walk-in fridge" not in page
+    assert any(b.label == "Offline engine" for b in at.get("badge")) or "Offline engine" in str(at)
+
+
+def test_choose_chat_end_and_resume(fresh_app):
+    at = open_app()
+    session_id = start_session(at)
+    assert "Tomás Herrera, 41" in at.title[0].value
+    at.chat_input[0].set_value("Hi Tomás, what would you like to talk about today?").run()
+    at.chat_input[0].set_value("What went through your mind when that happened?").run()
+    assert not at.exception
+    texts = chat_texts(at)
+    assert len(texts) == 4 and texts[0].startswith("Hi Tom")
+    assert at.metric[0].value == "2"  # your turns
+
+    stored = Store(fresh_app).transcript(session_id)
+    assert [t.role for t in stored] == ["therapist", "patient", "therapist", "patient"]
+
+    end = next(b for b in at.button if b.label == "End session")
+    end.click().run()
+    assert Store(fresh_app).session(session_id).status == "ended"
+    assert len(at.chat_input) == 0
+
+    again = open_app(session_id)  # a reload, or another day
+    assert chat_texts(again) == texts
+    assert any("has ended" in i.value for i in again.info)
+
+
+def test_an_active_session_resumes_where_it_was(fresh_app):
+    at = open_app()
+    session_id = start_session(at, style="reserved")
+    at.chat_input[0].set_value("How have things been at work?").run()
+    before = chat_texts(at)
+    state_before = Store(fresh_app).state(session_id)
+
+    again = open_app(session_id)
+    assert chat_texts(again) == before
+    again.chat_input[0].set_value("That sounds hard.").run()
+    assert len(chat_texts(again)) == 4
+    assert Store(fresh_app).state(session_id).turn == state_before.turn + 1
+
+
+def test_over_long_and_markup_messages(fresh_app):
+    at = open_app()
+    session_id = start_session(at)
+    at.chat_input[0].set_value("z" * 2001).run()
+    assert any("limit is 2,000" in w.value for w in at.warning)
+    assert at.text_area[0].value == "z" * 2001  # the text is kept for the trainee to shorten
+    assert Store(fresh_app).transcript(session_id) == []
+
+    at.chat_input[0].set_value("<b>bold?</b> **not bold** [link](http://x)").run()
+    shown = chat_texts(at)[0]
+    assert "<b>" not in shown and "**not" not in shown
+    assert Store(fresh_app).transcript(session_id)[0].text == "<b>bold?</b> **not bold** [link](http://x)"
+
+
+def test_my_sessions_lists_and_opens_a_session(fresh_app):
+    at = open_app()
+    session_id = start_session(at)
+    at.chat_input[0].set_value("Hello there.").run()
+    at.switch_page("views/sessions.py").run()
+    assert not at.exception
+    assert any("Tomás Herrera" in m.value and "2 messages" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Resume").click().run()
+    assert not at.exception
+    assert len(chat_texts(at)) == 2
