@@ -55,7 +55,13 @@ def cmd_import(args, settings: Settings) -> int:
     except CaseImportError as err:
         print(f"import failed, nothing was added:\n{err}", file=sys.stderr)
         return 2
-    print(report.summary())
+    for m in report.mappings:
+        print(f"mapped  {m.record_id} {m.field}: {m.given!r} -> {m.mapped_to!r}")
+    for d in report.defaults:
+        print(f"default {d.case_id} {d.field}: {d.value!r} (not in the source format)")
+    for path in report.written:
+        print(f"wrote   {path}")
+    print(f"imported {len(report.cases)} case(s) from {args.file} ({report.source_format} format)")
     return 0
 
 
