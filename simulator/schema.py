@@ -147,3 +147,14 @@ class SessionInfo(_Strict):
     updated_at: datetime
     ended_at: datetime | None = None
     owner: str | None = None
+
+
+UserRole = Literal["trainee", "supervisor", "researcher", "admin"]
+
+
+class Actor(_Strict):
+    """Who is asking. Every read and write of someone's work in simulator/ is checked against it."""
+
+    id: str
+    username: str
+    role: UserRole

@@ -18,11 +18,8 @@ import sqlite_utils
 
 from .schema import DisclosureState, PatientCase, SessionInfo, Turn
 
-migrations = sqlite_utils.Migrations("practicum")
-
-
-@migrations()
-def m001_sessions_and_turns(db: sqlite_utils.Database) -> None:
+def create_sessions_and_turns(db: sqlite_utils.Database) -> None:
+    """Migration m001 (registered in simulator/migrations.py)."""
     db["sessions"].create(
         {
             "id": str, "case_id": str, "case_json": str, "situation_index": int, "style": str,
@@ -74,6 +71,8 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.db() as db:
             db.enable_wal()
+            from .migrations import migrations
+
             before = set(_applied(db))
             migrations.apply(db)
             return [name for name in _applied(db) if name not in before]

@@ -1,0 +1,18 @@
+"""Every schema change, numbered, in the order it is applied. Applied at start (Store.migrate).
+
+Each feature keeps its table definitions beside its own storage code; this list fixes the order.
+A migration, once released, is never edited: a change is a new numbered step.
+"""
+
+import sqlite_utils
+
+from . import store
+
+migrations = sqlite_utils.Migrations("practicum")
+
+STEPS = [
+    ("m001_sessions_and_turns", store.create_sessions_and_turns),
+]
+
+for _name, _fn in STEPS:
+    migrations(name=_name)(_fn)
