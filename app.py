@@ -1,16 +1,26 @@
-"""Practicum's Streamlit entry: navigation only; pages live in views/, logic in simulator/."""
+"""Practicum's Streamlit entry: sign-in and navigation only; pages live in views/, logic in simulator/."""
 
 import streamlit as st
 
+from views.auth import gate
 from views.common import ensure_database
 
 st.set_page_config(page_title="Practicum", page_icon="🗣️", layout="wide")
 ensure_database()
+actor = gate()
 
-page = st.navigation(
-    [
-        st.Page("views/practice.py", title="Practice", icon=":material/forum:", default=True),
-        st.Page("views/sessions.py", title="My sessions", icon=":material/history:"),
+practice = [
+    st.Page("views/practice.py", title="Practice", icon=":material/forum:", default=True),
+    st.Page("views/sessions.py", title="My sessions", icon=":material/history:"),
+]
+pages = {"Practice": practice, "Me": [st.Page("views/account.py", title="Account", icon=":material/person:")]}
+if actor.role in ("supervisor", "admin"):
+    pages["Supervision"] = [
+        st.Page("views/review.py", title="Review", icon=":material/rate_review:"),
     ]
-)
-page.run()
+if actor.role in ("researcher", "admin"):
+    pages["Research"] = [st.Page("views/export.py", title="Export", icon=":material/download:")]
+if actor.role == "admin":
+    pages["Admin"] = [st.Page("views/admin.py", title="Accounts", icon=":material/manage_accounts:")]
+
+st.navigation(pages).run()

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import cli_admin
 from .settings import Settings, load_settings
 
 
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_simulate)
+    cli_admin.register(sub)
     return p
 
 

@@ -10,9 +10,10 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .access import require
 from .engine import EngineError, PatientEngine, TurnRequest
 from .library import CaseLibrary
-from .schema import MAX_MESSAGE_CHARS, SessionInfo, Turn
+from .schema import MAX_MESSAGE_CHARS, Actor, PatientCase, SessionInfo, Turn
 from .store import Store
 
 
@@ -37,22 +38,41 @@ class Practice:
     store: Store
     library: CaseLibrary
     engine: PatientEngine
+    actor: Actor | None = None  # None only in single-user mode, before any account exists
 
     def start(self, case_id: str, style: str, situation_index: int | None = None,
-              seed: int | None = None, owner: str | None = None) -> SessionInfo:
+              seed: int | None = None) -> SessionInfo:
         """Start a session; no situation means a random one of the case's situations."""
         case = self.library.get(case_id)
         if situation_index is None:
             situation_index = random.Random(seed).randrange(len(case.situations))
-        return self.store.create_session(case, situation_index, style, self.engine.label,
-                                         seed=seed, owner=owner)
+        return self.store.create_session(case, situation_index, style, self.engine.label, seed=seed,
+                                         owner=self.actor.id if self.actor else None)
+
+    def session(self, session_id: str, action: str = "read") -> SessionInfo:
+        """The session, if this actor may `action` it (AccessDenied otherwise)."""
+        info = self.store.session(session_id)
+        require(self.store, self.actor, action, info.owner)
+        return info
+
+    def case_of(self, session_id: str) -> PatientCase:
+        self.session(session_id)
+        return self.store.session_case(session_id)
+
+    def transcript(self, session_id: str) -> list[Turn]:
+        self.session(session_id)
+        return self.store.transcript(session_id)
+
+    def my_sessions(self) -> list[SessionInfo]:
+        return self.store.list_sessions(owner=self.actor.id if self.actor else None)
 
     def say(self, session_id: str, text: str) -> Turn:
         """Store the trainee's message. Raises MessageRejected for empty or over-long text."""
+        self.session(session_id, "write")
         return self.store.add_turn(session_id, "therapist", check_message(text))
 
     def awaiting_reply(self, session_id: str) -> bool:
-        transcript = self.store.transcript(session_id)
+        transcript = self.transcript(session_id)
         return bool(transcript) and transcript[-1].role == "therapist"
 
     def respond(self, session_id: str) -> Iterator[str]:
@@ -61,7 +81,7 @@ class Practice:
         A reply cut by a failure is stored with complete=False and the EngineError is raised
         after it; a reply abandoned by the consumer (a click in the app) is stored the same way.
         """
-        info = self.store.session(session_id)
+        info = self.session(session_id, "write")
         transcript = self.store.transcript(session_id)
         if not transcript or transcript[-1].role != "therapist":
             return
@@ -89,4 +109,5 @@ class Practice:
                                     moves=reply.plan.moves, state=state)
 
     def end(self, session_id: str) -> None:
+        self.session(session_id, "write")
         self.store.end_session(session_id)

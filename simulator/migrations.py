@@ -6,12 +6,14 @@ A migration, once released, is never edited: a change is a new numbered step.
 
 import sqlite_utils
 
-from . import store
+from . import accounts, reviews, store
 
 migrations = sqlite_utils.Migrations("practicum")
 
 STEPS = [
     ("m001_sessions_and_turns", store.create_sessions_and_turns),
+    ("m002_accounts", accounts.create_tables),
+    ("m006_reviews", reviews.create_tables),
 ]
 
 for _name, _fn in STEPS:

@@ -33,6 +33,8 @@ class Settings(BaseModel):
     db_path: Path = DATA_DIR / "practicum.db"
     cases_dir: Path = DATA_DIR / "patients"
     soft_limit_minutes: int = Field(default=50, ge=1)
+    idle_minutes: int = Field(default=60, ge=1)  # a sign-in ends after this long unused
+    export_secret: str | None = None  # key for research pseudonyms; required to export
     llm: LLMSettings = LLMSettings()
 
 
@@ -57,6 +59,8 @@ def load_settings() -> Settings:
         "db_path": _env("PRACTICUM_DB"),
         "cases_dir": _env("PRACTICUM_CASES_DIR"),
         "soft_limit_minutes": _env("PRACTICUM_SOFT_LIMIT_MINUTES"),
+        "idle_minutes": _env("PRACTICUM_IDLE_MINUTES"),
+        "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
     }
     return Settings(
         **{k: v for k, v in top.items() if v is not None},

@@ -4,6 +4,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from simulator import accounts
 from simulator.settings import ROOT
 from simulator.store import Store
 
@@ -20,8 +21,23 @@ def fresh_app(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
-def open_app(session_id=None):
+PASSWORD = "a long enough password"
+
+
+def signed_in_token(db_path, username="ada", role="admin"):
+    store = Store(db_path)
+    store.migrate()
+    if not accounts.has_accounts(store):
+        accounts.create_user(store, None, "ada", PASSWORD, "admin")
+    return accounts.login(store, username, PASSWORD)[1]
+
+
+def open_app(session_id=None, token="auto"):
     at = AppTest.from_file(APP, default_timeout=30)
+    if token == "auto":
+        token = signed_in_token(Store(__import__("os").environ["PRACTICUM_DB"]).path)
+    if token:
+        at.session_state["auth_token"] = token
     if session_id:
         at.query_params["session"] = session_id
     return at.run()
@@ -35,7 +51,7 @@ def start_session(at, case_id="tomas-herrera", situation="Situation 1", style="p
     at.button(key=f"choose-{case_id}").click().run()
     at.selectbox[0].select(situation)
     at.selectbox[1].select(style)
-    at.button[-1].click().run()  # the form's Start session button
+    next(b for b in at.button if b.label == "Start session").click().run()
     assert not at.exception, at.exception
     return at.query_params["session"][0] if isinstance(at.query_params["session"], list) else at.query_params["session"]
 
@@ -45,9 +61,9 @@ def test_cards_show_only_what_a_trainee_may_see_before_a_session(fresh_app):
     assert not at.exception
     page = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Tomás Herrera" in page
-    assert "passed over for head chef" in page  # the presenting problem
+    assert "passed over for head chef" in page.replace("\\", "")  # the presenting problem
     assert "I am incompetent" not in page and "walk-in fridge" not in page
-    assert any(b.label == "Offline engine" for b in at.get("badge")) or "Offline engine" in str(at)
+    assert any("badge[" in m.value and "Offline engine" in m.value for m in at.markdown)
 
 
 def test_choose_chat_end_and_resume(fresh_app):

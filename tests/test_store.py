@@ -4,12 +4,10 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
 from simulator.library import CaseLibrary
-from simulator.schema import DisclosureState
 from simulator.settings import DATA_DIR, ROOT
 from simulator.store import SessionNotFound, Store
 
@@ -28,7 +26,9 @@ def store(tmp_path):
 
 def test_migrate_creates_schema_in_wal_and_is_idempotent(tmp_path):
     s = Store(tmp_path / "sub" / "p.db")
-    assert s.migrate() == ["m001_sessions_and_turns"]
+    from simulator.migrations import STEPS
+
+    assert s.migrate() == [name for name, _ in STEPS]
     assert s.migrate() == []
     conn = sqlite3.connect(s.path)
     assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"

@@ -9,6 +9,7 @@ import streamlit as st
 from simulator.conversation import Practice
 from simulator.engine import PatientEngine, get_engine
 from simulator.library import CaseLibrary
+from simulator.schema import Actor
 from simulator.settings import Settings, load_settings
 from simulator.store import Store
 
@@ -52,8 +53,13 @@ def store() -> Store:
     return Store(settings().db_path)
 
 
+def current_actor() -> Actor | None:
+    """The signed-in account (set by the sign-in gate in app.py on every run)."""
+    return st.session_state.get("actor")
+
+
 def practice() -> Practice:
-    return Practice(store=store(), library=library(), engine=engine())
+    return Practice(store=store(), library=library(), engine=engine(), actor=current_actor())
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")

@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
+from simulator.access import AccessDenied
 from simulator.conversation import MessageRejected
 from simulator.engine import EngineError
 from simulator.store import SessionNotFound
-from views.common import as_text, engine, library, practice, settings, store
-
-ROLE_AVATAR = {"therapist": "user", "patient": "assistant"}
+from views.common import as_text, engine, library, practice, settings
+from views.transcript import show_grades, show_transcript, show_turn
 
 
 def engine_badge() -> None:
@@ -66,13 +66,6 @@ def timer(started: datetime, ended: datetime | None) -> None:
         st.caption(f"Past the {limit}-minute mark: time to summarise and close.")
 
 
-def show_turn(role: str, text: str, complete: bool = True) -> None:
-    with st.chat_message(ROLE_AVATAR[role]):
-        st.markdown(as_text(text))
-        if not complete:
-            st.caption("This reply was cut off before it finished.")
-
-
 def stream_reply(session_id: str) -> None:
     with st.chat_message("assistant"):
         try:
@@ -85,13 +78,20 @@ def stream_reply(session_id: str) -> None:
 
 def session_view(session_id: str) -> None:
     try:
-        info = store().session(session_id)
-        case = store().session_case(session_id)
-    except SessionNotFound:
-        st.error("That session does not exist. Start a new one below.")
-        del st.query_params["session"]
+        info = practice().session(session_id)
+        case = practice().case_of(session_id)
+    except (SessionNotFound, AccessDenied) as err:
+        missing = isinstance(err, SessionNotFound)
+        st.error("That session does not exist." if missing else str(err))
+        if st.button("Start a new session"):
+            del st.query_params["session"]
+            st.rerun()
         return
-    transcript = store().transcript(session_id)
+    if info.owner != (practice().actor.id if practice().actor else None):
+        st.info("You are reading someone else's session: it is read-only here.")
+        show_transcript(session_id, practice().transcript(session_id))
+        return
+    transcript = practice().transcript(session_id)
     st.title(f"{case.name}, {case.age}")
     st.caption(as_text(case.presenting_problem))
     engine_badge()
@@ -108,11 +108,11 @@ def session_view(session_id: str) -> None:
             del st.query_params["session"]
             st.rerun()
 
-    for t in transcript:
-        show_turn(t.role, t.text, t.complete)
+    show_transcript(session_id, transcript)
 
     if info.status == "ended":
         st.info("This session has ended. You can read it here or in My sessions.")
+        show_grades(session_id)
         return
 
     rejected = st.session_state.pop("rejected", None)

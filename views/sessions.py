@@ -3,10 +3,10 @@
 import streamlit as st
 
 from simulator.store import SessionNotFound
-from views.common import as_text, store
+from views.common import as_text, practice, store
 
 st.title("My sessions")
-sessions = store().list_sessions()
+sessions = practice().my_sessions()
 if not sessions:
     st.info("No sessions yet. Start one on the Practice page.")
 counts = store().turn_counts([s.id for s in sessions])

@@ -1,0 +1,192 @@
+"""De-identified research export (JSONL or CSV) of consenting trainees' work, with an audit entry.
+
+Trainees appear only as a keyed-hash pseudonym, stable across exports made with the same secret;
+usernames and emails never leave, and are masked where a trainee typed them into a message.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import sqlite_utils
+
+from .access import AccessDenied
+from .accounts import audit
+from .schema import Actor
+from .store import Store
+
+FILES_PREFIX = "practicum"
+
+
+class ExportError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: date | None = None
+    cohort: str | None = None  # cohort name or id
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """One exported file: its columns, and how to read its rows for the included trainees."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: Callable[[sqlite_utils.Database, dict[str, str], Filters], Iterable[dict]]
+
+
+def pseudonym(secret: str, user_id: str) -> str:
+    return "t_" + hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _in(ids: Iterable[str]) -> tuple[str, list[str]]:
+    ids = list(ids)
+    return ",".join("?" for _ in ids) or "NULL", ids
+
+
+def _session_filter(f: Filters) -> tuple[str, list]:
+    where, args = [], []
+    if f.since:
+        where.append("s.created_at >= ?")
+        args.append(f.since.isoformat())
+    if f.case_id:
+        where.append("s.case_id = ?")
+        args.append(f.case_id)
+    return "".join(f" and {w}" for w in where), args
+
+
+def _sessions(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
+    marks, ids = _in(people)
+    extra, args = _session_filter(f)
+    for r in db.query(f"select s.* from sessions s where s.owner in ({marks}){extra} order by s.created_at",
+                      [*ids, *args]):
+        yield {"session_id": r["id"], "trainee": people[r["owner"]], "case_id": r["case_id"],
+               "situation": r["situation_index"] + 1, "style": r["style"], "engine": r["engine"],
+               "seed": r["seed"], "status": r["status"], "created_at": r["created_at"],
+               "ended_at": r["ended_at"], "final_state": r["state_json"]}
+
+
+def _turns(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
+    marks, ids = _in(people)
+    extra, args = _session_filter(f)
+    for r in db.query(
+        f"select t.*, s.owner from turns t join sessions s on s.id = t.session_id "
+        f"where s.owner in ({marks}){extra} order by t.session_id, t.idx", [*ids, *args]):
+        yield {"session_id": r["session_id"], "trainee": people[r["owner"]], "turn": r["idx"],
+               "role": r["role"], "text": r["text"], "complete": bool(r["complete"]),
+               "moves": r["moves_json"], "state_after": r["state_json"], "created_at": r["created_at"]}
+
+
+def _comments(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
+    marks, ids = _in(people)
+    extra, args = _session_filter(f)
+    for r in db.query(
+        f"select c.*, s.owner, u.role as author_role from comments c join sessions s on s.id = c.session_id "
+        f"join users u on u.id = c.author_id where s.owner in ({marks}){extra} order by c.id", [*ids, *args]):
+        yield {"session_id": r["session_id"], "trainee": people[r["owner"]], "turn": r["turn_idx"],
+               "author_role": r["author_role"], "text": r["text"], "created_at": r["created_at"]}
+
+
+def _grades(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
+    marks, ids = _in(people)
+    extra, args = _session_filter(f)
+    for r in db.query(
+        f"select g.*, s.owner from grades g join sessions s on s.id = g.session_id "
+        f"where s.owner in ({marks}){extra} order by g.id", [*ids, *args]):
+        yield {"session_id": r["session_id"], "trainee": people[r["owner"]], "scores": r["scores_json"],
+               "total": r["total"], "note": r["note"], "created_at": r["created_at"]}
+
+
+TABLES: list[ExportTable] = [
+    ExportTable("sessions", ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed",
+                             "status", "created_at", "ended_at", "final_state"), _sessions),
+    ExportTable("turns", ("session_id", "trainee", "turn", "role", "text", "complete", "moves",
+                          "state_after", "created_at"), _turns),
+    ExportTable("comments", ("session_id", "trainee", "turn", "author_role", "text", "created_at"), _comments),
+    ExportTable("grades", ("session_id", "trainee", "scores", "total", "note", "created_at"), _grades),
+]
+
+
+def register(table: ExportTable) -> None:
+    """Features with their own records (formulations, DEAR MAN, drills) add their files here."""
+    if all(t.name != table.name for t in TABLES):
+        TABLES.append(table)
+
+
+def _consenting(db, f: Filters) -> list[dict]:
+    sql = "select id, username, email from users where role = 'trainee' and consent = 1 and active in (0, 1)"
+    args: list = []
+    if f.cohort:
+        sql += (" and id in (select m.user_id from cohort_members m join cohorts c on c.id = m.cohort_id "
+                "where (c.name = ? or c.id = ?) and m.role = 'trainee')")
+        args += [f.cohort, f.cohort]
+    return list(db.query(sql, args))
+
+
+def _masker(people: list[dict]) -> Callable[[object], object]:
+    words = sorted({w for p in people for w in (p["username"], p["email"]) if w and len(w) >= 3}, key=len, reverse=True)
+    if not words:
+        return lambda v: v
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    return lambda v: pattern.sub("[redacted]", v) if isinstance(v, str) else v
+
+
+def collect(store: Store, actor: Actor | None, secret: str | None, filters: Filters) -> dict[str, list[dict]]:
+    """Rows per exported table. Only researchers and admins export."""
+    if actor is None or actor.role not in ("researcher", "admin"):
+        raise AccessDenied("Only researchers and admins can export.")
+    if not secret:
+        raise ExportError("Set PRACTICUM_EXPORT_SECRET (a long random string kept by the study team) "
+                          "before exporting: it keys the trainee pseudonyms.")
+    with store.db() as db:
+        people_rows = _consenting(db, filters)
+        people = {p["id"]: pseudonym(secret, p["id"]) for p in people_rows}
+        mask = _masker(people_rows)
+        out = {}
+        for table in TABLES:
+            rows = table.rows(db, people, filters) if people else []
+            out[table.name] = [{c: mask(r.get(c)) for c in table.columns} for r in rows]
+    audit(store, actor.id, "export", {
+        "filters": {"since": filters.since.isoformat() if filters.since else None,
+                    "cohort": filters.cohort, "case": filters.case_id},
+        "trainees": len(people), "rows": {k: len(v) for k, v in out.items()},
+    })
+    return out
+
+
+def render(rows: list[dict], columns: tuple[str, ...], fmt: str) -> str:
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()  # headers even with no rows, so an empty export still loads
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write(data: dict[str, list[dict]], out_dir: Path, fmt: str) -> list[Path]:
+    """Write one file per table into out_dir; file names are fixed, never taken from the data."""
+    if fmt not in ("jsonl", "csv"):
+        raise ExportError("The format is jsonl or csv.")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} is a file, not a folder.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in TABLES:
+        path = out_dir / f"{FILES_PREFIX}_{table.name}.{fmt}"
+        path.write_text(render(data.get(table.name, []), table.columns, fmt), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,106 @@
+"""Every role against every operation, on its own work and on someone else's."""
+
+from datetime import date
+
+import pytest
+
+from simulator import accounts, export, reviews
+from simulator.access import AccessDenied
+from simulator.conversation import Practice
+from simulator.engine_offline import OfflineEngine
+from simulator.library import CaseLibrary
+from simulator.settings import DATA_DIR
+from simulator.store import Store
+
+PW = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("matrix") / "m.db")
+    store.migrate()
+    admin = accounts.create_user(store, None, "admin", PW, "admin")
+    people = {"admin": admin}
+    for name, role in [("alice", "trainee"), ("bob", "trainee"), ("sup", "supervisor"),
+                       ("other_sup", "supervisor"), ("res", "researcher")]:
+        people[name] = accounts.create_user(store, admin, name, PW, role)
+    cohort = accounts.create_cohort(store, admin, "Autumn")
+    accounts.add_member(store, admin, cohort, people["alice"].id, "trainee")
+    accounts.add_member(store, admin, cohort, people["sup"].id, "supervisor")
+    lib = CaseLibrary.load(DATA_DIR / "patients")
+    p = Practice(store, lib, OfflineEngine(), actor=people["alice"])
+    session = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
+    p.say(session.id, "Hello, what brings you here?")
+    list(p.respond(session.id))
+    return store, lib, people, cohort, session.id
+
+
+def op(world, who, name):
+    store, lib, people, cohort, sid = world
+    actor = people[who]
+    practice = Practice(store, lib, OfflineEngine(), actor=actor)
+    ops = {
+        "read transcript": lambda: practice.transcript(sid),
+        "send message": lambda: practice.say(sid, "How are you feeling?"),
+        "end session": lambda: practice.session(sid, "write"),
+        "read comments": lambda: reviews.comments(store, actor, sid),
+        "comment on turn": lambda: reviews.add_comment(store, actor, sid, 0, "Nice open question."),
+        "grade session": lambda: reviews.grade(store, actor, sid, {i.id: 4 for i in reviews.competence_rubric().items}),
+        "assign to cohort": lambda: reviews.assign(store, actor, "cbt", "tomas-herrera", date(2027, 1, 1), cohort_id=cohort),
+        "list accounts": lambda: accounts.list_users(store, actor),
+        "create account": lambda: accounts.create_user(store, actor, f"new-{who}-x", PW, "trainee"),
+        "read audit log": lambda: accounts.audit_entries(store, actor),
+        "export": lambda: export.collect(store, actor, "secret", export.Filters()),
+    }
+    try:
+        ops[name]()
+        return True
+    except AccessDenied:
+        return False
+
+
+# Expected: who may do what to alice's session (alice is in sup's cohort; bob and other_sup are not).
+MATRIX = {
+    #                    alice  bob    sup    other_sup res    admin
+    "read transcript":  (True,  False, True,  False,    False, True),
+    "send message":     (True,  False, False, False,    False, False),
+    "end session":      (True,  False, False, False,    False, False),
+    "read comments":    (True,  False, True,  False,    False, True),
+    "comment on turn":  (False, False, True,  False,    False, True),
+    "grade session":    (False, False, True,  False,    False, True),
+    "assign to cohort": (False, False, True,  False,    False, True),
+    "list accounts":    (False, False, False, False,    False, True),
+    "create account":   (False, False, False, False,    False, True),
+    "read audit log":   (False, False, False, False,    False, True),
+    "export":           (False, False, False, False,    True,  True),
+}
+WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
+
+
+@pytest.mark.parametrize("operation", list(MATRIX))
+def test_access_matrix(world, operation):
+    got = tuple(op(world, who, operation) for who in WHO)
+    assert got == MATRIX[operation], dict(zip(WHO, got))
+
+
+def test_a_trainee_sees_comments_and_grades_on_their_own_session(world):
+    store, lib, people, cohort, sid = world
+    reviews.add_comment(store, people["sup"], sid, 1, "Try reflecting the feeling here.")
+    reviews.grade(store, people["sup"], sid, {i.id: 5 for i in reviews.competence_rubric().items}, "Good start")
+    mine = reviews.comments(store, people["alice"], sid)
+    assert any(c.text == "Try reflecting the feeling here." and c.author == "sup" for c in mine)
+    assert reviews.grades(store, people["alice"], sid)[0].total == pytest.approx(83.3)
+    assert not any(a.id for a in reviews.assignments_for(store, people["bob"]))
+    assert reviews.assignments_for(store, people["alice"])  # the cohort assignment reaches her
+
+
+def test_sessions_from_before_accounts_can_be_given_an_owner(world):
+    store, lib, people, cohort, sid = world
+    old = Practice(store, lib, OfflineEngine(), actor=None).start("tomas-herrera", "plain", seed=2)
+    assert any(s["id"] == old.id for s in accounts.ownerless_sessions(store, people["admin"]))
+    with pytest.raises(AccessDenied):
+        accounts.assign_session(store, people["sup"], old.id, people["bob"].id)
+    accounts.assign_session(store, people["admin"], old.id, people["bob"].id)
+    assert Practice(store, lib, OfflineEngine(), actor=people["bob"]).session(old.id).owner == people["bob"].id
+    with pytest.raises(accounts.AccountError, match="owner already"):
+        accounts.assign_session(store, people["admin"], old.id, people["alice"].id)

@@ -1,0 +1,102 @@
+"""Research export: consenting trainees only, pseudonyms, no identities, headers when empty, audit."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from simulator import accounts, export
+from simulator.access import AccessDenied
+from simulator.conversation import Practice
+from simulator.engine_offline import OfflineEngine
+from simulator.library import CaseLibrary
+from simulator.settings import DATA_DIR, ROOT
+from simulator.store import Store
+
+PW = "a long enough password"
+
+
+@pytest.fixture
+def world(tmp_path):
+    store = Store(tmp_path / "x.db")
+    store.migrate()
+    admin = accounts.create_user(store, None, "admin", PW, "admin")
+    res = accounts.create_user(store, admin, "res", PW, "researcher")
+    alice = accounts.create_user(store, admin, "alice.w", PW, "trainee", email="alice@clinic.example")
+    bob = accounts.create_user(store, admin, "bobby", PW, "trainee")
+    lib = CaseLibrary.load(DATA_DIR / "patients")
+    for who, line in [(alice, "Hi, I'm alice.w, your therapist today."), (bob, "Hello there.")]:
+        p = Practice(store, lib, OfflineEngine(), actor=who)
+        s = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
+        p.say(s.id, line)
+        list(p.respond(s.id))
+    return store, admin, res, alice, bob
+
+
+def test_no_consenting_trainees_gives_empty_files_with_headers(world, tmp_path):
+    store, admin, res, alice, bob = world
+    data = export.collect(store, res, "k", export.Filters())
+    assert all(rows == [] for rows in data.values())
+    paths = export.write(data, tmp_path / "out", "csv")
+    with open(tmp_path / "out" / "practicum_turns.csv") as f:
+        assert next(csv.reader(f)) == list(next(t for t in export.TABLES if t.name == "turns").columns)
+    assert {p.name for p in paths} >= {"practicum_sessions.csv", "practicum_turns.csv"}
+
+
+def test_only_consenting_trainees_under_stable_pseudonyms(world, tmp_path):
+    store, admin, res, alice, bob = world
+    accounts.set_consent(store, alice, True)
+    data = export.collect(store, res, "study-key", export.Filters())
+    assert len(data["sessions"]) == 1 and len(data["turns"]) == 2
+    pid = data["sessions"][0]["trainee"]
+    assert pid == export.pseudonym("study-key", alice.id) == export.collect(store, res, "study-key", export.Filters())["sessions"][0]["trainee"]
+    assert pid != export.pseudonym("other-key", alice.id)
+    blob = json.dumps(data)
+    for identity in ("alice.w", "alice@clinic.example", alice.id, "bobby", bob.id):
+        assert identity not in blob
+    assert "[redacted]" in data["turns"][0]["text"]  # the username she typed is masked
+    accounts.set_consent(store, alice, False)  # withdrawn: later exports leave her out
+    assert export.collect(store, res, "study-key", export.Filters())["sessions"] == []
+
+
+def test_filters_and_audit_entry(world):
+    store, admin, res, alice, bob = world
+    accounts.set_consent(store, alice, True)
+    accounts.set_consent(store, bob, True)
+    cohort = accounts.create_cohort(store, admin, "Spring")
+    accounts.add_member(store, admin, cohort, bob.id, "trainee")
+    data = export.collect(store, res, "k", export.Filters(cohort="Spring"))
+    assert [r["trainee"] for r in data["sessions"]] == [export.pseudonym("k", bob.id)]
+    assert export.collect(store, res, "k", export.Filters(case_id="someone-else"))["sessions"] == []
+    entry = accounts.audit_entries(store, admin)[0]
+    assert entry["action"] == "export" and entry["actor_id"] == res.id
+    details = json.loads(entry["details_json"])
+    assert details["filters"]["case"] == "someone-else" and details["rows"]["sessions"] == 0
+
+
+def test_export_needs_a_secret_and_the_right_role(world):
+    store, admin, res, alice, bob = world
+    with pytest.raises(export.ExportError, match="PRACTICUM_EXPORT_SECRET"):
+        export.collect(store, res, None, export.Filters())
+    with pytest.raises(AccessDenied):
+        export.collect(store, alice, "k", export.Filters())
+
+
+def test_cli_export_writes_fixed_names_inside_the_folder(world, tmp_path):
+    store, admin, res, alice, bob = world
+    accounts.set_consent(store, alice, True)
+    env = {**os.environ, "PRACTICUM_DB": str(store.path), "PRACTICUM_EXPORT_SECRET": "k"}
+    out = tmp_path / "exp" / ".." / "exp2"
+    r = subprocess.run([sys.executable, "-m", "simulator", "export", "--format", "jsonl", "--out", str(out)],
+                       capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0, r.stderr
+    files = sorted(p.name for p in (tmp_path / "exp2").iterdir())
+    assert files == sorted(f"practicum_{t.name}.jsonl" for t in export.TABLES)
+    rows = [json.loads(line) for line in (tmp_path / "exp2" / "practicum_turns.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(r["trainee"].startswith("t_") for r in rows)
+    bad = subprocess.run([sys.executable, "-m", "simulator", "export", "--format", "xml", "--out", str(out)],
+                         capture_output=True, text=True, cwd=ROOT, env=env)
+    assert bad.returncode == 2

@@ -1,0 +1,36 @@
+"""Account page: research consent and password."""
+
+import streamlit as st
+
+from simulator import accounts
+from views.common import current_actor, store
+
+actor = current_actor()
+st.title("Your account")
+st.write(f"Signed in as **{actor.username}**, role: {actor.role}.")
+
+st.subheader("Research consent")
+st.write(
+    "Researchers may study de-identified practice logs. With consent, your sessions are included "
+    "under a pseudonym: never your username or email. You can withdraw at any time; later "
+    "exports will leave you out."
+)
+consent = accounts.consent_of(store(), actor.id)
+choice = st.toggle("Include my de-identified sessions in research exports", value=consent)
+if choice != consent:
+    accounts.set_consent(store(), actor, choice)
+    st.success("Saved." if choice else "Withdrawn: future exports will not include your sessions.")
+
+st.subheader("Change password")
+with st.form("password", clear_on_submit=True):
+    new = st.text_input("New password", type="password", help="At least 10 characters.")
+    again = st.text_input("New password again", type="password")
+    if st.form_submit_button("Change password"):
+        if new != again:
+            st.error("The two passwords differ.")
+        else:
+            try:
+                accounts.set_password(store(), actor, actor.id, new)
+                st.success("Password changed.")
+            except accounts.AccountError as err:
+                st.error(str(err))

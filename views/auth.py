@@ -1,0 +1,87 @@
+"""Sign-in gate: first admin account, password sign-in, optional single sign-on, sign-out."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from simulator import accounts
+from simulator.access import AccessDenied
+from simulator.schema import Actor
+from views.common import settings, store
+
+TOKEN = "auth_token"
+
+
+def _sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all means no SSO
+        return False
+
+
+def _first_admin() -> None:
+    st.title("Welcome to Practicum")
+    st.write("There are no accounts yet. Create the first admin account to begin.")
+    with st.form("first-admin"):
+        username = st.text_input("Username")
+        password = st.text_input("Password", type="password", help="At least 10 characters.")
+        again = st.text_input("Password again", type="password")
+        if st.form_submit_button("Create admin account", type="primary"):
+            if password != again:
+                st.error("The two passwords differ.")
+                return
+            try:
+                accounts.create_user(store(), None, username, password, "admin")
+                _, token = accounts.login(store(), username, password)
+            except (accounts.AccountError, AccessDenied) as err:
+                st.error(str(err))
+                return
+            st.session_state[TOKEN] = token
+            st.rerun()
+
+
+def _sign_in() -> None:
+    st.title("Sign in to Practicum")
+    if _sso_configured():
+        user = st.user
+        if user.is_logged_in and user.get("email") and user.get("email_verified", True):
+            try:
+                _, token = accounts.login_by_email(store(), user["email"])
+                st.session_state[TOKEN] = token
+                st.rerun()
+            except accounts.AccountError as err:
+                st.error(str(err))
+        st.button("Sign in with your organisation", on_click=st.login)
+        st.divider()
+    with st.form("sign-in"):
+        username = st.text_input("Username")
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in", type="primary"):
+            try:
+                _, token = accounts.login(store(), username, password)
+            except accounts.AccountError as err:
+                st.error(str(err))
+                return
+            st.session_state[TOKEN] = token
+            st.rerun()
+
+
+def gate() -> Actor:
+    """The signed-in account; otherwise draw the sign-in (or first-admin) form and stop."""
+    if not accounts.has_accounts(store()):
+        _first_admin()
+        st.stop()
+    actor = accounts.resume(store(), st.session_state.get(TOKEN), settings().idle_minutes)
+    if actor is None:
+        if st.session_state.pop(TOKEN, None):
+            st.info("You were signed out after a period without activity.")
+        _sign_in()
+        st.stop()
+    st.session_state["actor"] = actor
+    with st.sidebar:
+        st.caption(f"Signed in as **{actor.username}** ({actor.role})")
+        if st.button("Sign out", icon=":material/logout:"):
+            accounts.logout(store(), st.session_state.pop(TOKEN, None))
+            st.session_state.pop("actor", None)
+            st.rerun()
+    return actor

@@ -1,0 +1,55 @@
+"""Review page for supervisors: a trainee's sessions, turn comments, scores and the grade form."""
+
+import streamlit as st
+
+from simulator import accounts, reviews
+from simulator.access import AccessDenied
+from views.common import as_text, current_actor, store
+from views.transcript import show_grades, show_transcript
+
+actor = current_actor()
+st.title("Review")
+trainees = accounts.supervised_trainees(store(), actor)
+if not trainees:
+    st.info("You supervise no trainees yet. An admin adds you to a cohort as its supervisor.")
+    st.stop()
+
+names = {t["id"]: t["username"] for t in trainees}
+trainee = st.selectbox("Trainee", list(names), format_func=names.get)
+sessions = store().list_sessions(owner=trainee)
+if not sessions:
+    st.write("No sessions yet.")
+    st.stop()
+
+
+def label(info) -> str:
+    case = store().session_case(info.id)
+    return f"{info.created_at:%Y-%m-%d %H:%M} · {case.name} · {info.style} · {info.status}"
+
+
+session_id = st.selectbox("Session", [s.id for s in sessions],
+                          format_func=lambda sid: label(next(s for s in sessions if s.id == sid)))
+try:
+    turns = store().transcript(session_id)
+    show_transcript(session_id, turns, can_comment=True)
+except AccessDenied as err:
+    st.error(str(err))
+    st.stop()
+
+st.divider()
+st.subheader("Grades")
+show_grades(session_id)
+rubric = reviews.competence_rubric()
+with st.form("grade"):
+    st.caption(f"{rubric.name}: {rubric.scale['min']}–{rubric.scale['max']} per item")
+    scores = {}
+    for item in rubric.items:
+        scores[item.id] = st.slider(item.title, rubric.scale["min"], rubric.scale["max"], 3, key=f"g-{item.id}")
+        st.caption(" · ".join(f"{k}: {as_text(v)}" for k, v in item.anchors.items()))
+    note = st.text_area("Note to the trainee")
+    if st.form_submit_button("Save grade", type="primary"):
+        try:
+            g = reviews.grade(store(), actor, session_id, scores, note)
+            st.success(f"Saved: {g.total:.0f}/100.")
+        except (ValueError, AccessDenied) as err:
+            st.error(str(err))

@@ -1,0 +1,51 @@
+"""A transcript with supervisors' comments under their turns, shared by Practice and Review."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from simulator import reviews
+from simulator.schema import Turn
+from views.common import as_text, current_actor, store
+
+ROLE_AVATAR = {"therapist": "user", "patient": "assistant"}
+
+
+def show_turn(role: str, text: str, complete: bool = True) -> None:
+    with st.chat_message(ROLE_AVATAR[role]):
+        st.markdown(as_text(text))
+        if not complete:
+            st.caption("This reply was cut off before it finished.")
+
+
+def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = False) -> None:
+    by_turn: dict[int, list[reviews.Comment]] = {}
+    if current_actor() is not None:
+        for c in reviews.comments(store(), current_actor(), session_id):
+            by_turn.setdefault(c.turn_index, []).append(c)
+    for t in turns:
+        show_turn(t.role, t.text, t.complete)
+        for c in by_turn.get(t.index, []):
+            st.info(f"**{as_text(c.author)}** on turn {t.index + 1}: {as_text(c.text)}", icon=":material/comment:")
+        if can_comment:
+            with st.popover("Comment", icon=":material/add_comment:"):
+                with st.form(f"comment-{t.index}", clear_on_submit=True):
+                    text = st.text_area("Comment on this turn", key=f"ctext-{t.index}")
+                    if st.form_submit_button("Save comment"):
+                        try:
+                            reviews.add_comment(store(), current_actor(), session_id, t.index, text)
+                            st.rerun()
+                        except (ValueError, PermissionError) as err:
+                            st.error(str(err))
+
+
+def show_grades(session_id: str) -> None:
+    if current_actor() is None:
+        return
+    rubric = {i.id: i.title for i in reviews.competence_rubric().items}
+    for g in reviews.grades(store(), current_actor(), session_id):
+        with st.container(border=True):
+            st.markdown(f"**Grade by {as_text(g.author)}**: {g.total:.0f}/100 · {g.created_at:%Y-%m-%d}")
+            st.write(" · ".join(f"{rubric.get(k, k)}: {v}" for k, v in g.scores.items()))
+            if g.note:
+                st.markdown(as_text(g.note))
