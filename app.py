@@ -13,10 +13,15 @@ practice = [
     st.Page("views/practice.py", title="Practice", icon=":material/forum:", default=True),
     st.Page("views/sessions.py", title="My sessions", icon=":material/history:"),
 ]
-pages = {"Practice": practice, "Me": [st.Page("views/account.py", title="Account", icon=":material/person:")]}
+me = [
+    st.Page("views/assignments.py", title="Assignments", icon=":material/assignment:"),
+    st.Page("views/account.py", title="Account", icon=":material/person:"),
+]
+pages = {"Practice": practice, "Me": me}
 if actor.role in ("supervisor", "admin"):
     pages["Supervision"] = [
         st.Page("views/review.py", title="Review", icon=":material/rate_review:"),
+        st.Page("views/authoring.py", title="Author cases", icon=":material/edit_note:"),
     ]
 if actor.role in ("researcher", "admin"):
     pages["Research"] = [st.Page("views/export.py", title="Export", icon=":material/download:")]

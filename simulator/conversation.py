@@ -47,7 +47,8 @@ class Practice:
         if situation_index is None:
             situation_index = random.Random(seed).randrange(len(case.situations))
         return self.store.create_session(case, situation_index, style, self.engine.label, seed=seed,
-                                         owner=self.actor.id if self.actor else None)
+                                         owner=self.actor.id if self.actor else None,
+                                         case_version=self.library.version(case_id))
 
     def session(self, session_id: str, action: str = "read") -> SessionInfo:
         """The session, if this actor may `action` it (AccessDenied otherwise)."""

@@ -138,6 +138,10 @@ class CaseLibrary:
     cases: dict[str, PatientCase] = field(default_factory=dict)
     errors: list[CaseFileError] = field(default_factory=list)
     directory: Path | None = None
+    versions: dict[str, int] = field(default_factory=dict)  # authored versions; a file case is 1
+
+    def version(self, case_id: str) -> int:
+        return self.versions.get(case_id, 1)
 
     @classmethod
     def load(cls, directory: str | Path) -> CaseLibrary:

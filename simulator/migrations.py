@@ -6,7 +6,7 @@ A migration, once released, is never edited: a change is a new numbered step.
 
 import sqlite_utils
 
-from . import accounts, reviews, store
+from . import accounts, authoring, reviews, store
 
 migrations = sqlite_utils.Migrations("practicum")
 
@@ -14,6 +14,7 @@ STEPS = [
     ("m001_sessions_and_turns", store.create_sessions_and_turns),
     ("m002_accounts", accounts.create_tables),
     ("m006_reviews", reviews.create_tables),
+    ("m007_authoring", authoring.create_tables),
 ]
 
 for _name, _fn in STEPS:

@@ -147,6 +147,7 @@ class SessionInfo(_Strict):
     updated_at: datetime
     ended_at: datetime | None = None
     owner: str | None = None
+    case_version: int | None = 1
 
 
 UserRole = Literal["trainee", "supervisor", "researcher", "admin"]

@@ -80,7 +80,8 @@ class Store:
     # -- sessions -------------------------------------------------------------------------
 
     def create_session(self, case: PatientCase, situation_index: int, style: str, engine: str,
-                       seed: int | None = None, owner: str | None = None) -> SessionInfo:
+                       seed: int | None = None, owner: str | None = None,
+                       case_version: int = 1) -> SessionInfo:
         if not 0 <= situation_index < len(case.situations):
             raise ValueError(f"{case.name} has no situation {situation_index + 1}")
         if style not in case.styles:
@@ -91,7 +92,7 @@ class Store:
             "situation_index": situation_index, "style": style, "engine": engine,
             "seed": seed if seed is not None else secrets.randbelow(2**31), "status": "active",
             "state_json": DisclosureState().model_dump_json(), "owner": owner,
-            "created_at": now, "updated_at": now, "ended_at": None,
+            "created_at": now, "updated_at": now, "ended_at": None, "case_version": case_version,
         }
         with self.db() as db:
             db["sessions"].insert(row)

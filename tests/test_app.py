@@ -128,3 +128,44 @@ def test_my_sessions_lists_and_opens_a_session(fresh_app):
     next(b for b in at.button if b.label == "Resume").click().run()
     assert not at.exception
     assert len(chat_texts(at)) == 2
+
+
+ADMIN_PAGES = ["views/practice.py", "views/sessions.py", "views/assignments.py", "views/account.py",
+               "views/review.py", "views/authoring.py", "views/export.py", "views/admin.py"]
+
+
+def test_every_page_opens_for_an_admin(fresh_app):
+    at = open_app()
+    for page in ADMIN_PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert at.title, page
+
+
+def test_first_start_asks_for_the_admin_account_then_signs_in(fresh_app):
+    at = open_app(token=None)
+    assert at.title[0].value == "Welcome to Practicum"
+    at.text_input[0].input("Root")
+    at.text_input[1].input(PASSWORD)
+    at.text_input[2].input(PASSWORD)
+    next(b for b in at.button if b.label == "Create admin account").click().run()
+    assert not at.exception
+    assert "Signed in as **root** (admin)" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_sign_in_form_and_a_trainee_sees_no_admin_pages(fresh_app):
+    store = Store(fresh_app)
+    store.migrate()
+    admin = accounts.create_user(store, None, "ada", PASSWORD, "admin")
+    accounts.create_user(store, admin, "tess", PASSWORD, "trainee")
+    at = open_app(token=None)
+    assert at.title[0].value == "Sign in to Practicum"
+    at.text_input[0].input("tess")
+    at.text_input[1].input("wrong password!")
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert any("Wrong username or password" in e.value for e in at.error)
+    at.text_input[1].input(PASSWORD)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert "tess" in " ".join(c.value for c in at.sidebar.caption)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/admin.py")  # not registered for a trainee at all

@@ -6,6 +6,7 @@ import re
 
 import streamlit as st
 
+from simulator import authoring
 from simulator.conversation import Practice
 from simulator.engine import PatientEngine, get_engine
 from simulator.library import CaseLibrary
@@ -29,13 +30,17 @@ def ensure_database() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _library(cases_dir: str) -> CaseLibrary:
-    # Immutable once loaded, so safe to share across sessions and threads.
-    return CaseLibrary.load(cases_dir)
+def _library(cases_dir: str, db_path: str) -> CaseLibrary:
+    # Immutable once loaded, so safe to share across sessions and threads; cleared on a save.
+    return authoring.case_library(Store(db_path), cases_dir)
 
 
 def library() -> CaseLibrary:
-    return _library(str(settings().cases_dir))
+    return _library(str(settings().cases_dir), str(settings().db_path))
+
+
+def library_changed() -> None:
+    _library.clear()
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,0 +1,102 @@
+"""Authoring cases in the app: every save is a new version, validated exactly like a case file.
+
+Files in data/patients are version 1 of their case; authored versions live in the database, and
+the newest version of each case is what trainees practise on. Sessions keep a snapshot of the
+version they ran on, so editing a case never rewrites anyone's history.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from .access import AccessDenied
+from .accounts import audit
+from .library import CaseLibrary, validate_case_data
+from .schema import Actor, PatientCase
+from .store import Store
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    """Migration m007."""
+    db["authored"].create(
+        {"kind": str, "item_id": str, "version": int, "json": str, "author_id": str, "created_at": str},
+        pk=("kind", "item_id", "version"), not_null={"json", "created_at"},
+    )
+    db["sessions"].add_column("case_version", int)
+
+
+def _require_author(actor: Actor | None) -> None:
+    if actor is None or actor.role not in ("supervisor", "admin"):
+        raise AccessDenied("Only supervisors and admins author cases and scenarios.")
+
+
+def latest_versions(store: Store, kind: str) -> dict[str, tuple[int, str]]:
+    """item id -> (newest version, its JSON)."""
+    with store.db() as db:
+        rows = db.execute(
+            "select item_id, version, json from authored a where kind = ? and version = "
+            "(select max(version) from authored b where b.kind = a.kind and b.item_id = a.item_id)", [kind],
+        ).fetchall()
+    return {item_id: (version, text) for item_id, version, text in rows}
+
+
+def save_version(store: Store, actor: Actor | None, kind: str, item_id: str, payload: dict,
+                 baseline: int) -> int:
+    """Store a new version after `baseline` (the version the editor started from)."""
+    _require_author(actor)
+    with store.db() as db, db.conn:
+        db.execute("BEGIN IMMEDIATE")
+        (newest,) = db.execute("select coalesce(max(version), 0) from authored where kind = ? and item_id = ?",
+                               [kind, item_id]).fetchone()
+        current = max(newest, baseline)
+        if baseline < current:
+            raise ValueError(f"Someone saved version {current} of {item_id} while you were editing; "
+                             "reload it and apply your changes again.")
+        version = current + 1
+        db.execute("insert into authored (kind, item_id, version, json, author_id, created_at) values (?, ?, ?, ?, ?, ?)",
+                   [kind, item_id, version, json.dumps(payload, ensure_ascii=False), actor.id,
+                    datetime.now(timezone.utc).isoformat()])
+    audit(store, actor.id, f"{kind}.save", {"id": item_id, "version": version})
+    return version
+
+
+def save_case(store: Store, actor: Actor | None, data: dict, library: CaseLibrary,
+              *, new: bool) -> tuple[PatientCase, int]:
+    """Validate form data as a case (same rules as files) and save it as the next version.
+
+    `new` refuses an id that exists already (create and clone); otherwise it edits that case.
+    Raises CaseFileError naming the field and the problem, AccessDenied, or ValueError.
+    """
+    _require_author(actor)
+    case = validate_case_data(data, file="the form")
+    exists = case.id in library
+    if new and exists:
+        raise ValueError(f"A case with the id {case.id!r} exists already; choose another id.")
+    if not new and not exists:
+        raise ValueError(f"There is no case {case.id!r} to edit.")
+    baseline = library.version(case.id) if exists else 0
+    version = save_version(store, actor, "case", case.id, case.model_dump(mode="json"), baseline)
+    return case, version
+
+
+def case_library(store: Store, cases_dir: str | Path) -> CaseLibrary:
+    """The file library with each case's newest authored version laid over it."""
+    lib = CaseLibrary.load(cases_dir)
+    cases = dict(lib.cases)
+    versions: dict[str, int] = {}
+    for case_id, (version, text) in latest_versions(store, "case").items():
+        cases[case_id] = PatientCase.model_validate_json(text)
+        versions[case_id] = version
+    ordered = dict(sorted(cases.items(), key=lambda kv: (kv[1].name.casefold(), kv[0])))
+    return CaseLibrary(cases=ordered, errors=lib.errors, directory=lib.directory, versions=versions)
+
+
+def history(store: Store, kind: str, item_id: str) -> list[dict]:
+    with store.db() as db:
+        return [{"version": v, "author": u or "(deleted)", "created_at": c} for v, u, c in db.execute(
+            "select a.version, u.username, a.created_at from authored a left join users u on u.id = a.author_id "
+            "where a.kind = ? and a.item_id = ? order by a.version desc", [kind, item_id]).fetchall()]

@@ -1,0 +1,76 @@
+"""Case authoring: same validation as files, versions, sessions keep the version they ran on."""
+
+import pytest
+
+from simulator import accounts, authoring
+from simulator.access import AccessDenied
+from simulator.conversation import Practice
+from simulator.engine_offline import OfflineEngine
+from simulator.library import CaseFileError
+from simulator.settings import DATA_DIR
+from simulator.store import Store
+
+PW = "a long enough password"
+
+
+@pytest.fixture
+def world(tmp_path):
+    store = Store(tmp_path / "a.db")
+    store.migrate()
+    admin = accounts.create_user(store, None, "admin", PW, "admin")
+    sup = accounts.create_user(store, admin, "sup", PW, "supervisor")
+    trainee = accounts.create_user(store, admin, "tess", PW, "trainee")
+    return store, sup, trainee
+
+
+def lib(store):
+    return authoring.case_library(store, DATA_DIR / "patients")
+
+
+def test_edit_makes_version_two_and_old_sessions_keep_version_one(world):
+    store, sup, trainee = world
+    p = Practice(store, lib(store), OfflineEngine(), actor=trainee)
+    old = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
+    data = lib(store).get("tomas-herrera").model_dump(mode="json")
+    data["presenting_problem"] = "Low mood since a setback at work."
+    case, version = authoring.save_case(store, sup, data, lib(store), new=False)
+    assert version == 2 and lib(store).get("tomas-herrera").presenting_problem == "Low mood since a setback at work."
+    assert store.session(old.id).case_version == 1
+    assert "passed over" in store.session_case(old.id).presenting_problem
+    new = Practice(store, lib(store), OfflineEngine(), actor=trainee).start("tomas-herrera", "plain", seed=1)
+    assert store.session(new.id).case_version == 2
+    assert [h["version"] for h in authoring.history(store, "case", "tomas-herrera")] == [2]
+
+
+def test_form_data_is_validated_like_a_file(world):
+    store, sup, trainee = world
+    data = lib(store).get("tomas-herrera").model_dump(mode="json")
+    data["situations"][1]["emotions"] = ["sadd"]
+    data["age"] = 7
+    with pytest.raises(CaseFileError) as err:
+        authoring.save_case(store, sup, data, lib(store), new=False)
+    fields = {p.field for p in err.value.all}
+    assert {"age", "situations.1.emotions.0"} <= fields
+    assert authoring.history(store, "case", "tomas-herrera") == []
+
+
+def test_clone_needs_a_fresh_id_and_only_supervisors_author(world):
+    store, sup, trainee = world
+    data = lib(store).get("tomas-herrera").model_dump(mode="json")
+    with pytest.raises(ValueError, match="exists already"):
+        authoring.save_case(store, sup, data, lib(store), new=True)
+    data["id"], data["name"] = "tomas-copy", "Tom Copy <script>alert(1)</script>"
+    with pytest.raises(AccessDenied):
+        authoring.save_case(store, trainee, data, lib(store), new=True)
+    case, version = authoring.save_case(store, sup, data, lib(store), new=True)
+    assert version == 1 and "tomas-copy" in lib(store)
+    assert lib(store).get("tomas-copy").name.endswith("</script>")  # stored as typed; pages escape it
+
+
+def test_a_stale_editor_cannot_overwrite_a_newer_version(world):
+    store, sup, trainee = world
+    stale = lib(store)
+    data = stale.get("tomas-herrera").model_dump(mode="json")
+    authoring.save_case(store, sup, data, stale, new=False)
+    with pytest.raises(ValueError, match="while you were editing"):
+        authoring.save_case(store, sup, data, stale, new=False)

@@ -1,0 +1,55 @@
+"""Assignments: supervisors set exercises with due dates; trainees see what is assigned to them."""
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from simulator import accounts, reviews
+from simulator.access import AccessDenied
+from views.common import as_text, current_actor, library, store
+
+actor = current_actor()
+st.title("Assignments")
+cases = {c.id: c for c in library()}
+
+
+def describe(a: reviews.Assignment) -> str:
+    what = cases[a.target_id].name if a.kind == "cbt" and a.target_id in cases else a.target_id
+    kind = "CBT interview" if a.kind == "cbt" else "DEAR MAN"
+    style = f" ({a.style} style)" if a.style else ""
+    overdue = " · **overdue**" if a.due < date.today() else ""
+    return f"{kind}: {as_text(what)}{style} · due {a.due:%Y-%m-%d}{overdue}" + (f" · {as_text(a.note)}" if a.note else "")
+
+
+mine = reviews.assignments_for(store(), actor)
+st.subheader("Assigned to me")
+if not mine:
+    st.write("Nothing assigned to you.")
+for a in mine:
+    st.markdown(f"- {describe(a)}")
+
+if actor.role in ("supervisor", "admin"):
+    st.subheader("Set an exercise")
+    groups = accounts.cohorts(store())
+    trainees = accounts.supervised_trainees(store(), actor)
+    with st.form("assign"):
+        target = st.radio("For", ["A cohort", "One trainee"], horizontal=True)
+        cohort = st.selectbox("Cohort", [g["id"] for g in groups],
+                              format_func=lambda i: next(g["name"] for g in groups if g["id"] == i))
+        trainee = st.selectbox("Trainee", [t["id"] for t in trainees],
+                               format_func=lambda i: next(t["username"] for t in trainees if t["id"] == i))
+        case_id = st.selectbox("Case", list(cases), format_func=lambda i: cases[i].name)
+        style = st.selectbox("Style", ["plain", "upset", "verbose", "reserved", "tangent", "pleasing"])
+        due = st.date_input("Due", date.today() + timedelta(days=7))
+        note = st.text_area("Note")
+        if st.form_submit_button("Assign", type="primary"):
+            try:
+                reviews.assign(store(), actor, "cbt", case_id, due, style=style, note=note,
+                               cohort_id=cohort if target == "A cohort" else None,
+                               trainee_id=trainee if target == "One trainee" else None)
+                st.success("Assigned.")
+            except (ValueError, AccessDenied) as err:
+                st.error(str(err))
+    st.subheader("Set by me")
+    for a in reviews.assignments_by(store(), actor):
+        st.markdown(f"- {describe(a)}")
