@@ -13,6 +13,7 @@ import pytest
 from simulator.settings import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
+USER, PASSWORD = "tess", "a long enough password"
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +41,8 @@ def app_server(tmp_path):
     """Start `streamlit run app.py` on the offline engine with its own database; yield its URL."""
     port = _free_port()
     env = {**os.environ, "PRACTICUM_DB": str(tmp_path / "browser.db"), "PRACTICUM_ENGINE": "offline"}
+    subprocess.run([sys.executable, "-m", "simulator", "users", "add", "--username", USER, "--role", "admin"],
+                   input=PASSWORD + "\n", text=True, cwd=ROOT, env=env, check=True, capture_output=True)
     streamlit = shutil.which("streamlit", path=os.path.dirname(sys.executable)) or "streamlit"
     proc = subprocess.Popen(
         [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),

@@ -2,6 +2,8 @@
 
 from playwright.sync_api import Page, expect
 
+from .conftest import PASSWORD, USER
+
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
@@ -18,6 +20,14 @@ def send(page: Page, text: str, expected_messages: int) -> None:
     wait_idle(page)
 
 
+def sign_in(page: Page) -> None:
+    expect(page.get_by_text("Sign in to Practicum")).to_be_visible(timeout=30_000)
+    page.get_by_role("textbox", name="Username").fill(USER)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    wait_idle(page)
+
+
 def transcript(page: Page) -> list[str]:
     return [t.strip() for t in page.get_by_test_id("stChatMessageContent").all_inner_texts()]
 
@@ -25,6 +35,7 @@ def transcript(page: Page) -> list[str]:
 def test_three_messages_then_reload_shows_the_same_transcript(page: Page, app_server: str):
     page.goto(app_server)
     wait_idle(page)
+    sign_in(page)
     page.locator(".st-key-choose-tomas-herrera button").click()
     wait_idle(page)
     page.get_by_role("button", name="Start session").click()
@@ -43,5 +54,6 @@ def test_three_messages_then_reload_shows_the_same_transcript(page: Page, app_se
 
     page.reload()
     wait_idle(page)
+    sign_in(page)  # a reload starts a new browser session; the practice session lives on
     expect(page.get_by_test_id("stChatMessage")).to_have_count(6, timeout=30_000)
     assert transcript(page) == before
