@@ -1,0 +1,99 @@
+"""Security checks: markup shown as text, parameterised SQL, no passwords in logs or exports, safe paths."""
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from simulator import accounts, export, reviews
+from simulator.conversation import Practice
+from simulator.engine_offline import OfflineEngine
+from simulator.importer import import_file
+from simulator.library import CaseLibrary
+from simulator.settings import DATA_DIR, ROOT
+from simulator.store import Store
+
+PW = "a long enough password"
+XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script> **bold** [x](javascript:alert(3))'
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRACTICUM_DB", str(tmp_path / "s.db"))
+    st.cache_resource.clear()
+    store = Store(tmp_path / "s.db")
+    store.migrate()
+    admin = accounts.create_user(store, None, "admin", PW, "admin")
+    tess = accounts.create_user(store, admin, "tess", PW, "trainee")
+    p = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=tess)
+    s = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
+    p.say(s.id, XSS)
+    list(p.respond(s.id))
+    reviews.add_comment(store, admin, s.id, 0, XSS)
+    yield store, admin, tess, s.id
+    st.cache_resource.clear()
+
+
+def test_markup_in_messages_and_comments_is_shown_as_text(world):
+    store, admin, tess, sid = world
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state["auth_token"] = accounts.login(store, "admin", PW)[1]
+    at.run()
+    at.switch_page("views/review.py").run()
+    assert not at.exception
+    shown = [m.value for m in at.chat_message[0].markdown] + [i.value for i in at.info]
+    assert any("onerror" in v for v in shown)
+    for value in shown:
+        assert "<img" not in value and "<script" not in value and "**bold**" not in value
+        assert "](javascript" not in value
+
+
+def test_sql_metacharacters_are_data_not_code(world):
+    store, admin, tess, sid = world
+    with pytest.raises(accounts.AccountError):
+        accounts.login(store, "x' OR '1'='1", "' OR '1'='1")
+    evil = "'); DROP TABLE turns; --"
+    reviews.add_comment(store, admin, sid, 1, evil)
+    assert any(c.text == evil for c in reviews.comments(store, admin, sid))
+    assert len(store.transcript(sid)) == 2
+    with pytest.raises(accounts.AccountError, match="username"):
+        accounts.create_user(store, admin, "robert'); drop table users;--", PW, "trainee")
+
+
+def test_passwords_never_reach_logs_audit_or_exports(world, caplog, tmp_path):
+    store, admin, tess, sid = world
+    secret_pw = "zebra-quartz-9921-plinth"
+    with caplog.at_level(logging.DEBUG):
+        user = accounts.create_user(store, admin, "pat", secret_pw, "trainee")
+        accounts.login(store, "pat", secret_pw)
+        with pytest.raises(accounts.AccountError):
+            accounts.login(store, "pat", secret_pw + "x")
+        accounts.set_password(store, admin, user.id, secret_pw + "-2")
+    assert secret_pw not in caplog.text
+    audit = json.dumps(accounts.audit_entries(store, admin))
+    assert secret_pw not in audit and "argon2" not in audit
+    accounts.set_consent(store, tess, True)
+    data = export.collect(store, admin, "k", export.Filters())
+    blob = json.dumps(data)
+    assert "argon2" not in blob and "password" not in blob
+
+
+def test_import_paths_cannot_escape_the_case_folder(tmp_path):
+    record = {
+        "name": "../../../../tmp/evil", "id": "9-1", "type": ["plain"], "history": "h",
+        "helpless_belief": ["I am helpless."], "unlovable_belief": [], "worthless_belief": [],
+        "intermediate_belief": "i", "coping_strategies": "c", "situation": "s", "auto_thought": "a",
+        "emotion": ["hurt"], "behavior": "b",
+    }
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps([record]))
+    dest = tmp_path / "cases"
+    dest.mkdir()
+    report = import_file(src, dest)
+    for path in report.written:
+        assert Path(os.path.realpath(path)).parent == Path(os.path.realpath(dest))
+    assert not Path("/tmp/evil.json").exists()
