@@ -100,3 +100,27 @@ def history(store: Store, kind: str, item_id: str) -> list[dict]:
         return [{"version": v, "author": u or "(deleted)", "created_at": c} for v, u, c in db.execute(
             "select a.version, u.username, a.created_at from authored a left join users u on u.id = a.author_id "
             "where a.kind = ? and a.item_id = ? order by a.version desc", [kind, item_id]).fetchall()]
+
+
+def import_cases(store: Store, actor: Actor | None, path: Path, library: CaseLibrary) -> tuple[list[PatientCase], list[str]]:
+    """Import an uploaded file (PATIENT-Ψ or native) as new authored cases, all or nothing.
+
+    Returns the cases and one line per near-miss label mapping or default, for the author to check.
+    """
+    from .importer import read_cases
+
+    _require_author(actor)
+    report = read_cases(path)  # raises CaseImportError listing every problem; nothing is saved
+    taken = [c.id for c in report.cases if c.id in library]
+    if taken:
+        raise ValueError(f"Cases with these ids exist already: {', '.join(taken)}. Nothing was imported.")
+    with store.db() as db, db.conn:
+        db.execute("BEGIN IMMEDIATE")
+        for case in report.cases:
+            db.execute("insert into authored (kind, item_id, version, json, author_id, created_at) "
+                       "values ('case', ?, 1, ?, ?, ?)",
+                       [case.id, case.model_dump_json(), actor.id, datetime.now(timezone.utc).isoformat()])
+    audit(store, actor.id, "case.import", {"ids": [c.id for c in report.cases], "file": path.name})
+    notes = [f"{m.record_id} {m.field}: {m.given!r} read as {m.mapped_to!r}" for m in report.mappings]
+    notes += [f"{d.case_id} {d.field}: not in the file, set to {d.value!r}" for d in report.defaults]
+    return report.cases, notes

@@ -74,3 +74,22 @@ def test_a_stale_editor_cannot_overwrite_a_newer_version(world):
     authoring.save_case(store, sup, data, stale, new=False)
     with pytest.raises(ValueError, match="while you were editing"):
         authoring.save_case(store, sup, data, stale, new=False)
+
+
+def test_import_from_the_app_is_all_or_nothing_and_reports_mappings(world, tmp_path):
+    from simulator.importer import CaseImportError
+
+    store, sup, trainee = world
+    sample = DATA_DIR.parent.parent / "shared" / "samples" / "patient_psi_abe.json"
+    if not sample.exists():
+        pytest.skip("the shared sample is not beside the checkout")
+    cases, notes = authoring.import_cases(store, sup, sample, lib(store))
+    assert [c.id for c in cases] == ["abe"] and "abe" in lib(store)
+    assert any("'I am a failture.' read as 'I am a failure, loser.'" in n for n in notes)
+    with pytest.raises(ValueError, match="exist already"):
+        authoring.import_cases(store, sup, sample, lib(store))
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "Zed"}]')
+    with pytest.raises(CaseImportError):
+        authoring.import_cases(store, sup, bad, lib(store))
+    assert "zed" not in lib(store)

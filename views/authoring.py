@@ -79,3 +79,28 @@ if saved:
         library_changed()
         st.success(f"Saved {as_text(case.name)} as version {version}. New sessions use it; "
                    "earlier sessions keep the version they ran on.")
+
+st.divider()
+st.subheader("Import cases from a file")
+st.caption("PATIENT-Ψ records or Practicum's own case format (JSON). A file with any problem adds nothing.")
+upload = st.file_uploader("Case file", type=["json"])
+if upload is not None and st.button("Import"):
+    import tempfile
+    from pathlib import Path
+
+    from simulator.importer import CaseImportError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload.json"  # the uploaded name is never used as a path
+        path.write_bytes(upload.getvalue())
+        try:
+            imported, notes = authoring.import_cases(store(), current_actor(), path, library())
+        except CaseImportError as err:
+            st.error("Nothing was imported:\n\n" + "\n".join(f"- {as_text(str(p))}" for p in err.problems))
+        except (ValueError, AccessDenied) as err:
+            st.error(str(err))
+        else:
+            library_changed()
+            st.success("Imported " + ", ".join(as_text(c.name) for c in imported) + ".")
+            for note in notes:
+                st.caption(as_text(note))
