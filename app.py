@@ -12,8 +12,11 @@ actor = gate()
 practice = [
     st.Page("views/practice.py", title="Practice", icon=":material/forum:", default=True),
     st.Page("views/sessions.py", title="My sessions", icon=":material/history:"),
+    st.Page("views/formulation.py", title="Formulation", icon=":material/account_tree:"),
+    st.Page("views/feedback.py", title="Formulation feedback", icon=":material/grading:"),
 ]
 me = [
+    st.Page("views/progress.py", title="My progress", icon=":material/trending_up:"),
     st.Page("views/assignments.py", title="Assignments", icon=":material/assignment:"),
     st.Page("views/account.py", title="Account", icon=":material/person:"),
 ]

@@ -6,13 +6,14 @@ A migration, once released, is never edited: a change is a new numbered step.
 
 import sqlite_utils
 
-from . import accounts, authoring, reviews, store
+from . import accounts, authoring, formulation_store, reviews, store
 
 migrations = sqlite_utils.Migrations("practicum")
 
 STEPS = [
     ("m001_sessions_and_turns", store.create_sessions_and_turns),
     ("m002_accounts", accounts.create_tables),
+    ("m003_formulations", formulation_store.create_formulation_tables),
     ("m006_reviews", reviews.create_tables),
     ("m007_authoring", authoring.create_tables),
 ]

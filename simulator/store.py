@@ -1,14 +1,18 @@
 """Durable sessions in SQLite (sqlite-utils). The database, not the browser tab, is the truth.
 
-Each call opens its own short-lived connection: Streamlit runs every rerun on a new thread and
-sqlite3 connections refuse cross-thread use, and opening one costs well under a millisecond.
+Streamlit runs every rerun on a new thread, so no connection belongs to a thread: each `db()`
+borrows one from a per-file pool for the length of a `with` block and hands it back. A borrowed
+connection is used by one thread at a time, which is what sqlite3 requires; pooling spares the
+open, and the WAL checkpoint that closing the last connection to a file forces.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -51,20 +55,45 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+_pools: dict[str, queue.SimpleQueue] = {}
+_pools_lock = threading.Lock()
+_POOL_SIZE = 16  # idle connections kept per file; more may be open at a busy moment
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    # With WAL, NORMAL survives any crash of the app; only a power cut may lose the last commits.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
 
     @contextmanager
     def db(self) -> Iterator[sqlite_utils.Database]:
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 30000")
-        db = sqlite_utils.Database(conn)
+        key = str(self.path.resolve())
+        with _pools_lock:
+            pool = _pools.setdefault(key, queue.SimpleQueue())
         try:
-            yield db
+            conn = pool.get_nowait()
+        except queue.Empty:
+            conn = _connect(self.path)
+        try:
+            yield sqlite_utils.Database(conn)
+        except BaseException:
+            conn.rollback()
+            raise
         finally:
-            conn.close()
+            if conn.in_transaction:
+                conn.rollback()  # never hand on a connection holding a transaction open
+            if pool.qsize() < _POOL_SIZE:
+                pool.put(conn)
+            else:
+                conn.close()
 
     def migrate(self) -> list[str]:
         """Create the file if needed, switch to WAL once, apply pending migrations."""

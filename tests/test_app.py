@@ -130,7 +130,7 @@ def test_my_sessions_lists_and_opens_a_session(fresh_app):
     assert len(chat_texts(at)) == 2
 
 
-ADMIN_PAGES = ["views/practice.py", "views/sessions.py", "views/assignments.py", "views/account.py",
+ADMIN_PAGES = ["views/practice.py", "views/sessions.py", "views/formulation.py", "views/feedback.py", "views/progress.py", "views/assignments.py", "views/account.py",
                "views/review.py", "views/authoring.py", "views/export.py", "views/admin.py"]
 
 

@@ -76,3 +76,21 @@ def as_text(text: str) -> str:
     escaped = escaped.replace("&", "&amp;").replace("<", "&lt;")
     # Keep the trainee's line breaks without turning them into markdown structure.
     return escaped.replace("\n", "  \n")
+
+
+def chosen_session(prompt: str) -> str | None:
+    """The session named in the address (?session=ID), or one picked from the user's own sessions."""
+    session_id = st.query_params.get("session")
+    if session_id:
+        return session_id
+    mine = practice().my_sessions()
+    if not mine:
+        st.info("You have no sessions yet: start one on the Practice page.")
+        return None
+    labels = {s.id: f"{s.created_at:%Y-%m-%d %H:%M} · {store().session_case(s.id).name} · "
+                    f"situation {s.situation_index + 1} · {s.status}" for s in mine}
+    picked = st.selectbox(prompt, [None, *labels], format_func=lambda i: "Choose…" if i is None else labels[i])
+    if picked:
+        st.query_params["session"] = picked
+        st.rerun()
+    return None

@@ -104,6 +104,9 @@ def session_view(session_id: str) -> None:
         if info.status == "active" and st.button("End session", icon=":material/stop_circle:"):
             practice().end(session_id)
             st.rerun()
+        if st.button("Formulation", icon=":material/account_tree:",
+                     help="Fill in the case diagram for this situation, during or after the interview."):
+            st.switch_page("views/formulation.py", query_params={"session": session_id})
         if st.button("New session", icon=":material/add:"):
             del st.query_params["session"]
             st.rerun()

@@ -25,3 +25,5 @@ for info in sessions:
         label = "Resume" if info.status == "active" else "Read"
         if right.button(label, key=f"open-{info.id}"):
             st.switch_page("views/practice.py", query_params={"session": info.id})
+        if right.button("Formulation", key=f"form-{info.id}"):
+            st.switch_page("views/formulation.py", query_params={"session": info.id})

@@ -1,0 +1,139 @@
+"""Formulation page: fill in the diagram for a session's situation. The draft saves on every change.
+
+Thin: validation, storage and scoring are in simulator/. This page never asks for the reference:
+it only reads and writes the trainee's own draft, and submits it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from simulator.access import AccessDenied
+from simulator.formulation import LABELS, MAX_FIELD_CHARS, TEXT_FIELDS, FormulationRejected
+from simulator.formulation_store import AlreadySubmitted, is_submitted, load_draft, save_draft, submit
+from simulator.store import SessionNotFound
+from simulator.vocab import CORE_BELIEF_GROUPS, EMOTIONS
+from views.common import chosen_session, as_text, current_actor, settings, store
+
+HELP = {
+    "situation": "What happened, where and when, who was there.",
+    "automatic_thoughts": "What went through the patient's mind, in their words.",
+    "behavior": "What the patient did.",
+    "intermediate_beliefs": "Rules, attitudes and assumptions (if..., then...; I should...).",
+    "coping_strategies": "How the patient habitually copes.",
+    "history": "Life events that shaped the beliefs.",
+}
+
+
+def _key(session_id: str, name: str) -> str:
+    return f"fm-{session_id}-{name}"
+
+
+def _collect(session_id: str) -> dict:
+    ss = st.session_state
+    data: dict = {f: ss.get(_key(session_id, f), "") for f in TEXT_FIELDS}
+    data["emotions"] = [e for i, e in enumerate(EMOTIONS) if ss.get(_key(session_id, f"emo{i}"))]
+    data["core_beliefs"] = [b for g, beliefs in CORE_BELIEF_GROUPS.items()
+                            for i, b in enumerate(beliefs) if ss.get(_key(session_id, f"cb-{g}{i}"))]
+    return data
+
+
+def _autosave(session_id: str) -> None:
+    try:
+        save_draft(store(), current_actor(), session_id, _collect(session_id))
+        st.session_state["fm-problems"] = []
+        st.session_state["fm-saved"] = True
+    except FormulationRejected as err:
+        st.session_state["fm-problems"] = err.problems
+    except (AlreadySubmitted, AccessDenied) as err:
+        st.session_state["fm-problems"] = [str(err)]
+
+
+def _load_widgets(session_id: str) -> None:
+    """Put the stored draft into the widgets once per browser session (a reload starts here)."""
+    flag = _key(session_id, "loaded")
+    if st.session_state.get(flag):
+        return
+    draft = load_draft(store(), current_actor(), session_id)
+    if draft is not None:
+        for f in TEXT_FIELDS:
+            st.session_state[_key(session_id, f)] = getattr(draft, f)
+        for i, e in enumerate(EMOTIONS):
+            st.session_state[_key(session_id, f"emo{i}")] = e in draft.emotions
+        for g, beliefs in CORE_BELIEF_GROUPS.items():
+            for i, b in enumerate(beliefs):
+                st.session_state[_key(session_id, f"cb-{g}{i}")] = b in draft.core_beliefs
+    st.session_state[flag] = True
+
+
+def _text(session_id: str, name: str) -> None:
+    st.text_area(LABELS[name], key=_key(session_id, name), help=HELP[name], height=90,
+                 max_chars=MAX_FIELD_CHARS, on_change=_autosave, args=(session_id,))
+
+
+def diagram_form(session_id: str) -> None:
+    _load_widgets(session_id)
+    _text(session_id, "history")
+    st.markdown("**Core beliefs**")
+    cols = st.columns(3)
+    for col, (group, beliefs) in zip(cols, CORE_BELIEF_GROUPS.items()):
+        col.caption(group.capitalize())
+        for i, b in enumerate(beliefs):
+            col.checkbox(b, key=_key(session_id, f"cb-{group}{i}"), on_change=_autosave, args=(session_id,))
+    _text(session_id, "intermediate_beliefs")
+    _text(session_id, "coping_strategies")
+    st.divider()
+    _text(session_id, "situation")
+    _text(session_id, "automatic_thoughts")
+    st.markdown("**Emotions**")
+    cols = st.columns(3)
+    for i, e in enumerate(EMOTIONS):
+        cols[i % 3].checkbox(e, key=_key(session_id, f"emo{i}"), on_change=_autosave, args=(session_id,))
+    _text(session_id, "behavior")
+    for problem in st.session_state.get("fm-problems", []):
+        st.error(problem)
+    if st.session_state.get("fm-saved") and not st.session_state.get("fm-problems"):
+        st.caption("Draft saved.")
+
+
+def page() -> None:
+    st.title("Case formulation")
+    session_id = chosen_session("Session")
+    if not session_id:
+        return
+    actor = current_actor()
+    try:
+        info = store().session(session_id)
+        submitted = is_submitted(store(), actor, session_id)
+        case = store().session_case(session_id)
+    except SessionNotFound:
+        st.error("There is no such session.")
+        return
+    except AccessDenied as err:
+        st.error(str(err))
+        return
+    st.caption(f"{as_text(case.name)} · situation {info.situation_index + 1}. "
+               "Fill in the diagram from what came up in your interview.")
+    if submitted:
+        st.success("You have submitted this formulation. A submission is final.")
+        if st.button("See feedback", type="primary"):
+            st.switch_page("views/feedback.py", query_params={"session": session_id})
+        return
+    diagram_form(session_id)
+    st.divider()
+    st.caption("Submitting is final: it ends the session and shows the reference and your scores.")
+    if st.button("Submit formulation", type="primary", key="fm-submit"):
+        try:
+            with st.spinner("Scoring your formulation..."):
+                submit(store(), actor, session_id, _collect(session_id), settings())
+        except FormulationRejected as err:
+            for problem in err.problems:
+                st.error(problem)
+            return
+        except (AlreadySubmitted, AccessDenied) as err:
+            st.error(str(err))
+            return
+        st.rerun()
+
+
+page()

@@ -1,0 +1,44 @@
+"""Progress page: one function per section, so later features add theirs beside this one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from simulator.access import AccessDenied
+from simulator.formulation import LABELS
+from simulator.formulation_store import history
+from simulator.schema import Actor
+from views.common import current_actor, store
+
+
+def formulation_section(actor: Actor | None, owner: str | None = None) -> None:
+    """Formulation scores over time, overall and per field (as % of the field's 2 points)."""
+    st.subheader("Case formulation")
+    try:
+        points = history(store(), actor, owner)
+    except AccessDenied as err:
+        st.error(str(err))
+        return
+    if not points:
+        st.caption("No submitted formulations yet.")
+        return
+    last = points[-1]
+    c1, c2 = st.columns(2)
+    c1.metric("Latest total", f"{last.total:g} / 100",
+              delta=None if len(points) < 2 else f"{last.total - points[-2].total:+g}")
+    c2.metric("Formulations submitted", len(points))
+    when = [p.submitted_at for p in points]
+    st.caption("Total score (0-100)")
+    st.line_chart(pd.DataFrame({"total": [p.total for p in points]}, index=when))
+    st.caption("Per field (% of the rubric's top level)")
+    per_field = {LABELS[f]: [50 * p.fields.get(f, 0) for p in points] for f in LABELS}
+    st.line_chart(pd.DataFrame(per_field, index=when))
+
+
+def page() -> None:
+    st.title("My progress")
+    formulation_section(current_actor())
+
+
+page()
