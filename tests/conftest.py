@@ -1,0 +1,21 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.openai_server import FakeOpenAIServer
+
+
+# -- LLM servers --
+
+@pytest.fixture
+def openai_server() -> Iterator[FakeOpenAIServer]:
+    """A scriptable OpenAI-compatible server on 127.0.0.1 (see tests/openai_server.py)."""
+    server = FakeOpenAIServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
