@@ -169,3 +169,27 @@ def test_sign_in_form_and_a_trainee_sees_no_admin_pages(fresh_app):
     assert "tess" in " ".join(c.value for c in at.sidebar.caption)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("views/admin.py")  # not registered for a trainee at all
+
+
+def test_llm_engine_failure_shows_a_message_and_ask_again_recovers(fresh_app, monkeypatch, openai_server):
+    monkeypatch.setenv("PRACTICUM_ENGINE", "llm")
+    monkeypatch.setenv("PRACTICUM_LLM_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("PRACTICUM_LLM_MODEL", "clinic-model")
+    monkeypatch.setenv("PRACTICUM_LLM_MAX_RETRIES", "1")
+    openai_server.script.reply = "Work has been hard since the announcement."
+    at = open_app()
+    assert any("Model: clinic-model" in m.value for m in at.markdown)
+    session_id = start_session(at)
+    at.chat_input[0].set_value("What brings you in today?").run()
+    assert chat_texts(at)[-1].replace("\\", "") == "Work has been hard since the announcement."
+
+    openai_server.script.fail_status = 500
+    at.chat_input[0].set_value("Can you tell me more?").run()
+    assert any("HTTP 500" in e.value and "Ask again" in e.value for e in at.error)
+    stored = Store(fresh_app).transcript(session_id)
+    assert stored[-1].role == "therapist" and stored[-1].text == "Can you tell me more?"
+
+    openai_server.script.fail_status = None
+    next(b for b in at.button if b.label == "Ask again").click().run()
+    assert not at.exception
+    assert [t.role for t in Store(fresh_app).transcript(session_id)] == ["therapist", "patient"] * 2

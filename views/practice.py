@@ -71,8 +71,8 @@ def stream_reply(session_id: str) -> None:
         try:
             st.write_stream(as_text(chunk) for chunk in practice().respond(session_id))
         except EngineError as err:
-            st.error(f"{err.user_message} Your message is saved: press **Ask again** to retry.")
-            return
+            # Shown on the rerun, beside the Ask again button that only then exists.
+            st.session_state.engine_error = err.user_message
     st.rerun()
 
 
@@ -122,6 +122,9 @@ def session_view(session_id: str) -> None:
     if rejected:
         st.warning(rejected[0])
         st.text_area("Your message (not sent)", rejected[1], height=150)
+    failed = st.session_state.pop("engine_error", None)
+    if failed:
+        st.error(f"{failed} Your message is saved: press **Ask again** to retry.")
     if transcript and transcript[-1].role == "therapist":
         if st.button("Ask again", icon=":material/refresh:"):
             stream_reply(session_id)
