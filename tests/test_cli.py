@@ -1,0 +1,58 @@
+"""`python -m simulator` as a researcher uses it: list, show, simulate on both engines."""
+
+import json
+import os
+import subprocess
+import sys
+
+from simulator.settings import ROOT
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def test_cases_and_case():
+    out = cli("cases", "--json")
+    assert out.returncode == 0, out.stderr
+    cards = json.loads(out.stdout)
+    assert len(cards) >= 16 and all("core_beliefs" not in c for c in cards)
+    shown = cli("case", "tomas-herrera")
+    assert json.loads(shown.stdout)["core_beliefs"]["helpless"] == ["I am incompetent.", "I am a failure, loser."]
+    missing = cli("case", "nobody")
+    assert missing.returncode == 2 and "no patient case with id 'nobody'" in missing.stderr
+
+
+def test_simulate_offline_is_a_reproducible_batch_run(tmp_path):
+    script = tmp_path / "script.txt"
+    script.write_text("Hello, what brings you in?\n\nWhat went through your mind?\nThat sounds hard.\n")
+    args = ["simulate", "--case", "tomas-herrera", "--situation", "2", "--style", "verbose",
+            "--script", str(script), "--seed", "4", "--json"]
+    first, second = cli(*args), cli(*args)
+    assert first.returncode == 0, first.stderr
+    result = json.loads(first.stdout)
+    assert result["transcript"] == json.loads(second.stdout)["transcript"]
+    assert [t["role"] for t in result["transcript"]] == ["therapist", "patient"] * 3
+    assert result["state"]["turn"] == 3 and "automatic_thoughts" in result["state"]["surfaced"]
+    assert result["engine"] == "offline" and result["situation"] == 2
+    bad = cli("simulate", "--case", "tomas-herrera", "--situation", "9", "--style", "plain", "--script", str(script))
+    assert bad.returncode == 2 and "situations 1 to 2" in bad.stderr
+
+
+def test_simulate_on_the_llm_engine(tmp_path, openai_server):
+    openai_server.script.reply = "It's been a rough month, honestly."
+    script = tmp_path / "script.txt"
+    script.write_text("How are you?\nTell me more.\n")
+    out = cli("simulate", "--case", "tomas-herrera", "--style", "plain", "--script", str(script),
+              "--engine", "llm", "--json",
+              env={"PRACTICUM_LLM_BASE_URL": openai_server.base_url, "PRACTICUM_LLM_MODEL": "m"})
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["engine"] == "m"
+    assert [t["text"] for t in result["transcript"] if t["role"] == "patient"] == ["It's been a rough month, honestly."] * 2
+    openai_server.script.fail_status = 500
+    failed = cli("simulate", "--case", "tomas-herrera", "--style", "plain", "--script", str(script),
+                 "--engine", "llm", env={"PRACTICUM_LLM_BASE_URL": openai_server.base_url,
+                                         "PRACTICUM_LLM_MAX_RETRIES": "0"})
+    assert failed.returncode == 3 and "HTTP 500" in failed.stderr
