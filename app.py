@@ -20,7 +20,12 @@ me = [
     st.Page("views/assignments.py", title="Assignments", icon=":material/assignment:"),
     st.Page("views/account.py", title="Account", icon=":material/person:"),
 ]
-pages = {"Practice": practice, "Me": me}
+skills = [
+    st.Page("views/dearman.py", title="DEAR MAN practice", icon=":material/handshake:"),
+    st.Page("views/traps_drill.py", title="Thinking traps drill", icon=":material/psychology:"),
+    st.Page("views/restructuring.py", title="Cognitive restructuring", icon=":material/balance:"),
+]
+pages = {"Practice": practice, "Skills": skills, "Me": me}
 if actor.role in ("supervisor", "admin"):
     pages["Supervision"] = [
         st.Page("views/review.py", title="Review", icon=":material/rate_review:"),

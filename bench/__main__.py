@@ -10,7 +10,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHES = ["offline_engine", "llm_path", "prompt_tokens", "storage", "formulation"]
+BENCHES = ["offline_engine", "llm_path", "prompt_tokens", "storage", "formulation", "dearman",
+           "dearman_accuracy", "traps"]
 
 
 def machine() -> dict:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import cli_admin, cli_formulation
+from . import cli_admin, cli_dearman, cli_formulation, cli_traps
 from .settings import Settings, load_settings
 
 
@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_simulate)
     cli_admin.register(sub)
+    cli_traps.register(sub)
+    cli_dearman.register(sub)
     cli_formulation.register(sub)
     return p
 

@@ -36,7 +36,12 @@ def _load():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             start = time.perf_counter()
+            import torch
             from sentence_transformers import SentenceTransformer
+
+            # One short sentence at a time: a second thread costs more in hand-offs than it
+            # saves (measured 4-5x slower at p50 on 2 cores). Batch jobs may raise it.
+            torch.set_num_threads(int(os.environ.get("PRACTICUM_TORCH_THREADS", "1")))
 
             _model = SentenceTransformer(str(model_dir()), device="cpu")
             load_seconds = time.perf_counter() - start

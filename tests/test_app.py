@@ -130,7 +130,7 @@ def test_my_sessions_lists_and_opens_a_session(fresh_app):
     assert len(chat_texts(at)) == 2
 
 
-ADMIN_PAGES = ["views/practice.py", "views/sessions.py", "views/formulation.py", "views/feedback.py", "views/progress.py", "views/assignments.py", "views/account.py",
+ADMIN_PAGES = ["views/practice.py", "views/sessions.py", "views/formulation.py", "views/feedback.py", "views/progress.py", "views/dearman.py", "views/traps_drill.py", "views/restructuring.py", "views/assignments.py", "views/account.py",
                "views/review.py", "views/authoring.py", "views/export.py", "views/admin.py"]
 
 
@@ -193,3 +193,13 @@ def test_llm_engine_failure_shows_a_message_and_ask_again_recovers(fresh_app, mo
     next(b for b in at.button if b.label == "Ask again").click().run()
     assert not at.exception
     assert [t.role for t in Store(fresh_app).transcript(session_id)] == ["therapist", "patient"] * 2
+
+
+def test_show_thinking_traps_marks_patient_lines(fresh_app):
+    at = open_app()
+    start_session(at)
+    at.chat_input[0].set_value("What went through your mind when the manager announced it?").run()
+    assert not any("Thinking traps:" in c.value for c in at.caption)
+    at.toggle(key=next(t.key for t in at.toggle)).set_value(True).run()
+    assert not at.exception
+    assert any(c.value.startswith("Thinking traps:") for c in at.caption)

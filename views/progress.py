@@ -37,8 +37,18 @@ def formulation_section(actor: Actor | None, owner: str | None = None) -> None:
 
 
 def page() -> None:
+    from views.progress_dearman import dearman_progress
+    from views.progress_traps import traps_progress
+
     st.title("My progress")
-    formulation_section(current_actor())
+    actor = current_actor()
+    tab_cbt, tab_dbt, tab_traps = st.tabs(["Case formulations", "DEAR MAN", "Thinking traps"])
+    with tab_cbt:
+        formulation_section(actor)
+    with tab_dbt:
+        dearman_progress(actor)
+    with tab_traps:
+        traps_progress(actor)
 
 
 page()

@@ -18,13 +18,28 @@ def show_turn(role: str, text: str, complete: bool = True) -> None:
             st.caption("This reply was cut off before it finished.")
 
 
+@st.cache_data(show_spinner="Looking for thinking traps…", max_entries=64)
+def _traps(session_id: str, turn_count: int, _turns: list[Turn]) -> dict[int, str]:
+    # Keyed on the session and its length: a transcript only ever grows.
+    from simulator.traps.annotate import annotate_patient_lines
+
+    return {i: ", ".join(f"{p.name} ({p.score:.0%})" for p in found)
+            for i, found in annotate_patient_lines(_turns)}
+
+
 def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = False) -> None:
     by_turn: dict[int, list[reviews.Comment]] = {}
     if current_actor() is not None:
         for c in reviews.comments(store(), current_actor(), session_id):
             by_turn.setdefault(c.turn_index, []).append(c)
+    traps = {}
+    if turns and st.toggle("Show thinking traps", key=f"traps-{session_id}",
+                           help="Mark the unhelpful thinking patterns in the patient's lines."):
+        traps = _traps(session_id, len(turns), turns)
     for t in turns:
         show_turn(t.role, t.text, t.complete)
+        if t.index in traps:
+            st.caption(f"Thinking traps: {traps[t.index]}")
         for c in by_turn.get(t.index, []):
             st.info(f"**{as_text(c.author)}** on turn {t.index + 1}: {as_text(c.text)}", icon=":material/comment:")
         if can_comment:

@@ -1,0 +1,32 @@
+"""The suggested next skill, shown before each message: Describe first, then what is missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .rater_offline import feedback_text
+from .schema import SKILL_TITLES, SkillRatings
+
+ORDER = ("describe", "express", "assert", "reinforce", "negotiate")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    skill: str | None  # None once every skill has been used well
+    title: str
+    text: str
+
+
+def suggest_next(sent: list[SkillRatings]) -> Suggestion:
+    """From the ratings of the messages sent so far, oldest first."""
+    tips = feedback_text()["coach"]
+    if sent:
+        last = sent[-1]
+        if last.mindful.rating == "no":
+            return Suggestion("mindful", SKILL_TITLES["mindful"], tips["mindful"])
+        if last.confident.rating == "no":
+            return Suggestion("confident", SKILL_TITLES["confident"], tips["confident"])
+    for skill in ORDER:
+        if not any(r.get(skill).rating == "strong" for r in sent):
+            return Suggestion(skill, SKILL_TITLES[skill], tips[skill])
+    return Suggestion(None, "Broken record", tips["again"])

@@ -1,0 +1,71 @@
+"""The LLM rater: structured output with the rubric from prompts/ and the nearest exemplars as
+demonstrations. Any failure (server down, malformed JSON, a schema mismatch) falls back to the
+offline rater, and the result says so."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import EngineError
+from ..settings import LLMSettings
+from .exemplars import Bank
+from .prompts import rater_messages
+from .rater_offline import OfflineRater, default_rater
+from .schema import SKILLS, MessageContext, Rating, SkillRatings
+
+DEMOS_PER_SKILL = 2
+FALLBACK_NOTE = "The model's feedback could not be used ({why}); this is the offline rater's feedback."
+
+
+def nearest_examples(message: str, bank: Bank, per_skill: int = DEMOS_PER_SKILL) -> list[tuple[str, str, str]]:
+    from .. import embeddings
+
+    vec = embeddings.encode_one(message)
+    out = []
+    for skill in SKILLS:
+        sims = bank.vectors(skill) @ vec
+        for i in np.argsort(-sims)[:per_skill]:
+            ex = bank.examples[skill][int(i)]
+            out.append((skill, ex.level, ex.text))
+    return out
+
+
+class LLMRater:
+    def __init__(self, settings: LLMSettings, offline: OfflineRater | None = None) -> None:
+        self.settings = settings
+        self.offline = offline or default_rater()
+        self.label = settings.model
+
+    def rate(self, ctx: MessageContext) -> Rating:
+        from .. import llm
+
+        try:
+            examples = nearest_examples(ctx.message, self.offline.bank)
+            value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples))
+            return Rating(ratings=SkillRatings.model_validate(value.model_dump(by_alias=True)),
+                          engine=self.settings.model)
+        except Exception as exc:  # every failure: fall back, say why
+            why = exc.user_message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {str(exc)[:160]}"
+            return Rating(ratings=self.offline.rate(ctx), engine="offline",
+                          fallback_reason=FALLBACK_NOTE.format(why=why.rstrip(".")))
+
+
+class OfflineRaterAdapter:
+    """The offline rater behind the same `rate(ctx) -> Rating` interface as the LLM rater."""
+
+    label = "offline"
+
+    def __init__(self, rater: OfflineRater | None = None) -> None:
+        self.rater = rater or default_rater()
+
+    def rate(self, ctx: MessageContext) -> Rating:
+        return Rating(ratings=self.rater.rate(ctx), engine="offline")
+
+
+def get_rater(settings, engine: str | None = None):
+    """The rater for these settings: the LLM one when the engine is "llm", else offline."""
+    if (engine or settings.engine) == "llm":
+        return LLMRater(settings.llm)
+    return OfflineRaterAdapter()
+
+

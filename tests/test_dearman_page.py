@@ -1,0 +1,100 @@
+"""The DEAR MAN page and progress section under Streamlit's AppTest, on the offline engine."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from simulator.settings import ROOT
+
+PAGE = str(ROOT / "views" / "dearman.py")
+GOOD = ("I ordered the vegetarian curry and this plate has chicken in it. I feel uncomfortable eating it. "
+        "Please bring a vegetarian curry and take this one off the bill.")
+
+
+@pytest.fixture(autouse=True)
+def fresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRACTICUM_DB", str(tmp_path / "page.db"))
+    monkeypatch.setenv("PRACTICUM_ENGINE", "offline")
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def texts(at):
+    return " ".join(m.value for m in at.markdown) + " ".join(str(b.label) for b in at.get("badge"))
+
+
+def start(at):
+    at.button(key="dm-choose-restaurant-wrong-order").click().run()
+    at.slider(key="dm-before-anger").set_value(5)
+    at.button(key="dm-start-submit").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_check_revise_send_and_finish_with_after_ratings():
+    at = start(AppTest.from_file(PAGE, default_timeout=90).run())
+    assert "Suggested next skill: Describe" in " ".join(i.value for i in at.info)
+    at.text_area(key="dm_draft").input("sorry, maybe you could possibly bring another dish?")
+    button(at, "Check my message").click().run()
+    page = texts(at)
+    assert "Appear confident: No" in page and "Assert: Weak" in page
+    assert "A rewrite using every skill" in page
+    button(at, "Use the rewrite as my draft").click().run()
+    assert "vegetarian" in at.text_area(key="dm_draft").value.lower()  # the rewrite is now the draft
+    at.text_area(key="dm_draft").input(GOOD)
+    button(at, "Send").click().run()
+    assert not at.exception, at.exception
+    chats = [m for m in at.chat_message]
+    assert len(chats) == 3 and GOOD in chats[1].markdown[0].value.replace("\\", "")
+    assert at.text_area(key="dm_draft").value == ""
+    at.toggle(key="dm-see-state").set_value(True).run()
+    assert any("Willingness" in str(p.proto.text) for p in at.get("progress"))
+    button(at, "Give up").click().run()
+    at.slider(key="dm-after-anger").set_value(2)
+    at.button(key="dm-after-submit").click().run()
+    assert not at.exception, at.exception
+    assert any("Conversation finished" in s.value for s in at.success)
+
+
+def test_an_empty_draft_gets_a_clear_warning_and_nothing_is_sent():
+    at = start(AppTest.from_file(PAGE, default_timeout=90).run())
+    button(at, "Send").click().run()
+    assert any("message is empty" in w.value for w in at.warning)
+    assert len(at.chat_message) == 1  # only the counterpart's opening line
+
+
+def test_describe_your_own_rejects_an_empty_goal_and_starts_with_a_goal():
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    at.text_area(key="dm-own-situation").input("My friend keeps borrowing my bike and returns it muddy.")
+    at.text_input(key="dm-own-who").input("Sam")
+    at.button(key="dm-own-submit").click().run()
+    assert any("goal is empty" in e.value for e in at.error)
+    at.text_area(key="dm-own-goal").input("Ask Sam to clean the bike before returning it.")
+    at.button(key="dm-own-submit").click().run()
+    assert not at.exception and "Your own situation" in at.title[0].value
+
+
+def progress_app():
+    from views.progress_dearman import dearman_progress
+
+    dearman_progress(None)
+
+
+def test_the_progress_section_charts_skills_and_emotion_changes():
+    at = start(AppTest.from_file(PAGE, default_timeout=90).run())
+    at.text_area(key="dm_draft").input(GOOD)
+    button(at, "Send").click().run()
+    button(at, "Give up").click().run()
+    at.slider(key="dm-after-anger").set_value(2)
+    at.button(key="dm-after-submit").click().run()
+    progress = AppTest.from_function(progress_app, default_timeout=60).run()
+    assert not progress.exception, progress.exception
+    assert len(progress.get("arrow_line_chart")) + len(progress.get("vega_lite_chart")) >= 1
+    assert any("anger 5→2" in m.value for m in progress.markdown)

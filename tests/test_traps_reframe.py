@@ -1,0 +1,62 @@
+"""Reframe feedback: the four checks, the strategy, example reframes, the CLI and the LLM path."""
+
+import json
+
+from simulator.cli import main
+from simulator.settings import LLMSettings, Settings
+from simulator.traps.reframe import check_reframe, check_reframe_offline, drill_items
+
+THOUGHT = "I failed my first nursing exam. I'll never become a nurse."
+CONTEXT = "Ana, 20, a first-year nursing student, failed one pharmacology exam."
+
+
+def test_balanced_specific_reframe_meets_all_four_checks():
+    fb = check_reframe_offline(THOUGHT, "Failing one exam is disappointing, and it doesn't mean I can't become a "
+                                        "nurse; I can resit it and ask my tutor what to work on.", CONTEXT)
+    assert fb.met == 4, fb
+    assert fb.strategy == "growth_mindset"
+
+
+def test_toxic_positivity_is_not_realistic_and_dismissing_the_feeling_is_caught():
+    fb = check_reframe_offline(THOUGHT, "Everything will be fine! Don't be sad, you're amazing.", CONTEXT)
+    assert not fb.realistic.ok and "merely positive" in fb.realistic.detail
+    assert not fb.honours_feeling.ok
+    assert fb.verdict == "needs work"
+
+
+def test_off_topic_and_generic_reframes_fail_the_right_checks():
+    off = check_reframe_offline(THOUGHT, "I love walking my dog on sunny afternoons.", CONTEXT)
+    assert not off.addresses_thought.ok and not off.keeps_context.ok
+    generic = check_reframe_offline(THOUGHT, "Things change and this feeling will pass with time.", CONTEXT)
+    assert not generic.keeps_context.ok
+    assert generic.strategy == "impermanence"
+
+
+def test_examples_come_from_the_drill_bank():
+    item = drill_items()[0]
+    fb = check_reframe_offline(item["thought"], "It might be nothing serious.", item["context"], item["id"])
+    assert fb.examples == item["reframes"][:2]
+    nearest = check_reframe_offline("My mole looks odd; it must be cancer and my kids will lose me.", "Maybe not.")
+    assert nearest.examples == item["reframes"][:2]
+
+
+def test_cli_check_reframe_json(capsys):
+    assert main(["check-reframe", "--thought", THOUGHT, "--reframe", "Stop worrying, it's not a big deal.",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["honours_feeling"]["ok"] is False and out["criteria_met"] < 4 and out["examples"]
+
+
+def test_llm_judge_and_its_fallback(openai_server):
+    settings = Settings(engine="llm", llm=LLMSettings(base_url=openai_server.base_url, model="fake-model",
+                                                      max_retries=0, timeout=5))
+    ok = {"ok": True, "why": "fine"}
+    openai_server.script.structured_object = {"addresses_thought": ok, "realistic": ok, "keeps_context": ok,
+                                              "honours_feeling": {"ok": False, "why": "It tells her not to be sad."},
+                                              "strategy": "optimism"}
+    fb = check_reframe(THOUGHT, "Don't be sad, it might go well.", CONTEXT, settings=settings)
+    assert fb.engine == "fake-model" and fb.strategy == "optimism" and fb.met == 3
+    assert fb.honours_feeling.detail == "It tells her not to be sad." and fb.examples
+    openai_server.script.fail_status = 503
+    fb = check_reframe(THOUGHT, "Don't be sad, it might go well.", CONTEXT, settings=settings)
+    assert fb.engine == "offline" and "offline checker used" in fb.note

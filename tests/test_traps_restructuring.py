@@ -1,0 +1,158 @@
+"""Guided restructuring: stage tracking, a patient true to its case, belief that moves only for
+good restructuring, per-stage feedback, and stored exercises and drill attempts that respect owners."""
+
+import pytest
+
+from simulator.access import AccessDenied
+from simulator.library import CaseLibrary
+from simulator.schema import Actor, Turn
+from simulator.settings import DATA_DIR
+from simulator.store import Store
+from simulator.traps import drill, restructuring as rs
+from simulator.traps.annotate import annotate_patient_lines
+from simulator.traps.progress import summary
+
+GOOD_RUN = [
+    "What went through your mind when that happened?",
+    "It sounds painful. If that were true, what would it mean?",
+    "And what does that say about you as a person?",
+    "What is the evidence that the thought is true?",
+    "Is that a fact, or your interpretation?",
+    "What evidence is there against the thought?",
+    "Anything else?",
+    "Weighing it all up, what would be a more balanced way to see it?",
+]
+
+
+@pytest.fixture(scope="module")
+def case():
+    return CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "traps.db")
+    s.migrate()
+    return s
+
+
+def run(case, messages, seed=1):
+    state = rs.begin(case, rs.distorted_thoughts(case)[0], seed)
+    for m in messages:
+        state = rs.respond(state, case, m)
+    return state
+
+
+def patient_lines(state):
+    return [t.text for t in state.turns if t.role == "patient"]
+
+
+def test_thoughts_come_from_the_case_and_distorted_ones_are_offered(case):
+    texts = [t.text for t in rs.case_thoughts(case)]
+    assert "They could all see I'm not good enough." in texts
+    assert all(t.patterns for t in rs.distorted_thoughts(case))
+
+
+def test_stages_follow_what_the_trainee_does_and_the_patient_stays_in_the_case(case):
+    state = run(case, GOOD_RUN[:3])
+    assert [state.mark(s).status for s in rs.IDENTIFICATION] == ["done"] * 3
+    assert state.stage == "core_belief" and state.next_stage() == "evidence_for"
+    lines = patient_lines(state)
+    assert "head chef job went to a younger cook" in lines[0]  # the situation, from the case
+    assert "If I make a mistake, people will see I was never good enough." in lines[2]  # intermediate belief
+    assert "incompetent" in lines[3]  # the case's core belief
+
+
+def test_core_belief_is_not_given_before_the_rule_behind_the_thought(case):
+    state = run(case, ["What does that say about you as a person?"])
+    assert state.identification["core_belief"].status == "pending"
+    assert "incompetent" not in patient_lines(state)[-1]
+
+
+def test_belief_falls_only_when_restructuring_is_done_well(case):
+    good = rs.conclude(run(case, GOOD_RUN))
+    work = good.current
+    assert work.facts_only and len(work.evidence_against) == 2 and work.alternative_ok
+    assert work.belief_end <= work.belief_start - 40
+    # Identification alone, then a verdict with no evidence: the rating does not move.
+    shallow = rs.conclude(run(case, GOOD_RUN[:3] + ["So what's a more balanced way to see it?"]))
+    assert shallow.current.belief_end == shallow.current.belief_start
+    # Arguing with the patient earns nothing.
+    argued = rs.conclude(run(case, ["That's not true, you're wrong to think that.", "That's irrational."]))
+    assert argued.current.belief_end >= argued.current.belief_start
+
+
+def test_the_patient_states_the_rating_when_asked(case):
+    state = run(case, GOOD_RUN + ["How much do you believe the original thought now, from 0 to 100?"])
+    assert f"{rs.belief_now(state.current)}%" in patient_lines(state)[-1]
+    assert state.current.belief_end == rs.belief_now(state.current)
+
+
+def test_a_proposed_alternative_is_accepted_only_when_it_is_balanced(case):
+    base = GOOD_RUN[:7]
+    toxic = run(case, base + ["How about: everything is perfect and you are the best chef in the world?"])
+    assert not toxic.current.alternative_ok
+    assert patient_lines(toxic)[-1] in rs._data()["patient"]["reject"]
+    fair = run(case, base + ["Would it be fair to say: they picked someone else for head chef, which hurts, "
+                             "but one decision doesn't prove I'm not good enough at my job?"])
+    assert fair.current.alternative_ok and fair.current.alternative_by == "trainee"
+    assert rs.belief_now(fair.current) < rs.belief_now(toxic.current)
+
+
+def test_next_thought_and_per_stage_feedback(case):
+    state = run(case, GOOD_RUN + ["Is there another thought we could look at?"])
+    assert len(state.thoughts) == 2 and state.thoughts[0].belief_end is not None
+    assert state.current.text in patient_lines(state)[-1]
+    done = rs.conclude(state)
+    titles = [f.title for f in done.feedback]
+    assert "Core belief" in titles and "Evidence against (thought 2)" in titles
+    by_title = {f.title: f for f in done.feedback}
+    assert "facts" in by_title["Evidence for (facts only) (thought 1)"].text
+    assert by_title["Evidence against (thought 2)"].status == "pending"
+    with pytest.raises(ValueError):
+        rs.respond(done, case, "Hello?")
+
+
+def test_exercises_are_stored_per_owner(case, store):
+    alice = Actor(id="u-alice", username="alice", role="trainee")
+    bob = Actor(id="u-bob", username="bob", role="trainee")
+    sid, _ = rs.start(store, alice, case, rs.distorted_thoughts(case)[0], seed=2)
+    for m in GOOD_RUN[:4]:
+        rs.say(store, alice, sid, m)
+    rs.finish(store, alice, sid)
+    _, state = rs.load(store, alice, sid)
+    assert state.finished and len(state.turns) == 9
+    with pytest.raises(AccessDenied):
+        rs.load(store, bob, sid)
+    with pytest.raises(AccessDenied):
+        rs.say(store, bob, sid, "hi")
+    assert rs.sessions(store, bob) == [] and len(rs.sessions(store, alice)) == 1
+
+
+def test_drill_attempts_are_graded_stored_and_summarised(store):
+    item = drill.item("d13")
+    result = drill.submit(store, None, "d13", ["mind_reading", "labeling"],
+                          "I don't know what the director thinks; hard questions could mean she takes my "
+                          "proposal seriously, and I can ask her for feedback.")
+    assert result.grade.hits == ["mind_reading"] and result.grade.extra == ["labeling"]
+    assert result.grade.score == 0.5 and "Mind reading" in drill.explain(result.grade, item)
+    assert result.feedback.met >= 3 and result.feedback.examples == item.reframes[:2]
+    with pytest.raises(ValueError):
+        drill.submit(store, None, "d13", ["mind_reading"], "   ")
+    data = summary(store, None)
+    assert data["drill_attempts"] == 1 and data["pattern_exact"] == 0.0 and data["pattern_score"] == 0.5
+    trainee = Actor(id="u-t", username="t", role="trainee")
+    assert summary(store, trainee)["drill_attempts"] == 0  # single-user work is not theirs
+    with pytest.raises(AccessDenied):
+        summary(store, trainee, owner="someone-else")
+
+
+def test_annotate_patient_lines_marks_only_patient_traps():
+    turns = [
+        Turn(index=0, role="therapist", text="You're such an idiot to think that."),
+        Turn(index=1, role="patient", text="I went to work on Monday. Everyone there thinks I'm useless."),
+        Turn(index=2, role="patient", text="I had toast for breakfast."),
+    ]
+    marks = annotate_patient_lines(turns)
+    assert [i for i, _ in marks] == [1]
+    assert "mind_reading" in [p.pattern for p in marks[0][1]]

@@ -1,0 +1,244 @@
+"""DEAR MAN practice page: pick or describe a scenario, rate feelings, talk, check drafts, finish.
+
+Thin: every decision is made in simulator/dearman/.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from simulator.access import AccessDenied
+from simulator.dearman.practice import DearmanPractice
+from simulator.dearman.scenarios import ScenarioLibrary, custom_scenario
+from simulator.dearman.schema import (DEARMAN_ORDER, EMOTIONS, SKILL_TITLES, EmotionRatings, InputRejected,
+                                      Rating)
+from simulator.store import SessionNotFound
+from views.common import as_text, current_actor, ensure_database, settings, store
+
+BADGE = {"strong": ("Strong", "green"), "weak": ("Weak", "orange"), "none": ("None", "red"),
+         "yes": ("Yes", "green"), "no": ("No", "red")}
+OUTCOME = {"agreed": "They agreed.", "gave_up": "You ended the conversation.",
+           "turn_limit": "You reached the turn limit without an agreement."}
+
+
+@st.cache_resource(show_spinner=False)
+def scenario_library() -> ScenarioLibrary:
+    return ScenarioLibrary.load()
+
+
+def practice() -> DearmanPractice:
+    return DearmanPractice(store=store(), settings=settings(), actor=current_actor())
+
+
+def emotion_sliders(prefix: str) -> EmotionRatings:
+    cols = st.columns(4)
+    values = {e: cols[i].slider(e.capitalize(), 1, 7, 1, key=f"{prefix}-{e}") for i, e in enumerate(EMOTIONS)}
+    return EmotionRatings(**values)
+
+
+# -- choosing --
+
+def choose() -> None:
+    st.title("DEAR MAN practice")
+    st.caption("Ask for something, or say no, to someone who is hard to convince. "
+               "Check each draft before you send it.")
+    lib = scenario_library()
+    for err in lib.errors:
+        st.warning(f"A scenario file could not be loaded: {err}")
+    pick, own = st.tabs(["Pick a scenario", "Describe your own"])
+    with pick:
+        chosen = st.session_state.get("dm_chosen")
+        for scenario in lib:
+            with st.container(border=True):
+                st.markdown(f"**{as_text(scenario.title)}** · {scenario.category} · difficulty {scenario.difficulty}/9")
+                st.write(as_text(scenario.situation))
+                st.caption(f"Your goal: {as_text(scenario.goal)}")
+                if st.button("Choose", key=f"dm-choose-{scenario.id}",
+                             type="primary" if chosen == scenario.id else "secondary"):
+                    st.session_state.dm_chosen = scenario.id
+                    st.rerun()
+        if chosen in lib.scenarios:
+            start_form(lib.get(chosen).id)
+    with own:
+        with st.form("dm-own"):
+            situation = st.text_area("The situation (1–2 sentences)", key="dm-own-situation")
+            goal = st.text_area("Your goal (1–2 sentences)", key="dm-own-goal")
+            who = st.text_input("Who is the other person?", key="dm-own-who")
+            difficulty = st.slider("How hard will they be to convince?", 1, 9, 5, key="dm-own-difficulty")
+            st.markdown("**Before you start, how strongly do you feel each of these?** (1 = not at all, 7 = extremely)")
+            before = emotion_sliders("dm-own-before")
+            if st.form_submit_button("Start", type="primary", key="dm-own-submit"):
+                try:
+                    scenario = custom_scenario(situation, goal, who, difficulty)
+                except InputRejected as err:
+                    st.error(str(err))
+                else:
+                    begin(scenario, before)
+
+
+def start_form(scenario_id: str) -> None:
+    scenario = scenario_library().get(scenario_id)
+    with st.form("dm-start"):
+        st.subheader(f"Talking to {scenario.counterpart.name}, {scenario.counterpart.relationship}")
+        st.markdown("**Before you start, how strongly do you feel each of these?** (1 = not at all, 7 = extremely)")
+        before = emotion_sliders("dm-before")
+        if st.form_submit_button("Start", type="primary", key="dm-start-submit"):
+            begin(scenario, before)
+
+
+def begin(scenario, before: EmotionRatings) -> None:
+    info = practice().start(scenario, before)
+    st.session_state.pop("dm_chosen", None)
+    st.query_params["dm"] = info.id
+    st.rerun()
+
+
+# -- feedback --
+
+def show_feedback(rating: Rating, rewrite: bool = True) -> None:
+    if rating.fallback_reason:
+        st.info(rating.fallback_reason)
+    r = rating.ratings
+    for skill in DEARMAN_ORDER:
+        item = r.get(skill)
+        label, color = BADGE[item.rating]
+        cols = st.columns([1.2, 4])
+        cols[0].badge(f"{SKILL_TITLES[skill]}: {label}", color=color)
+        with cols[1]:
+            st.markdown(as_text(item.reason))
+            if item.suggestion:
+                st.caption(f"Try: {as_text(item.suggestion)}")
+    if rewrite:
+        st.markdown("**A rewrite using every skill**")
+        st.markdown(f"> {as_text(r.rewrite)}")
+        if st.button("Use the rewrite as my draft", key="dm-use-rewrite"):
+            st.session_state.dm_set_draft = r.rewrite
+            st.rerun()
+
+
+def show_state(state) -> None:
+    c1, c2 = st.columns(2)
+    c1.progress(state.irritation, text=f"Irritation {round(state.irritation * 100)}%")
+    c2.progress(state.willingness, text=f"Willingness {round(state.willingness * 100)}% "
+                                        f"(agrees at {round(state.threshold * 100)}%)")
+    for change in state.changes:
+        st.caption(as_text(change))
+
+
+# -- the conversation --
+
+def conversation(session_id: str) -> None:
+    p = practice()
+    try:
+        info = p.session(session_id)
+        turns = p.turns(session_id)
+    except SessionNotFound:
+        st.error("That conversation does not exist. Start a new one below.")
+        del st.query_params["dm"]
+        return
+    except AccessDenied as err:
+        st.error(str(err))
+        return
+    scenario = info.scenario
+    st.title(scenario.title)
+    st.caption(f"Your goal: {as_text(scenario.goal)}")
+    trainee_turns = sum(t.role == "trainee" for t in turns)
+    top = st.columns([1, 1, 2])
+    top[0].metric("Your turns", f"{trainee_turns}/{scenario.turn_limit}")
+    see_state = top[1].toggle("Show their state", key="dm-see-state")
+    if top[2].button("New conversation", icon=":material/add:"):
+        del st.query_params["dm"]
+        st.session_state.pop("dm_rating", None)
+        st.rerun()
+    if see_state:
+        show_state(info.state)
+
+    with st.chat_message("assistant"):
+        st.markdown(as_text(scenario.counterpart.opening))
+    for turn in turns:
+        with st.chat_message("user" if turn.role == "trainee" else "assistant"):
+            st.markdown(as_text(turn.text))
+            if not turn.complete:
+                st.caption("This reply was cut off before it finished.")
+            if turn.role == "trainee" and turn.ratings:
+                with st.expander("Feedback on what you sent"):
+                    show_feedback(Rating(ratings=turn.ratings, engine=turn.rater or "offline"), rewrite=False)
+
+    if info.status == "ended":
+        finished(info)
+        return
+    if info.outcome:
+        st.success(OUTCOME[info.outcome]) if info.outcome == "agreed" else st.info(OUTCOME[info.outcome])
+        with st.form("dm-after"):
+            st.markdown("**How strongly do you feel each of these now?** (1 = not at all, 7 = extremely)")
+            after = emotion_sliders("dm-after")
+            if st.form_submit_button("Finish", type="primary", key="dm-after-submit"):
+                p.end(session_id, after)
+                st.rerun()
+        return
+    if turns and turns[-1].role == "trainee":
+        if st.button("Ask for their reply again"):
+            stream_reply(p, session_id)
+        return
+    compose(p, session_id)
+
+
+def compose(p: DearmanPractice, session_id: str) -> None:
+    tip = p.suggestion(session_id)
+    st.info(f"**Suggested next skill: {tip.title}.** {tip.text}")
+    if "dm_set_draft" in st.session_state:  # set before the widget exists, as Streamlit requires
+        st.session_state.dm_draft = st.session_state.pop("dm_set_draft")
+    draft = st.text_area("Your message", key="dm_draft", height=120)
+    cols = st.columns(3)
+    checked = st.session_state.get("dm_rating")
+    if cols[0].button("Check my message", icon=":material/fact_check:"):
+        try:
+            rating = p.check(session_id, draft)
+        except InputRejected as err:
+            st.warning(str(err))
+        else:
+            checks = (checked[2] if checked else 0) + 1
+            st.session_state.dm_rating = checked = (draft.strip(), rating, checks)
+    if cols[1].button("Send", type="primary", icon=":material/send:"):
+        same = checked and checked[0] == draft.strip()
+        try:
+            p.send(session_id, draft, rating=checked[1] if same else None,
+                   checks=checked[2] if checked else 0)
+        except InputRejected as err:
+            st.warning(str(err))
+        else:
+            st.session_state.pop("dm_rating", None)
+            st.session_state.dm_set_draft = ""
+            stream_reply(p, session_id)
+            return
+    if cols[2].button("Give up", icon=":material/flag:"):
+        p.give_up(session_id)
+        st.session_state.pop("dm_rating", None)
+        st.rerun()
+    if checked:
+        st.markdown("#### Feedback on your draft")
+        if checked[0] != draft.strip():
+            st.caption("You have changed the draft since this check: check again to see feedback on the new version.")
+        show_feedback(checked[1])
+
+
+def stream_reply(p: DearmanPractice, session_id: str) -> None:
+    with st.chat_message("assistant"):
+        st.write_stream(as_text(chunk) for chunk in p.respond(session_id))
+    st.rerun()
+
+
+def finished(info) -> None:
+    st.success(f"Conversation finished. {OUTCOME.get(info.outcome, '')}")
+    if info.before and info.after:
+        cols = st.columns(4)
+        for i, e in enumerate(EMOTIONS):
+            before, after = getattr(info.before, e), getattr(info.after, e)
+            cols[i].metric(e.capitalize(), after, delta=after - before, delta_color="inverse")
+
+
+ensure_database()
+if st.query_params.get("dm"):
+    conversation(st.query_params["dm"])
+else:
+    choose()

@@ -1,0 +1,36 @@
+"""The thinking-traps section of a trainee's progress page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from simulator.schema import Actor
+from simulator.traps.progress import summary
+from views.common import as_text, store
+
+
+def traps_progress(actor: Actor | None, owner: str | None = None) -> None:
+    """Render drill and restructuring progress for `owner` (default: the actor's own work)."""
+    data = summary(store(), actor, owner)
+    st.subheader("Thinking traps")
+    if not data["drill_attempts"] and not data["restructuring"]:
+        st.caption("No thinking-traps exercises yet.")
+        return
+    if data["drill_attempts"]:
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Drill attempts", data["drill_attempts"])
+        c2.metric("Patterns exactly right", f"{data['pattern_exact']:.0%}")
+        c3.metric("Reframe checks met (of 4)", f"{data['reframe_criteria']:.1f}")
+        if len(data["timeline"]) > 1:
+            st.line_chart([{"pattern score": t["pattern_score"], "reframe checks met": t["criteria_met"] / 4}
+                           for t in data["timeline"]])
+        if data["most_missed"]:
+            st.caption("Patterns missed most often: " + ", ".join(data["most_missed"]))
+        if data["strategies"]:
+            st.caption("Reframing strategies used: " + ", ".join(f"{k.replace('_', ' ')} ({v})"
+                                                              for k, v in data["strategies"].items()))
+    if data["restructuring"]:
+        st.markdown("**Cognitive restructuring**")
+        for ex in data["restructuring"]:
+            st.markdown(f"- {as_text(ex['thought'])}: belief {ex['belief_start']}% \u2192 {ex['belief_end']}%, "
+                        f"{ex['stages_done']} stage(s) done, {ex['status']}")

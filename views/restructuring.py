@@ -1,0 +1,78 @@
+"""Guided cognitive restructuring: lead a simulated patient from a thought to a balanced alternative."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from simulator.traps import restructuring as rs
+from simulator.traps.patterns import name_of
+from views.common import as_text, current_actor, ensure_database, library, store
+
+ensure_database()
+st.title("Cognitive restructuring")
+
+
+def choose() -> None:
+    st.caption("Pick a patient and one of their automatic thoughts. Lead identification (thought, rule, core "
+               "belief), then restructuring (evidence for, evidence against, a balanced alternative).")
+    lib = library()
+    cards = lib.cards()
+    card = st.selectbox("Patient", cards, format_func=lambda c: f"{c.name}, {c.age}: {c.presenting_problem}")
+    if card is None:
+        return
+    case = lib.get(card.id)
+    thoughts = rs.distorted_thoughts(case)
+    if not thoughts:
+        st.info("This case has no automatic thought with a clear thinking trap.")
+        return
+    labels = [f"{t.text} ({', '.join(name_of(p).lower() for p in t.patterns)})" for t in thoughts]
+    choice = st.radio("Automatic thought", range(len(thoughts)), format_func=lambda i: labels[i])
+    if st.button("Start", type="primary"):
+        sid, _ = rs.start(store(), current_actor(), case, thoughts[choice], seed=len(labels[choice]))
+        st.session_state.rs_session = sid
+        st.rerun()
+
+
+def stage_bar(state: rs.RestructuringState) -> None:
+    cols = st.columns(len(rs.STAGES))
+    for col, stage in zip(cols, rs.STAGES):
+        status = state.mark(stage).status
+        icon = {"done": ":material/check_circle:", "skipped": ":material/remove_circle:"}.get(status, ":material/radio_button_unchecked:")
+        here = " **(now)**" if stage == state.stage else ""
+        col.markdown(f"{icon} {rs.STAGE_NAMES[stage]}{here}")
+
+
+def exercise(session_id: str) -> None:
+    actor = current_actor()
+    case, state = rs.load(store(), actor, session_id)
+    work = state.current
+    st.markdown(f"**{as_text(case.name)}**, thought {len(state.thoughts)}: \u201c{as_text(work.text)}\u201d")
+    st.caption(f"Belief at the start: {work.belief_start}%")
+    stage_bar(state)
+    for turn in state.turns:
+        with st.chat_message("user" if turn.role == "therapist" else "assistant"):
+            st.markdown(as_text(turn.text))
+    if state.finished:
+        st.subheader("Feedback by stage")
+        for fb in state.feedback:
+            st.markdown(f"**{fb.title}** ({fb.status}): {as_text(fb.text)}")
+        if st.button("New exercise"):
+            st.session_state.pop("rs_session", None)
+            st.rerun()
+        return
+    nxt = state.next_stage()
+    if nxt:
+        st.caption(f"Next step not yet done: {rs.STAGE_NAMES[nxt]}")
+    if st.button("Finish and get feedback"):
+        rs.finish(store(), actor, session_id)
+        st.rerun()
+    message = st.chat_input("Your next message to the patient")
+    if message:
+        rs.say(store(), actor, session_id, message)
+        st.rerun()
+
+
+if st.session_state.get("rs_session"):
+    exercise(st.session_state.rs_session)
+else:
+    choose()

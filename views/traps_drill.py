@@ -1,0 +1,71 @@
+"""Thinking traps drill: spot the pattern(s) in a thought, write a reframe, read the feedback."""
+
+from __future__ import annotations
+
+import secrets
+
+import streamlit as st
+
+from simulator.traps import drill
+from views.common import as_text, current_actor, ensure_database, settings, store
+
+ensure_database()
+st.title("Thinking traps drill")
+st.caption("Spot the unhelpful pattern(s) in the thought, then write a realistic reframe.")
+
+if "drill_seed" not in st.session_state:
+    st.session_state.drill_seed = secrets.randbelow(2**31)
+    st.session_state.drill_done = []
+item = drill.pick_item(st.session_state.drill_seed, set(st.session_state.drill_done))
+names = {pid: name for pid, name, _ in drill.definitions()}
+
+with st.container(border=True):
+    st.caption(as_text(item.context))
+    st.markdown(f"### {as_text(item.thought)}")
+
+with st.expander("The ten patterns"):
+    for pid, name, definition in drill.definitions():
+        st.markdown(f"**{name}**: {as_text(definition)}")
+
+result = st.session_state.get("drill_result")
+if result is None or result.item.id != item.id:
+    with st.form("drill"):
+        picked = st.multiselect("Which pattern(s) does this thought show?", list(names),
+                                format_func=names.get, key="drill_picked")
+        reframe = st.text_area("Your reframe", key="drill_reframe", max_chars=600,
+                               placeholder="Write what the person could tell themselves instead.")
+        submitted = st.form_submit_button("Check", type="primary")
+    if submitted:
+        if not picked:
+            st.warning("Pick at least one pattern.")
+        elif not reframe.strip():
+            st.warning("Write a reframe before checking.")
+        else:
+            with st.spinner("Checking your reframe..."):
+                st.session_state.drill_result = drill.submit(store(), current_actor(), item.id, picked,
+                                                             reframe, settings())
+            st.rerun()
+else:
+    grade, fb = result.grade, result.feedback
+    st.subheader("Patterns")
+    (st.success if grade.exact else st.warning if grade.hits else st.error)(as_text(drill.explain(grade, item)))
+    if grade.extra:
+        st.caption("You also picked: " + ", ".join(names[p] for p in grade.extra))
+    st.subheader(f"Your reframe: {fb.verdict}")
+    st.markdown(f"> {as_text(fb.reframe)}")
+    for label, crit in (("Addresses the thought", fb.addresses_thought), ("Realistic, not merely positive", fb.realistic),
+                        ("Keeps the person's context", fb.keeps_context), ("Does not dismiss the feeling", fb.honours_feeling)):
+        st.markdown(f"{':material/check_circle:' if crit.ok else ':material/cancel:'} **{label}**: {as_text(crit.detail)}")
+    st.markdown(f"**Strategy:** {fb.strategy_name}")
+    if fb.note:
+        st.caption(fb.note)
+    st.subheader("Example reframes")
+    for e in fb.examples:
+        st.markdown(f"- {as_text(e)}")
+    if st.button("Next thought", type="primary"):
+        st.session_state.drill_done.append(item.id)
+        st.session_state.drill_result = None
+        st.session_state.drill_seed = secrets.randbelow(2**31)
+        for key in ("drill_picked", "drill_reframe"):
+            st.session_state.pop(key, None)
+        st.rerun()
