@@ -119,10 +119,81 @@ TABLES: list[ExportTable] = [
 ]
 
 
-def register(table: ExportTable) -> None:
-    """Features with their own records (formulations, DEAR MAN, drills) add their files here."""
-    if all(t.name != table.name for t in TABLES):
-        TABLES.append(table)
+def _owned(sql: str, date_col: str, case_col: str | None, build: Callable[[dict, str], dict]):
+    """Rows of a feature's own table (it has an owner column), under the same filters.
+
+    A case filter keeps only records tied to that case; records of exercises without a case
+    (DEAR MAN, drills) are then left out.
+    """
+    def rows(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
+        if f.case_id and case_col is None:
+            return
+        marks, ids = _in(people)
+        where, args = [f"x.owner in ({marks})"], list(ids)
+        if f.since:
+            where.append(f"x.{date_col} >= ?")
+            args.append(f.since.isoformat())
+        if f.case_id:
+            where.append(f"x.{case_col} = ?")
+            args.append(f.case_id)
+        for r in db.query(sql.format(where=" and ".join(where)), args):
+            yield build(r, people[r["owner"]])
+    return rows
+
+
+TABLES += [
+    ExportTable(
+        "formulations",
+        ("session_id", "trainee", "case_id", "situation", "submitted_at", "formulation", "engine", "kind",
+         "total", "result", "fallback_reason"),
+        _owned("select x.*, s.engine, s.kind, s.total, s.result_json, s.fallback_reason from formulation_submissions x "
+               "left join formulation_scores s on s.submission_id = x.id where {where} order by x.id, s.id",
+               "submitted_at", "case_id",
+               lambda r, who: {"session_id": r["session_id"], "trainee": who, "case_id": r["case_id"],
+                               "situation": r["situation_index"] + 1, "submitted_at": r["submitted_at"],
+                               "formulation": r["data_json"], "engine": r["engine"], "kind": r["kind"],
+                               "total": r["total"], "result": r["result_json"],
+                               "fallback_reason": r["fallback_reason"]})),
+    ExportTable(
+        "dearman_sessions",
+        ("session_id", "trainee", "scenario_id", "engine", "seed", "status", "outcome", "emotions_before",
+         "emotions_after", "final_state", "created_at", "ended_at"),
+        _owned("select x.* from dearman_sessions x where {where} order by x.created_at", "created_at", None,
+               lambda r, who: {"session_id": r["id"], "trainee": who, "scenario_id": r["scenario_id"],
+                               "engine": r["engine"], "seed": r["seed"], "status": r["status"],
+                               "outcome": r["outcome"], "emotions_before": r["before_json"],
+                               "emotions_after": r["after_json"], "final_state": r["state_json"],
+                               "created_at": r["created_at"], "ended_at": r["ended_at"]})),
+    ExportTable(
+        "dearman_turns",
+        ("session_id", "trainee", "turn", "role", "text", "complete", "ratings", "rater", "checks",
+         "counterpart_state", "engine", "created_at"),
+        _owned("select t.*, x.owner from dearman_turns t join dearman_sessions x on x.id = t.session_id "
+               "where {where} order by t.session_id, t.idx", "created_at", None,
+               lambda r, who: {"session_id": r["session_id"], "trainee": who, "turn": r["idx"],
+                               "role": r["role"], "text": r["text"], "complete": bool(r["complete"]),
+                               "ratings": r["ratings_json"], "rater": r["rater"], "checks": r["checks"],
+                               "counterpart_state": r["state_json"], "engine": r["engine"],
+                               "created_at": r["created_at"]})),
+    ExportTable(
+        "drill_attempts",
+        ("attempt_id", "trainee", "item_id", "thought", "picked", "correct", "pattern_score", "reframe",
+         "feedback", "criteria_met", "strategy", "engine", "created_at"),
+        _owned("select x.* from drill_attempts x where {where} order by x.created_at", "created_at", None,
+               lambda r, who: {"attempt_id": r["id"], "trainee": who, "item_id": r["item_id"],
+                               "thought": r["thought"], "picked": r["picked_json"], "correct": r["correct_json"],
+                               "pattern_score": r["pattern_score"], "reframe": r["reframe"],
+                               "feedback": r["feedback_json"], "criteria_met": r["criteria_met"],
+                               "strategy": r["strategy"], "engine": r["engine"], "created_at": r["created_at"]})),
+    ExportTable(
+        "restructuring_sessions",
+        ("session_id", "trainee", "case_id", "situation", "engine", "status", "state", "created_at"),
+        _owned("select x.* from restructuring_sessions x where {where} order by x.created_at", "created_at",
+               "case_id",
+               lambda r, who: {"session_id": r["id"], "trainee": who, "case_id": r["case_id"],
+                               "situation": r["situation_index"] + 1, "engine": r["engine"],
+                               "status": r["status"], "state": r["state_json"], "created_at": r["created_at"]})),
+]
 
 
 def _consenting(db, f: Filters) -> list[dict]:

@@ -100,3 +100,38 @@ def test_cli_export_writes_fixed_names_inside_the_folder(world, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "simulator", "export", "--format", "xml", "--out", str(out)],
                          capture_output=True, text=True, cwd=ROOT, env=env)
     assert bad.returncode == 2
+
+
+def test_every_exercise_is_exported_for_consenting_trainees(world, tmp_path):
+    from simulator.dearman.practice import DearmanPractice
+    from simulator.dearman.scenarios import ScenarioLibrary
+    from simulator.dearman.schema import EmotionRatings
+    from simulator.formulation_store import submit as submit_formulation
+    from simulator.settings import Settings
+    from simulator.traps import drill
+
+    store, admin, res, alice, bob = world
+    accounts.set_consent(store, alice, True)
+    sid = store.list_sessions(owner=alice.id)[0].id
+    submit_formulation(store, alice, sid, {"situation": "Passed over for head chef", "emotions": ["hurt"],
+                                           "core_beliefs": ["I am incompetent."]}, Settings())
+    dm = DearmanPractice(store, Settings(), alice)
+    scenario = next(iter(ScenarioLibrary.load(DATA_DIR / "scenarios").scenarios.values()))
+    info = dm.start(scenario, EmotionRatings(anger=4, fear=3, sadness=2, disgust=1), seed=1)
+    dm.send(info.id, "I'd like us to agree a fair plan, and I feel stressed about it. Can we talk?")
+    list(dm.respond(info.id))
+    dm.end(info.id, EmotionRatings(anger=2, fear=2, sadness=2, disgust=1))
+    item = drill.items()[0]
+    drill.submit(store, alice, item.id, [item.patterns[0]], "Maybe it is not as bad as it seems right now.")
+
+    data = export.collect(store, res, "k", export.Filters())
+    me = export.pseudonym("k", alice.id)
+    for name in ("formulations", "dearman_sessions", "dearman_turns", "drill_attempts"):
+        assert data[name] and all(r["trainee"] == me for r in data[name]), name
+    assert json.loads(data["dearman_sessions"][0]["emotions_after"])["anger"] == 2
+    assert any(r["counterpart_state"] for r in data["dearman_turns"])
+    assert {r["engine"] for r in data["formulations"]} == {"offline"}
+    only_case = export.collect(store, res, "k", export.Filters(case_id="tomas-herrera"))
+    assert only_case["formulations"] and not only_case["dearman_sessions"] and not only_case["drill_attempts"]
+    export.write(data, tmp_path / "all", "csv")
+    assert (tmp_path / "all" / "practicum_dearman_turns.csv").read_text().count("\n") >= 3
