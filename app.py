@@ -30,6 +30,7 @@ if actor.role in ("supervisor", "admin"):
     pages["Supervision"] = [
         st.Page("views/review.py", title="Review", icon=":material/rate_review:"),
         st.Page("views/authoring.py", title="Author cases", icon=":material/edit_note:"),
+        st.Page("views/authoring_scenarios.py", title="Author scenarios", icon=":material/edit_square:"),
     ]
 if actor.role in ("researcher", "admin"):
     pages["Research"] = [st.Page("views/export.py", title="Export", icon=":material/download:")]

@@ -124,3 +124,35 @@ def import_cases(store: Store, actor: Actor | None, path: Path, library: CaseLib
     notes = [f"{m.record_id} {m.field}: {m.given!r} read as {m.mapped_to!r}" for m in report.mappings]
     notes += [f"{d.case_id} {d.field}: not in the file, set to {d.value!r}" for d in report.defaults]
     return report.cases, notes
+
+
+def save_scenario(store: Store, actor: Actor | None, data: dict, library, *, new: bool):
+    """Validate form data as a DEAR MAN scenario (same rules as its files) and save a new version.
+
+    Raises ScenarioFileError naming the field and the problem, AccessDenied, or ValueError.
+    """
+    from .dearman.scenarios import validate_scenario_data
+
+    _require_author(actor)
+    scenario = validate_scenario_data(data, file="the form")
+    exists = scenario.id in library.scenarios
+    if new and exists:
+        raise ValueError(f"A scenario with the id {scenario.id!r} exists already; choose another id.")
+    if not new and not exists:
+        raise ValueError(f"There is no scenario {scenario.id!r} to edit.")
+    baseline = latest_versions(store, "scenario").get(scenario.id, (1 if exists else 0, ""))[0]
+    version = save_version(store, actor, "scenario", scenario.id, scenario.model_dump(mode="json"), baseline)
+    return scenario, version
+
+
+def scenario_library(store: Store, scenarios_dir: str | Path):
+    """The scenario files with each scenario's newest authored version laid over them."""
+    from .dearman.scenarios import ScenarioLibrary
+    from .dearman.schema import Scenario
+
+    lib = ScenarioLibrary.load(scenarios_dir)
+    merged = dict(lib.scenarios)
+    for item_id, (_, text) in latest_versions(store, "scenario").items():
+        merged[item_id] = Scenario.model_validate_json(text)
+    ordered = sorted(merged.values(), key=lambda s: (s.difficulty, s.title.casefold()))
+    return ScenarioLibrary(scenarios={s.id: s for s in ordered}, errors=lib.errors)

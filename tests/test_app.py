@@ -131,7 +131,7 @@ def test_my_sessions_lists_and_opens_a_session(fresh_app):
 
 
 ADMIN_PAGES = ["views/practice.py", "views/sessions.py", "views/formulation.py", "views/feedback.py", "views/progress.py", "views/dearman.py", "views/traps_drill.py", "views/restructuring.py", "views/assignments.py", "views/account.py",
-               "views/review.py", "views/authoring.py", "views/export.py", "views/admin.py"]
+               "views/review.py", "views/authoring.py", "views/authoring_scenarios.py", "views/export.py", "views/admin.py"]
 
 
 def test_every_page_opens_for_an_admin(fresh_app):
@@ -197,9 +197,13 @@ def test_llm_engine_failure_shows_a_message_and_ask_again_recovers(fresh_app, mo
 
 def test_show_thinking_traps_marks_patient_lines(fresh_app):
     at = open_app()
-    start_session(at)
-    at.chat_input[0].set_value("What went through your mind when the manager announced it?").run()
+    session_id = start_session(at)
+    store = Store(fresh_app)
+    store.add_turn(session_id, "therapist", "What went through your mind?")
+    store.add_turn(session_id, "patient", "Everyone in that kitchen thinks I'm a joke. I'll never get it right.")
+    at = open_app(session_id)
     assert not any("Thinking traps:" in c.value for c in at.caption)
-    at.toggle(key=next(t.key for t in at.toggle)).set_value(True).run()
+    at.toggle(key=f"traps-{session_id}").set_value(True).run()
     assert not at.exception
-    assert any(c.value.startswith("Thinking traps:") for c in at.caption)
+    marks = [c.value for c in at.caption if c.value.startswith("Thinking traps:")]
+    assert len(marks) == 1 and ("Mind reading" in marks[0] or "Fortune" in marks[0])

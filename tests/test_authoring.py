@@ -93,3 +93,24 @@ def test_import_from_the_app_is_all_or_nothing_and_reports_mappings(world, tmp_p
     with pytest.raises(CaseImportError):
         authoring.import_cases(store, sup, bad, lib(store))
     assert "zed" not in lib(store)
+
+
+def test_scenarios_are_authored_like_cases(world):
+    from simulator.dearman.scenarios import SCENARIOS_DIR, ScenarioFileError
+
+    store, sup, trainee = world
+    lib = authoring.scenario_library(store, SCENARIOS_DIR)
+    original = next(iter(lib))
+    data = original.model_dump(mode="json")
+    data["difficulty"] = 12
+    data["counterpart"]["objections"] = ["only one"]
+    with pytest.raises(ScenarioFileError) as err:
+        authoring.save_scenario(store, sup, data, lib, new=False)
+    assert {"difficulty", "counterpart.objections"} <= {p.field for p in err.value.all}
+    data = original.model_dump(mode="json")
+    data["goal"] = "Agree a new rota by the end of the month."
+    with pytest.raises(AccessDenied):
+        authoring.save_scenario(store, trainee, data, lib, new=False)
+    scenario, version = authoring.save_scenario(store, sup, data, lib, new=False)
+    assert version == 2
+    assert authoring.scenario_library(store, SCENARIOS_DIR).get(original.id).goal == data["goal"]

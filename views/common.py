@@ -39,8 +39,21 @@ def library() -> CaseLibrary:
     return _library(str(settings().cases_dir), str(settings().db_path))
 
 
+@st.cache_resource(show_spinner=False)
+def _scenarios(db_path: str):
+    from simulator.dearman.scenarios import SCENARIOS_DIR
+
+    return authoring.scenario_library(Store(db_path), SCENARIOS_DIR)
+
+
+def scenarios():
+    """DEAR MAN scenarios: the files plus authored versions."""
+    return _scenarios(str(settings().db_path))
+
+
 def library_changed() -> None:
     _library.clear()
+    _scenarios.clear()
 
 
 @st.cache_resource(show_spinner=False)

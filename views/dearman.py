@@ -13,7 +13,7 @@ from simulator.dearman.scenarios import ScenarioLibrary, custom_scenario
 from simulator.dearman.schema import (DEARMAN_ORDER, EMOTIONS, SKILL_TITLES, EmotionRatings, InputRejected,
                                       Rating)
 from simulator.store import SessionNotFound
-from views.common import as_text, current_actor, ensure_database, settings, store
+from views.common import scenarios, as_text, current_actor, ensure_database, settings, store
 
 BADGE = {"strong": ("Strong", "green"), "weak": ("Weak", "orange"), "none": ("None", "red"),
          "yes": ("Yes", "green"), "no": ("No", "red")}
@@ -21,9 +21,8 @@ OUTCOME = {"agreed": "They agreed.", "gave_up": "You ended the conversation.",
            "turn_limit": "You reached the turn limit without an agreement."}
 
 
-@st.cache_resource(show_spinner=False)
 def scenario_library() -> ScenarioLibrary:
-    return ScenarioLibrary.load()
+    return scenarios()
 
 
 def practice() -> DearmanPractice:

@@ -1,0 +1,69 @@
+"""Scenario authoring for supervisors: create, edit or clone a DEAR MAN scenario, versioned."""
+
+import streamlit as st
+
+from simulator import authoring
+from simulator.access import AccessDenied
+from simulator.dearman.scenarios import ScenarioFileError
+from views.common import as_text, current_actor, library_changed, scenarios, store
+
+st.title("Author DEAR MAN scenarios")
+lib = scenarios()
+items = {s.id: s for s in lib}
+mode = st.radio("What would you like to do?", ["Edit a scenario", "Clone a scenario", "New scenario"],
+                horizontal=True)
+default: dict = {}
+if mode != "New scenario":
+    chosen = st.selectbox("Scenario", list(items), format_func=lambda i: f"{items[i].title} ({i})")
+    default = items[chosen].model_dump(mode="json")
+    with st.expander("Version history"):
+        st.write(authoring.history(store(), "scenario", chosen) or "Only the original file version (v1).")
+    if mode == "Clone a scenario":
+        default["id"], default["title"] = f"{chosen}-copy", f"{default['title']} (copy)"
+cp = default.get("counterpart", {})
+categories = ["work", "family", "friends", "services"]
+
+with st.form("scenario-form"):
+    c1, c2 = st.columns(2)
+    data: dict = {
+        "id": c1.text_input("Id (lower-case, digits, hyphens)", default.get("id", ""),
+                            disabled=mode == "Edit a scenario"),
+        "title": c2.text_input("Title", default.get("title", "")),
+    }
+    c1, c2, c3 = st.columns(3)
+    data["category"] = c1.selectbox("Category", categories, index=categories.index(default.get("category", "work")))
+    data["difficulty"] = c2.slider("Difficulty", 1, 9, default.get("difficulty", 5))
+    data["turn_limit"] = c3.number_input("Turn limit", 3, 30, default.get("turn_limit", 10))
+    data["situation"] = st.text_area("Situation (what the trainee faces)", default.get("situation", ""))
+    data["goal"] = st.text_area("Goal (what the trainee wants)", default.get("goal", ""))
+    st.markdown("**The other person**")
+    c1, c2 = st.columns(2)
+    counterpart = {
+        "name": c1.text_input("Name", cp.get("name", "")),
+        "relationship": c2.text_input("Relationship to the trainee", cp.get("relationship", "")),
+        "persona": st.text_area("Persona", cp.get("persona", "")),
+        "opening": st.text_area("Opening line", cp.get("opening", "")),
+        "objections": st.text_area("Objections (one per line, at least 3)", "\n".join(cp.get("objections", []))),
+        "softening": st.text_area("Softening lines (one per line, at least 2)", "\n".join(cp.get("softening", []))),
+        "agreement": st.text_area("Agreement line", cp.get("agreement", "")),
+    }
+    for key in ("objections", "softening"):
+        counterpart[key] = [line.strip() for line in counterpart[key].splitlines() if line.strip()]
+    data["counterpart"] = counterpart
+    saved = st.form_submit_button("Save as a new version", type="primary")
+
+if saved:
+    if mode == "Edit a scenario":
+        data["id"] = default["id"]
+    try:
+        scenario, version = authoring.save_scenario(store(), current_actor(), data, lib,
+                                                    new=mode != "Edit a scenario")
+    except ScenarioFileError as err:
+        for problem in err.all:
+            st.error(f"{problem.field}: {problem.problem}")
+    except (ValueError, AccessDenied) as err:
+        st.error(str(err))
+    else:
+        library_changed()
+        st.success(f"Saved {as_text(scenario.title)} as version {version}. Sessions already run keep "
+                   "the version they used.")
