@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import cli_admin, cli_dearman, cli_formulation, cli_traps
+from .cli_common import CliError, emit, load_case
 from .settings import Settings, load_settings
 
 
@@ -38,13 +39,7 @@ def cmd_cases(args, settings: Settings) -> int:
 
 
 def cmd_case(args, settings: Settings) -> int:
-    lib = _library(settings)
-    try:
-        case = lib.get(args.id)
-    except KeyError as err:
-        print(f"error: {err.args[0]}", file=sys.stderr)
-        return 2
-    print(case.model_dump_json(indent=2))
+    print(load_case(settings, args.id).model_dump_json(indent=2))
     return 0
 
 
@@ -70,15 +65,7 @@ def cmd_simulate(args, settings: Settings) -> int:
     from .engine import EngineError, get_engine
     from .scripted import run_script
 
-    lib = _library(settings)
-    try:
-        case = lib.get(args.case)
-    except KeyError as err:
-        print(f"error: {err.args[0]}", file=sys.stderr)
-        return 2
-    if not 1 <= args.situation <= len(case.situations):
-        print(f"error: {case.id} has situations 1 to {len(case.situations)}", file=sys.stderr)
-        return 2
+    case = load_case(settings, args.case, args.situation)
     if args.style not in case.styles:
         print(f"error: {case.id} allows styles {', '.join(case.styles)}", file=sys.stderr)
         return 2
@@ -95,11 +82,8 @@ def cmd_simulate(args, settings: Settings) -> int:
         "transcript": [t.model_dump(mode="json", include={"index", "role", "text", "complete", "moves"}) for t in turns],
         "state": state.model_dump(mode="json"),
     }
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        for t in turns:
-            print(f"{'T' if t.role == 'therapist' else 'P'}: {t.text}")
+    emit(result, args.json, lambda r: [print(f"{'T' if t['role'] == 'therapist' else 'P'}: {t['text']}")
+                                       for t in r["transcript"]])
     return 0
 
 
@@ -135,4 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.fn(args, load_settings())
+    try:
+        return args.fn(args, load_settings())
+    except CliError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from .cli_common import emit
 from .settings import Settings
 
 
@@ -65,10 +66,7 @@ def cmd_rate_dearman(args, settings: Settings) -> int:
     except InputRejected as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        _print_text(result)
+    emit(result, args.json, _print_text)
     return 0
 
 

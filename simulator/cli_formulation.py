@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from .cli_common import emit, load_case
 from .settings import Settings
 
 
@@ -67,7 +68,12 @@ def _print_text(out: dict) -> None:
 def cmd_score(args, settings: Settings) -> int:
     from .access import AccessDenied
     from .cli_admin import SHELL
-    from .formulation import FormulationRejected, parse_formulation, reference_for, score_formulation
+    from .formulation import (
+        FormulationRejected,
+        parse_formulation,
+        reference_for,
+        score_formulation,
+    )
     from .formulation_store import load_draft, score_session, submission
     from .store import SessionNotFound, Store
 
@@ -99,16 +105,7 @@ def cmd_score(args, settings: Settings) -> int:
                 print("error: give --session ID, or --case ID --situation N --formulation FILE",
                       file=sys.stderr)
                 return 2
-            from .library import CaseLibrary
-
-            try:
-                case = CaseLibrary.load(settings.cases_dir).get(args.case)
-            except KeyError as err:
-                print(f"error: {err.args[0]}", file=sys.stderr)
-                return 2
-            if not 1 <= args.situation <= len(case.situations):
-                print(f"error: {case.id} has situations 1 to {len(case.situations)}", file=sys.stderr)
-                return 2
+            case = load_case(settings, args.case, args.situation)
             formulation = parse_formulation(_read(args.formulation))
             score = score_formulation(formulation, reference_for(case, args.situation - 1))
             out = result_json(score, case.id, args.situation, args.formulation)
@@ -119,10 +116,7 @@ def cmd_score(args, settings: Settings) -> int:
     except AccessDenied as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-    else:
-        _print_text(out)
+    emit(out, args.json, _print_text)
     return 0
 
 

@@ -56,71 +56,8 @@ def _in(ids: Iterable[str]) -> tuple[str, list[str]]:
     return ",".join("?" for _ in ids) or "NULL", ids
 
 
-def _session_filter(f: Filters) -> tuple[str, list]:
-    where, args = [], []
-    if f.since:
-        where.append("s.created_at >= ?")
-        args.append(f.since.isoformat())
-    if f.case_id:
-        where.append("s.case_id = ?")
-        args.append(f.case_id)
-    return "".join(f" and {w}" for w in where), args
-
-
-def _sessions(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
-    marks, ids = _in(people)
-    extra, args = _session_filter(f)
-    for r in db.query(f"select s.* from sessions s where s.owner in ({marks}){extra} order by s.created_at",
-                      [*ids, *args]):
-        yield {"session_id": r["id"], "trainee": people[r["owner"]], "case_id": r["case_id"],
-               "situation": r["situation_index"] + 1, "style": r["style"], "engine": r["engine"],
-               "seed": r["seed"], "status": r["status"], "created_at": r["created_at"],
-               "ended_at": r["ended_at"], "final_state": r["state_json"]}
-
-
-def _turns(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
-    marks, ids = _in(people)
-    extra, args = _session_filter(f)
-    for r in db.query(
-        f"select t.*, s.owner from turns t join sessions s on s.id = t.session_id "
-        f"where s.owner in ({marks}){extra} order by t.session_id, t.idx", [*ids, *args]):
-        yield {"session_id": r["session_id"], "trainee": people[r["owner"]], "turn": r["idx"],
-               "role": r["role"], "text": r["text"], "complete": bool(r["complete"]),
-               "moves": r["moves_json"], "state_after": r["state_json"], "created_at": r["created_at"]}
-
-
-def _comments(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
-    marks, ids = _in(people)
-    extra, args = _session_filter(f)
-    for r in db.query(
-        f"select c.*, s.owner, u.role as author_role from comments c join sessions s on s.id = c.session_id "
-        f"join users u on u.id = c.author_id where s.owner in ({marks}){extra} order by c.id", [*ids, *args]):
-        yield {"session_id": r["session_id"], "trainee": people[r["owner"]], "turn": r["turn_idx"],
-               "author_role": r["author_role"], "text": r["text"], "created_at": r["created_at"]}
-
-
-def _grades(db, people: dict[str, str], f: Filters) -> Iterable[dict]:
-    marks, ids = _in(people)
-    extra, args = _session_filter(f)
-    for r in db.query(
-        f"select g.*, s.owner from grades g join sessions s on s.id = g.session_id "
-        f"where s.owner in ({marks}){extra} order by g.id", [*ids, *args]):
-        yield {"session_id": r["session_id"], "trainee": people[r["owner"]], "scores": r["scores_json"],
-               "total": r["total"], "note": r["note"], "created_at": r["created_at"]}
-
-
-TABLES: list[ExportTable] = [
-    ExportTable("sessions", ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed",
-                             "status", "created_at", "ended_at", "final_state"), _sessions),
-    ExportTable("turns", ("session_id", "trainee", "turn", "role", "text", "complete", "moves",
-                          "state_after", "created_at"), _turns),
-    ExportTable("comments", ("session_id", "trainee", "turn", "author_role", "text", "created_at"), _comments),
-    ExportTable("grades", ("session_id", "trainee", "scores", "total", "note", "created_at"), _grades),
-]
-
-
 def _owned(sql: str, date_col: str, case_col: str | None, build: Callable[[dict, str], dict]):
-    """Rows of a feature's own table (it has an owner column), under the same filters.
+    """Rows for the included trainees from a query whose owning table is aliased x.
 
     A case filter keeps only records tied to that case; records of exercises without a case
     (DEAR MAN, drills) are then left out.
@@ -141,7 +78,44 @@ def _owned(sql: str, date_col: str, case_col: str | None, build: Callable[[dict,
     return rows
 
 
-TABLES += [
+# Tables of the CBT practice sessions, filtered through their session (alias x).
+_SESSION_TABLES = [
+    ExportTable(
+        "sessions",
+        ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed", "status", "created_at",
+         "ended_at", "final_state"),
+        _owned("select x.* from sessions x where {where} order by x.created_at", "created_at", "case_id",
+               lambda r, who: {"session_id": r["id"], "trainee": who, "case_id": r["case_id"],
+                               "situation": r["situation_index"] + 1, "style": r["style"], "engine": r["engine"],
+                               "seed": r["seed"], "status": r["status"], "created_at": r["created_at"],
+                               "ended_at": r["ended_at"], "final_state": r["state_json"]})),
+    ExportTable(
+        "turns",
+        ("session_id", "trainee", "turn", "role", "text", "complete", "moves", "state_after", "created_at"),
+        _owned("select t.*, x.owner from turns t join sessions x on x.id = t.session_id where {where} "
+               "order by t.session_id, t.idx", "created_at", "case_id",
+               lambda r, who: {"session_id": r["session_id"], "trainee": who, "turn": r["idx"], "role": r["role"],
+                               "text": r["text"], "complete": bool(r["complete"]), "moves": r["moves_json"],
+                               "state_after": r["state_json"], "created_at": r["created_at"]})),
+    ExportTable(
+        "comments",
+        ("session_id", "trainee", "turn", "author_role", "text", "created_at"),
+        _owned("select c.*, x.owner, u.role as author_role from comments c join sessions x on x.id = c.session_id "
+               "join users u on u.id = c.author_id where {where} order by c.id", "created_at", "case_id",
+               lambda r, who: {"session_id": r["session_id"], "trainee": who, "turn": r["turn_idx"],
+                               "author_role": r["author_role"], "text": r["text"], "created_at": r["created_at"]})),
+    ExportTable(
+        "grades",
+        ("session_id", "trainee", "scores", "total", "note", "created_at"),
+        _owned("select g.*, x.owner from grades g join sessions x on x.id = g.session_id where {where} "
+               "order by g.id", "created_at", "case_id",
+               lambda r, who: {"session_id": r["session_id"], "trainee": who, "scores": r["scores_json"],
+                               "total": r["total"], "note": r["note"], "created_at": r["created_at"]})),
+]
+
+
+TABLES: list[ExportTable] = [
+    *_SESSION_TABLES,
     ExportTable(
         "formulations",
         ("session_id", "trainee", "case_id", "situation", "submitted_at", "formulation", "engine", "kind",
