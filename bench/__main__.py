@@ -28,7 +28,7 @@ def main(names: list[str]) -> int:
         print(f"== {name}", flush=True)
         figures = module.run()
         print(json.dumps(figures, indent=2), flush=True)
-        results.update(figures)
+        results[name] = figures
     out = Path(__file__).with_name("results")
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
