@@ -207,3 +207,30 @@ def test_show_thinking_traps_marks_patient_lines(fresh_app):
     assert not at.exception
     marks = [c.value for c in at.caption if c.value.startswith("Thinking traps:")]
     assert len(marks) == 1 and ("Mind reading" in marks[0] or "Fortune" in marks[0])
+
+
+def test_single_sign_on_maps_a_verified_email_to_its_account(fresh_app):
+    store = Store(fresh_app)
+    store.migrate()
+    admin = accounts.create_user(store, None, "ada", PASSWORD, "admin")
+    accounts.create_user(store, admin, "tess", PASSWORD, "trainee", email="Tess@Clinic.example")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "id", "client_secret": "s", "server_metadata_url": "http://idp/.well-known"}
+    at.user = {"is_logged_in": True, "email": "tess@clinic.example", "email_verified": True}
+    at.run()
+    assert not at.exception
+    assert "Signed in as **tess** (trainee)" in " ".join(c.value for c in at.sidebar.caption)
+
+    stranger = AppTest.from_file(APP, default_timeout=30)
+    stranger.secrets["auth"] = at.secrets["auth"]
+    stranger.user = {"is_logged_in": True, "email": "who@else.example", "email_verified": True}
+    stranger.run()
+    assert any("No Practicum account is linked to who@else.example" in e.value for e in stranger.error)
+
+    unverified = AppTest.from_file(APP, default_timeout=30)
+    unverified.secrets["auth"] = at.secrets["auth"]
+    unverified.user = {"is_logged_in": True, "email": "tess@clinic.example", "email_verified": False}
+    unverified.run()
+    assert unverified.title[0].value == "Sign in to Practicum"
+    assert any("did not confirm that email" in e.value for e in unverified.error)

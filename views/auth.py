@@ -44,7 +44,10 @@ def _sign_in() -> None:
     st.title("Sign in to Practicum")
     if _sso_configured():
         user = st.user
-        if user.is_logged_in and user.get("email") and user.get("email_verified", True):
+        verified = user.get("email_verified") in (True, "true")  # only a verified email maps to an account
+        if user.is_logged_in and user.get("email") and not verified:
+            st.error("Your organisation did not confirm that email address, so it cannot sign you in here.")
+        if user.is_logged_in and user.get("email") and verified:
             try:
                 _, token = accounts.login_by_email(store(), user["email"])
                 st.session_state[TOKEN] = token
