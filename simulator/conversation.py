@@ -33,6 +33,11 @@ def check_message(text: str) -> str:
     return cleaned
 
 
+def needs_reply(transcript: list[Turn]) -> bool:
+    """The last message has no complete answer: it is the trainee's, or a reply that was cut."""
+    return bool(transcript) and (transcript[-1].role == "therapist" or not transcript[-1].complete)
+
+
 @dataclass
 class Practice:
     store: Store
@@ -73,23 +78,26 @@ class Practice:
         return self.store.add_turn(session_id, "therapist", check_message(text))
 
     def awaiting_reply(self, session_id: str) -> bool:
-        transcript = self.transcript(session_id)
-        return bool(transcript) and transcript[-1].role == "therapist"
+        return needs_reply(self.transcript(session_id))
 
     def respond(self, session_id: str) -> Iterator[str]:
         """Stream the patient's reply to the last message, storing it in all cases.
 
         A reply cut by a failure is stored with complete=False and the EngineError is raised
         after it; a reply abandoned by the consumer (a click in the app) is stored the same way.
+        Called again after such a cut, it answers the same message afresh, from the state before
+        the cut reply, which stays in the transcript marked incomplete.
         """
         info = self.session(session_id, "write")
         transcript = self.store.transcript(session_id)
-        if not transcript or transcript[-1].role != "therapist":
+        if not needs_reply(transcript):
             return
+        if transcript[-1].role == "patient":  # a cut reply: answer its message again
+            transcript = transcript[:-1]
         request = TurnRequest(
             case=self.store.session_case(session_id), situation_index=info.situation_index,
-            style=info.style, transcript=transcript, state=self.store.state(session_id),
-            seed=info.seed,
+            style=info.style, transcript=transcript,
+            state=self.store.state_before(session_id, transcript[-1].index), seed=info.seed,
         )
         reply = self.engine.reply(request)
         parts: list[str] = []

@@ -184,7 +184,8 @@ def _masker(people: list[dict]) -> Callable[[object], object]:
     words = sorted({w for p in people for w in (p["username"], p["email"]) if w and len(w) >= 3}, key=len, reverse=True)
     if not words:
         return lambda v: v
-    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    # Whole words only: a username "tom" must not eat into "tomorrow".
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
     return lambda v: pattern.sub("[redacted]", v) if isinstance(v, str) else v
 
 
@@ -198,7 +199,9 @@ def collect(store: Store, actor: Actor | None, secret: str | None, filters: Filt
     with store.db() as db:
         people_rows = _consenting(db, filters)
         people = {p["id"]: pseudonym(secret, p["id"]) for p in people_rows}
-        mask = _masker(people_rows)
+        # Anyone's username or email typed into a message, comment or note is masked, not just
+        # the consenting trainees': supervisors and other trainees are named in text too.
+        mask = _masker(list(db.query("select username, email from users")))
         out = {}
         for table in TABLES:
             rows = table.rows(db, people, filters) if people else []

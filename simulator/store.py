@@ -137,6 +137,15 @@ class Store:
     def state(self, session_id: str) -> DisclosureState:
         return DisclosureState.model_validate_json(self._row(session_id)["state_json"])
 
+    def state_before(self, session_id: str, turn_index: int) -> DisclosureState:
+        """The disclosure state left by the last patient turn before `turn_index`."""
+        with self.db() as db:
+            row = db.execute(
+                "select state_json from turns where session_id = ? and idx < ? and role = 'patient' "
+                "and state_json is not null order by idx desc limit 1", [session_id, turn_index],
+            ).fetchone()
+        return DisclosureState.model_validate_json(row[0]) if row else DisclosureState()
+
     def list_sessions(self, owner: str | None = None) -> list[SessionInfo]:
         with self.db() as db:
             where, args = ("owner = ?", [owner]) if owner is not None else ("owner is null", [])

@@ -194,6 +194,15 @@ def test_llm_engine_failure_shows_a_message_and_ask_again_recovers(fresh_app, mo
     assert not at.exception
     assert [t.role for t in Store(fresh_app).transcript(session_id)] == ["therapist", "patient"] * 2
 
+    openai_server.script.cut_after = 2  # the stream breaks mid-reply
+    at.chat_input[0].set_value("What happened next?").run()
+    assert any("Ask again" in e.value for e in at.error)
+    assert any("cut off" in c.value for c in at.caption)
+    openai_server.script.cut_after = None
+    next(b for b in at.button if b.label == "Ask again").click().run()
+    last = Store(fresh_app).transcript(session_id)[-3:]
+    assert [(t.role, t.complete) for t in last] == [("therapist", True), ("patient", False), ("patient", True)]
+
 
 def test_show_thinking_traps_marks_patient_lines(fresh_app):
     at = open_app()

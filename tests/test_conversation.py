@@ -91,3 +91,18 @@ def test_random_situation_is_reproducible_for_a_seed(tmp_path, lib):
     assert picks == {0, 1}
     assert p.start("tomas-herrera", "plain", seed=5).situation_index == \
         p.start("tomas-herrera", "plain", seed=5).situation_index
+
+
+def test_a_cut_reply_can_be_asked_again_from_the_state_before_it(tmp_path, lib):
+    p = make(tmp_path, lib, CuttingEngine())
+    info = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
+    p.say(info.id, "How has your week been?")
+    with pytest.raises(EngineError):
+        list(p.respond(info.id))
+    assert p.awaiting_reply(info.id)  # the cut reply does not count as an answer
+    p.engine = OfflineEngine()
+    reply = "".join(p.respond(info.id)).strip()
+    transcript = p.store.transcript(info.id)
+    assert [(t.role, t.complete) for t in transcript] == [("therapist", True), ("patient", False), ("patient", True)]
+    assert transcript[-1].text == reply and not p.awaiting_reply(info.id)
+    assert p.store.state(info.id).turn == 1  # answered once, from the state before the cut

@@ -58,6 +58,12 @@ def test_only_consenting_trainees_under_stable_pseudonyms(world, tmp_path):
     for identity in ("alice.w", "alice@clinic.example", alice.id, "bobby", bob.id):
         assert identity not in blob
     assert "[redacted]" in data["turns"][0]["text"]  # the username she typed is masked
+    from simulator import reviews
+
+    sid = data["sessions"][0]["session_id"]
+    reviews.add_comment(store, admin, sid, 0, "Good start; compare bobby's session, or ask admin (not bobbyfischer).")
+    comment = export.collect(store, res, "study-key", export.Filters())["comments"][0]["text"]
+    assert comment == "Good start; compare [redacted]'s session, or ask [redacted] (not bobbyfischer)."
     accounts.set_consent(store, alice, False)  # withdrawn: later exports leave her out
     assert export.collect(store, res, "study-key", export.Filters())["sessions"] == []
 

@@ -12,6 +12,13 @@ from views.common import settings, store
 TOKEN = "auth_token"
 
 
+def _start(token: str) -> None:
+    """Begin a sign-in with nothing left over from whoever used this tab before."""
+    st.session_state.clear()
+    st.session_state[TOKEN] = token
+    st.rerun()
+
+
 def _sso_configured() -> bool:
     try:
         return "auth" in st.secrets
@@ -36,8 +43,7 @@ def _first_admin() -> None:
             except (accounts.AccountError, AccessDenied) as err:
                 st.error(str(err))
                 return
-            st.session_state[TOKEN] = token
-            st.rerun()
+            _start(token)
 
 
 def _sign_in() -> None:
@@ -50,10 +56,10 @@ def _sign_in() -> None:
         if user.is_logged_in and user.get("email") and verified:
             try:
                 _, token = accounts.login_by_email(store(), user["email"])
-                st.session_state[TOKEN] = token
-                st.rerun()
             except accounts.AccountError as err:
                 st.error(str(err))
+            else:
+                _start(token)
         st.button("Sign in with your organisation", on_click=st.login)
         st.divider()
     with st.form("sign-in"):
@@ -65,8 +71,7 @@ def _sign_in() -> None:
             except accounts.AccountError as err:
                 st.error(str(err))
                 return
-            st.session_state[TOKEN] = token
-            st.rerun()
+            _start(token)
 
 
 def gate() -> Actor:
@@ -76,7 +81,8 @@ def gate() -> Actor:
         st.stop()
     actor = accounts.resume(store(), st.session_state.get(TOKEN), settings().idle_minutes)
     if actor is None:
-        if st.session_state.pop(TOKEN, None):
+        if st.session_state.get(TOKEN):
+            st.session_state.clear()  # nothing of the expired sign-in stays on the page
             st.info("You were signed out after a period without activity.")
         _sign_in()
         st.stop()
@@ -84,7 +90,9 @@ def gate() -> Actor:
     with st.sidebar:
         st.caption(f"Signed in as **{actor.username}** ({actor.role})")
         if st.button("Sign out", icon=":material/logout:"):
-            accounts.logout(store(), st.session_state.pop(TOKEN, None))
-            st.session_state.pop("actor", None)
+            accounts.logout(store(), st.session_state.get(TOKEN))
+            st.session_state.clear()
+            if _sso_configured() and st.user.is_logged_in:
+                st.logout()  # otherwise the identity provider's cookie signs straight back in
             st.rerun()
     return actor

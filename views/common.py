@@ -80,7 +80,7 @@ def practice() -> Practice:
     return Practice(store=store(), library=library(), engine=engine(), actor=current_actor())
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$:])")
 
 
 def as_text(text: str) -> str:

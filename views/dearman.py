@@ -78,7 +78,7 @@ def choose() -> None:
 def start_form(scenario_id: str) -> None:
     scenario = scenario_library().get(scenario_id)
     with st.form("dm-start"):
-        st.subheader(f"Talking to {scenario.counterpart.name}, {scenario.counterpart.relationship}")
+        st.subheader(as_text(f"Talking to {scenario.counterpart.name}, {scenario.counterpart.relationship}"))
         st.markdown("**Before you start, how strongly do you feel each of these?** (1 = not at all, 7 = extremely)")
         before = emotion_sliders("dm-before")
         if st.form_submit_button("Start", type="primary", key="dm-start-submit"):
@@ -96,7 +96,7 @@ def begin(scenario, before: EmotionRatings) -> None:
 
 def show_feedback(rating: Rating, rewrite: bool = True) -> None:
     if rating.fallback_reason:
-        st.info(rating.fallback_reason)
+        st.info(as_text(rating.fallback_reason))
     r = rating.ratings
     for skill in DEARMAN_ORDER:
         item = r.get(skill)
@@ -139,7 +139,7 @@ def conversation(session_id: str) -> None:
         st.error(str(err))
         return
     scenario = info.scenario
-    st.title(scenario.title)
+    st.title(as_text(scenario.title))
     st.caption(f"Your goal: {as_text(scenario.goal)}")
     trainee_turns = sum(t.role == "trainee" for t in turns)
     top = st.columns([1, 1, 2])

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from simulator.access import AccessDenied
-from simulator.conversation import MessageRejected
+from simulator.conversation import MessageRejected, needs_reply
 from simulator.engine import EngineError
 from simulator.store import SessionNotFound
 from views.common import as_text, engine, library, practice, settings
@@ -43,7 +43,7 @@ def choose_case() -> None:
         return
     card = next(c for c in cards if c.id == chosen)
     with st.form("start"):
-        st.subheader(f"Session with {card.name}")
+        st.subheader(f"Session with {as_text(card.name)}")
         options = ["Random"] + [f"Situation {n}" for n in range(1, card.situation_count + 1)]
         situation = st.selectbox("Situation", options)
         style = st.selectbox("Conversational style", card.styles)
@@ -92,7 +92,7 @@ def session_view(session_id: str) -> None:
         show_transcript(session_id, practice().transcript(session_id))
         return
     transcript = practice().transcript(session_id)
-    st.title(f"{case.name}, {case.age}")
+    st.title(f"{as_text(case.name)}, {case.age}")
     st.caption(as_text(case.presenting_problem))
     engine_badge()
     turns = sum(1 for t in transcript if t.role == "therapist")
@@ -124,8 +124,8 @@ def session_view(session_id: str) -> None:
         st.text_area("Your message (not sent)", rejected[1], height=150)
     failed = st.session_state.pop("engine_error", None)
     if failed:
-        st.error(f"{failed} Your message is saved: press **Ask again** to retry.")
-    if transcript and transcript[-1].role == "therapist":
+        st.error(f"{as_text(failed)} Your message is saved: press **Ask again** to retry.")
+    if needs_reply(transcript):
         if st.button("Ask again", icon=":material/refresh:"):
             stream_reply(session_id)
     message = st.chat_input(f"Say something to {case.name}…", submit_mode="disable")

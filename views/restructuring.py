@@ -25,7 +25,7 @@ def choose() -> None:
     if not thoughts:
         st.info("This case has no automatic thought with a clear thinking trap.")
         return
-    labels = [f"{t.text} ({', '.join(name_of(p).lower() for p in t.patterns)})" for t in thoughts]
+    labels = [as_text(f"{t.text} ({', '.join(name_of(p).lower() for p in t.patterns)})") for t in thoughts]
     choice = st.radio("Automatic thought", range(len(thoughts)), format_func=lambda i: labels[i])
     if st.button("Start", type="primary"):
         sid, _ = rs.start(store(), current_actor(), case, thoughts[choice], seed=len(labels[choice]))
