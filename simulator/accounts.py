@@ -268,14 +268,6 @@ def consent_of(store: Store, user_id: str) -> bool:
         return bool(row and row[0])
 
 
-def username_of(store: Store, user_id: str | None) -> str:
-    if user_id is None:
-        return "(no account)"
-    with store.db() as db:
-        row = db.execute("select username from users where id = ?", [user_id]).fetchone()
-        return row[0] if row else "(deleted)"
-
-
 # -- cohorts --------------------------------------------------------------------------------
 
 def create_cohort(store: Store, actor: Actor | None, name: str) -> str:

@@ -65,11 +65,12 @@ def save_version(store: Store, actor: Actor | None, kind: str, item_id: str, pay
 
 
 def save_case(store: Store, actor: Actor | None, data: dict, library: CaseLibrary,
-              *, new: bool) -> tuple[PatientCase, int]:
+              *, new: bool, baseline: int | None = None) -> tuple[PatientCase, int]:
     """Validate form data as a case (same rules as files) and save it as the next version.
 
-    `new` refuses an id that exists already (create and clone); otherwise it edits that case.
-    Raises CaseFileError naming the field and the problem, AccessDenied, or ValueError.
+    `new` refuses an id that exists already (create and clone); otherwise it edits that case,
+    from `baseline`, the version the editor opened (default: the library's). Raises
+    CaseFileError naming the field and the problem, AccessDenied, or ValueError.
     """
     _require_author(actor)
     case = validate_case_data(data, file="the form")
@@ -78,7 +79,8 @@ def save_case(store: Store, actor: Actor | None, data: dict, library: CaseLibrar
         raise ValueError(f"A case with the id {case.id!r} exists already; choose another id.")
     if not new and not exists:
         raise ValueError(f"There is no case {case.id!r} to edit.")
-    baseline = library.version(case.id) if exists else 0
+    if baseline is None or not exists:
+        baseline = library.version(case.id) if exists else 0
     version = save_version(store, actor, "case", case.id, case.model_dump(mode="json"), baseline)
     return case, version
 
@@ -126,7 +128,13 @@ def import_cases(store: Store, actor: Actor | None, path: Path, library: CaseLib
     return report.cases, notes
 
 
-def save_scenario(store: Store, actor: Actor | None, data: dict, library, *, new: bool):
+def scenario_version(store: Store, library, scenario_id: str) -> int:
+    """The newest version of a scenario: authored ones count on from the file's version 1."""
+    return latest_versions(store, "scenario").get(scenario_id, (1 if scenario_id in library.scenarios else 0, ""))[0]
+
+
+def save_scenario(store: Store, actor: Actor | None, data: dict, library, *, new: bool,
+                  baseline: int | None = None):
     """Validate form data as a DEAR MAN scenario (same rules as its files) and save a new version.
 
     Raises ScenarioFileError naming the field and the problem, AccessDenied, or ValueError.
@@ -140,7 +148,8 @@ def save_scenario(store: Store, actor: Actor | None, data: dict, library, *, new
         raise ValueError(f"A scenario with the id {scenario.id!r} exists already; choose another id.")
     if not new and not exists:
         raise ValueError(f"There is no scenario {scenario.id!r} to edit.")
-    baseline = latest_versions(store, "scenario").get(scenario.id, (1 if exists else 0, ""))[0]
+    if baseline is None or not exists:
+        baseline = scenario_version(store, library, scenario.id)
     version = save_version(store, actor, "scenario", scenario.id, scenario.model_dump(mode="json"), baseline)
     return scenario, version
 

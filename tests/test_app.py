@@ -243,3 +243,23 @@ def test_single_sign_on_maps_a_verified_email_to_its_account(fresh_app):
     unverified.run()
     assert unverified.title[0].value == "Sign in to Practicum"
     assert any("did not confirm that email" in e.value for e in unverified.error)
+
+
+def test_admin_sees_why_an_account_was_not_added(fresh_app):
+    at = open_app()
+    at.switch_page("views/admin.py").run()
+    form_inputs = [t for t in at.text_input if t.label in ("Username", "Initial password")]
+    form_inputs[0].input("bob")
+    form_inputs[1].input("short")
+    next(b for b in at.button if b.label == "Add account").click().run()
+    assert any("at least 10 characters" in e.value for e in at.error)
+    assert [u["username"] for u in accounts.list_users(Store(fresh_app), accounts.login(Store(fresh_app), "ada", PASSWORD)[0])] == ["ada"]
+
+
+def test_signing_out_leaves_nothing_for_the_next_person(fresh_app):
+    at = open_app()
+    at.button(key="choose-tomas-herrera").click().run()
+    assert at.session_state["chosen_case"] == "tomas-herrera"
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert at.title[0].value == "Sign in to Practicum"
+    assert "chosen_case" not in at.session_state and "actor" not in at.session_state

@@ -114,3 +114,17 @@ def test_scenarios_are_authored_like_cases(world):
     scenario, version = authoring.save_scenario(store, sup, data, lib, new=False)
     assert version == 2
     assert authoring.scenario_library(store, SCENARIOS_DIR).get(original.id).goal == data["goal"]
+
+
+def test_two_editors_of_one_scenario_cannot_overwrite_each_other(world):
+    from simulator.dearman.scenarios import SCENARIOS_DIR
+
+    store, sup, trainee = world
+    lib = authoring.scenario_library(store, SCENARIOS_DIR)
+    original = next(iter(lib))
+    opened = authoring.scenario_version(store, lib, original.id)  # both editors open version 1
+    data = original.model_dump(mode="json")
+    assert authoring.save_scenario(store, sup, data, lib, new=False, baseline=opened)[1] == 2
+    with pytest.raises(ValueError, match="while you were editing"):
+        authoring.save_scenario(store, sup, data, authoring.scenario_library(store, SCENARIOS_DIR),
+                                new=False, baseline=opened)

@@ -156,3 +156,25 @@ def test_annotate_patient_lines_marks_only_patient_traps():
     marks = annotate_patient_lines(turns)
     assert [i for i, _ in marks] == [1]
     assert "mind_reading" in [p.pattern for p in marks[0][1]]
+
+
+def test_bad_messages_are_refused_and_a_finished_exercise_takes_no_more(tmp_path):
+    from simulator.conversation import MessageRejected
+    from simulator.library import CaseLibrary
+    from simulator.settings import DATA_DIR
+    from simulator.store import Store
+    from simulator.traps import restructuring as rs
+
+    store = Store(tmp_path / "r.db")
+    store.migrate()
+    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+    sid, state = rs.start(store, None, case, rs.case_thoughts(case)[0], seed=1)
+    with pytest.raises(MessageRejected):
+        rs.say(store, None, sid, "   ")
+    with pytest.raises(MessageRejected):
+        rs.say(store, None, sid, "x" * 2001)
+    assert rs.load(store, None, sid)[1].turns == state.turns
+    rs.say(store, None, sid, "What went through your mind when that happened?")
+    rs.finish(store, None, sid)
+    with pytest.raises(ValueError, match="finished"):
+        rs.say(store, None, sid, "One more question?")

@@ -12,12 +12,15 @@ actor = current_actor()
 st.title("Accounts")
 
 
-def attempt(fn, *args, done: str) -> None:
+def attempt(fn, *args, done: str) -> bool:
+    """Run an admin action; show its error and return False, or toast and return True."""
     try:
         fn(store(), actor, *args)
-        st.toast(done)
     except (accounts.AccountError, AccessDenied) as err:
         st.error(str(err))
+        return False
+    st.toast(done)
+    return True
 
 
 users = accounts.list_users(store(), actor)
@@ -27,7 +30,7 @@ tab_users, tab_cohorts, tab_sessions, tab_audit = st.tabs(
     ["People", "Cohorts", "Sessions without an owner", "Audit log"])
 
 with tab_users:
-    with st.form("new-user", clear_on_submit=True):
+    with st.form("new-user"):
         st.subheader("Add an account")
         c1, c2, c3 = st.columns(3)
         username = c1.text_input("Username")
@@ -35,9 +38,9 @@ with tab_users:
         email = c3.text_input("Email (for single sign-on, optional)")
         password = st.text_input("Initial password", type="password")
         if st.form_submit_button("Add account", type="primary"):
-            attempt(accounts.create_user, username, password, role, email or None,
-                    done=f"Added {username}.")
-            st.rerun()
+            if attempt(accounts.create_user, username, password, role, email or None,
+                    done=f"Added {username}."):
+                st.rerun()
     for u in users:
         c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
         c1.markdown(f"**{as_text(u['username'])}** {as_text(u['email'] or '')}")
@@ -50,8 +53,8 @@ with tab_users:
             attempt(accounts.set_role, u["id"], new_role, done="Role changed.")
         label = "Deactivate" if u["active"] else "Reactivate"
         if c3.button(label, key=f"active-{u['id']}"):
-            attempt(accounts.set_active, u["id"], not u["active"], done=f"{label}d.")
-            st.rerun()
+            if attempt(accounts.set_active, u["id"], not u["active"], done=f"{label}d."):
+                st.rerun()
         with c4.popover("Reset password"):
             pw = st.text_input("New password", type="password", key=f"pw-{u['id']}")
             if st.button("Set", key=f"setpw-{u['id']}"):
@@ -63,7 +66,7 @@ with tab_cohorts:
         if st.form_submit_button("Create cohort"):
             attempt(accounts.create_cohort, name, done=f"Cohort {name} created.")
     for cohort in accounts.cohorts(store()):
-        with st.expander(cohort["name"]):
+        with st.expander(as_text(cohort["name"])):
             members = accounts.cohort_members(store(), cohort["id"])
             for m in members:
                 st.write(f"{as_text(m['username'])}: {m['role']}")
@@ -71,8 +74,8 @@ with tab_cohorts:
             who = c1.selectbox("Person", list(names), format_func=names.get, key=f"who-{cohort['id']}")
             as_role = c2.selectbox("As", ["trainee", "supervisor"], key=f"as-{cohort['id']}")
             if c3.button("Add", key=f"add-{cohort['id']}"):
-                attempt(accounts.add_member, cohort["id"], who, as_role, done="Added.")
-                st.rerun()
+                if attempt(accounts.add_member, cohort["id"], who, as_role, done="Added."):
+                    st.rerun()
 
 with tab_sessions:
     orphans = accounts.ownerless_sessions(store(), actor)
@@ -83,8 +86,8 @@ with tab_sessions:
         c1.write(f"{s['created_at'][:16]} · {as_text(s['case_id'])} · {s['style']}")
         who = c2.selectbox("Owner", list(names), format_func=names.get, key=f"owner-{s['id']}")
         if c3.button("Assign", key=f"assign-{s['id']}"):
-            attempt(accounts.assign_session, s["id"], who, done="Assigned.")
-            st.rerun()
+            if attempt(accounts.assign_session, s["id"], who, done="Assigned."):
+                st.rerun()
 
 with tab_audit:
     for entry in accounts.audit_entries(store(), actor):

@@ -16,6 +16,8 @@ base = None
 if mode != "New case":
     chosen = st.selectbox("Case", list(cases), format_func=lambda i: f"{cases[i].name} ({i}, v{lib.version(i)})")
     base = cases[chosen]
+    # The version this editor opened: a save refuses if someone saved a newer one meanwhile.
+    opened = st.session_state.setdefault(f"opened-case-{chosen}", lib.version(chosen))
     with st.expander("Version history"):
         rows = authoring.history(store(), "case", chosen)
         st.write(rows or "Only the original file version (v1).")
@@ -69,7 +71,8 @@ if saved:
     if mode == "Edit a case":
         data["id"] = base.id
     try:
-        case, version = authoring.save_case(store(), current_actor(), data, lib, new=mode != "Edit a case")
+        case, version = authoring.save_case(store(), current_actor(), data, lib, new=mode != "Edit a case",
+                                            baseline=opened if mode == "Edit a case" else None)
     except CaseFileError as err:
         for problem in err.all:
             st.error(f"{problem.field}: {problem.problem}")
@@ -77,6 +80,7 @@ if saved:
         st.error(str(err))
     else:
         library_changed()
+        st.session_state[f"opened-case-{case.id}"] = version
         st.success(f"Saved {as_text(case.name)} as version {version}. New sessions use it; "
                    "earlier sessions keep the version they ran on.")
 

@@ -16,6 +16,8 @@ default: dict = {}
 if mode != "New scenario":
     chosen = st.selectbox("Scenario", list(items), format_func=lambda i: f"{items[i].title} ({i})")
     default = items[chosen].model_dump(mode="json")
+    opened = st.session_state.setdefault(f"opened-scenario-{chosen}",
+                                         authoring.scenario_version(store(), lib, chosen))
     with st.expander("Version history"):
         st.write(authoring.history(store(), "scenario", chosen) or "Only the original file version (v1).")
     if mode == "Clone a scenario":
@@ -56,8 +58,9 @@ if saved:
     if mode == "Edit a scenario":
         data["id"] = default["id"]
     try:
-        scenario, version = authoring.save_scenario(store(), current_actor(), data, lib,
-                                                    new=mode != "Edit a scenario")
+        scenario, version = authoring.save_scenario(
+            store(), current_actor(), data, lib, new=mode != "Edit a scenario",
+            baseline=opened if mode == "Edit a scenario" else None)
     except ScenarioFileError as err:
         for problem in err.all:
             st.error(f"{problem.field}: {problem.problem}")
@@ -65,5 +68,6 @@ if saved:
         st.error(str(err))
     else:
         library_changed()
+        st.session_state[f"opened-scenario-{scenario.id}"] = version
         st.success(f"Saved {as_text(scenario.title)} as version {version}. Sessions already run keep "
                    "the version they used.")

@@ -41,12 +41,12 @@ def _collect(session_id: str) -> dict:
 def _autosave(session_id: str) -> None:
     try:
         save_draft(store(), current_actor(), session_id, _collect(session_id))
-        st.session_state["fm-problems"] = []
-        st.session_state["fm-saved"] = True
+        st.session_state[_key(session_id, "problems")] = []
+        st.session_state[_key(session_id, "saved")] = True
     except FormulationRejected as err:
-        st.session_state["fm-problems"] = err.problems
+        st.session_state[_key(session_id, "problems")] = err.problems
     except (AlreadySubmitted, AccessDenied) as err:
-        st.session_state["fm-problems"] = [str(err)]
+        st.session_state[_key(session_id, "problems")] = [str(err)]
 
 
 def _load_widgets(session_id: str) -> None:
@@ -90,9 +90,10 @@ def diagram_form(session_id: str) -> None:
     for i, e in enumerate(EMOTIONS):
         cols[i % 3].checkbox(e, key=_key(session_id, f"emo{i}"), on_change=_autosave, args=(session_id,))
     _text(session_id, "behavior")
-    for problem in st.session_state.get("fm-problems", []):
+    problems = st.session_state.get(_key(session_id, "problems"), [])
+    for problem in problems:
         st.error(problem)
-    if st.session_state.get("fm-saved") and not st.session_state.get("fm-problems"):
+    if st.session_state.get(_key(session_id, "saved")) and not problems:
         st.caption("Draft saved.")
 
 

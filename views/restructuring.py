@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from simulator.access import AccessDenied
 from simulator.traps import restructuring as rs
 from simulator.traps.patterns import name_of
 from views.common import as_text, current_actor, ensure_database, library, store
@@ -66,13 +67,23 @@ def exercise(session_id: str) -> None:
     if st.button("Finish and get feedback"):
         rs.finish(store(), actor, session_id)
         st.rerun()
+    problem = st.session_state.pop("rs_problem", None)
+    if problem:
+        st.warning(problem)
     message = st.chat_input("Your next message to the patient")
     if message:
-        rs.say(store(), actor, session_id, message)
+        try:
+            rs.say(store(), actor, session_id, message)
+        except ValueError as err:  # empty, too long, or already finished: nothing was stored
+            st.session_state.rs_problem = str(err)
         st.rerun()
 
 
 if st.session_state.get("rs_session"):
-    exercise(st.session_state.rs_session)
+    try:
+        exercise(st.session_state.rs_session)
+    except (AccessDenied, KeyError):
+        st.session_state.pop("rs_session", None)
+        st.error("That exercise is not available to you. Start a new one.")
 else:
     choose()

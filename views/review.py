@@ -4,7 +4,7 @@ import streamlit as st
 
 from simulator import accounts, reviews
 from simulator.access import AccessDenied
-from views.common import as_text, current_actor, store
+from views.common import as_text, current_actor, practice, store
 from views.transcript import show_grades, show_transcript
 
 actor = current_actor()
@@ -30,7 +30,7 @@ def label(info) -> str:
 session_id = st.selectbox("Session", [s.id for s in sessions],
                           format_func=lambda sid: label(next(s for s in sessions if s.id == sid)))
 try:
-    turns = store().transcript(session_id)
+    turns = practice().transcript(session_id)  # checks that this reviewer may read it
     show_transcript(session_id, turns, can_comment=True)
 except AccessDenied as err:
     st.error(str(err))

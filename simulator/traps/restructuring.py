@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 from functools import lru_cache
 from typing import Literal
 
@@ -489,10 +490,29 @@ def _save(store, actor: Actor | None, session_id: str, case: PatientCase, state:
                                "ended" if state.finished else "active")
 
 
+_session_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(session_id: str) -> threading.Lock:
+    with _locks_guard:
+        return _session_locks.setdefault(session_id, threading.Lock())
+
+
 def say(store, actor: Actor | None, session_id: str, message: str) -> RestructuringState:
-    case, state = load(store, actor, session_id)
-    state = respond(state, case, message)
-    _save(store, actor, session_id, case, state)
+    """Answer one trainee message. Raises MessageRejected (empty, too long) or ValueError (finished).
+
+    Load, answer and save hold a per-exercise lock, so two tabs never lose each other's turn.
+    """
+    from ..conversation import check_message
+
+    message = check_message(message)
+    with _lock_for(session_id):
+        case, state = load(store, actor, session_id)
+        if state.finished:
+            raise ValueError("This exercise is finished; start a new one to keep practising.")
+        state = respond(state, case, message)
+        _save(store, actor, session_id, case, state)
     return state
 
 
