@@ -128,6 +128,7 @@ def test_my_sessions_lists_and_opens_a_session(fresh_app):
     next(b for b in at.button if b.label == "Resume").click().run()
     assert not at.exception
     assert len(chat_texts(at)) == 2
+    assert session_id in str(at.query_params["session"])
 
 
 ADMIN_PAGES = ["views/practice.py", "views/sessions.py", "views/formulation.py", "views/feedback.py", "views/progress.py", "views/dearman.py", "views/traps_drill.py", "views/restructuring.py", "views/assignments.py", "views/account.py",
