@@ -181,34 +181,38 @@ class Store:
         The next index is taken inside the write transaction, so concurrent writers never
         collide and never lose a turn.
         """
+        row = {"role": role, "text": text, "complete": int(complete), "moves_json": json.dumps(moves or []),
+               "state_json": state.model_dump_json() if state else None}
+        return _turn(self.append_turn("sessions", "turns", session_id, row,
+                                      session_state=row["state_json"], ended="This session has ended; "
+                                      "start a new one to keep practising."))
+
+    def append_turn(self, sessions: str, turns: str, session_id: str, row: dict, *,
+                    session_state: str | None, ended: str) -> dict:
+        """Append `row` to a transcript table as the session's next turn, in one transaction.
+
+        The next index is taken inside the write transaction, so concurrent writers never collide
+        and never lose a turn; `session_state`, when given, becomes the session's current state.
+        Raises SessionNotFound, or ValueError(`ended`) if the session is over. `sessions` and
+        `turns` are table names from code, never from input.
+        """
         now = _now()
-        with self.db() as db:
-            with db.conn:  # one transaction: index, insert and session update together
-                db.execute("BEGIN IMMEDIATE")
-                status = db.execute("select status from sessions where id = ?", [session_id]).fetchone()
-                if status is None:
-                    raise SessionNotFound(session_id)
-                if status[0] != "active":
-                    raise ValueError("This session has ended; start a new one to keep practising.")
-                (idx,) = db.execute(
-                    "select coalesce(max(idx), -1) + 1 from turns where session_id = ?", [session_id]
-                ).fetchone()
-                row = {
-                    "session_id": session_id, "idx": idx, "role": role, "text": text,
-                    "complete": int(complete), "moves_json": json.dumps(moves or []),
-                    "state_json": state.model_dump_json() if state else None, "created_at": now,
-                }
-                db.execute(
-                    "insert into turns (session_id, idx, role, text, complete, moves_json, "
-                    "state_json, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    list(row.values()),
-                )
-                update = {"updated_at": now}
-                if state is not None:
-                    update["state_json"] = state.model_dump_json()
-                sets = ", ".join(f"{k} = ?" for k in update)
-                db.execute(f"update sessions set {sets} where id = ?", [*update.values(), session_id])
-        return _turn({**row, "idx": idx})
+        with self.db() as db, db.conn:
+            db.execute("BEGIN IMMEDIATE")
+            status = db.execute(f"select status from {sessions} where id = ?", [session_id]).fetchone()
+            if status is None:
+                raise SessionNotFound(session_id)
+            if status[0] != "active":
+                raise ValueError(ended)
+            (idx,) = db.execute(f"select coalesce(max(idx), -1) + 1 from {turns} where session_id = ?",
+                                [session_id]).fetchone()
+            row = {**row, "session_id": session_id, "idx": idx, "created_at": now}
+            db.execute(f"insert into {turns} ({', '.join(row)}) values ({', '.join('?' for _ in row)})",
+                       list(row.values()))
+            update = {"updated_at": now} if session_state is None else {"updated_at": now, "state_json": session_state}
+            sets = ", ".join(f"{k} = ?" for k in update)
+            db.execute(f"update {sessions} set {sets} where id = ?", [*update.values(), session_id])
+        return row
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -122,29 +122,14 @@ class DearmanStore:
                  complete: bool = True) -> DearmanTurn:
         """Append a turn in one transaction; a counterpart turn also moves the session's state."""
         self.session(actor, session_id, "write")
-        now = _now()
-        with self.store.db() as db:
-            with db.conn:
-                db.execute("BEGIN IMMEDIATE")
-                status = db.execute("select status from dearman_sessions where id = ?", [session_id]).fetchone()
-                if status[0] != "active":
-                    raise ValueError("This conversation has ended; start a new one to keep practising.")
-                (idx,) = db.execute("select coalesce(max(idx), -1) + 1 from dearman_turns where session_id = ?",
-                                    [session_id]).fetchone()
-                row = {
-                    "session_id": session_id, "idx": idx, "role": role, "text": text, "complete": int(complete),
-                    "ratings_json": json.dumps(ratings.as_json()) if ratings else None, "rater": rater,
-                    "checks": checks, "state_json": state.model_dump_json() if state else None,
-                    "engine": engine, "created_at": now,
-                }
-                db.execute(f"insert into dearman_turns ({', '.join(row)}) values ({', '.join('?' for _ in row)})",
-                           list(row.values()))
-                update = {"updated_at": now}
-                if state is not None:
-                    update["state_json"] = state.model_dump_json()
-                sets = ", ".join(f"{k} = ?" for k in update)
-                db.execute(f"update dearman_sessions set {sets} where id = ?", [*update.values(), session_id])
-        return _turn({**row, "idx": idx})
+        row = {
+            "role": role, "text": text, "complete": int(complete),
+            "ratings_json": json.dumps(ratings.as_json()) if ratings else None, "rater": rater,
+            "checks": checks, "state_json": state.model_dump_json() if state else None, "engine": engine,
+        }
+        return _turn(self.store.append_turn(
+            "dearman_sessions", "dearman_turns", session_id, row, session_state=row["state_json"],
+            ended="This conversation has ended; start a new one to keep practising."))
 
 
 def _row(db: sqlite_utils.Database, session_id: str) -> dict:
