@@ -264,3 +264,32 @@ def test_signing_out_leaves_nothing_for_the_next_person(fresh_app):
     next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
     assert at.title[0].value == "Sign in to Practicum"
     assert "chosen_case" not in at.session_state and "actor" not in at.session_state
+
+
+def test_review_shows_the_automatic_formulation_score(fresh_app):
+    from simulator.formulation_store import submit
+
+    store = Store(fresh_app)
+    store.migrate()
+    admin = accounts.create_user(store, None, "ada", PASSWORD, "admin")
+    sup = accounts.create_user(store, admin, "sam", PASSWORD, "supervisor")
+    tess = accounts.create_user(store, admin, "tess", PASSWORD, "trainee")
+    cohort = accounts.create_cohort(store, admin, "Autumn")
+    accounts.add_member(store, admin, cohort, tess.id, "trainee")
+    accounts.add_member(store, admin, cohort, sup.id, "supervisor")
+    from simulator.conversation import Practice
+    from simulator.engine_offline import OfflineEngine
+    from simulator.library import CaseLibrary
+    from simulator.settings import DATA_DIR, Settings
+
+    p = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=tess)
+    info = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
+    p.say(info.id, "What happened at work?")
+    list(p.respond(info.id))
+    submit(store, tess, info.id, {"situation": "Passed over for head chef in the Monday briefing",
+                                  "emotions": ["sad, down, lonely, unhappy"]}, Settings())
+    at = open_app(token=accounts.login(store, "sam", PASSWORD)[1])
+    at.switch_page("views/review.py").run()
+    assert not at.exception
+    assert any(m.label == "Formulation total" for m in at.metric)
+    assert len(at.chat_message) == 2

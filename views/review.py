@@ -3,6 +3,7 @@
 import streamlit as st
 
 from simulator import accounts, reviews
+from simulator.formulation_store import NotSubmitted, submission
 from simulator.access import AccessDenied
 from views.common import as_text, current_actor, practice, store
 from views.transcript import show_grades, show_transcript
@@ -35,6 +36,24 @@ try:
 except AccessDenied as err:
     st.error(str(err))
     st.stop()
+
+st.divider()
+st.subheader("Automatic scores")
+try:
+    sub = submission(store(), actor, session_id)
+except NotSubmitted:
+    st.write("No formulation submitted for this session yet.")
+else:
+    ev = sub.score.evidence
+    c1, c2 = st.columns(2)
+    c1.metric("Formulation total", f"{sub.score.total:g} / 100")
+    if ev is not None:
+        c2.metric("Lost to interview gaps", f"{ev.gap_points:g} points")
+    st.dataframe({"field": [f.label for f in sub.score.fields],
+                  "level (0-2)": [round(f.level, 2) for f in sub.score.fields],
+                  "points": [round(f.points, 1) for f in sub.score.fields]}, hide_index=True)
+    if st.button("Open the full formulation feedback"):
+        st.switch_page("views/feedback.py", query_params={"session": session_id})
 
 st.divider()
 st.subheader("Grades")
