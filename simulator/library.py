@@ -12,11 +12,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .schema import CaseCard, PatientCase
+
+M = TypeVar("M", bound=BaseModel)
 
 # Names for the closed lists, so a literal error reads "... is not one of the allowed emotions".
 _LIST_NOUNS = {
@@ -30,8 +32,8 @@ _LIST_NOUNS = {
 }
 
 
-class CaseFileError(Exception):
-    """One problem in one case file. `field` is a dotted path (empty for the whole file)."""
+class DataFileError(Exception):
+    """One problem in one data file. `field` is a dotted path (empty for the whole file)."""
 
     def __init__(self, file: str, field: str, problem: str,
                  line: int | None = None, column: int | None = None) -> None:
@@ -40,15 +42,19 @@ class CaseFileError(Exception):
         self.problem = problem
         self.line = line
         self.column = column
-        # Every problem found in the same file; load_case_file raises the first of them.
-        self.all: list[CaseFileError] = [self]
+        # Every problem found in the same file; the loaders raise the first of them.
+        self.all: list[DataFileError] = [self]
         super().__init__(str(self))
 
     def __str__(self) -> str:
         return ": ".join(part for part in (self.file, self.field, self.problem) if part)
 
 
-def _problem_text(error: dict[str, Any]) -> str:
+class CaseFileError(DataFileError):
+    """A problem in a patient case file (or in a case typed into the authoring form)."""
+
+
+def _problem_text(error: dict[str, Any], noun: str) -> str:
     kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
     loc = [part for part in error["loc"] if isinstance(part, str)]
     if kind == "literal_error":
@@ -57,7 +63,7 @@ def _problem_text(error: dict[str, Any]) -> str:
     if kind == "missing":
         return "this field is required but missing"
     if kind == "extra_forbidden":
-        return "unknown field (a patient case has no such field)"
+        return f"unknown field (a {noun} has no such field)"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "too_short":
@@ -79,56 +85,66 @@ def _problem_text(error: dict[str, Any]) -> str:
     if kind == "list_type":
         return "must be a list"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return "must be a JSON object" if loc else "must be a JSON object (one patient case)"
+        return "must be a JSON object" if loc else f"must be a JSON object (one {noun})"
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
     return str(error["msg"])
 
 
-def describe_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
+def describe_validation_error(exc: ValidationError, noun: str = "patient case") -> list[tuple[str, str]]:
     """Translate a pydantic error into (dotted field path, human sentence) pairs.
 
-    The one translator for case validation: the library, the importer and the editor use it.
+    The one translator for every data file (cases, scenarios, exemplars) and the editors.
     """
-    return [(".".join(str(part) for part in error["loc"]), _problem_text(error))
+    return [(".".join(str(part) for part in error["loc"]), _problem_text(error, noun))
             for error in exc.errors(include_url=False)]
 
 
-def validate_case_data(data: Any, file: str) -> PatientCase:
-    """Validate parsed JSON as a patient case; raise CaseFileError carrying every problem."""
+def validate_file_data(model: type[M], data: Any, file: str, error: type[DataFileError] = CaseFileError,
+                       noun: str = "patient case") -> M:
+    """Validate parsed JSON as `model`; raise `error` carrying every problem found."""
     try:
-        return PatientCase.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        problems = [CaseFileError(file, where, what) for where, what in describe_validation_error(exc)]
+        problems = [error(file, where, what) for where, what in describe_validation_error(exc, noun)]
         first = problems[0]
         first.all = problems
         raise first from None
 
 
-def parse_json(text: str, file: str) -> Any:
+def validate_case_data(data: Any, file: str) -> PatientCase:
+    """Validate parsed JSON as a patient case; raise CaseFileError carrying every problem."""
+    return validate_file_data(PatientCase, data, file)
+
+
+def parse_json(text: str, file: str, error: type[DataFileError] = CaseFileError) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CaseFileError(
+        raise error(
             file, "", f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             line=exc.lineno, column=exc.colno,
         ) from None
 
 
-def load_case_file(path: str | Path) -> PatientCase:
-    """Read and validate one case file; its name must be `<id>.json`."""
+def load_model_file(path: str | Path, model: type[M], error: type[DataFileError], noun: str) -> M:
+    """Read and validate one JSON file holding one `model` whose id must match the file name."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise CaseFileError(path.name, "", "is not UTF-8 text") from None
+        raise error(path.name, "", "is not UTF-8 text") from None
     except OSError as exc:
-        raise CaseFileError(path.name, "", f"cannot be read ({exc.strerror})") from None
-    case = validate_case_data(parse_json(text, path.name), path.name)
-    if path.stem != case.id:
-        raise CaseFileError(path.name, "id",
-                            f"the id {case.id!r} does not match the file name (expected {case.id}.json)")
-    return case
+        raise error(path.name, "", f"cannot be read ({exc.strerror})") from None
+    item = validate_file_data(model, parse_json(text, path.name, error), path.name, error, noun)
+    if path.stem != item.id:
+        raise error(path.name, "id", f"the id {item.id!r} does not match the file name (expected {item.id}.json)")
+    return item
+
+
+def load_case_file(path: str | Path) -> PatientCase:
+    """Read and validate one case file; its name must be `<id>.json`."""
+    return load_model_file(path, PatientCase, CaseFileError, "patient case")
 
 
 @dataclass

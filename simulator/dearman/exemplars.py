@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..library import describe_validation_error
 from ..settings import DATA_DIR
-from .schema import SKILLS, STRATEGIES
 from .scenarios import ScenarioFileError
+from .schema import SKILLS, STRATEGIES
 
 EXEMPLARS_DIR = DATA_DIR / "exemplars" / "dearman"
 MIN_PER_LEVEL = 15

@@ -6,64 +6,27 @@ Like the case library, a broken file never hides the good ones: each problem bec
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..library import describe_validation_error
+from ..library import DataFileError, load_model_file, validate_file_data
 from ..settings import DATA_DIR
 from .schema import CounterpartSpec, Scenario, check_text
 
 SCENARIOS_DIR = DATA_DIR / "scenarios"
 
 
-class ScenarioFileError(Exception):
-    def __init__(self, file: str, field: str, problem: str) -> None:
-        self.file, self.field, self.problem = file, field, problem
-        self.all: list[ScenarioFileError] = [self]
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return ": ".join(part for part in (self.file, self.field, self.problem) if part)
-
-
-def _problem(text: str) -> str:
-    # The shared translator speaks of patient cases; these files hold scenarios.
-    return text.replace("a patient case has no such field", "a scenario has no such field").replace(
-        "(one patient case)", "(one scenario)")
+class ScenarioFileError(DataFileError):
+    """A problem in a scenario file (or in a scenario typed into the authoring form)."""
 
 
 def validate_scenario_data(data: Any, file: str) -> Scenario:
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems = [ScenarioFileError(file, where, _problem(what))
-                    for where, what in describe_validation_error(exc)]
-        problems[0].all = problems
-        raise problems[0] from None
+    return validate_file_data(Scenario, data, file, ScenarioFileError, "scenario")
 
 
 def load_scenario_file(path: str | Path) -> Scenario:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioFileError(path.name, "", "is not UTF-8 text") from None
-    except OSError as exc:
-        raise ScenarioFileError(path.name, "", f"cannot be read ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScenarioFileError(path.name, "", f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
-                                               f"{exc.msg}") from None
-    scenario = validate_scenario_data(data, path.name)
-    if path.stem != scenario.id:
-        raise ScenarioFileError(path.name, "id", f"the id {scenario.id!r} does not match the file name "
-                                                 f"(expected {scenario.id}.json)")
-    return scenario
+    return load_model_file(path, Scenario, ScenarioFileError, "scenario")
 
 
 @dataclass
