@@ -10,13 +10,28 @@ from simulator.schema import Actor
 from views.common import settings, store
 
 TOKEN = "auth_token"
+COOKIE = "practicum_auth"
 
 
 def _start(token: str) -> None:
     """Begin a sign-in with nothing left over from whoever used this tab before."""
     st.session_state.clear()
     st.session_state[TOKEN] = token
+    st.session_state["set_cookie"] = token
     st.rerun()
+
+
+def _cookie(value: str) -> None:
+    """Set (or, with "", delete) the sign-in cookie in the browser, so a reload stays signed in.
+
+    A browser-session cookie: closing the browser ends it; the server also ends idle sign-ins and
+    every signed-out token, so a copied cookie is worth no more than the sign-in behind it.
+    """
+    import streamlit.components.v1 as components
+
+    expiry = "" if value else "; max-age=0"
+    components.html(f"<script>window.parent.document.cookie = "
+                    f"'{COOKIE}={value}; path=/; SameSite=Strict{expiry}';</script>", height=0)
 
 
 def _sso_configured() -> bool:
@@ -79,19 +94,28 @@ def gate() -> Actor:
     if not accounts.has_accounts(store()):
         _first_admin()
         st.stop()
+    remembered = st.context.cookies.get(COOKIE)
+    if TOKEN not in st.session_state and isinstance(remembered, str) and not st.session_state.get("signed_out"):
+        st.session_state[TOKEN] = remembered  # a reload: the cookie remembers the sign-in
     actor = accounts.resume(store(), st.session_state.get(TOKEN), settings().idle_minutes)
     if actor is None:
         if st.session_state.get(TOKEN):
             st.session_state.clear()  # nothing of the expired sign-in stays on the page
+            st.session_state["signed_out"] = True
             st.info("You were signed out after a period without activity.")
+        if st.session_state.get("signed_out"):
+            _cookie("")
         _sign_in()
         st.stop()
     st.session_state["actor"] = actor
+    if st.session_state.get("set_cookie"):
+        _cookie(st.session_state.pop("set_cookie"))
     with st.sidebar:
         st.caption(f"Signed in as **{actor.username}** ({actor.role})")
         if st.button("Sign out", icon=":material/logout:"):
             accounts.logout(store(), st.session_state.get(TOKEN))
             st.session_state.clear()
+            st.session_state["signed_out"] = True  # the cookie this page loaded with is void now
             if _sso_configured() and st.user.is_logged_in:
                 st.logout()  # otherwise the identity provider's cookie signs straight back in
             st.rerun()

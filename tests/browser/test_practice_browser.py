@@ -52,8 +52,23 @@ def test_three_messages_then_reload_shows_the_same_transcript(page: Page, app_se
     assert page.locator("[data-testid='stChatMessageContent'] b").count() == 0
     assert "session=" in page.url
 
-    page.reload()
+    page.reload()  # still signed in (the sign-in cookie), and the practice session resumes
     wait_idle(page)
-    sign_in(page)  # a reload starts a new browser session; the practice session lives on
     expect(page.get_by_test_id("stChatMessage")).to_have_count(6, timeout=30_000)
     assert transcript(page) == before
+
+
+def test_signing_out_then_reloading_asks_to_sign_in_again(page: Page, app_server: str):
+    page.goto(app_server)
+    wait_idle(page)
+    sign_in(page)
+    expect(page.get_by_text("Practice a CBT interview")).to_be_visible(timeout=30_000)
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_text("Practice a CBT interview")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    expect(page.get_by_text("Sign in to Practicum")).to_be_visible(timeout=30_000)
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_text("Sign in to Practicum")).to_be_visible(timeout=30_000)
