@@ -115,6 +115,8 @@ def session_view(session_id: str) -> None:
 
     if info.status == "ended":
         st.info("This session has ended. You can read it here or in My sessions.")
+        if st.button("Write or read the case formulation", type="primary", icon=":material/account_tree:"):
+            st.switch_page("views/formulation.py", query_params={"session": session_id})
         show_grades(session_id)
         return
 
