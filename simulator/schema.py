@@ -51,6 +51,8 @@ class PatientCase(_Strict):
     pronouns: str = Field(min_length=1, max_length=30)
     occupation: str = Field(min_length=1, max_length=120)
     presenting_problem: str = Field(min_length=1, max_length=200)
+    # Shown on the card before a session, so a trainee is not surprised by distressing material.
+    content_note: str | None = Field(default=None, max_length=200)
     history: str = Field(min_length=1)
     core_beliefs: CoreBeliefs
     intermediate_beliefs: str = Field(min_length=1)
@@ -82,6 +84,7 @@ class CaseCard(_Strict):
     pronouns: str
     occupation: str
     presenting_problem: str
+    content_note: str | None = None
     difficulty: str
     styles: list[Style]
     situation_count: int
@@ -91,7 +94,7 @@ class CaseCard(_Strict):
         return cls(
             id=case.id, name=case.name, age=case.age, pronouns=case.pronouns,
             occupation=case.occupation, presenting_problem=case.presenting_problem,
-            difficulty=case.difficulty, styles=case.styles, situation_count=len(case.situations),
+            content_note=case.content_note, difficulty=case.difficulty, styles=case.styles, situation_count=len(case.situations),
         )
 
 

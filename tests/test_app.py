@@ -293,3 +293,9 @@ def test_review_shows_the_automatic_formulation_score(fresh_app):
     assert not at.exception
     assert any(m.label == "Formulation total" for m in at.metric)
     assert len(at.chat_message) == 2
+
+
+def test_a_case_with_distressing_material_carries_a_content_note_on_its_card(fresh_app):
+    at = open_app()
+    notes = [c.value for c in at.caption if "Content note" in c.value]
+    assert len(notes) == 1 and "thoughts of death" in notes[0]

@@ -41,6 +41,8 @@ with st.form("case-form"):
                                       index=difficulties.index(default.get("difficulty", "intermediate")))
     data["presenting_problem"] = st.text_input("Presenting problem (one line; trainees see it)",
                                                default.get("presenting_problem", ""))
+    data["content_note"] = st.text_input("Content note shown before a session (optional)",
+                                         default.get("content_note") or "") or None
     data["history"] = st.text_area("Relevant history (patient's voice)", default.get("history", ""))
     st.markdown("**Core beliefs**")
     beliefs = default.get("core_beliefs", {})

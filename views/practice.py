@@ -36,6 +36,8 @@ def choose_case() -> None:
             st.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)}")
             st.caption(f"{as_text(card.occupation)} · {card.difficulty}")
             st.write(as_text(card.presenting_problem))
+            if card.content_note:
+                st.caption(f":material/warning: Content note: {as_text(card.content_note)}")
             if st.button("Choose", key=f"choose-{card.id}", type="primary" if chosen == card.id else "secondary"):
                 st.session_state.chosen_case = card.id
                 st.rerun()
