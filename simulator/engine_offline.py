@@ -151,10 +151,20 @@ def first_person(text: str, case: PatientCase) -> str:
                 return m.group(0)
             return f"{m.group(1)}I {base.lower()} {rest}"
 
-        if seen_i:
-            return result
-        # Subjectless notes: "Avoids asking for help; ruminates about ..." -> "I avoid ...".
-        return re.sub(r"(^|[;:]\s*)([A-Za-z]+s) (\w+)", add_subject, result)
+        # Subjectless notes: "Avoids asking for help; ruminates about ..." -> "I avoid ...". A note
+        # that already has "I" opening a clause ("Precipitants: I struggle") has its subject.
+        if not (seen_i and re.search(r"(^|[;:]\s*)I\b", result)):
+            result = re.sub(r"(^|[;:]\s*)([A-Za-z]+s) (\w+)", add_subject, result)
+
+        def coordinated(m: re.Match[str]) -> str:
+            base = _base_verb(m.group(2))
+            return m.group(0) if base == m.group(2) or not _COMPLEMENT.match(m.group(3)) else \
+                f"{m.group(1)}{base} {m.group(3)}"
+
+        # "I struggle and then loses my job" -> "... and then lose my job", within I's clause.
+        if re.search(r"\bI\b", result):
+            result = re.sub(r"(\b(?:and|or)(?: then)? )([a-z]+s) (\w+)", coordinated, result)
+        return result
 
     return " ".join(sentence(s) for s in split_sentences(text))
 

@@ -328,7 +328,9 @@ def _build_patient(records: list[dict], out: _Collector, defaults: list[DefaultU
         "coping_strategies": first["coping_strategies"], "situations": situations,
         "styles": list(dict.fromkeys(styles)),
     }
-    filled = {"age": DEFAULT_AGE, "pronouns": DEFAULT_PRONOUNS, "occupation": DEFAULT_OCCUPATION,
+    notes = " ".join([first["history"], first["coping_strategies"],
+                      *(s["situation"] + " " + s["behavior"] for s in situations)])
+    filled = {"age": DEFAULT_AGE, "pronouns": infer_pronouns(notes), "occupation": DEFAULT_OCCUPATION,
               "presenting_problem": _presenting_problem(first["situation"]),
               "difficulty": DEFAULT_DIFFICULTY}
     if not data["styles"]:
@@ -337,6 +339,22 @@ def _build_patient(records: list[dict], out: _Collector, defaults: list[DefaultU
         data[key] = value
         defaults.append(DefaultUsed(case_id, key, value))
     return data
+
+
+def infer_pronouns(notes: str) -> str:
+    """The pronouns the case notes use for the patient, when one set clearly dominates.
+
+    The format has no pronoun field, but its third-person notes ("... loses his job") use them;
+    the offline engine needs them to speak those notes in the first person. Otherwise "they/them".
+    """
+    words = re.findall(r"[a-z]+", notes.lower())
+    he = sum(w in ("he", "him", "his", "himself") for w in words)
+    she = sum(w in ("she", "her", "hers", "herself") for w in words)
+    if he >= 2 and he >= 2 * she:
+        return "he/him"
+    if she >= 2 and she >= 2 * he:
+        return "she/her"
+    return DEFAULT_PRONOUNS
 
 
 def _from_patient_psi(records: list, out: _Collector, defaults: list[DefaultUsed]) -> list[tuple[str, dict]]:

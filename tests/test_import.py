@@ -51,7 +51,7 @@ def test_abe_becomes_one_patient_with_three_ordered_situations(dest):
     # Fields the format lacks are filled and reported.
     filled = {d.field: d.value for d in report.defaults if d.case_id == "abe"}
     assert filled["age"] == DEFAULT_AGE == abe.age
-    assert filled["pronouns"] == "they/them" and filled["occupation"] == "not recorded"
+    assert filled["pronouns"] == "he/him" and filled["occupation"] == "not recorded"
     assert abe.presenting_problem == filled["presenting_problem"] == "Imported case: Thinking about bills."
     assert report.written == [dest / "abe.json"]
     assert set(CaseLibrary.load(dest).cases) == {"abe", "tomas-herrera"}
@@ -234,3 +234,18 @@ def test_labels_that_only_look_alike_are_not_guessed(tmp_path, given):
     path.write_text(json.dumps(records), encoding="utf-8")
     with pytest.raises(CaseImportError, match=f"{given!r} is not close to any"):
         read_cases(path)
+
+
+@pytest.mark.skipif(not ABE.exists(), reason="the shared PATIENT-Ψ sample is not checked out")
+def test_imported_third_person_notes_are_spoken_in_the_first_person(tmp_path):
+    from simulator.engine_offline import first_person
+    from simulator.importer import infer_pronouns
+
+    case = import_file(ABE, tmp_path).cases[0]
+    assert infer_pronouns("She said her plan was fine; she left.") == "she/her"
+    assert infer_pronouns("The bills arrived.") == "they/them"
+    history = first_person(case.history, case)
+    assert "I struggle and then lose my job" in history and "when I can't meet her" in history
+    assert "Precipitants to current disorder: I struggle" in history
+    assert first_person(case.coping_strategies, case).startswith("I avoid asking for help")
+    assert first_person(case.situations[2].behavior, case).startswith("I ruminate about")
