@@ -11,13 +11,14 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from .disclosure import plan_turn
 from .engine import PatientReply, TurnPlan, TurnRequest
 from .llm import build_chat_model, count_tokens, stream_text
-from .prompts import patient_system_prompt, turn_note
+from .prompts import patient_system_prompt, render, turn_note
 from .schema import DisclosureState
 from .settings import LLMSettings
 
 
 def build_messages(request: TurnRequest, plan: TurnPlan, state: DisclosureState,
-                   max_reply_tokens: int = LLMSettings().max_reply_tokens) -> list[BaseMessage]:
+                   max_reply_tokens: int = LLMSettings().max_reply_tokens,
+                   note_placement: str = "system") -> list[BaseMessage]:
     """The request for one reply. `state` is the state after the trainee's new message."""
     if not request.transcript or request.transcript[-1].role != "therapist":
         raise ValueError("the transcript must end with the therapist's new message")
@@ -26,7 +27,13 @@ def build_messages(request: TurnRequest, plan: TurnPlan, state: DisclosureState,
     for turn in request.transcript:
         # The trainee is the user; the patient is the assistant the model plays.
         messages.append(HumanMessage(turn.text) if turn.role == "therapist" else AIMessage(turn.text))
-    messages.append(SystemMessage(turn_note(request.case, plan, state, max_reply_tokens)))
+    note = turn_note(request.case, plan, state, max_reply_tokens)
+    if note_placement == "user":
+        # Only the newest message changes, so everything before it is still a cacheable prefix.
+        folded = render("patient_turn_in_user", note=note, message=request.transcript[-1].text)
+        messages[-1] = HumanMessage(folded.strip())
+    else:
+        messages.append(SystemMessage(note))
     return messages
 
 
@@ -41,7 +48,8 @@ class LLMEngine:
 
     def build_messages(self, request: TurnRequest, plan: TurnPlan,
                        state: DisclosureState) -> list[BaseMessage]:
-        return build_messages(request, plan, state, self.settings.max_reply_tokens)
+        return build_messages(request, plan, state, self.settings.max_reply_tokens,
+                              self.settings.note_placement)
 
     def reply(self, request: TurnRequest) -> PatientReply:
         """Plan the turn and start the reply; the request goes out when `chunks` is first read."""

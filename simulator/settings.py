@@ -26,6 +26,9 @@ class LLMSettings(BaseModel):
     # Bounded in the prompt and by cutting the stream: some servers ignore max_completion_tokens.
     max_reply_tokens: int = Field(default=300, ge=16)
     structured_method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
+    # Where the per-turn disclosure note goes: a trailing system message (OpenAI, llama.cpp), or
+    # folded into the trainee's last message for chat templates that allow only a leading system.
+    note_placement: Literal["system", "user"] = "system"
 
 
 class Settings(BaseModel):
@@ -53,6 +56,7 @@ def load_settings() -> Settings:
         "max_retries": _env("PRACTICUM_LLM_MAX_RETRIES"),
         "max_reply_tokens": _env("PRACTICUM_LLM_MAX_REPLY_TOKENS"),
         "structured_method": _env("PRACTICUM_LLM_STRUCTURED_METHOD"),
+        "note_placement": _env("PRACTICUM_LLM_NOTE_PLACEMENT"),
     }
     top = {
         "engine": _env("PRACTICUM_ENGINE"),

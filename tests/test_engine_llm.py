@@ -218,3 +218,26 @@ def test_structured_output_starts_with_the_configured_method(openai_server):
                              [HumanMessage("How is he?")])
     assert result.method == "json_mode" and result.value.intensity == 2
     assert len(openai_server.requests) == 1
+
+
+def test_the_turn_note_can_ride_in_the_last_user_message(openai_server):
+    """For chat templates that accept a system message only at the start (some vLLM models)."""
+    from simulator.engine import TurnRequest
+    from simulator.engine_llm import LLMEngine
+    from simulator.library import CaseLibrary
+    from simulator.schema import DisclosureState, Turn
+    from simulator.settings import DATA_DIR, LLMSettings
+
+    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+    engine = LLMEngine(LLMSettings(base_url=openai_server.base_url, model="m", api_key="x",
+                                   note_placement="user"))
+    transcript = [Turn(index=0, role="therapist", text="Hello."), Turn(index=1, role="patient", text="Hi."),
+                  Turn(index=2, role="therapist", text="What brings you in?")]
+    reply = engine.reply(TurnRequest(case=case, situation_index=0, style="plain", transcript=transcript,
+                                     state=DisclosureState(turn=1), seed=1))
+    assert "".join(reply.chunks)
+    sent = openai_server.requests[-1]["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert sent[1]["content"] == "Hello."
+    assert sent[-1]["content"].startswith("What the therapist just said to you:\nWhat brings you in?")
+    assert "Private note" in sent[-1]["content"]
