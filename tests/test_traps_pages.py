@@ -52,7 +52,10 @@ def test_drill_shows_a_thought_grades_and_stores_the_attempt(db):
 def test_restructuring_page_tracks_the_stage_and_gives_feedback(db):
     at = page("restructuring.py").run()
     assert not at.exception, at.exception
-    at.button[0].click().run()  # Start with the first patient and thought
+    assert not at.radio  # nothing analysed (no model loaded) until the trainee asks
+    next(b for b in at.button if b.label == "See this patient's automatic thoughts").click().run()
+    assert at.radio and not at.exception
+    next(b for b in at.button if b.label == "Start").click().run()  # the first thought
     assert not at.exception, at.exception
     at.chat_input[0].set_value("What went through your mind at that moment?").run()
     at.chat_input[0].set_value("If that were true, what would it mean?").run()

@@ -13,6 +13,11 @@ ensure_database()
 st.title("Cognitive restructuring")
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _distorted(case_id: str, version: int, _case) -> list:
+    return rs.distorted_thoughts(_case)
+
+
 def choose() -> None:
     st.caption("Pick a patient and one of their automatic thoughts. Lead identification (thought, rule, core "
                "belief), then restructuring (evidence for, evidence against, a balanced alternative).")
@@ -22,7 +27,14 @@ def choose() -> None:
     if card is None:
         return
     case = lib.get(card.id)
-    thoughts = rs.distorted_thoughts(case)
+    # Finding the traps loads the embedding model: only when asked, never on the page's first paint.
+    if st.session_state.get("rs_case") != (card.id, lib.version(card.id)):
+        if st.button("See this patient's automatic thoughts"):
+            st.session_state.rs_case = (card.id, lib.version(card.id))
+            st.rerun()
+        return
+    with st.spinner("Finding the thinking traps in this patient's thoughts…"):
+        thoughts = _distorted(card.id, lib.version(card.id), case)
     if not thoughts:
         st.info("This case has no automatic thought with a clear thinking trap.")
         return
