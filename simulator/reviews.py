@@ -182,13 +182,28 @@ def grades(store: Store, actor: Actor | None, session_id: str) -> list[Grade]:
 
 
 def assign(store: Store, actor: Actor | None, kind: str, target_id: str, due: date, *,
-           style: str | None = None, cohort_id: str | None = None, trainee_id: str | None = None,
-           note: str = "") -> Assignment:
-    """A supervisor assigns an exercise to a cohort they supervise or to one of its trainees."""
+           cases, scenarios, style: str | None = None, cohort_id: str | None = None,
+           trainee_id: str | None = None, note: str = "") -> Assignment:
+    """A supervisor assigns an exercise to a cohort they supervise or to one of its trainees.
+
+    `cases` and `scenarios` are the libraries the target must exist in: a CBT interview needs a
+    case and one of its styles; a DEAR MAN exercise needs a scenario.
+    """
     if actor is None or actor.role not in ("supervisor", "admin"):
         raise AccessDenied("Only supervisors assign exercises.")
     if (cohort_id is None) == (trainee_id is None):
         raise ValueError("Assign to a cohort or to one trainee.")
+    if kind == "cbt":
+        if target_id not in cases:
+            raise ValueError(f"There is no case {target_id!r}.")
+        if style not in cases.get(target_id).styles:
+            raise ValueError(f"{cases.get(target_id).name} is not written for the {style!r} style.")
+    elif kind == "dearman":
+        if target_id not in scenarios.scenarios:
+            raise ValueError(f"There is no DEAR MAN scenario {target_id!r}.")
+        style = None
+    else:
+        raise ValueError("An exercise is a CBT interview or a DEAR MAN conversation.")
     if actor.role == "supervisor":
         with store.db() as db:
             if cohort_id and not db.execute(

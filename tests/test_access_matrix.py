@@ -7,12 +7,14 @@ import pytest
 from simulator import accounts, export, reviews
 from simulator.access import AccessDenied
 from simulator.conversation import Practice
+from simulator.dearman.scenarios import ScenarioLibrary
 from simulator.engine_offline import OfflineEngine
 from simulator.library import CaseLibrary
 from simulator.settings import DATA_DIR
 from simulator.store import Store
 
 PW = "a long enough password"
+SCENARIOS = ScenarioLibrary.load()
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,8 @@ def op(world, who, name):
         "read comments": lambda: reviews.comments(store, actor, sid),
         "comment on turn": lambda: reviews.add_comment(store, actor, sid, 0, "Nice open question."),
         "grade session": lambda: reviews.grade(store, actor, sid, {i.id: 4 for i in reviews.competence_rubric().items}),
-        "assign to cohort": lambda: reviews.assign(store, actor, "cbt", "tomas-herrera", date(2027, 1, 1), cohort_id=cohort),
+        "assign to cohort": lambda: reviews.assign(store, actor, "cbt", "tomas-herrera", date(2027, 1, 1),
+                                                   cases=lib, scenarios=SCENARIOS, style="plain", cohort_id=cohort),
         "list accounts": lambda: accounts.list_users(store, actor),
         "create account": lambda: accounts.create_user(store, actor, f"new-{who}-x", PW, "trainee"),
         "read audit log": lambda: accounts.audit_entries(store, actor),
@@ -104,3 +107,20 @@ def test_sessions_from_before_accounts_can_be_given_an_owner(world):
     assert Practice(store, lib, OfflineEngine(), actor=people["bob"]).session(old.id).owner == people["bob"].id
     with pytest.raises(accounts.AccountError, match="owner already"):
         accounts.assign_session(store, people["admin"], old.id, people["alice"].id)
+
+
+def test_an_assignment_names_something_that_exists(world):
+    store, lib, people, cohort, sid = world
+    sup, due = people["sup"], date(2027, 1, 1)
+    with pytest.raises(ValueError, match="no case 'no-such-case'"):
+        reviews.assign(store, sup, "cbt", "no-such-case", due, cases=lib, scenarios=SCENARIOS, style="plain",
+                       cohort_id=cohort)
+    with pytest.raises(ValueError, match="not written for the 'upset' style"):
+        restricted = next(c for c in lib if "upset" not in c.styles)
+        reviews.assign(store, sup, "cbt", restricted.id, due, cases=lib, scenarios=SCENARIOS, style="upset",
+                       cohort_id=cohort)
+    scenario = next(iter(SCENARIOS))
+    a = reviews.assign(store, sup, "dearman", scenario.id, due, cases=lib, scenarios=SCENARIOS, style="plain",
+                       trainee_id=people["alice"].id)
+    assert a.kind == "dearman" and a.style is None
+    assert any(x.target_id == scenario.id for x in reviews.assignments_for(store, people["alice"]))

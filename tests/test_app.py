@@ -299,3 +299,20 @@ def test_a_case_with_distressing_material_carries_a_content_note_on_its_card(fre
     at = open_app()
     notes = [c.value for c in at.caption if "Content note" in c.value]
     assert len(notes) == 1 and "thoughts of death" in notes[0]
+
+
+def test_a_supervisor_assigns_a_dear_man_scenario_from_the_page(fresh_app):
+    at = open_app()
+    store = Store(fresh_app)
+    admin = accounts.login(store, "ada", PASSWORD)[0]
+    cohort = accounts.create_cohort(store, admin, "Spring")
+    tess = accounts.create_user(store, admin, "tess", PASSWORD, "trainee")
+    accounts.add_member(store, admin, cohort, tess.id, "trainee")
+    at.switch_page("views/assignments.py").run()
+    at.radio[0].set_value("DEAR MAN conversation").run()
+    next(b for b in at.button if b.label == "Assign").click().run()
+    assert any(s.value == "Assigned." for s in at.success), [e.value for e in at.error]
+    from simulator import reviews
+
+    mine = reviews.assignments_for(store, tess)
+    assert len(mine) == 1 and mine[0].kind == "dearman" and mine[0].style is None

@@ -6,15 +6,19 @@ import streamlit as st
 
 from simulator import accounts, reviews
 from simulator.access import AccessDenied
-from views.common import as_text, current_actor, library, store
+from views.common import as_text, current_actor, library, scenarios, store
 
 actor = current_actor()
 st.title("Assignments")
 cases = {c.id: c for c in library()}
+talks = {s.id: s for s in scenarios()}
 
 
 def describe(a: reviews.Assignment) -> str:
-    what = cases[a.target_id].name if a.kind == "cbt" and a.target_id in cases else a.target_id
+    if a.kind == "cbt":
+        what = cases[a.target_id].name if a.target_id in cases else a.target_id
+    else:
+        what = talks[a.target_id].title if a.target_id in talks else a.target_id
     kind = "CBT interview" if a.kind == "cbt" else "DEAR MAN"
     style = f" ({a.style} style)" if a.style else ""
     overdue = " · **overdue**" if a.due < date.today() else ""
@@ -32,21 +36,28 @@ if actor.role in ("supervisor", "admin"):
     st.subheader("Set an exercise")
     groups = accounts.cohorts(store())
     trainees = accounts.supervised_trainees(store(), actor)
+    kind = st.radio("Exercise", ["CBT interview", "DEAR MAN conversation"], horizontal=True)
+    if kind == "CBT interview":
+        target = st.selectbox("Case", list(cases), format_func=lambda i: cases[i].name)
+        style = st.selectbox("Style", cases[target].styles)  # only the styles this case is written for
+    else:
+        target = st.selectbox("Scenario", list(talks),
+                              format_func=lambda i: f"{talks[i].title} (difficulty {talks[i].difficulty})")
+        style = None
     with st.form("assign"):
-        target = st.radio("For", ["A cohort", "One trainee"], horizontal=True)
+        who = st.radio("For", ["A cohort", "One trainee"], horizontal=True)
         cohort = st.selectbox("Cohort", [g["id"] for g in groups],
                               format_func=lambda i: next(g["name"] for g in groups if g["id"] == i))
         trainee = st.selectbox("Trainee", [t["id"] for t in trainees],
                                format_func=lambda i: next(t["username"] for t in trainees if t["id"] == i))
-        case_id = st.selectbox("Case", list(cases), format_func=lambda i: cases[i].name)
-        style = st.selectbox("Style", ["plain", "upset", "verbose", "reserved", "tangent", "pleasing"])
         due = st.date_input("Due", date.today() + timedelta(days=7))
         note = st.text_area("Note")
         if st.form_submit_button("Assign", type="primary"):
             try:
-                reviews.assign(store(), actor, "cbt", case_id, due, style=style, note=note,
-                               cohort_id=cohort if target == "A cohort" else None,
-                               trainee_id=trainee if target == "One trainee" else None)
+                reviews.assign(store(), actor, "cbt" if kind == "CBT interview" else "dearman", target, due,
+                               cases=library(), scenarios=scenarios(), style=style, note=note,
+                               cohort_id=cohort if who == "A cohort" else None,
+                               trainee_id=trainee if who == "One trainee" else None)
                 st.success("Assigned.")
             except (ValueError, AccessDenied) as err:
                 st.error(str(err))
