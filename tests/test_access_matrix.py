@@ -99,12 +99,20 @@ def test_a_trainee_sees_comments_and_grades_on_their_own_session(world):
 
 def test_sessions_from_before_accounts_can_be_given_an_owner(world):
     store, lib, people, cohort, sid = world
-    old = Practice(store, lib, OfflineEngine(), actor=None).start("tomas-herrera", "plain", seed=2)
+    from simulator.formulation_store import history, submit
+    from simulator.settings import Settings
+
+    ownerless = Practice(store, lib, OfflineEngine(), actor=None)
+    old = ownerless.start("tomas-herrera", "plain", seed=2)
+    ownerless.say(old.id, "What brings you in?")
+    list(ownerless.respond(old.id))
+    submit(store, None, old.id, {"situation": "A setback at work", "emotions": ["hurt"]}, Settings())
     assert any(s["id"] == old.id for s in accounts.ownerless_sessions(store, people["admin"]))
     with pytest.raises(AccessDenied):
         accounts.assign_session(store, people["sup"], old.id, people["bob"].id)
     accounts.assign_session(store, people["admin"], old.id, people["bob"].id)
     assert Practice(store, lib, OfflineEngine(), actor=people["bob"]).session(old.id).owner == people["bob"].id
+    assert [p.session_id for p in history(store, people["bob"])] == [old.id]  # the formulation came too
     with pytest.raises(accounts.AccountError, match="owner already"):
         accounts.assign_session(store, people["admin"], old.id, people["alice"].id)
 
