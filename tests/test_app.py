@@ -293,6 +293,8 @@ def test_review_shows_the_automatic_formulation_score(fresh_app):
     assert not at.exception
     assert any(m.label == "Formulation total" for m in at.metric)
     assert len(at.chat_message) == 2
+    rubric = next(e for e in at.expander if "rubric" in e.label)
+    assert "Core beliefs" in str(rubric.dataframe[0].value)
 
 
 def test_a_case_with_distressing_material_carries_a_content_note_on_its_card(fresh_app):

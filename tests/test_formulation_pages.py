@@ -72,6 +72,7 @@ def test_feedback_is_refused_before_submit_and_shown_after(session):
     assert "younger cook from outside" in text  # the reference, now
     assert "(#turn-" in text  # evidence quotes link to their turns
     assert "This never came up: next time ask about" in text
+    assert "_Offline feedback:_" in text  # the judge's per-field comments are shown
 
     progress = open_page(PROGRESS, sid)
     assert not progress.exception

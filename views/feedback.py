@@ -11,7 +11,8 @@ import streamlit as st
 from simulator.access import AccessDenied
 from simulator.formulation_store import NotSubmitted, submission
 from simulator.store import SessionNotFound
-from views.common import chosen_session, as_text, current_actor, store
+from views.common import as_text, chosen_session, current_actor, store
+from views.rubric_view import show_field_comments, show_formulation_rubric
 
 STATUS = {
     "captured": ("Captured", "green"),
@@ -77,6 +78,7 @@ def field_section(sub, fs) -> None:
             st.markdown(f"- {as_text(m.trainee)} → closest reference sentence: "
                         f"_{as_text(m.reference)}_ (similarity {m.similarity:.2f})")
         if ev is None:
+            show_field_comments(sub.narratives, fs.field)
             return
         for e in (e for e in ev.elements if e.field == fs.field):
             name = as_text(e.element) if fs.closed else ""
@@ -89,6 +91,7 @@ def field_section(sub, fs) -> None:
         unsupported = [c for c in ev.claims if c.field == fs.field and not c.supported]
         for c in unsupported:
             st.markdown(f"Nothing the patient said supports “{as_text(c.claim)}”: check it with them next time.")
+        show_field_comments(sub.narratives, fs.field)
 
 
 def transcript(session_id: str) -> None:
@@ -117,6 +120,8 @@ def page() -> None:
         st.error(str(err))
         return
     summary(sub)
+    with st.expander("How this is scored (the rubric)"):
+        show_formulation_rubric()
     for fs in sub.score.fields:
         field_section(sub, fs)
     transcript(session_id)

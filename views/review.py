@@ -6,6 +6,7 @@ from simulator import accounts, reviews
 from simulator.formulation_store import NotSubmitted, submission
 from simulator.access import AccessDenied
 from views.common import as_text, current_actor, practice, store
+from views.rubric_view import show_formulation_rubric
 from views.transcript import show_grades, show_transcript
 
 actor = current_actor()
@@ -39,6 +40,8 @@ except AccessDenied as err:
 
 st.divider()
 st.subheader("Automatic scores")
+with st.expander("How formulations are scored (the rubric)"):
+    show_formulation_rubric()
 try:
     sub = submission(store(), actor, session_id)
 except NotSubmitted:
