@@ -97,3 +97,25 @@ def test_import_paths_cannot_escape_the_case_folder(tmp_path):
     for path in report.written:
         assert Path(os.path.realpath(path)).parent == Path(os.path.realpath(dest))
     assert not Path("/tmp/evil.json").exists()
+
+
+def test_markup_in_an_authored_case_is_shown_as_text(world):
+    from simulator import authoring
+
+    store, admin, tess, sid = world
+    lib = authoring.case_library(store, DATA_DIR / "patients")
+    data = lib.get("tomas-herrera").model_dump(mode="json")
+    data.update(id="evil-case", name='Eve <script>alert(1)</script>',
+                presenting_problem="[click me](javascript:alert(2)) <b>now</b> $x$ :smile:")
+    authoring.save_case(store, admin, data, lib, new=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state["auth_token"] = accounts.login(store, "admin", PW)[1]
+    at.run()
+    assert not at.exception
+    card_text = [m.value for m in at.markdown if "Eve" in m.value or "click me" in m.value]
+    assert len(card_text) == 2
+    for value in card_text:
+        assert "<script" not in value and "<b>" not in value and "](javascript" not in value
+        assert "$x$" not in value and ":smile:" not in value
+    at.switch_page("views/authoring.py").run()
+    assert not at.exception
