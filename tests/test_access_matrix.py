@@ -37,11 +37,45 @@ def world(tmp_path_factory):
     return store, lib, people, cohort, session.id
 
 
-def op(world, who, name):
+@pytest.fixture(scope="module")
+def alices_other_work(world):
+    """Alice's DEAR MAN conversation, restructuring exercise and drill attempt."""
+    from simulator.dearman.practice import DearmanPractice
+    from simulator.settings import Settings
+    from simulator.traps import drill
+    from simulator.traps import restructuring as rs
+
+    store, lib, people, cohort, sid = world
+    alice = people["alice"]
+    dm = DearmanPractice(store, Settings(), alice).start(next(iter(SCENARIOS)), None, seed=1)
+    case = lib.get("tomas-herrera")
+    rs_id, _ = rs.start(store, alice, case, rs.case_thoughts(case)[0], seed=1)
+    item = drill.items()[0]
+    drill.submit(store, alice, item.id, [item.patterns[0]], "It may not turn out as badly as I fear.")
+    return {"dearman": dm.id, "restructuring": rs_id}
+
+
+def op(world, work, who, name):
+    from simulator import authoring
+    from simulator.dearman.store import DearmanStore
+    from simulator.formulation_store import load_draft, save_draft
+    from simulator.traps import progress as traps_progress
+    from simulator.traps import store as traps_store
+
     store, lib, people, cohort, sid = world
     actor = people[who]
     practice = Practice(store, lib, OfflineEngine(), actor=actor)
+    new_case = {**lib.get("tomas-herrera").model_dump(mode="json"), "id": f"authored-by-{who.replace('_', '-')}"}
     ops = {
+        "practise on own session": lambda: practice.say(practice.start("tomas-herrera", "plain", seed=3).id, "Hi."),
+        "read formulation draft": lambda: load_draft(store, actor, sid),
+        "save formulation draft": lambda: save_draft(store, actor, sid, {"situation": "At work."}),
+        "read DEAR MAN talk": lambda: DearmanStore(store).session(actor, work["dearman"]),
+        "write DEAR MAN talk": lambda: DearmanStore(store).session(actor, work["dearman"], "write"),
+        "read restructuring": lambda: traps_store.session_row(store, actor, work["restructuring"]),
+        "read drill results": lambda: traps_progress.summary(store, actor, owner=people["alice"].id),
+        "author a case": lambda: authoring.save_case(store, actor, new_case, lib, new=True),
+        "change a role": lambda: accounts.set_role(store, actor, people["bob"].id, "trainee"),
         "read transcript": lambda: practice.transcript(sid),
         "send message": lambda: practice.say(sid, "How are you feeling?"),
         "end session": lambda: practice.session(sid, "write"),
@@ -65,6 +99,15 @@ def op(world, who, name):
 # Expected: who may do what to alice's session (alice is in sup's cohort; bob and other_sup are not).
 MATRIX = {
     #                    alice  bob    sup    other_sup res    admin
+    "practise on own session": (True, True, True, True, True, True),
+    "read formulation draft":  (True, False, True, False, False, True),
+    "save formulation draft":  (True, False, False, False, False, False),
+    "read DEAR MAN talk":      (True, False, True, False, False, True),
+    "write DEAR MAN talk":     (True, False, False, False, False, False),
+    "read restructuring":      (True, False, True, False, False, True),
+    "read drill results":      (True, False, True, False, False, True),
+    "author a case":           (False, False, True, True, False, True),
+    "change a role":           (False, False, False, False, False, True),
     "read transcript":  (True,  False, True,  False,    False, True),
     "send message":     (True,  False, False, False,    False, False),
     "end session":      (True,  False, False, False,    False, False),
@@ -81,8 +124,8 @@ WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
 
 
 @pytest.mark.parametrize("operation", list(MATRIX))
-def test_access_matrix(world, operation):
-    got = tuple(op(world, who, operation) for who in WHO)
+def test_access_matrix(world, alices_other_work, operation):
+    got = tuple(op(world, alices_other_work, who, operation) for who in WHO)
     assert got == MATRIX[operation], dict(zip(WHO, got))
 
 
