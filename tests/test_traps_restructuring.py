@@ -178,3 +178,29 @@ def test_bad_messages_are_refused_and_a_finished_exercise_takes_no_more(tmp_path
     rs.finish(store, None, sid)
     with pytest.raises(ValueError, match="finished"):
         rs.say(store, None, sid, "One more question?")
+
+
+def test_with_the_llm_engine_the_model_words_the_answer_and_failure_keeps_the_rules(tmp_path, openai_server):
+    from simulator.library import CaseLibrary
+    from simulator.settings import DATA_DIR, LLMSettings, Settings
+    from simulator.store import Store
+    from simulator.traps import restructuring as rs
+
+    store = Store(tmp_path / "r.db")
+    store.migrate()
+    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+    settings = Settings(engine="llm", llm=LLMSettings(base_url=openai_server.base_url, model="m", max_retries=0))
+    sid, _ = rs.start(store, None, case, rs.case_thoughts(case)[0], seed=1, engine="llm")
+    offline_sid, _ = rs.start(store, None, case, rs.case_thoughts(case)[0], seed=1)
+    rule_based = rs.say(store, None, offline_sid, "What went through your mind?").turns[-1].text
+
+    openai_server.script.reply = "Honestly? That I'm not good enough for this kitchen."
+    state = rs.say(store, None, sid, "What went through your mind?", settings)
+    assert state.turns[-1].text == "Honestly? That I'm not good enough for this kitchen."
+    sent = openai_server.requests[-1]["messages"]
+    assert rule_based in sent[-1]["content"]  # the model is told what to convey
+
+    openai_server.script.fail_status = 500
+    state = rs.say(store, None, sid, "And what did that mean to you?", settings)
+    expected = rs.say(store, None, offline_sid, "And what did that mean to you?").turns[-1].text
+    assert state.turns[-1].text == expected  # the rules' wording stands when the model fails

@@ -7,7 +7,7 @@ import streamlit as st
 from simulator.access import AccessDenied
 from simulator.traps import restructuring as rs
 from simulator.traps.patterns import name_of
-from views.common import as_text, current_actor, ensure_database, library, store
+from views.common import as_text, current_actor, ensure_database, library, settings, store
 
 ensure_database()
 st.title("Cognitive restructuring")
@@ -41,7 +41,8 @@ def choose() -> None:
     labels = [as_text(f"{t.text} ({', '.join(name_of(p).lower() for p in t.patterns)})") for t in thoughts]
     choice = st.radio("Automatic thought", range(len(thoughts)), format_func=lambda i: labels[i])
     if st.button("Start", type="primary"):
-        sid, _ = rs.start(store(), current_actor(), case, thoughts[choice], seed=len(labels[choice]))
+        sid, _ = rs.start(store(), current_actor(), case, thoughts[choice], seed=len(labels[choice]),
+                          engine=settings().engine)
         st.session_state.rs_session = sid
         st.rerun()
 
@@ -85,7 +86,8 @@ def exercise(session_id: str) -> None:
     message = st.chat_input("Your next message to the patient")
     if message:
         try:
-            rs.say(store(), actor, session_id, message)
+            with st.spinner("The patient is answering…"):
+                rs.say(store(), actor, session_id, message, settings())
         except ValueError as err:  # empty, too long, or already finished: nothing was stored
             st.session_state.rs_problem = str(err)
         st.rerun()

@@ -499,10 +499,13 @@ def _lock_for(session_id: str) -> threading.Lock:
         return _session_locks.setdefault(session_id, threading.Lock())
 
 
-def say(store, actor: Actor | None, session_id: str, message: str) -> RestructuringState:
+def say(store, actor: Actor | None, session_id: str, message: str, settings=None) -> RestructuringState:
     """Answer one trainee message. Raises MessageRejected (empty, too long) or ValueError (finished).
 
-    Load, answer and save hold a per-exercise lock, so two tabs never lose each other's turn.
+    The stage, the belief rating and what the patient conveys are decided by the rules above on
+    both engines; with the LLM engine configured, the model words that answer in the patient's
+    voice, and the rule-based wording stays whenever the model fails. Load, answer and save hold a
+    per-exercise lock, so two tabs never lose each other's turn.
     """
     from ..conversation import check_message
 
@@ -512,8 +515,32 @@ def say(store, actor: Actor | None, session_id: str, message: str) -> Restructur
         if state.finished:
             raise ValueError("This exercise is finished; start a new one to keep practising.")
         state = respond(state, case, message)
+        if settings is not None and settings.engine == "llm":
+            state.turns[-1].text = voice_with_llm(state, case, settings.llm) or state.turns[-1].text
         _save(store, actor, session_id, case, state)
     return state
+
+
+def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings) -> str | None:
+    """The last patient answer re-worded by the model, or None if the model fails in any way."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    from ..llm import build_chat_model, stream_text
+    from ..prompts import patient_system_prompt, render
+
+    work = state.current
+    messages = [SystemMessage(patient_system_prompt(case, state.situation_index, "plain",
+                                                    llm_settings.max_reply_tokens))]
+    for turn in state.turns[:-1]:
+        messages.append(HumanMessage(turn.text) if turn.role == "therapist" else AIMessage(turn.text))
+    messages.append(SystemMessage(render(
+        "restructuring_voice", thought=work.text, stage=STAGE_NAMES.get(state.stage, state.stage),
+        content=state.turns[-1].text, name=case.name)))
+    try:
+        text = "".join(stream_text(build_chat_model(llm_settings), messages, llm_settings)).strip()
+    except Exception:  # noqa: BLE001 - any failure keeps the rule-based wording
+        return None
+    return text or None
 
 
 def finish(store, actor: Actor | None, session_id: str) -> RestructuringState:
