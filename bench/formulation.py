@@ -30,7 +30,7 @@ def _interview(tmpdir: str):
     for line in [ln for ln in SCRIPT.read_text(encoding="utf-8").splitlines() if ln.strip()]:
         practice.say(info.id, line)
         "".join(practice.respond(info.id))
-    return interview(store, info.id)
+    return interview(store, None, info.id)
 
 
 def run() -> dict:

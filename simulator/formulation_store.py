@@ -83,9 +83,10 @@ def _owner(store: Store, session_id: str) -> str | None:
     return store.session(session_id).owner
 
 
-def interview(store: Store, session_id: str) -> Interview:
+def interview(store: Store, actor: Actor | None, session_id: str) -> Interview:
     """The transcript and the disclosure state stored with each patient turn."""
     info = store.session(session_id)
+    require(store, actor, "read", info.owner)
     turns = store.transcript(session_id)
     states: dict[int, DisclosureState] = {}
     with store.db() as db:
@@ -137,7 +138,7 @@ def score_session(store: Store, actor: Actor | None, session_id: str, formulatio
     info = store.session(session_id)
     require(store, actor, "read", info.owner)
     reference = reference_for(store.session_case(session_id), info.situation_index)
-    score = score_formulation(formulation, reference, rubric, interview=interview(store, session_id))
+    score = score_formulation(formulation, reference, rubric, interview=interview(store, actor, session_id))
     return reference, score
 
 
