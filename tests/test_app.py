@@ -318,3 +318,16 @@ def test_a_supervisor_assigns_a_dear_man_scenario_from_the_page(fresh_app):
 
     mine = reviews.assignments_for(store, tess)
     assert len(mine) == 1 and mine[0].kind == "dearman" and mine[0].style is None
+
+
+def test_authoring_form_shows_problems_then_saves_a_new_version(fresh_app):
+    at = open_app()
+    at.switch_page("views/authoring.py").run()
+    problem = next(t for t in at.text_input if t.label.startswith("Presenting problem"))
+    problem.input("")  # a form sends its values with the submit click
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    assert any("presenting_problem: must not be empty" in e.value for e in at.error)
+    problem = next(t for t in at.text_input if t.label.startswith("Presenting problem"))
+    problem.input("Worry and poor sleep after a knock-back at university.")
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    assert any("as version 2" in s.value for s in at.success), [e.value for e in at.error]

@@ -4,9 +4,8 @@ import streamlit as st
 
 from simulator import authoring
 from simulator.access import AccessDenied
-from simulator.library import CaseFileError
 from simulator.vocab import CORE_BELIEF_GROUPS, EMOTIONS, STYLES
-from views.common import as_text, current_actor, library, library_changed, store
+from views.common import as_text, current_actor, library, library_changed, save_authored, store
 
 st.title("Author cases")
 lib = library()
@@ -72,18 +71,11 @@ with st.form("case-form"):
 if saved:
     if mode == "Edit a case":
         data["id"] = base.id
-    try:
-        case, version = authoring.save_case(store(), current_actor(), data, lib, new=mode != "Edit a case",
-                                            baseline=opened if mode == "Edit a case" else None)
-    except CaseFileError as err:
-        for problem in err.all:
-            st.error(f"{problem.field}: {problem.problem}")
-    except (ValueError, AccessDenied) as err:
-        st.error(str(err))
-    else:
-        library_changed()
-        st.session_state[f"opened-case-{case.id}"] = version
-        st.success(f"Saved {as_text(case.name)} as version {version}. New sessions use it; "
+    saved = save_authored("case", lambda: authoring.save_case(
+        store(), current_actor(), data, lib, new=mode != "Edit a case",
+        baseline=opened if mode == "Edit a case" else None))
+    if saved:
+        st.success(f"Saved {as_text(saved[0].name)} as version {saved[1]}. New sessions use it; "
                    "earlier sessions keep the version they ran on.")
 
 st.divider()

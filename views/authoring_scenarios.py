@@ -3,9 +3,7 @@
 import streamlit as st
 
 from simulator import authoring
-from simulator.access import AccessDenied
-from simulator.dearman.scenarios import ScenarioFileError
-from views.common import as_text, current_actor, library_changed, scenarios, store
+from views.common import as_text, current_actor, save_authored, scenarios, store
 
 st.title("Author DEAR MAN scenarios")
 lib = scenarios()
@@ -57,17 +55,9 @@ with st.form("scenario-form"):
 if saved:
     if mode == "Edit a scenario":
         data["id"] = default["id"]
-    try:
-        scenario, version = authoring.save_scenario(
-            store(), current_actor(), data, lib, new=mode != "Edit a scenario",
-            baseline=opened if mode == "Edit a scenario" else None)
-    except ScenarioFileError as err:
-        for problem in err.all:
-            st.error(f"{problem.field}: {problem.problem}")
-    except (ValueError, AccessDenied) as err:
-        st.error(str(err))
-    else:
-        library_changed()
-        st.session_state[f"opened-scenario-{scenario.id}"] = version
-        st.success(f"Saved {as_text(scenario.title)} as version {version}. Sessions already run keep "
+    saved = save_authored("scenario", lambda: authoring.save_scenario(
+        store(), current_actor(), data, lib, new=mode != "Edit a scenario",
+        baseline=opened if mode == "Edit a scenario" else None))
+    if saved:
+        st.success(f"Saved {as_text(saved[0].title)} as version {saved[1]}. Sessions already run keep "
                    "the version they used.")

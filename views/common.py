@@ -107,3 +107,25 @@ def chosen_session(prompt: str) -> str | None:
         st.query_params["session"] = picked
         st.rerun()
     return None
+
+
+def save_authored(kind: str, save) -> tuple | None:
+    """Run an authoring save (a case or a scenario) and show every problem it reports.
+
+    On success the libraries reload and the editor's version moves on to the one just saved.
+    """
+    from simulator.access import AccessDenied
+    from simulator.library import DataFileError
+
+    try:
+        item, version = save()
+    except DataFileError as err:
+        for problem in err.all:
+            st.error(f"{problem.field}: {as_text(problem.problem)}")
+        return None
+    except (ValueError, AccessDenied) as err:
+        st.error(as_text(str(err)))
+        return None
+    library_changed()
+    st.session_state[f"opened-{kind}-{item.id}"] = version
+    return item, version
