@@ -26,6 +26,8 @@ def sign_in(page: Page) -> None:
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     wait_idle(page)
+    # The sign-in cookie is written by a small component just after the first signed-in page draws.
+    page.wait_for_function("document.cookie.includes('practicum_auth=')", timeout=30_000)
 
 
 def transcript(page: Page) -> list[str]:
