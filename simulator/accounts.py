@@ -183,22 +183,20 @@ def resume(store: Store, token: str | None, idle_minutes: int) -> Actor | None:
     """The account behind a sign-in token, or None if it is unknown or idle for too long."""
     if not token:
         return None
-    now = _now()
+    now, key = _now(), _token_hash(token)
     with store.db() as db:
-        rows = db.execute(
-            "select u.*, l.last_seen from logins l join users u on u.id = l.user_id "
-            "where l.token_hash = ? and u.active = 1", [_token_hash(token)],
-        ).fetchall()
+        rows = list(db.query("select u.*, l.last_seen from logins l join users u on u.id = l.user_id "
+                             "where l.token_hash = ? and u.active = 1", [key]))
         if not rows:
             return None
-        cols = [d[0] for d in db.execute("select u.*, l.last_seen from logins l join users u "
-                                         "on u.id = l.user_id limit 0").description]
-        row = dict(zip(cols, rows[0]))
-        if now - datetime.fromisoformat(row["last_seen"]) > timedelta(minutes=idle_minutes):
-            db.execute("delete from logins where token_hash = ?", [_token_hash(token)])
+        idle = now - datetime.fromisoformat(rows[0]["last_seen"])
+        if idle > timedelta(minutes=idle_minutes):
+            db.execute("delete from logins where token_hash = ?", [key])
             return None
-        db.execute("update logins set last_seen = ? where token_hash = ?", [now.isoformat(), _token_hash(token)])
-        return _actor(row)
+        # Every page interaction passes here: record activity at most once a minute, not per rerun.
+        if idle > timedelta(minutes=1):
+            db.execute("update logins set last_seen = ? where token_hash = ?", [now.isoformat(), key])
+        return _actor(rows[0])
 
 
 def logout(store: Store, token: str | None) -> None:

@@ -61,9 +61,11 @@ class Practice:
         require(self.store, self.actor, action, info.owner)
         return info
 
-    def case_of(self, session_id: str) -> PatientCase:
-        self.session(session_id)
-        return self.store.session_case(session_id)
+    def open(self, session_id: str) -> tuple[SessionInfo, PatientCase, list[Turn]]:
+        """Everything a page shows of a session, if this actor may read it: one access check."""
+        info, case = self.store.session_with_case(session_id)
+        require(self.store, self.actor, "read", info.owner)
+        return info, case, self.store.transcript(session_id)
 
     def transcript(self, session_id: str) -> list[Turn]:
         self.session(session_id)
@@ -88,14 +90,15 @@ class Practice:
         Called again after such a cut, it answers the same message afresh, from the state before
         the cut reply, which stays in the transcript marked incomplete.
         """
-        info = self.session(session_id, "write")
+        info, case = self.store.session_with_case(session_id)
+        require(self.store, self.actor, "write", info.owner)
         transcript = self.store.transcript(session_id)
         if not needs_reply(transcript):
             return
         if transcript[-1].role == "patient":  # a cut reply: answer its message again
             transcript = transcript[:-1]
         request = TurnRequest(
-            case=self.store.session_case(session_id), situation_index=info.situation_index,
+            case=case, situation_index=info.situation_index,
             style=info.style, transcript=transcript,
             state=self.store.state_before(session_id, transcript[-1].index), seed=info.seed,
         )

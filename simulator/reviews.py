@@ -223,12 +223,11 @@ def assign(store: Store, actor: Actor | None, kind: str, target_id: str, due: da
 def assignments_for(store: Store, actor: Actor) -> list[Assignment]:
     """What this trainee has been assigned, directly or through a cohort, soonest due first."""
     with store.db() as db:
-        rows = db.execute(
+        rows = db.query(
             "select a.* from assignments a where a.trainee_id = ? or a.cohort_id in "
             "(select cohort_id from cohort_members where user_id = ? and role = 'trainee') "
-            "order by a.due", [actor.id, actor.id]).fetchall()
-        cols = [c[0] for c in db.execute("select * from assignments limit 0").description]
-    return [Assignment.model_validate(dict(zip(cols, r))) for r in rows]
+            "order by a.due", [actor.id, actor.id])
+        return [Assignment.model_validate(r) for r in rows]
 
 
 def assignments_by(store: Store, actor: Actor) -> list[Assignment]:

@@ -151,6 +151,7 @@ class SessionInfo(_Strict):
     ended_at: datetime | None = None
     owner: str | None = None
     case_version: int | None = 1
+    case_name: str = ""  # from the session's case snapshot, for lists that show many sessions
 
 
 UserRole = Literal["trainee", "supervisor", "researcher", "admin"]

@@ -132,7 +132,12 @@ class Store:
 
     def session_case(self, session_id: str) -> PatientCase:
         """The case as it was when the session started, so later edits never rewrite history."""
-        return PatientCase.model_validate_json(self._row(session_id)["case_json"])
+        return self.session_with_case(session_id)[1]
+
+    def session_with_case(self, session_id: str) -> tuple[SessionInfo, PatientCase]:
+        """The session and its case snapshot from one read."""
+        row = self._row(session_id)
+        return _info(row), PatientCase.model_validate_json(row["case_json"])
 
     def state(self, session_id: str) -> DisclosureState:
         return DisclosureState.model_validate_json(self._row(session_id)["state_json"])
@@ -236,7 +241,8 @@ def _applied(db: sqlite_utils.Database) -> list[str]:
 
 
 def _info(row: dict) -> SessionInfo:
-    return SessionInfo.model_validate({k: v for k, v in row.items() if k in SessionInfo.model_fields})
+    fields = {k: v for k, v in row.items() if k in SessionInfo.model_fields}
+    return SessionInfo.model_validate({**fields, "case_name": json.loads(row["case_json"])["name"]})
 
 
 def _turn(row: dict) -> Turn:

@@ -100,7 +100,7 @@ def chosen_session(prompt: str) -> str | None:
     if not mine:
         st.info("You have no sessions yet: start one on the Practice page.")
         return None
-    labels = {s.id: f"{s.created_at:%Y-%m-%d %H:%M} · {store().session_case(s.id).name} · "
+    labels = {s.id: f"{s.created_at:%Y-%m-%d %H:%M} · {s.case_name} · "
                     f"situation {s.situation_index + 1} · {s.status}" for s in mine}
     picked = st.selectbox(prompt, [None, *labels], format_func=lambda i: "Choose…" if i is None else labels[i])
     if picked:

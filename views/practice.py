@@ -10,7 +10,7 @@ from simulator.access import AccessDenied
 from simulator.conversation import MessageRejected, needs_reply
 from simulator.engine import EngineError
 from simulator.store import SessionNotFound
-from views.common import as_text, engine, library, practice, settings
+from views.common import as_text, current_actor, engine, library, practice, settings
 from views.transcript import show_grades, show_transcript, show_turn
 
 
@@ -80,8 +80,7 @@ def stream_reply(session_id: str) -> None:
 
 def session_view(session_id: str) -> None:
     try:
-        info = practice().session(session_id)
-        case = practice().case_of(session_id)
+        info, case, transcript = practice().open(session_id)
     except (SessionNotFound, AccessDenied) as err:
         missing = isinstance(err, SessionNotFound)
         st.error("That session does not exist." if missing else str(err))
@@ -89,11 +88,11 @@ def session_view(session_id: str) -> None:
             del st.query_params["session"]
             st.rerun()
         return
-    if info.owner != (practice().actor.id if practice().actor else None):
+    actor = current_actor()
+    if info.owner != (actor.id if actor else None):
         st.info("You are reading someone else's session: it is read-only here.")
-        show_transcript(session_id, practice().transcript(session_id))
+        show_transcript(session_id, transcript)
         return
-    transcript = practice().transcript(session_id)
     st.title(f"{as_text(case.name)}, {case.age}")
     st.caption(as_text(case.presenting_problem))
     engine_badge()

@@ -24,13 +24,8 @@ if not sessions:
     st.stop()
 
 
-def label(info) -> str:
-    case = store().session_case(info.id)
-    return f"{info.created_at:%Y-%m-%d %H:%M} · {case.name} · {info.style} · {info.status}"
-
-
-session_id = st.selectbox("Session", [s.id for s in sessions],
-                          format_func=lambda sid: label(next(s for s in sessions if s.id == sid)))
+labels = {s.id: f"{s.created_at:%Y-%m-%d %H:%M} · {s.case_name} · {s.style} · {s.status}" for s in sessions}
+session_id = st.selectbox("Session", list(labels), format_func=labels.get)
 try:
     turns = practice().transcript(session_id)  # checks that this reviewer may read it
     show_transcript(session_id, turns, can_comment=True)

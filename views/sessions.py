@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from simulator.store import SessionNotFound
 from views.common import as_text, practice, store
 
 st.title("My sessions")
@@ -11,14 +10,10 @@ if not sessions:
     st.info("No sessions yet. Start one on the Practice page.")
 counts = store().turn_counts([s.id for s in sessions])
 for info in sessions:
-    try:
-        case = store().session_case(info.id)
-    except SessionNotFound:
-        continue
     with st.container(border=True):
         left, right = st.columns([4, 1])
         left.markdown(
-            f"**{as_text(case.name)}** · situation {info.situation_index + 1} · {info.style} style · "
+            f"**{as_text(info.case_name)}** · situation {info.situation_index + 1} · {info.style} style · "
             f"{counts.get(info.id, 0)} messages · {'active' if info.status == 'active' else 'ended'}"
         )
         left.caption(f"Started {info.created_at:%Y-%m-%d %H:%M} UTC · engine: {info.engine}")
