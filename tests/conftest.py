@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulator.store import Store
 from tests.openai_server import FakeOpenAIServer
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    """A migrated SQLite file of the test's own."""
+    s = Store(tmp_path / "practicum.db")
+    s.migrate()
+    return s
 
 
 # -- LLM servers --

@@ -15,12 +15,6 @@ from simulator.store import Store
 PW = "a long enough password"
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "acc.db")
-    s.migrate()
-    return s
-
 
 @pytest.fixture
 def admin(store):

@@ -8,15 +8,12 @@ from simulator.conversation import Practice
 from simulator.engine_offline import OfflineEngine
 from simulator.library import CaseFileError
 from simulator.settings import DATA_DIR
-from simulator.store import Store
 
 PW = "a long enough password"
 
 
 @pytest.fixture
-def world(tmp_path):
-    store = Store(tmp_path / "a.db")
-    store.migrate()
+def world(store):
     admin = accounts.create_user(store, None, "admin", PW, "admin")
     sup = accounts.create_user(store, admin, "sup", PW, "supervisor")
     trainee = accounts.create_user(store, admin, "tess", PW, "trainee")

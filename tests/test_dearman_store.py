@@ -10,7 +10,6 @@ from simulator.dearman.scenarios import ScenarioLibrary
 from simulator.dearman.schema import EmotionRatings, InputRejected
 from simulator.schema import Actor
 from simulator.settings import Settings
-from simulator.store import Store
 
 SCENARIO = ScenarioLibrary.load().get("restaurant-wrong-order")
 BEFORE = EmotionRatings(anger=5, fear=2, sadness=1, disgust=3)
@@ -18,12 +17,6 @@ AFTER = EmotionRatings(anger=2, fear=1, sadness=1, disgust=1)
 ANA = Actor(id="u-ana", username="ana", role="trainee")
 BEN = Actor(id="u-ben", username="ben", role="trainee")
 
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "d.db")
-    s.migrate()
-    return s
 
 
 def practice(store, actor=None):

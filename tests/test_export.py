@@ -14,15 +14,12 @@ from simulator.conversation import Practice
 from simulator.engine_offline import OfflineEngine
 from simulator.library import CaseLibrary
 from simulator.settings import DATA_DIR, ROOT
-from simulator.store import Store
 
 PW = "a long enough password"
 
 
 @pytest.fixture
-def world(tmp_path):
-    store = Store(tmp_path / "x.db")
-    store.migrate()
+def world(store):
     admin = accounts.create_user(store, None, "admin", PW, "admin")
     res = accounts.create_user(store, admin, "res", PW, "researcher")
     alice = accounts.create_user(store, admin, "alice.w", PW, "trainee", email="alice@clinic.example")

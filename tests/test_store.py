@@ -17,12 +17,6 @@ def case():
     return CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "p.db")
-    s.migrate()
-    return s
-
 
 def test_migrate_creates_schema_in_wal_and_is_idempotent(tmp_path):
     s = Store(tmp_path / "sub" / "p.db")

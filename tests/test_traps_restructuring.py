@@ -29,12 +29,6 @@ def case():
     return CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "traps.db")
-    s.migrate()
-    return s
-
 
 def run(case, messages, seed=1):
     state = rs.begin(case, rs.distorted_thoughts(case)[0], seed)
@@ -162,7 +156,6 @@ def test_bad_messages_are_refused_and_a_finished_exercise_takes_no_more(tmp_path
     from simulator.conversation import MessageRejected
     from simulator.library import CaseLibrary
     from simulator.settings import DATA_DIR
-    from simulator.store import Store
     from simulator.traps import restructuring as rs
 
     store = Store(tmp_path / "r.db")
@@ -183,7 +176,6 @@ def test_bad_messages_are_refused_and_a_finished_exercise_takes_no_more(tmp_path
 def test_with_the_llm_engine_the_model_words_the_answer_and_failure_keeps_the_rules(tmp_path, openai_server):
     from simulator.library import CaseLibrary
     from simulator.settings import DATA_DIR, LLMSettings, Settings
-    from simulator.store import Store
     from simulator.traps import restructuring as rs
 
     store = Store(tmp_path / "r.db")
