@@ -12,7 +12,7 @@ import random
 from .engine import Behaviour, TurnPlan
 from .moves import classify
 from .schema import DisclosureState, Element, Move, PatientCase
-from .styles import style_params
+from .styles import StyleParams, style_params
 
 # How each move changes trust.
 RAPPORT_DELTA: dict[str, float] = {
@@ -37,8 +37,8 @@ INVITING = {"open_question", "agenda", "reflect", "validate", "summarise", "othe
 WARM = {"reflect", "validate", "summarise"}
 
 
-def _rng(seed: int, turn: int, case_id: str, salt: str = "plan") -> random.Random:
-    return random.Random(f"{salt}:{seed}:{turn}:{case_id}")
+def _rng(seed: int, turn: int, case_id: str) -> random.Random:
+    return random.Random(f"plan:{seed}:{turn}:{case_id}")
 
 
 def _next_depth(case: PatientCase, state: DisclosureState) -> Element:
@@ -54,7 +54,10 @@ def _next_depth(case: PatientCase, state: DisclosureState) -> Element:
 
 
 def _allowed(element: Element, case: PatientCase, state: DisclosureState, probing: bool) -> bool:
-    """Whether the patient is ready to talk about `element` now (state is before this turn)."""
+    """Whether the patient is ready to talk about `element` now.
+
+    `state.surfaced` is as it was before this turn; rapport and meaning_probes already include it.
+    """
     surfaced = state.surfaced
     if state.rapport < MIN_RAPPORT[element]:
         return False
@@ -89,8 +92,7 @@ def _requested(moves: list[Move], case: PatientCase, state: DisclosureState,
     return [rng.choice(sorted(state.surfaced, key=state.surfaced.get))] if state.surfaced else []
 
 
-def _target_sentences(style: str, shows: bool, strength: float, rng: random.Random) -> int:
-    params = style_params(style)
+def _target_sentences(params: StyleParams, shows: bool, strength: float, rng: random.Random) -> int:
     if not shows:
         return 3
     base = rng.choice([1, 2]) if params.sentences <= 2 else params.sentences
@@ -167,7 +169,7 @@ def plan_turn(case: PatientCase, situation_index: int, style: str, state: Disclo
     if "probe_prompt" in mset:
         behaviours = ["deflect"]
 
-    target = _target_sentences(style, shows, strength, rng)
+    target = _target_sentences(params, shows, strength, rng)
     if mset & {"abrupt", "judgmental"} and params.sentences < 6:
         target = min(target, 2)
     if len(reveal) > target:

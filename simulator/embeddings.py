@@ -62,12 +62,5 @@ def encode(texts: list[str]) -> np.ndarray:
 
 @lru_cache(maxsize=4096)
 def encode_one(text: str) -> np.ndarray:
-    """One text, cached: banks of exemplars and references are encoded once per process."""
+    """One text, cached, so a text scored again is not encoded again."""
     return encode([text])[0]
-
-
-def similarity(a: list[str], b: list[str]) -> np.ndarray:
-    """Cosine similarity matrix, len(a) x len(b)."""
-    if not a or not b:
-        return np.zeros((len(a), len(b)), dtype=np.float32)
-    return encode(a) @ encode(b).T

@@ -53,9 +53,10 @@ class LLMEngine:
 
     def reply(self, request: TurnRequest) -> PatientReply:
         """Plan the turn and start the reply; the request goes out when `chunks` is first read."""
-        message = request.transcript[-1].text if request.transcript else ""
+        if not request.transcript or request.transcript[-1].role != "therapist":
+            raise ValueError("the transcript must end with the therapist's new message")
         plan, state = plan_turn(request.case, request.situation_index, request.style,
-                                request.state, message, request.seed)
+                                request.state, request.transcript[-1].text, request.seed)
         messages = self.build_messages(request, plan, state)
         return PatientReply(state=state, plan=plan,
                             chunks=stream_text(self._model, messages, self.settings))

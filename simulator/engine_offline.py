@@ -272,7 +272,7 @@ class _Reply:
 class _Renderer:
     def __init__(self, case: PatientCase, situation_index: int, style: str, plan: TurnPlan,
                  before: DisclosureState, after: DisclosureState, rng: random.Random) -> None:
-        self.case, self.style, self.plan, self.rng = case, style, plan, rng
+        self.style, self.plan, self.rng = style, plan, rng
         self.before, self.after = before, after
         self.ct = case_text(case)
         self.sit = self.ct.situations[situation_index]

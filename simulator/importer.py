@@ -9,8 +9,8 @@ close label in the named list, close label in any list. "Exact" ignores case, sp
 final full stop and a leading "I am (a)"; "close" is a difflib ratio of at least CLOSE_ENOUGH
 between what the labels say (without "I am") or one of the comma-separated parts ("I am a
 failture." is close to "failure, loser"). A label that only differs by a negating prefix
-("happy"/"unhappy") is never close, and a label close to two different items is refused as
-ambiguous rather than guessed.
+("happy"/"unhappy") is never close, and a label about equally close to two items (within
+AMBIGUITY_MARGIN) is refused as ambiguous rather than guessed.
 
 An import is all or nothing: every problem in the file is collected, and if there is any,
 nothing is written.

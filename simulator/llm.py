@@ -32,6 +32,8 @@ STRUCTURED_MIN_TOKENS = 1024  # structured answers (feedback, scores) run longer
 
 Kind = Literal["timeout", "busy", "server", "connect", "client", "unknown"]
 RETRYABLE: frozenset[str] = frozenset({"timeout", "busy", "server", "connect"})
+# A structured call moves on to the next method after a server error instead of retrying it.
+STRUCTURED_RETRYABLE = RETRYABLE - {"server"}
 
 
 # -- building the client --
@@ -287,7 +289,7 @@ def _invoke_once(settings: LLMSettings, schema: type[BaseModel], messages: list[
             break
         except Exception as exc:
             kind, _ = classify(exc)
-            if kind in ("timeout", "busy", "connect") and attempt < settings.max_retries:
+            if kind in STRUCTURED_RETRYABLE and attempt < settings.max_retries:
                 time.sleep(_backoff(attempt, exc))
                 attempt += 1
                 continue
@@ -317,7 +319,7 @@ def structured_call(settings: LLMSettings, schema: type[BaseModel],
             kind, code = classify(exc)
             # A refusal of the method (llama.cpp answers 500 to json_schema) moves on to the next
             # method; a server that cannot be reached, or refuses us, fails them all alike.
-            if kind in ("timeout", "busy", "connect") or code in (401, 403, 404):
+            if kind in STRUCTURED_RETRYABLE or code in (401, 403, 404):
                 raise EngineError(user_message(kind, code, settings, exc)) from exc
             failures.append(f"{method}: {user_message(kind, code, settings, exc)}")
             last = exc

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from string import Template
 
 from pydantic import BaseModel
@@ -25,17 +24,17 @@ class PromptError(ValueError):
 
 
 @lru_cache(maxsize=64)
-def _template(name: str, prompts_dir: Path) -> Template:
+def _template(name: str) -> Template:
     for suffix in (".md", ".txt"):
-        path = prompts_dir / f"{name}{suffix}"
+        path = PROMPTS_DIR / f"{name}{suffix}"
         if path.is_file():
             return Template(path.read_text(encoding="utf-8"))
-    raise PromptError(f"no prompt template {name!r} (.md or .txt) in {prompts_dir}")
+    raise PromptError(f"no prompt template {name!r} (.md or .txt) in {PROMPTS_DIR}")
 
 
 def render(name: str, /, **values: object) -> str:
     """Fill template `name` from prompts/ with `values`; every placeholder must be given, and only those."""
-    template = _template(name, PROMPTS_DIR)
+    template = _template(name)
     if not template.is_valid():
         raise PromptError(f"prompt template {name!r} has a malformed placeholder (use $$ for a dollar sign)")
     wanted = set(template.get_identifiers())
