@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli_common import emit, load_case
+from .cli_common import CliError, emit, load_case
 from .settings import Settings
 
 
@@ -84,27 +84,21 @@ def cmd_score(args, settings: Settings) -> int:
             try:
                 info = store.session(args.session)
             except SessionNotFound:
-                print(f"error: no session {args.session!r}", file=sys.stderr)
-                return 2
+                raise CliError(f"no session {args.session!r}") from None
             if args.formulation:
                 formulation, source = parse_formulation(_read(args.formulation)), args.formulation
             else:
-                formulation, source = None, ""
                 try:
                     formulation, source = submission(store, SHELL, args.session).formulation, "submission"
                 except LookupError:
                     formulation, source = load_draft(store, SHELL, args.session), "draft"
                 if formulation is None:
-                    print("error: this session has no formulation yet; pass --formulation FILE",
-                          file=sys.stderr)
-                    return 2
+                    raise CliError("this session has no formulation yet; pass --formulation FILE")
             _, score = score_session(store, SHELL, args.session, formulation)
             out = result_json(score, info.case_id, info.situation_index + 1, source)
         else:
             if not (args.case and args.situation and args.formulation):
-                print("error: give --session ID, or --case ID --situation N --formulation FILE",
-                      file=sys.stderr)
-                return 2
+                raise CliError("give --session ID, or --case ID --situation N --formulation FILE")
             case = load_case(settings, args.case, args.situation)
             formulation = parse_formulation(_read(args.formulation))
             score = score_formulation(formulation, reference_for(case, args.situation - 1))
@@ -114,8 +108,7 @@ def cmd_score(args, settings: Settings) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return 2
     except AccessDenied as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CliError(str(err)) from None
     emit(out, args.json, _print_text)
     return 0
 

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from .settings import load_settings
+from .cli_common import emit
+from .settings import Settings
 
 
-def cmd_detect(args, settings=None) -> int:
+def _with_engine(settings: Settings, engine: str | None) -> Settings:
+    return settings.model_copy(update={"engine": engine}) if engine else settings
+
+
+def cmd_detect(args, settings: Settings) -> int:
     from .traps.detector import detect
 
-    settings = settings or load_settings()
-    if args.engine:
-        settings = settings.model_copy(update={"engine": args.engine})
-    result = detect(args.text, settings)
+    result = detect(args.text, _with_engine(settings, args.engine))
     if args.json:
-        out = {"text": result.text, "top": result.top, "none": result.none, "none_score": result.none_score,
-               "engine": result.engine, "note": result.note,
-               "patterns": [p.model_dump() for p in result.patterns]}
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        emit({"text": result.text, "top": result.top, "none": result.none, "none_score": result.none_score,
+              "engine": result.engine, "note": result.note,
+              "patterns": [p.model_dump() for p in result.patterns]}, True, print)
     else:
         print("none: no unhelpful pattern fits" if result.none else f"top: {result.patterns[0].name}")
         for p in result.patterns:
@@ -28,16 +28,12 @@ def cmd_detect(args, settings=None) -> int:
     return 0
 
 
-def cmd_check_reframe(args, settings=None) -> int:
+def cmd_check_reframe(args, settings: Settings) -> int:
     from .traps.reframe import check_reframe
 
-    settings = settings or load_settings()
-    if args.engine:
-        settings = settings.model_copy(update={"engine": args.engine})
-    fb = check_reframe(args.thought, args.reframe, args.context or "", None, settings)
+    fb = check_reframe(args.thought, args.reframe, args.context or "", None, _with_engine(settings, args.engine))
     if args.json:
-        print(json.dumps({**fb.model_dump(), "criteria_met": fb.met, "verdict": fb.verdict},
-                         indent=2, ensure_ascii=False))
+        emit({**fb.model_dump(), "criteria_met": fb.met, "verdict": fb.verdict}, True, print)
     else:
         for name, c in (("addresses the thought", fb.addresses_thought), ("realistic", fb.realistic),
                         ("keeps the context", fb.keeps_context), ("honours the feeling", fb.honours_feeling)):
@@ -48,12 +44,10 @@ def cmd_check_reframe(args, settings=None) -> int:
     return 0
 
 
-def cmd_eval(args, settings=None) -> int:
+def cmd_eval(args, settings: Settings) -> int:
     from .traps.evaluation import evaluate
 
-    settings = settings or load_settings()
-    if args.engine:
-        settings = settings.model_copy(update={"engine": args.engine})
+    settings = _with_engine(settings, args.engine)
     report = evaluate(Path(args.file), settings) if args.file else evaluate(settings=settings)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -69,25 +63,17 @@ def register(sub) -> None:
     s.add_argument("--text", required=True)
     s.add_argument("--engine", choices=["offline", "llm"], default=None)
     s.add_argument("--json", action="store_true")
-    s.set_defaults(fn=lambda a, st: cmd_detect(a, st))
+    s.set_defaults(fn=cmd_detect)
     s = sub.add_parser("check-reframe", help="feedback on a reframe of an unhelpful thought")
     s.add_argument("--thought", required=True)
     s.add_argument("--reframe", required=True)
     s.add_argument("--context", default="")
     s.add_argument("--engine", choices=["offline", "llm"], default=None)
     s.add_argument("--json", action="store_true")
-    s.set_defaults(fn=lambda a, st: cmd_check_reframe(a, st))
+    s.set_defaults(fn=cmd_check_reframe)
     s = sub.add_parser("eval-patterns", help="accuracy of the pattern detector on a labelled set")
     s.add_argument("--file", default=None, help="JSONL of {text, label}; default data/eval/patterns_eval.jsonl")
     s.add_argument("--engine", choices=["offline", "llm"], default=None)
     s.add_argument("--json", action="store_true")
-    s.set_defaults(fn=lambda a, st: cmd_eval(a, st))
+    s.set_defaults(fn=cmd_eval)
 
-
-if __name__ == "__main__":  # pragma: no cover - convenience for running this module alone
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m simulator.cli_traps")
-    register(parser.add_subparsers(dest="command", required=True))
-    ns = parser.parse_args()
-    sys.exit(ns.fn(ns, load_settings()))

@@ -23,7 +23,7 @@ FIELD_NAMES = re.compile(
     r"core belief|automatic thought|intermediate belief|coping strateg|cognitive|diagram|schema"
     r"|situation \d|conceptuali[sz]ation", re.IGNORECASE)
 
-_ABBREVIATIONS = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Prof|Jr|Sr|vs|etc|e\.g|i\.e|a\.m|p\.m)\.",
+ABBREVIATIONS = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Prof|Jr|Sr|vs|etc|e\.g|i\.e|a\.m|p\.m)\.",
                             re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]\u201d]))\s+")
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|[Mm]y|[Mm]e|[Mm]yself|[Mm]ine)\b")
@@ -42,7 +42,7 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of a case field; enumerations like "(1)" and blank lines are dropped."""
     text = re.sub(r"\[[^\]]*\]", " ", text)  # editorial tags such as "[during depression]"
     text = re.sub(r"\(\d+\)\s*", "", text)
-    text = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", "\0"), text)
+    text = ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", "\0"), text)
     out = []
     for line in re.split(r"\n+", text):
         for part in _SENTENCE_END.split(line.strip()):
@@ -54,7 +54,7 @@ def split_sentences(text: str) -> list[str]:
 
 def count_sentences(text: str) -> int:
     """How many sentences a reply has, counted the way a reader would."""
-    text = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", ""), text)
+    text = ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", ""), text)
     return sum(1 for part in _SENTENCE_END.split(text.strip()) if re.search(r"[^\W\d_]", part))
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .engine_offline import ABBREVIATIONS
 from .rubric import FIELD_ORDER, FieldName, Rubric, load_rubric
 from .schema import PatientCase
 from .settings import DATA_DIR
@@ -68,9 +69,6 @@ class Formulation(BaseModel):
     @classmethod
     def _unique(cls, v: list[str]) -> list[str]:
         return list(dict.fromkeys(v))
-
-    def is_empty(self) -> bool:
-        return not any(getattr(self, f) for f in FIELD_ORDER)
 
 
 def parse_formulation(data: Any) -> Formulation:
@@ -131,7 +129,6 @@ def reference_for(case: PatientCase, situation_index: int) -> Formulation:
 # -- text into sentences ----------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s*")
-_ABBREV = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Prof|Jr|Sr|vs|etc|e\.g|i\.e|a\.m|p\.m)\.", re.IGNORECASE)
 _END = re.compile(r"(?<=[.!?;])[\"')\]”’]*\s+")
 
 
@@ -139,7 +136,7 @@ def sentences(text: str) -> list[str]:
     """Sentences (and bullet points, and clauses split by ';') of a free-text field."""
     out = []
     for line in (text or "").splitlines():
-        line = _ABBREV.sub(lambda m: m.group(0).replace(".", "\0"), _BULLET.sub("", line))
+        line = ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", "\0"), _BULLET.sub("", line))
         for part in _END.split(line.strip()):
             part = part.replace("\0", ".").strip()
             if re.search(r"[^\W\d_]", part):
@@ -332,7 +329,8 @@ def background(cases_dir: str = str(DATA_DIR / "patients")) -> dict[str, tuple[s
 
 
 def background_similarity(trainee: str, field: str, exclude: str) -> float:
-    """Mean similarity of `trainee` to `field` in the other cases (0 if there are none)."""
+    """Mean similarity of `trainee` to `field` in the library's cases, leaving out any entry whose
+    whole text is `exclude` (the reference's own, when it is passed whole) (0 if there are none)."""
     mine = sentences(trainee)
     others = [t for t in background()[field] if t != exclude]
     if not mine or not others:

@@ -25,13 +25,6 @@ from .formulation import (
 from .rubric import FIELD_ORDER, Rubric
 from .schema import DisclosureState, PatientCase, Turn
 
-# Element of the disclosure record -> field of the diagram.
-ELEMENT_FIELD = {
-    "situation": "situation", "automatic_thoughts": "automatic_thoughts", "behavior": "behavior",
-    "coping_strategies": "coping_strategies", "history": "history",
-    "intermediate_beliefs": "intermediate_beliefs",
-    "intermediate_beliefs_depression": "intermediate_beliefs",
-}
 # Words too common to count as naming an emotion on their own ("sit down", "mad rush").
 _AMBIGUOUS = {"down", "mad"}
 MAX_QUOTES = 3

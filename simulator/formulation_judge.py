@@ -152,8 +152,7 @@ def llm_narrative(settings: Settings, trainee: Formulation, reference: Formulati
                             trainee=_diagram(trainee), total=f"{score.total:g}",
                             scores=_scores(score), evidence=_evidence(score))),
     ]
-    result = structured(settings.llm, Narrative, messages)
-    return Narrative.model_validate(result.model_dump())
+    return structured(settings.llm, Narrative, messages)  # validated against Narrative already
 
 
 def judge(settings: Settings, trainee: Formulation, reference: Formulation,

@@ -85,7 +85,7 @@ def _owner(store: Store, session_id: str) -> str | None:
 
 def interview(store: Store, actor: Actor | None, session_id: str) -> Interview:
     """The transcript and the disclosure state stored with each patient turn."""
-    info = store.session(session_id)
+    info, case = store.session_with_case(session_id)
     require(store, actor, "read", info.owner)
     turns = store.transcript(session_id)
     states: dict[int, DisclosureState] = {}
@@ -94,8 +94,7 @@ def interview(store: Store, actor: Actor | None, session_id: str) -> Interview:
                           "and state_json is not null order by idx", [session_id]).fetchall()
     for idx, state_json in rows:
         states[idx] = DisclosureState.model_validate_json(state_json)
-    return Interview(case=store.session_case(session_id), situation_index=info.situation_index,
-                     turns=turns, states=states)
+    return Interview(case=case, situation_index=info.situation_index, turns=turns, states=states)
 
 
 def _submitted(db: sqlite_utils.Database, session_id: str) -> bool:
@@ -135,11 +134,9 @@ def save_draft(store: Store, actor: Actor | None, session_id: str, data) -> Form
 def score_session(store: Store, actor: Actor | None, session_id: str, formulation: Formulation,
                   rubric: Rubric | None = None) -> tuple[Formulation, FormulationScore]:
     """Score `formulation` against the session's case with evidence from its transcript (no writes)."""
-    info = store.session(session_id)
-    require(store, actor, "read", info.owner)
-    reference = reference_for(store.session_case(session_id), info.situation_index)
-    score = score_formulation(formulation, reference, rubric, interview=interview(store, actor, session_id))
-    return reference, score
+    talk = interview(store, actor, session_id)  # checks that this actor may read the session
+    reference = reference_for(talk.case, talk.situation_index)
+    return reference, score_formulation(formulation, reference, rubric, interview=talk)
 
 
 def submit(store: Store, actor: Actor | None, session_id: str, data,
@@ -189,7 +186,7 @@ def submit(store: Store, actor: Actor | None, session_id: str, data,
 
 def submission(store: Store, actor: Actor | None, session_id: str) -> Submission:
     """The submitted formulation with its scores. Raises NotSubmitted before the submit."""
-    info = store.session(session_id)
+    info, case = store.session_with_case(session_id)
     require(store, actor, "read", info.owner)
     with store.db() as db:
         rows = list(db["formulation_submissions"].rows_where("session_id = ?", [session_id]))
@@ -208,7 +205,7 @@ def submission(store: Store, actor: Actor | None, session_id: str) -> Submission
         session_id=session_id, owner=row["owner"], case_id=row["case_id"],
         situation_index=row["situation_index"], submitted_at=row["submitted_at"],
         formulation=Formulation.model_validate_json(row["data_json"]),
-        reference=reference_for(store.session_case(session_id), row["situation_index"]),
+        reference=reference_for(case, row["situation_index"]),
         score=score, narratives=narratives,
     )
 

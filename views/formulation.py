@@ -106,14 +106,13 @@ def page() -> None:
     try:
         info = store().session(session_id)
         submitted = is_submitted(store(), actor, session_id)
-        case = store().session_case(session_id)
     except SessionNotFound:
         st.error("There is no such session.")
         return
     except AccessDenied as err:
         st.error(str(err))
         return
-    st.caption(f"{as_text(case.name)} · situation {info.situation_index + 1}. "
+    st.caption(f"{as_text(info.case_name)} · situation {info.situation_index + 1}. "
                "Fill in the diagram from what came up in your interview.")
     if submitted:
         st.success("You have submitted this formulation. A submission is final.")

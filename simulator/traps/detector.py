@@ -108,29 +108,33 @@ def _combine(sim: np.ndarray, cues: np.ndarray, alpha: float, bias: float) -> np
     return raw
 
 
-@lru_cache(maxsize=1)
 def _index() -> _Index:
-    with _lock:
-        rows = exemplars()
-        classes = (*pattern_ids(), NONE)
-        texts = [t for t, _ in rows]
-        labels = np.array([classes.index(label) for _, label in rows])
-        vectors = embeddings.encode(texts)
-        sims = vectors @ vectors.T
-        np.fill_diagonal(sims, -1.0)  # leave one out
-        cen = _loo_centroid(vectors, labels, len(classes))
-        cues = _cues(texts, classes)
-        best = (-1.0, 0.0, 0.0, 0.0)
-        for share in KNN_SHARES:
-            base = _similarity(sims, cen, labels, share)
-            for alpha in ALPHAS:
-                for bias in BIASES:
-                    acc = float((_combine(base, cues, alpha, bias).argmax(axis=1) == labels).mean())
-                    if acc > best[0] + 1e-9:
-                        best = (acc, share, alpha, float(bias))
-        sums = np.stack([vectors[labels == c].sum(axis=0) for c in range(len(classes))])
-        centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
-        return _Index(vectors, labels, centroids, classes, best[1], best[2], best[3], best[0])
+    with _lock:  # lru_cache alone may build twice when two threads ask at once
+        return _build_index()
+
+
+@lru_cache(maxsize=1)
+def _build_index() -> _Index:
+    rows = exemplars()
+    classes = (*pattern_ids(), NONE)
+    texts = [t for t, _ in rows]
+    labels = np.array([classes.index(label) for _, label in rows])
+    vectors = embeddings.encode(texts)
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -1.0)  # leave one out
+    cen = _loo_centroid(vectors, labels, len(classes))
+    cues = _cues(texts, classes)
+    best = (-1.0, 0.0, 0.0, 0.0)
+    for share in KNN_SHARES:
+        base = _similarity(sims, cen, labels, share)
+        for alpha in ALPHAS:
+            for bias in BIASES:
+                acc = float((_combine(base, cues, alpha, bias).argmax(axis=1) == labels).mean())
+                if acc > best[0] + 1e-9:
+                    best = (acc, share, alpha, float(bias))
+    sums = np.stack([vectors[labels == c].sum(axis=0) for c in range(len(classes))])
+    centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    return _Index(vectors, labels, centroids, classes, best[1], best[2], best[3], best[0])
 
 
 def calibration() -> dict:

@@ -111,26 +111,30 @@ class _Refs:
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
 def _refs() -> _Refs:
-    with _lock:
-        raw = json.loads((DATA_DIR / "exemplars" / "reframes" / "strategies.json").read_text(encoding="utf-8"))
-        keys = tuple(raw["strategies"])
-        cents = []
-        for k in keys:
-            v = embeddings.encode(raw["strategies"][k]).mean(axis=0)
-            cents.append(v / np.linalg.norm(v))
-        items = drill_items()
-        thoughts = embeddings.encode([i["thought"] for i in items])
-        # Calibrate "addresses the thought" on the drill bank: reframes of their own thought
-        # against reframes of the other thoughts.
-        reframes = [(n, r) for n, i in enumerate(items) for r in i["reframes"]]
-        rvec = embeddings.encode([r for _, r in reframes])
-        sims = rvec @ thoughts.T
-        own = np.array([sims[j, n] for j, (n, _) in enumerate(reframes)])
-        other = np.array([sims[j, m] for j, (n, _) in enumerate(reframes) for m in range(len(items)) if m != n])
-        threshold = float((np.percentile(own, 10) + np.percentile(other, 95)) / 2)
-        return _Refs(keys, np.stack(cents), thoughts, threshold)
+    with _lock:  # lru_cache alone may build twice when two threads ask at once
+        return _build_refs()
+
+
+@lru_cache(maxsize=1)
+def _build_refs() -> _Refs:
+    raw = json.loads((DATA_DIR / "exemplars" / "reframes" / "strategies.json").read_text(encoding="utf-8"))
+    keys = tuple(raw["strategies"])
+    cents = []
+    for k in keys:
+        v = embeddings.encode(raw["strategies"][k]).mean(axis=0)
+        cents.append(v / np.linalg.norm(v))
+    items = drill_items()
+    thoughts = embeddings.encode([i["thought"] for i in items])
+    # Calibrate "addresses the thought" on the drill bank: reframes of their own thought
+    # against reframes of the other thoughts.
+    reframes = [(n, r) for n, i in enumerate(items) for r in i["reframes"]]
+    rvec = embeddings.encode([r for _, r in reframes])
+    sims = rvec @ thoughts.T
+    own = np.array([sims[j, n] for j, (n, _) in enumerate(reframes)])
+    other = np.array([sims[j, m] for j, (n, _) in enumerate(reframes) for m in range(len(items)) if m != n])
+    threshold = float((np.percentile(own, 10) + np.percentile(other, 95)) / 2)
+    return _Refs(keys, np.stack(cents), thoughts, threshold)
 
 
 def _content_words(text: str) -> set[str]:

@@ -284,7 +284,7 @@ def respond(state: RestructuringState, case: PatientCase, message: str) -> Restr
                   fact_lower_nodot=_lower_first(fact).rstrip("."), interpretation=p.interpretation(),
                   rule=p.rule(), core=_lower_first(_core_clause(case)) + ".", core_clause=_core_clause(case))
     primary = next((a for a in ACT_ORDER if a in acts), None)
-    if primary in ACT_STAGE and primary not in ("facts_check",):
+    if primary in ACT_STAGE:
         state.stage = ACT_STAGE[primary]
     if primary == "ask_more":
         primary = {"evidence_against": "ask_evidence_against"}.get(state.stage, "ask_more")
@@ -318,7 +318,6 @@ def respond(state: RestructuringState, case: PatientCase, message: str) -> Restr
             work.facts_only = True
             work.evidence_for = [fact]
             parts.append(p.say("evidence_for_facts", **values))
-        state.stage = "evidence_for"
     elif primary == "ask_evidence_for":
         _advance(state, "evidence_for", turn)
         if re.search(r"\bfacts?\b", message, re.IGNORECASE):
@@ -544,10 +543,11 @@ def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings) -
 
 
 def finish(store, actor: Actor | None, session_id: str) -> RestructuringState:
-    case, state = load(store, actor, session_id)
-    if not state.finished:
-        state = conclude(state)
-        _save(store, actor, session_id, case, state)
+    with _lock_for(session_id):  # the same lock as say(): a turn saved meanwhile is kept
+        case, state = load(store, actor, session_id)
+        if not state.finished:
+            state = conclude(state)
+            _save(store, actor, session_id, case, state)
     return state
 
 
