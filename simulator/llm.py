@@ -263,6 +263,17 @@ class StructuredResult:
 _model_cache_lock = threading.Lock()
 
 
+def chat_model(settings: LLMSettings) -> ChatOpenAI:
+    """The streaming client for these settings, built once and shared (it is thread-safe)."""
+    with _model_cache_lock:
+        return _streaming_model(settings.model_dump_json())
+
+
+@lru_cache(maxsize=16)
+def _streaming_model(settings_json: str) -> ChatOpenAI:
+    return build_chat_model(LLMSettings.model_validate_json(settings_json))
+
+
 @lru_cache(maxsize=16)
 def _structured_model(settings_json: str) -> ChatOpenAI:
     settings = LLMSettings.model_validate_json(settings_json)

@@ -1,6 +1,6 @@
 """DEAR MAN practice page: pick or describe a scenario, rate feelings, talk, check drafts, finish.
 
-Thin: every decision is made in simulator/dearman/.
+Thin: the rules (ratings, the other person's state, what to suggest) are in simulator/dearman/.
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 import streamlit as st
 
 from simulator.access import AccessDenied
-from simulator.dearman.practice import DearmanPractice
-from simulator.dearman.scenarios import ScenarioLibrary, custom_scenario
+from simulator.dearman.practice import DearmanPractice, awaiting_reply
+from simulator.dearman.scenarios import custom_scenario
 from simulator.dearman.schema import (DEARMAN_ORDER, EMOTIONS, SKILL_TITLES, EmotionRatings, InputRejected,
-                                      Rating)
+                                      Rating, Scenario)
 from simulator.store import SessionNotFound
 from views.common import scenarios, as_text, current_actor, ensure_database, settings, store
 
@@ -19,10 +19,6 @@ BADGE = {"strong": ("Strong", "green"), "weak": ("Weak", "orange"), "none": ("No
          "yes": ("Yes", "green"), "no": ("No", "red")}
 OUTCOME = {"agreed": "They agreed.", "gave_up": "You ended the conversation.",
            "turn_limit": "You reached the turn limit without an agreement."}
-
-
-def scenario_library() -> ScenarioLibrary:
-    return scenarios()
 
 
 def practice() -> DearmanPractice:
@@ -41,7 +37,7 @@ def choose() -> None:
     st.title("DEAR MAN practice")
     st.caption("Ask for something, or say no, to someone who is hard to convince. "
                "Check each draft before you send it.")
-    lib = scenario_library()
+    lib = scenarios()
     for err in lib.errors:
         st.warning(f"A scenario file could not be loaded: {err}")
     pick, own = st.tabs(["Pick a scenario", "Describe your own"])
@@ -57,7 +53,7 @@ def choose() -> None:
                     st.session_state.dm_chosen = scenario.id
                     st.rerun()
         if chosen in lib.scenarios:
-            start_form(lib.get(chosen).id)
+            start_form(lib.get(chosen))
     with own:
         with st.form("dm-own"):
             situation = st.text_area("The situation (1–2 sentences)", key="dm-own-situation")
@@ -75,8 +71,7 @@ def choose() -> None:
                     begin(scenario, before)
 
 
-def start_form(scenario_id: str) -> None:
-    scenario = scenario_library().get(scenario_id)
+def start_form(scenario: Scenario) -> None:
     with st.form("dm-start"):
         st.subheader(as_text(f"Talking to {scenario.counterpart.name}, {scenario.counterpart.relationship}"))
         st.markdown("**Before you start, how strongly do you feel each of these?** (1 = not at all, 7 = extremely)")
@@ -175,7 +170,7 @@ def conversation(session_id: str) -> None:
                 p.end(session_id, after)
                 st.rerun()
         return
-    if turns and turns[-1].role == "trainee":
+    if awaiting_reply(turns):
         if st.button("Ask for their reply again"):
             stream_reply(p, session_id)
         return

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .rater_offline import feedback_text
-from .schema import SKILL_TITLES, SkillRatings
-
-ORDER = ("describe", "express", "assert", "reinforce", "negotiate")
+from .schema import SKILL_TITLES, STRATEGIES, SkillRatings
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,7 @@ def suggest_next(sent: list[SkillRatings]) -> Suggestion:
             return Suggestion("mindful", SKILL_TITLES["mindful"], tips["mindful"])
         if last.confident.rating == "no":
             return Suggestion("confident", SKILL_TITLES["confident"], tips["confident"])
-    for skill in ORDER:
+    for skill in STRATEGIES:  # Describe first, then the others in DEAR MAN order
         if not any(r.get(skill).rating == "strong" for r in sent):
             return Suggestion(skill, SKILL_TITLES[skill], tips[skill])
     return Suggestion(None, "Broken record", tips["again"])

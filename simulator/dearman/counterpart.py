@@ -209,8 +209,8 @@ def _llm_chunks(reply: CounterpartReply, scenario: Scenario, history: list[Dearm
     shown: list[str] = []
     reply.engine = settings.model
     try:
-        messages = counterpart_messages(scenario, history, state, message)
-        for chunk in llm.stream_text(llm.build_chat_model(settings), messages, settings):
+        messages = counterpart_messages(scenario, history, state, message, settings.max_reply_tokens)
+        for chunk in llm.stream_text(llm.chat_model(settings), messages, settings):
             shown.append(chunk)
             yield chunk
     except Exception as exc:  # any failure: the conversation goes on

@@ -5,20 +5,18 @@ Embeddings of the bank are computed once per process, on first use.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..library import describe_validation_error
+from ..library import parse_json, validate_file_data
 from ..settings import DATA_DIR
 from .scenarios import ScenarioFileError
-from .schema import SKILLS, STRATEGIES
+from .schema import SKILLS, STRATEGIES, Level, Skill, YesNo
 
 EXEMPLARS_DIR = DATA_DIR / "exemplars" / "dearman"
 MIN_PER_LEVEL = 15
@@ -31,12 +29,12 @@ class ExemplarFileError(ScenarioFileError):
 class Exemplar(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     text: str = Field(min_length=1, max_length=400)
-    level: Literal["strong", "weak", "none", "yes", "no"]
+    level: Level | YesNo
 
 
 class ExemplarFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    skill: Literal["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident"]
+    skill: Skill
     examples: list[Exemplar]
 
     @model_validator(mode="after")
@@ -84,16 +82,11 @@ def load_bank(directory: str | Path = EXEMPLARS_DIR) -> Bank:
     for skill in SKILLS:
         path = directory / f"{skill}.json"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ExemplarFileError(path.name, "", f"cannot be read ({exc.strerror})") from None
-        except json.JSONDecodeError as exc:
-            raise ExemplarFileError(path.name, "", f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
-        try:
-            parsed = ExemplarFile.model_validate(data)
-        except ValidationError as exc:
-            where, what = describe_validation_error(exc)[0]
-            raise ExemplarFileError(path.name, where, what) from None
+        data = parse_json(text, path.name, ExemplarFileError)
+        parsed = validate_file_data(ExemplarFile, data, path.name, ExemplarFileError, "exemplar file")
         if parsed.skill != skill:
             raise ExemplarFileError(path.name, "skill", f"says {parsed.skill!r}; expected {skill!r}")
         examples[skill] = parsed.examples

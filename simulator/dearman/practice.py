@@ -1,4 +1,4 @@
-"""A DEAR MAN conversation as the page and the CLI use it: start, check a draft, send, reply, end.
+"""A DEAR MAN conversation as the page uses it: start, check a draft, send, reply, end.
 
 The write order matters as in the CBT practice: the trainee's message (with the ratings of the
 version sent) is stored before the counterpart answers, and the answer is stored whatever
@@ -19,6 +19,11 @@ from .rater_llm import get_rater
 from .schema import (DearmanSessionInfo, DearmanTurn, EmotionRatings, InputRejected, MessageContext, Rating,
                      Scenario)
 from .store import DearmanStore
+
+
+def awaiting_reply(turns) -> bool:
+    """The trainee spoke last: the other person's reply is still owed."""
+    return bool(turns) and turns[-1].role == "trainee"
 
 
 @dataclass
@@ -70,15 +75,11 @@ class DearmanPractice:
         return self.records.add_turn(self.actor, session_id, "trainee", ctx.message, ratings=rating.ratings,
                                      rater=rating.engine, checks=checks)
 
-    def awaiting_reply(self, session_id: str) -> bool:
-        turns = self.turns(session_id)
-        return bool(turns) and turns[-1].role == "trainee"
-
     def respond(self, session_id: str) -> Iterator[str]:
         """Stream the counterpart's reply to the last message and store it, complete or not."""
         info = self.records.session(self.actor, session_id, "write")
         turns = self.turns(session_id)
-        if not turns or turns[-1].role != "trainee":
+        if not awaiting_reply(turns):
             return
         last = turns[-1]
         llm = self.settings.llm if self.settings.engine == "llm" else None

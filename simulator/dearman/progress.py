@@ -13,9 +13,11 @@ SCORE = {"strong": 1.0, "weak": 0.5, "none": 0.0, "yes": 1.0, "no": 0.0}
 def skill_rows(store: Store, actor: Actor | None, owner: str | None = ...) -> list[dict]:
     """One row per session with sent messages: the mean score (0 to 1) of each skill over them."""
     records = DearmanStore(store)
+    sessions = records.list_sessions(actor, owner)
+    ratings = records.sent_ratings(actor, sessions)
     rows = []
-    for n, info in enumerate(records.list_sessions(actor, owner), 1):
-        sent = [t.ratings for t in records.turns(actor, info.id) if t.role == "trainee" and t.ratings]
+    for n, info in enumerate(sessions, 1):
+        sent = ratings[info.id]
         if not sent:
             continue
         row = {"session": n, "date": info.created_at.date().isoformat(), "scenario": info.scenario.title,

@@ -33,7 +33,7 @@ def _stance(scenario: Scenario, state: CounterpartState) -> str:
 
 
 def counterpart_messages(scenario: Scenario, history: list[DearmanTurn], state: CounterpartState,
-                         message: str, max_reply_tokens: int = 300) -> list[BaseMessage]:
+                         message: str, max_reply_tokens: int) -> list[BaseMessage]:
     spec = scenario.counterpart
     system = render("dearman_counterpart_system", name=spec.name, relationship=spec.relationship,
                     persona=spec.persona, situation=scenario.situation, goal=scenario.goal,

@@ -34,7 +34,6 @@ class LLMRater:
     def __init__(self, settings: LLMSettings, offline: OfflineRater | None = None) -> None:
         self.settings = settings
         self.offline = offline or default_rater()
-        self.label = settings.model
 
     def rate(self, ctx: MessageContext) -> Rating:
         from .. import llm
@@ -42,8 +41,7 @@ class LLMRater:
         try:
             examples = nearest_examples(ctx.message, self.offline.bank)
             value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples))
-            return Rating(ratings=SkillRatings.model_validate(value.model_dump(by_alias=True)),
-                          engine=self.settings.model)
+            return Rating(ratings=value, engine=self.settings.model)  # validated by llm.structured
         except Exception as exc:  # every failure: fall back, say why
             why = exc.user_message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {str(exc)[:160]}"
             return Rating(ratings=self.offline.rate(ctx), engine="offline",
@@ -53,7 +51,6 @@ class LLMRater:
 class OfflineRaterAdapter:
     """The offline rater behind the same `rate(ctx) -> Rating` interface as the LLM rater."""
 
-    label = "offline"
 
     def __init__(self, rater: OfflineRater | None = None) -> None:
         self.rater = rater or default_rater()

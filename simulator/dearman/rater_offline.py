@@ -47,7 +47,6 @@ class _Neighbours:
     closeness: float  # mean similarity of the K nearest
     shares: dict[str, float]
     nearest: str
-    nearest_level: str
 
 
 def _neighbours(vec: np.ndarray, bank: Bank, skill: str) -> _Neighbours:
@@ -62,7 +61,7 @@ def _neighbours(vec: np.ndarray, bank: Bank, skill: str) -> _Neighbours:
     shares = {k: v / total for k, v in shares.items()}
     score = 2 * (shares.get("strong", 0) + shares.get("yes", 0)) + shares.get("weak", 0)
     best = int(top[0])
-    return _Neighbours(score, float(np.mean(sims[top])), shares, bank.examples[skill][best].text, levels[best])
+    return _Neighbours(score, float(np.mean(sims[top])), shares, bank.examples[skill][best].text)
 
 
 def _fmt(evidence: tuple[str, ...]) -> str:
@@ -71,7 +70,6 @@ def _fmt(evidence: tuple[str, ...]) -> str:
 
 
 class OfflineRater:
-    label = "offline"
 
     def __init__(self, bank: Bank | None = None) -> None:
         self.bank = bank or default_bank()

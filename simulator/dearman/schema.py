@@ -9,8 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..schema import MAX_MESSAGE_CHARS
 
-Strategy = Literal["describe", "express", "assert", "reinforce", "negotiate"]
-StateSkill = Literal["mindful", "confident"]
 Skill = Literal["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident"]
 Level = Literal["strong", "weak", "none"]
 YesNo = Literal["yes", "no"]

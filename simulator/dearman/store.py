@@ -92,6 +92,21 @@ class DearmanStore:
                 return []
             return [_info(r) for r in db["dearman_sessions"].rows_where(where, args, order_by="created_at")]
 
+    def sent_ratings(self, actor: Actor | None, sessions: list[DearmanSessionInfo]) -> dict[str, list[SkillRatings]]:
+        """The ratings of every sent message of `sessions`, per session, from one query."""
+        for owner in {s.owner for s in sessions}:
+            require(self.store, actor, "read", owner)
+        if not sessions:
+            return {}
+        marks = ",".join("?" for _ in sessions)
+        out: dict[str, list[SkillRatings]] = {s.id: [] for s in sessions}
+        with self.store.db() as db:
+            for r in db.query(f"select session_id, ratings_json from dearman_turns where session_id in ({marks}) "
+                              "and role = 'trainee' and ratings_json is not null order by session_id, idx",
+                              [s.id for s in sessions]):
+                out[r["session_id"]].append(SkillRatings.model_validate(json.loads(r["ratings_json"])))
+        return out
+
     def set_outcome(self, actor: Actor | None, session_id: str, outcome: Outcome) -> None:
         self.session(actor, session_id, "write")
         with self.store.db() as db:

@@ -524,7 +524,7 @@ def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings) -
     """The last patient answer re-worded by the model, or None if the model fails in any way."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-    from ..llm import build_chat_model, stream_text
+    from ..llm import chat_model, stream_text
     from ..prompts import patient_system_prompt, render
 
     work = state.current
@@ -536,7 +536,7 @@ def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings) -
         "restructuring_voice", thought=work.text, stage=STAGE_NAMES.get(state.stage, state.stage),
         content=state.turns[-1].text, name=case.name)))
     try:
-        text = "".join(stream_text(build_chat_model(llm_settings), messages, llm_settings)).strip()
+        text = "".join(stream_text(chat_model(llm_settings), messages, llm_settings)).strip()
     except Exception:  # noqa: BLE001 - any failure keeps the rule-based wording
         return None
     return text or None
