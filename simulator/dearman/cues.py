@@ -12,6 +12,16 @@ def _rx(*parts: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
 
 
+def _graded(sentence: str, strong: re.Pattern[str], weak: re.Pattern[str], strong_why: str, weak_why: str,
+            width: int | None = None) -> Cue:
+    """Level 2 on a strong cue, 1 on a weak one, with the words that matched (strong ones cut to `width`)."""
+    if m := strong.search(sentence):
+        return Cue(2, (m.group(0)[:width],), strong_why)
+    if m := weak.search(sentence):
+        return Cue(1, (m.group(0),), weak_why)
+    return NONE
+
+
 def _found(pattern: re.Pattern[str], text: str) -> list[str]:
     return [m.group(0) for m in pattern.finditer(text)]
 
@@ -103,11 +113,7 @@ def express(sentence: str) -> Cue:
         if re.search(r"\byou make me\b", sentence, re.I):
             return Cue(1, (found,), "blamed")
         return Cue(2, (found,), "named")
-    if OPINION_STRONG.search(sentence):
-        return Cue(2, (OPINION_STRONG.search(sentence).group(0)[:40],), "opinion")
-    if OPINION_WEAK.search(sentence):
-        return Cue(1, (OPINION_WEAK.search(sentence).group(0),), "indirect")
-    return NONE
+    return _graded(sentence, OPINION_STRONG, OPINION_WEAK, "opinion", "indirect", width=40)
 
 # -- Assert --
 
@@ -161,11 +167,7 @@ REWARD_WEAK = re.compile(
 
 
 def reinforce(sentence: str) -> Cue:
-    if REWARD_STRONG.search(sentence):
-        return Cue(2, (REWARD_STRONG.search(sentence).group(0)[:50],), "benefit")
-    if REWARD_WEAK.search(sentence):
-        return Cue(1, (REWARD_WEAK.search(sentence).group(0),), "vague")
-    return NONE
+    return _graded(sentence, REWARD_STRONG, REWARD_WEAK, "benefit", "vague", width=50)
 
 # -- Negotiate --
 
