@@ -10,11 +10,10 @@ import time
 
 import torch
 
+from bench.stats import percentile
 from simulator.dearman.evaluate import load_eval
 from simulator.dearman.rater_offline import default_rater
 from simulator.dearman.schema import MessageContext
-
-from .stats import percentile
 
 
 def _timings(rater, contexts) -> dict:

@@ -6,25 +6,25 @@ import tempfile
 import time
 from pathlib import Path
 
-from simulator import embeddings
-from simulator.formulation import reference_for, score_formulation
-from simulator.formulation_store import interview
-from simulator.library import CaseLibrary
-from simulator.settings import DATA_DIR
-
-from .formulation_calibrate import load_graded
-from .stats import percentile
+from bench.formulation_calibrate import load_graded
+from bench.stats import percentile
+from simulator.cbt.formulation.scoring import reference_for, score_formulation
+from simulator.cbt.formulation.store import interview
+from simulator.cbt.library import CaseLibrary
+from simulator.core import embeddings
+from simulator.core.settings import DATA_DIR
+from simulator.migrations import migrate
 
 SCRIPT = Path(__file__).with_name("script_40.txt")
 
 
 def _interview(tmpdir: str):
-    from simulator.conversation import Practice
-    from simulator.engine_offline import OfflineEngine
-    from simulator.store import Store
+    from simulator.cbt.engine_offline import OfflineEngine
+    from simulator.cbt.practice import Practice
+    from simulator.core.db import Store
 
     store = Store(Path(tmpdir) / "bench.db")
-    store.migrate()
+    migrate(store)
     practice = Practice(store=store, library=CaseLibrary.load(DATA_DIR / "patients"), engine=OfflineEngine())
     info = practice.start("tomas-herrera", "plain", situation_index=0, seed=1)
     for line in [ln for ln in SCRIPT.read_text(encoding="utf-8").splitlines() if ln.strip()]:

@@ -19,12 +19,21 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from simulator.formulation import (
-    TEXT_FIELDS, Formulation, match_text, reference_for, score_formulation,
+from simulator.cbt.formulation.rubric import (
+    RUBRIC_PATH,
+    Rubric,
+    clear_cache,
+    load_rubric,
 )
-from simulator.library import CaseLibrary
-from simulator.rubric import RUBRIC_PATH, Rubric, clear_cache, load_rubric
-from simulator.settings import DATA_DIR
+from simulator.cbt.formulation.scoring import (
+    TEXT_FIELDS,
+    Formulation,
+    match_text,
+    reference_for,
+    score_formulation,
+)
+from simulator.cbt.library import CaseLibrary
+from simulator.core.settings import DATA_DIR
 
 GRADED_DIR = DATA_DIR / "graded" / "formulations"
 COMMAND = "python -m bench.formulation_calibrate --write"

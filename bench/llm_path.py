@@ -10,14 +10,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from simulator.conversation import Practice
-from simulator.engine_llm import LLMEngine
-from simulator.library import CaseLibrary
-from simulator.settings import DATA_DIR, LLMSettings
-from simulator.store import Store
+from bench.stats import percentile
+from simulator.cbt.engine_llm import LLMEngine
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.practice import Practice
+from simulator.core.db import Store
+from simulator.core.settings import DATA_DIR, LLMSettings
+from simulator.migrations import migrate
 from tests.openai_server import FakeOpenAIServer
-
-from .stats import percentile
 
 TURNS = 30
 SERVER_DELAY = 0.2  # seconds the server waits before its first content chunk
@@ -32,7 +32,7 @@ def run() -> dict:
         lib = CaseLibrary.load(DATA_DIR / "patients")
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(Path(tmp) / "bench.db")
-            store.migrate()
+            migrate(store)
             practice = Practice(store, lib, LLMEngine(settings))
             info = practice.start("tomas-herrera", "plain", situation_index=0, seed=1)
             overheads: list[float] = []

@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from simulator.engine import TurnRequest
-from simulator.engine_offline import OfflineEngine
-from simulator.library import CaseLibrary
-from simulator.schema import DisclosureState, Turn
-from simulator.settings import DATA_DIR
-from simulator.vocab import STYLES
-
-from .stats import percentile
+from bench.stats import percentile
+from simulator.cbt.engine import TurnRequest
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.interview import DisclosureState, Turn
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.vocab import STYLES
+from simulator.core.settings import DATA_DIR
 
 SCRIPT = Path(__file__).with_name("script_40.txt")
 

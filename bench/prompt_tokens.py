@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.disclosure import plan_turn
-from simulator.engine import TurnRequest
-from simulator.engine_llm import build_messages
-from simulator.engine_offline import OfflineEngine
-from simulator.library import CaseLibrary
-from simulator.llm import count_tokens
-from simulator.schema import DisclosureState, Turn
-from simulator.settings import DATA_DIR
+from simulator.cbt.disclosure import plan_turn
+from simulator.cbt.engine import TurnRequest
+from simulator.cbt.engine_llm import build_messages
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.interview import DisclosureState, Turn
+from simulator.cbt.library import CaseLibrary
+from simulator.core.settings import DATA_DIR
+from simulator.llm.client import count_tokens
 
 SCRIPT = Path(__file__).with_name("script_40.txt")
 CHECKPOINTS = (1, 10, 40)

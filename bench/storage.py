@@ -7,12 +7,13 @@ import threading
 import time
 from pathlib import Path
 
-from simulator.library import CaseLibrary
-from simulator.schema import DisclosureState
-from simulator.settings import DATA_DIR
-from simulator.store import Store
-
-from .stats import percentile
+from bench.stats import percentile
+from simulator.cbt.interview import DisclosureState
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.sessions import SessionStore
+from simulator.core.db import Store
+from simulator.core.settings import DATA_DIR
+from simulator.migrations import migrate
 
 THREADS, TURNS = 50, 40
 
@@ -21,8 +22,8 @@ def run() -> dict:
     case = next(iter(CaseLibrary.load(DATA_DIR / "patients").cases.values()))
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
-        store.migrate()
-        sessions = [store.create_session(case, 0, case.styles[0], "offline").id for _ in range(THREADS)]
+        migrate(store)
+        sessions = [SessionStore(store).create_session(case, 0, case.styles[0], "offline").id for _ in range(THREADS)]
         times: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
@@ -35,7 +36,7 @@ def run() -> dict:
                 state = DisclosureState(turn=n // 2 + 1) if role == "patient" else None
                 start = time.perf_counter()
                 try:
-                    store.add_turn(session_id, role, f"message {n}", state=state)
+                    SessionStore(store).add_turn(session_id, role, f"message {n}", state=state)
                 except Exception as err:  # noqa: BLE001 - counted and reported
                     with lock:
                         errors.append(repr(err))
@@ -50,7 +51,7 @@ def run() -> dict:
         for t in threads:
             t.join()
         wall = time.perf_counter() - wall
-        stored = sum(store.turn_counts(sessions).values())
+        stored = sum(SessionStore(store).turn_counts(sessions).values())
     return {
         "storage": {
             "threads": THREADS, "turns_each": TURNS, "expected": THREADS * TURNS, "stored": stored,

@@ -6,12 +6,11 @@ import time
 
 import torch
 
-from simulator import embeddings
+from bench.stats import percentile
+from simulator.core import embeddings
 from simulator.traps import detector
 from simulator.traps.patterns import load_eval
 from simulator.traps.reframe import check_reframe_offline
-
-from .stats import percentile
 
 
 def _detect_times(texts: list[str]) -> list[float]:

@@ -1,20 +1,26 @@
-"""Every schema change, numbered, in the order it is applied. Applied at start (Store.migrate).
+"""Every schema change, numbered, in the order it is applied; applied at start by `migrate`.
 
 Each feature keeps its table definitions beside its own storage code; this list fixes the order.
 A migration, once released, is never edited: a change is a new numbered step.
 """
 
+from __future__ import annotations
+
 import sqlite_utils
 
-from . import accounts, authoring, formulation_store, reviews, store
-from .dearman import store as dearman_store
-from .traps import store as traps_store
+from simulator.accounts import users
+from simulator.cbt import sessions
+from simulator.cbt.formulation import store as formulation_store
+from simulator.core.db import Store, applied
+from simulator.dearman import store as dearman_store
+from simulator.supervision import authoring, reviews
+from simulator.traps import store as traps_store
 
 migrations = sqlite_utils.Migrations("practicum")
 
 STEPS = [
-    ("m001_sessions_and_turns", store.create_sessions_and_turns),
-    ("m002_accounts", accounts.create_tables),
+    ("m001_sessions_and_turns", sessions.create_sessions_and_turns),
+    ("m002_accounts", users.create_tables),
     ("m003_formulations", formulation_store.create_formulation_tables),
     ("m004_dearman", dearman_store.create_tables),
     ("m005_thinking_traps", traps_store.create_tables),
@@ -24,3 +30,13 @@ STEPS = [
 
 for _name, _fn in STEPS:
     migrations(name=_name)(_fn)
+
+
+def migrate(store: Store) -> list[str]:
+    """Create the file if needed, switch to WAL once, apply pending migrations; return their names."""
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    with store.db() as db:
+        db.enable_wal()
+        before = set(applied(db))
+        migrations.apply(db)
+        return [name for name in applied(db) if name not in before]

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from simulator.store import Store
+from simulator.core.db import Store
+from simulator.migrations import migrate
 from tests.openai_server import FakeOpenAIServer
 
 
@@ -14,7 +15,7 @@ from tests.openai_server import FakeOpenAIServer
 def store(tmp_path) -> Store:
     """A migrated SQLite file of the test's own."""
     s = Store(tmp_path / "practicum.db")
-    s.migrate()
+    migrate(s)
     return s
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from simulator.conversation import Practice
-from simulator.engine_offline import OfflineEngine
-from simulator.library import CaseLibrary
-from simulator.settings import DATA_DIR
-from simulator.store import Store
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.practice import Practice
+from simulator.core.db import Store
+from simulator.core.settings import DATA_DIR
+from simulator.migrations import migrate
 
 # A warm interview that reaches every element of Tomás Herrera's first situation.
 FULL_SCRIPT = [
@@ -28,7 +29,7 @@ FULL_SCRIPT = [
 def interviewed(tmp_path, lines=FULL_SCRIPT, actor=None, case_id="tomas-herrera"):
     """(store, session id) after playing `lines` with the offline engine."""
     store = Store(tmp_path / "f.db")
-    store.migrate()
+    migrate(store)
     practice = Practice(store=store, library=CaseLibrary.load(DATA_DIR / "patients"),
                         engine=OfflineEngine(), actor=actor)
     info = practice.start(case_id, "plain", situation_index=0, seed=0)

@@ -4,14 +4,18 @@ from datetime import date
 
 import pytest
 
-from simulator import accounts, export, reviews
-from simulator.access import AccessDenied
-from simulator.conversation import Practice
+from simulator.accounts import audit, cohorts, users
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt import handover
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.practice import Practice
+from simulator.core.db import Store
+from simulator.core.settings import DATA_DIR
 from simulator.dearman.scenarios import ScenarioLibrary
-from simulator.engine_offline import OfflineEngine
-from simulator.library import CaseLibrary
-from simulator.settings import DATA_DIR
-from simulator.store import Store
+from simulator.migrations import migrate
+from simulator.research import export
+from simulator.supervision import reviews
 
 PW = "a long enough password"
 SCENARIOS = ScenarioLibrary.load()
@@ -20,15 +24,15 @@ SCENARIOS = ScenarioLibrary.load()
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("matrix") / "m.db")
-    store.migrate()
-    admin = accounts.create_user(store, None, "admin", PW, "admin")
+    migrate(store)
+    admin = users.create_user(store, None, "admin", PW, "admin")
     people = {"admin": admin}
     for name, role in [("alice", "trainee"), ("bob", "trainee"), ("sup", "supervisor"),
                        ("other_sup", "supervisor"), ("res", "researcher")]:
-        people[name] = accounts.create_user(store, admin, name, PW, role)
-    cohort = accounts.create_cohort(store, admin, "Autumn")
-    accounts.add_member(store, admin, cohort, people["alice"].id, "trainee")
-    accounts.add_member(store, admin, cohort, people["sup"].id, "supervisor")
+        people[name] = users.create_user(store, admin, name, PW, role)
+    cohort = cohorts.create_cohort(store, admin, "Autumn")
+    cohorts.add_member(store, admin, cohort, people["alice"].id, "trainee")
+    cohorts.add_member(store, admin, cohort, people["sup"].id, "supervisor")
     lib = CaseLibrary.load(DATA_DIR / "patients")
     p = Practice(store, lib, OfflineEngine(), actor=people["alice"])
     session = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
@@ -40,8 +44,8 @@ def world(tmp_path_factory):
 @pytest.fixture(scope="module")
 def alices_other_work(world):
     """Alice's DEAR MAN conversation, restructuring exercise and drill attempt."""
+    from simulator.core.settings import Settings
     from simulator.dearman.practice import DearmanPractice
-    from simulator.settings import Settings
     from simulator.traps import drill
     from simulator.traps import restructuring as rs
 
@@ -56,9 +60,9 @@ def alices_other_work(world):
 
 
 def op(world, work, who, name):
-    from simulator import authoring
+    from simulator.cbt.formulation.store import load_draft, save_draft
     from simulator.dearman.store import DearmanStore
-    from simulator.formulation_store import load_draft, save_draft
+    from simulator.supervision import authoring
     from simulator.traps import progress as traps_progress
     from simulator.traps import store as traps_store
 
@@ -75,7 +79,7 @@ def op(world, work, who, name):
         "read restructuring": lambda: traps_store.session_row(store, actor, work["restructuring"]),
         "read drill results": lambda: traps_progress.summary(store, actor, owner=people["alice"].id),
         "author a case": lambda: authoring.save_case(store, actor, new_case, lib, new=True),
-        "change a role": lambda: accounts.set_role(store, actor, people["bob"].id, "trainee"),
+        "change a role": lambda: users.set_role(store, actor, people["bob"].id, "trainee"),
         "read transcript": lambda: practice.transcript(sid),
         "send message": lambda: practice.say(sid, "How are you feeling?"),
         "end session": lambda: practice.session(sid, "write"),
@@ -84,9 +88,9 @@ def op(world, work, who, name):
         "grade session": lambda: reviews.grade(store, actor, sid, {i.id: 4 for i in reviews.competence_rubric().items}),
         "assign to cohort": lambda: reviews.assign(store, actor, "cbt", "tomas-herrera", date(2027, 1, 1),
                                                    cases=lib, scenarios=SCENARIOS, style="plain", cohort_id=cohort),
-        "list accounts": lambda: accounts.list_users(store, actor),
-        "create account": lambda: accounts.create_user(store, actor, f"new-{who}-x", PW, "trainee"),
-        "read audit log": lambda: accounts.audit_entries(store, actor),
+        "list accounts": lambda: users.list_users(store, actor),
+        "create account": lambda: users.create_user(store, actor, f"new-{who}-x", PW, "trainee"),
+        "read audit log": lambda: audit.audit_entries(store, actor),
         "export": lambda: export.collect(store, actor, "secret", export.Filters()),
     }
     try:
@@ -142,22 +146,22 @@ def test_a_trainee_sees_comments_and_grades_on_their_own_session(world):
 
 def test_sessions_from_before_accounts_can_be_given_an_owner(world):
     store, lib, people, cohort, sid = world
-    from simulator.formulation_store import history, submit
-    from simulator.settings import Settings
+    from simulator.cbt.formulation.store import history, submit
+    from simulator.core.settings import Settings
 
     ownerless = Practice(store, lib, OfflineEngine(), actor=None)
     old = ownerless.start("tomas-herrera", "plain", seed=2)
     ownerless.say(old.id, "What brings you in?")
     list(ownerless.respond(old.id))
     submit(store, None, old.id, {"situation": "A setback at work", "emotions": ["hurt"]}, Settings())
-    assert any(s["id"] == old.id for s in accounts.ownerless_sessions(store, people["admin"]))
+    assert any(s["id"] == old.id for s in handover.ownerless_sessions(store, people["admin"]))
     with pytest.raises(AccessDenied):
-        accounts.assign_session(store, people["sup"], old.id, people["bob"].id)
-    accounts.assign_session(store, people["admin"], old.id, people["bob"].id)
+        handover.assign_session(store, people["sup"], old.id, people["bob"].id)
+    handover.assign_session(store, people["admin"], old.id, people["bob"].id)
     assert Practice(store, lib, OfflineEngine(), actor=people["bob"]).session(old.id).owner == people["bob"].id
     assert [p.session_id for p in history(store, people["bob"])] == [old.id]  # the formulation came too
-    with pytest.raises(accounts.AccountError, match="owner already"):
-        accounts.assign_session(store, people["admin"], old.id, people["alice"].id)
+    with pytest.raises(users.AccountError, match="owner already"):
+        handover.assign_session(store, people["admin"], old.id, people["alice"].id)
 
 
 def test_an_assignment_names_something_that_exists(world):

@@ -4,9 +4,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from simulator import accounts
-from simulator.settings import ROOT
-from simulator.store import Store
+from simulator.accounts import cohorts, signin, users
+from simulator.cbt.sessions import SessionStore
+from simulator.core.db import Store
+from simulator.core.settings import ROOT
+from simulator.migrations import migrate
 
 APP = str(ROOT / "app.py")
 
@@ -26,10 +28,10 @@ PASSWORD = "a long enough password"
 
 def signed_in_token(db_path, username="ada", role="admin"):
     store = Store(db_path)
-    store.migrate()
-    if not accounts.has_accounts(store):
-        accounts.create_user(store, None, "ada", PASSWORD, "admin")
-    return accounts.login(store, username, PASSWORD)[1]
+    migrate(store)
+    if not users.has_accounts(store):
+        users.create_user(store, None, "ada", PASSWORD, "admin")
+    return signin.login(store, username, PASSWORD)[1]
 
 
 def open_app(session_id=None, token="auto"):
@@ -77,12 +79,12 @@ def test_choose_chat_end_and_resume(fresh_app):
     assert len(texts) == 4 and texts[0].startswith("Hi Tom")
     assert at.metric[0].value == "2"  # your turns
 
-    stored = Store(fresh_app).transcript(session_id)
+    stored = SessionStore(Store(fresh_app)).transcript(session_id)
     assert [t.role for t in stored] == ["therapist", "patient", "therapist", "patient"]
 
     end = next(b for b in at.button if b.label == "End session")
     end.click().run()
-    assert Store(fresh_app).session(session_id).status == "ended"
+    assert SessionStore(Store(fresh_app)).session(session_id).status == "ended"
     assert len(at.chat_input) == 0
 
     again = open_app(session_id)  # a reload, or another day
@@ -95,13 +97,13 @@ def test_an_active_session_resumes_where_it_was(fresh_app):
     session_id = start_session(at, style="reserved")
     at.chat_input[0].set_value("How have things been at work?").run()
     before = chat_texts(at)
-    state_before = Store(fresh_app).state(session_id)
+    state_before = SessionStore(Store(fresh_app)).state(session_id)
 
     again = open_app(session_id)
     assert chat_texts(again) == before
     again.chat_input[0].set_value("That sounds hard.").run()
     assert len(chat_texts(again)) == 4
-    assert Store(fresh_app).state(session_id).turn == state_before.turn + 1
+    assert SessionStore(Store(fresh_app)).state(session_id).turn == state_before.turn + 1
 
 
 def test_over_long_and_markup_messages(fresh_app):
@@ -110,12 +112,12 @@ def test_over_long_and_markup_messages(fresh_app):
     at.chat_input[0].set_value("z" * 2001).run()
     assert any("limit is 2,000" in w.value for w in at.warning)
     assert at.text_area[0].value == "z" * 2001  # the text is kept for the trainee to shorten
-    assert Store(fresh_app).transcript(session_id) == []
+    assert SessionStore(Store(fresh_app)).transcript(session_id) == []
 
     at.chat_input[0].set_value("<b>bold?</b> **not bold** [link](http://x)").run()
     shown = chat_texts(at)[0]
     assert "<b>" not in shown and "**not" not in shown
-    assert Store(fresh_app).transcript(session_id)[0].text == "<b>bold?</b> **not bold** [link](http://x)"
+    assert SessionStore(Store(fresh_app)).transcript(session_id)[0].text == "<b>bold?</b> **not bold** [link](http://x)"
 
 
 def test_my_sessions_lists_and_opens_a_session(fresh_app):
@@ -156,9 +158,9 @@ def test_first_start_asks_for_the_admin_account_then_signs_in(fresh_app):
 
 def test_sign_in_form_and_a_trainee_sees_no_admin_pages(fresh_app):
     store = Store(fresh_app)
-    store.migrate()
-    admin = accounts.create_user(store, None, "ada", PASSWORD, "admin")
-    accounts.create_user(store, admin, "tess", PASSWORD, "trainee")
+    migrate(store)
+    admin = users.create_user(store, None, "ada", PASSWORD, "admin")
+    users.create_user(store, admin, "tess", PASSWORD, "trainee")
     at = open_app(token=None)
     assert at.title[0].value == "Sign in to Practicum"
     at.text_input[0].input("tess")
@@ -187,13 +189,13 @@ def test_llm_engine_failure_shows_a_message_and_ask_again_recovers(fresh_app, mo
     openai_server.script.fail_status = 500
     at.chat_input[0].set_value("Can you tell me more?").run()
     assert any("HTTP 500" in e.value and "Ask again" in e.value for e in at.error)
-    stored = Store(fresh_app).transcript(session_id)
+    stored = SessionStore(Store(fresh_app)).transcript(session_id)
     assert stored[-1].role == "therapist" and stored[-1].text == "Can you tell me more?"
 
     openai_server.script.fail_status = None
     next(b for b in at.button if b.label == "Ask again").click().run()
     assert not at.exception
-    assert [t.role for t in Store(fresh_app).transcript(session_id)] == ["therapist", "patient"] * 2
+    assert [t.role for t in SessionStore(Store(fresh_app)).transcript(session_id)] == ["therapist", "patient"] * 2
 
     openai_server.script.cut_after = 2  # the stream breaks mid-reply
     at.chat_input[0].set_value("What happened next?").run()
@@ -201,7 +203,7 @@ def test_llm_engine_failure_shows_a_message_and_ask_again_recovers(fresh_app, mo
     assert any("cut off" in c.value for c in at.caption)
     openai_server.script.cut_after = None
     next(b for b in at.button if b.label == "Ask again").click().run()
-    last = Store(fresh_app).transcript(session_id)[-3:]
+    last = SessionStore(Store(fresh_app)).transcript(session_id)[-3:]
     assert [(t.role, t.complete) for t in last] == [("therapist", True), ("patient", False), ("patient", True)]
 
 
@@ -209,8 +211,8 @@ def test_show_thinking_traps_marks_patient_lines(fresh_app):
     at = open_app()
     session_id = start_session(at)
     store = Store(fresh_app)
-    store.add_turn(session_id, "therapist", "What went through your mind?")
-    store.add_turn(session_id, "patient", "Everyone in that kitchen thinks I'm a joke. I'll never get it right.")
+    SessionStore(store).add_turn(session_id, "therapist", "What went through your mind?")
+    SessionStore(store).add_turn(session_id, "patient", "Everyone in that kitchen thinks I'm a joke. I'll never get it right.")
     at = open_app(session_id)
     assert not any("Thinking traps:" in c.value for c in at.caption)
     at.toggle(key=f"traps-{session_id}").set_value(True).run()
@@ -221,9 +223,9 @@ def test_show_thinking_traps_marks_patient_lines(fresh_app):
 
 def test_single_sign_on_maps_a_verified_email_to_its_account(fresh_app):
     store = Store(fresh_app)
-    store.migrate()
-    admin = accounts.create_user(store, None, "ada", PASSWORD, "admin")
-    accounts.create_user(store, admin, "tess", PASSWORD, "trainee", email="Tess@Clinic.example")
+    migrate(store)
+    admin = users.create_user(store, None, "ada", PASSWORD, "admin")
+    users.create_user(store, admin, "tess", PASSWORD, "trainee", email="Tess@Clinic.example")
     at = AppTest.from_file(APP, default_timeout=30)
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
                           "client_id": "id", "client_secret": "s", "server_metadata_url": "http://idp/.well-known"}
@@ -254,7 +256,7 @@ def test_admin_sees_why_an_account_was_not_added(fresh_app):
     form_inputs[1].input("short")
     next(b for b in at.button if b.label == "Add account").click().run()
     assert any("at least 10 characters" in e.value for e in at.error)
-    assert [u["username"] for u in accounts.list_users(Store(fresh_app), accounts.login(Store(fresh_app), "ada", PASSWORD)[0])] == ["ada"]
+    assert [u["username"] for u in users.list_users(Store(fresh_app), signin.login(Store(fresh_app), "ada", PASSWORD)[0])] == ["ada"]
 
 
 def test_signing_out_leaves_nothing_for_the_next_person(fresh_app):
@@ -267,20 +269,20 @@ def test_signing_out_leaves_nothing_for_the_next_person(fresh_app):
 
 
 def test_review_shows_the_automatic_formulation_score(fresh_app):
-    from simulator.formulation_store import submit
+    from simulator.cbt.formulation.store import submit
 
     store = Store(fresh_app)
-    store.migrate()
-    admin = accounts.create_user(store, None, "ada", PASSWORD, "admin")
-    sup = accounts.create_user(store, admin, "sam", PASSWORD, "supervisor")
-    tess = accounts.create_user(store, admin, "tess", PASSWORD, "trainee")
-    cohort = accounts.create_cohort(store, admin, "Autumn")
-    accounts.add_member(store, admin, cohort, tess.id, "trainee")
-    accounts.add_member(store, admin, cohort, sup.id, "supervisor")
-    from simulator.conversation import Practice
-    from simulator.engine_offline import OfflineEngine
-    from simulator.library import CaseLibrary
-    from simulator.settings import DATA_DIR, Settings
+    migrate(store)
+    admin = users.create_user(store, None, "ada", PASSWORD, "admin")
+    sup = users.create_user(store, admin, "sam", PASSWORD, "supervisor")
+    tess = users.create_user(store, admin, "tess", PASSWORD, "trainee")
+    cohort = cohorts.create_cohort(store, admin, "Autumn")
+    cohorts.add_member(store, admin, cohort, tess.id, "trainee")
+    cohorts.add_member(store, admin, cohort, sup.id, "supervisor")
+    from simulator.cbt.engine_offline import OfflineEngine
+    from simulator.cbt.library import CaseLibrary
+    from simulator.cbt.practice import Practice
+    from simulator.core.settings import DATA_DIR, Settings
 
     p = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=tess)
     info = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
@@ -288,7 +290,7 @@ def test_review_shows_the_automatic_formulation_score(fresh_app):
     list(p.respond(info.id))
     submit(store, tess, info.id, {"situation": "Passed over for head chef in the Monday briefing",
                                   "emotions": ["sad, down, lonely, unhappy"]}, Settings())
-    at = open_app(token=accounts.login(store, "sam", PASSWORD)[1])
+    at = open_app(token=signin.login(store, "sam", PASSWORD)[1])
     at.switch_page("views/review.py").run()
     assert not at.exception
     assert any(m.label == "Formulation total" for m in at.metric)
@@ -306,15 +308,15 @@ def test_a_case_with_distressing_material_carries_a_content_note_on_its_card(fre
 def test_a_supervisor_assigns_a_dear_man_scenario_from_the_page(fresh_app):
     at = open_app()
     store = Store(fresh_app)
-    admin = accounts.login(store, "ada", PASSWORD)[0]
-    cohort = accounts.create_cohort(store, admin, "Spring")
-    tess = accounts.create_user(store, admin, "tess", PASSWORD, "trainee")
-    accounts.add_member(store, admin, cohort, tess.id, "trainee")
+    admin = signin.login(store, "ada", PASSWORD)[0]
+    cohort = cohorts.create_cohort(store, admin, "Spring")
+    tess = users.create_user(store, admin, "tess", PASSWORD, "trainee")
+    cohorts.add_member(store, admin, cohort, tess.id, "trainee")
     at.switch_page("views/assignments.py").run()
     at.radio[0].set_value("DEAR MAN conversation").run()
     next(b for b in at.button if b.label == "Assign").click().run()
     assert any(s.value == "Assigned." for s in at.success), [e.value for e in at.error]
-    from simulator import reviews
+    from simulator.supervision import reviews
 
     mine = reviews.assignments_for(store, tess)
     assert len(mine) == 1 and mine[0].kind == "dearman" and mine[0].style is None

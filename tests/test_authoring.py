@@ -2,21 +2,23 @@
 
 import pytest
 
-from simulator import accounts, authoring
-from simulator.access import AccessDenied
-from simulator.conversation import Practice
-from simulator.engine_offline import OfflineEngine
-from simulator.library import CaseFileError
-from simulator.settings import DATA_DIR
+from simulator.accounts import users
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.library import CaseFileError
+from simulator.cbt.practice import Practice
+from simulator.cbt.sessions import SessionStore
+from simulator.core.settings import DATA_DIR
+from simulator.supervision import authoring
 
 PW = "a long enough password"
 
 
 @pytest.fixture
 def world(store):
-    admin = accounts.create_user(store, None, "admin", PW, "admin")
-    sup = accounts.create_user(store, admin, "sup", PW, "supervisor")
-    trainee = accounts.create_user(store, admin, "tess", PW, "trainee")
+    admin = users.create_user(store, None, "admin", PW, "admin")
+    sup = users.create_user(store, admin, "sup", PW, "supervisor")
+    trainee = users.create_user(store, admin, "tess", PW, "trainee")
     return store, sup, trainee
 
 
@@ -32,10 +34,10 @@ def test_edit_makes_version_two_and_old_sessions_keep_version_one(world):
     data["presenting_problem"] = "Low mood since a setback at work."
     case, version = authoring.save_case(store, sup, data, lib(store), new=False)
     assert version == 2 and lib(store).get("tomas-herrera").presenting_problem == "Low mood since a setback at work."
-    assert store.session(old.id).case_version == 1
-    assert "passed over" in store.session_case(old.id).presenting_problem
+    assert SessionStore(store).session(old.id).case_version == 1
+    assert "passed over" in SessionStore(store).session_case(old.id).presenting_problem
     new = Practice(store, lib(store), OfflineEngine(), actor=trainee).start("tomas-herrera", "plain", seed=1)
-    assert store.session(new.id).case_version == 2
+    assert SessionStore(store).session(new.id).case_version == 2
     assert [h["version"] for h in authoring.history(store, "case", "tomas-herrera")] == [2]
 
 
@@ -74,7 +76,7 @@ def test_a_stale_editor_cannot_overwrite_a_newer_version(world):
 
 
 def test_import_from_the_app_is_all_or_nothing_and_reports_mappings(world, tmp_path):
-    from simulator.importer import CaseImportError
+    from simulator.cbt.importer import CaseImportError
 
     store, sup, trainee = world
     sample = DATA_DIR.parent.parent / "shared" / "samples" / "patient_psi_abe.json"

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from simulator.settings import ROOT
+from simulator.core.settings import ROOT
 
 
 def cli(*args, env=None):

@@ -2,12 +2,15 @@
 
 import pytest
 
-from simulator.conversation import MessageRejected, Practice
-from simulator.engine import EngineError, PatientReply, TurnPlan
-from simulator.engine_offline import OfflineEngine
-from simulator.library import CaseLibrary
-from simulator.settings import DATA_DIR
-from simulator.store import Store
+from simulator.cbt.engine import PatientReply, TurnPlan
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.practice import Practice
+from simulator.core.db import Store
+from simulator.core.errors import EngineError
+from simulator.core.messages import MessageRejected
+from simulator.core.settings import DATA_DIR
+from simulator.migrations import migrate
 
 
 class CuttingEngine:
@@ -32,7 +35,7 @@ def lib():
 
 def make(tmp_path, lib, engine):
     store = Store(tmp_path / "p.db")
-    store.migrate()
+    migrate(store)
     return Practice(store=store, library=lib, engine=engine)
 
 
@@ -42,10 +45,10 @@ def test_a_reply_is_stored_with_the_state_it_leaves(tmp_path, lib):
     p.say(info.id, "Hi Tomás, what would you like to talk about today?")
     assert p.awaiting_reply(info.id)
     reply = "".join(p.respond(info.id))
-    transcript = p.store.transcript(info.id)
+    transcript = p.sessions.transcript(info.id)
     assert [t.role for t in transcript] == ["therapist", "patient"]
     assert transcript[1].text == reply.strip() and transcript[1].complete
-    assert p.store.state(info.id).turn == 1
+    assert p.sessions.state(info.id).turn == 1
     assert not p.awaiting_reply(info.id)
 
 
@@ -56,9 +59,9 @@ def test_empty_and_over_long_messages_are_refused_and_nothing_is_stored(tmp_path
         p.say(info.id, "   ")
     with pytest.raises(MessageRejected, match="2,001 characters; the limit is 2,000"):
         p.say(info.id, "x" * 2001)
-    assert p.store.transcript(info.id) == []
+    assert p.sessions.transcript(info.id) == []
     p.say(info.id, "y" * 2000)
-    assert len(p.store.transcript(info.id)) == 1
+    assert len(p.sessions.transcript(info.id)) == 1
 
 
 def test_a_cut_stream_keeps_the_message_and_the_partial_reply(tmp_path, lib):
@@ -67,7 +70,7 @@ def test_a_cut_stream_keeps_the_message_and_the_partial_reply(tmp_path, lib):
     p.say(info.id, "How has your week been?")
     with pytest.raises(EngineError, match="mid-reply"):
         list(p.respond(info.id))
-    transcript = p.store.transcript(info.id)
+    transcript = p.sessions.transcript(info.id)
     assert [(t.role, t.text, t.complete) for t in transcript] == [
         ("therapist", "How has your week been?", True), ("patient", "I was going to", False),
     ]
@@ -80,7 +83,7 @@ def test_a_reply_abandoned_by_a_click_is_stored_as_incomplete(tmp_path, lib):
     stream = p.respond(info.id)
     first = next(stream)
     stream.close()  # what a rerun does to a generator it abandons
-    patient = p.store.transcript(info.id)[-1]
+    patient = p.sessions.transcript(info.id)[-1]
     assert patient.role == "patient" and not patient.complete
     assert patient.text == first.strip()
 
@@ -102,7 +105,7 @@ def test_a_cut_reply_can_be_asked_again_from_the_state_before_it(tmp_path, lib):
     assert p.awaiting_reply(info.id)  # the cut reply does not count as an answer
     p.engine = OfflineEngine()
     reply = "".join(p.respond(info.id)).strip()
-    transcript = p.store.transcript(info.id)
+    transcript = p.sessions.transcript(info.id)
     assert [(t.role, t.complete) for t in transcript] == [("therapist", True), ("patient", False), ("patient", True)]
     assert transcript[-1].text == reply and not p.awaiting_reply(info.id)
-    assert p.store.state(info.id).turn == 1  # answered once, from the state before the cut
+    assert p.sessions.state(info.id).turn == 1  # answered once, from the state before the cut

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import llm
+from simulator.core.db import Store
+from simulator.core.settings import LLMSettings, Settings
 from simulator.dearman.practice import DearmanPractice
 from simulator.dearman.rater_llm import LLMRater
 from simulator.dearman.scenarios import ScenarioLibrary
 from simulator.dearman.schema import EmotionRatings, MessageContext
-from simulator.settings import LLMSettings, Settings
-from simulator.store import Store
+from simulator.llm import client as llm
+from simulator.migrations import migrate
 
 CTX = MessageContext.checked("My sister keeps my car all weekend.", "Get my car back on Sunday evenings.",
                              "Please, sorry, maybe Sunday?")
@@ -63,7 +64,7 @@ def test_a_server_error_falls_back_too(openai_server):
 
 def llm_practice(tmp_path, server) -> DearmanPractice:
     store = Store(tmp_path / "llm.db")
-    store.migrate()
+    migrate(store)
     return DearmanPractice(store=store, settings=Settings(engine="llm", llm=settings_for(server)))
 
 

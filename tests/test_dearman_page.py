@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from simulator.settings import ROOT
+from simulator.core.settings import ROOT
 
 PAGE = str(ROOT / "views" / "dearman.py")
 GOOD = ("I ordered the vegetarian curry and this plate has chicken in it. I feel uncomfortable eating it. "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.access import AccessDenied
+from simulator.accounts.actor import Actor
+from simulator.accounts.policy import AccessDenied
+from simulator.core.settings import Settings
 from simulator.dearman.practice import DearmanPractice
 from simulator.dearman.scenarios import ScenarioLibrary
 from simulator.dearman.schema import EmotionRatings, InputRejected
-from simulator.schema import Actor
-from simulator.settings import Settings
 
 SCENARIO = ScenarioLibrary.load().get("restaurant-wrong-order")
 BEFORE = EmotionRatings(anger=5, fear=2, sadness=1, disgust=3)

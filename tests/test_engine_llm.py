@@ -9,12 +9,14 @@ import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
-from simulator import llm
-from simulator.engine import EngineError, TurnRequest
-from simulator.engine_llm import LLMEngine
-from simulator.llm import count_tokens, structured, structured_call
-from simulator.schema import DisclosureState, PatientCase, Turn
-from simulator.settings import DATA_DIR, LLMSettings
+from simulator.cbt.case import PatientCase
+from simulator.cbt.engine import TurnRequest
+from simulator.cbt.engine_llm import LLMEngine
+from simulator.cbt.interview import DisclosureState, Turn
+from simulator.core.errors import EngineError
+from simulator.core.settings import DATA_DIR, LLMSettings
+from simulator.llm import client as llm
+from simulator.llm.client import count_tokens, structured, structured_call
 
 CASE = PatientCase.model_validate_json((DATA_DIR / "patients" / "tomas-herrera.json").read_text())
 
@@ -222,11 +224,11 @@ def test_structured_output_starts_with_the_configured_method(openai_server):
 
 def test_the_turn_note_can_ride_in_the_last_user_message(openai_server):
     """For chat templates that accept a system message only at the start (some vLLM models)."""
-    from simulator.engine import TurnRequest
-    from simulator.engine_llm import LLMEngine
-    from simulator.library import CaseLibrary
-    from simulator.schema import DisclosureState, Turn
-    from simulator.settings import DATA_DIR, LLMSettings
+    from simulator.cbt.engine import TurnRequest
+    from simulator.cbt.engine_llm import LLMEngine
+    from simulator.cbt.interview import DisclosureState, Turn
+    from simulator.cbt.library import CaseLibrary
+    from simulator.core.settings import DATA_DIR, LLMSettings
 
     case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
     engine = LLMEngine(LLMSettings(base_url=openai_server.base_url, model="m", api_key="x",

@@ -9,13 +9,17 @@ import statistics
 import pytest
 from pydantic import ValidationError
 
-from simulator.disclosure import plan_turn
-from simulator.engine import EngineError, TurnRequest
-from simulator.engine_offline import OfflineEngine, first_person, split_sentences
-from simulator.schema import DisclosureState, PatientCase, Turn
-from simulator.scripted import run_script
-from simulator.settings import DATA_DIR
-from simulator.vocab import STYLES
+from simulator.cbt.case import PatientCase
+from simulator.cbt.disclosure import plan_turn
+from simulator.cbt.engine import TurnRequest
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.interview import DisclosureState, Turn
+from simulator.cbt.scripted import run_script
+from simulator.cbt.vocab import STYLES
+from simulator.cbt.voice import first_person
+from simulator.core.errors import EngineError
+from simulator.core.settings import DATA_DIR
+from simulator.core.text import split_sentences
 
 
 def _load_cases() -> list[PatientCase]:

@@ -8,22 +8,24 @@ import sys
 
 import pytest
 
-from simulator import accounts, export
-from simulator.access import AccessDenied
-from simulator.conversation import Practice
-from simulator.engine_offline import OfflineEngine
-from simulator.library import CaseLibrary
-from simulator.settings import DATA_DIR, ROOT
+from simulator.accounts import audit, cohorts, users
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.practice import Practice
+from simulator.cbt.sessions import SessionStore
+from simulator.core.settings import DATA_DIR, ROOT
+from simulator.research import export
 
 PW = "a long enough password"
 
 
 @pytest.fixture
 def world(store):
-    admin = accounts.create_user(store, None, "admin", PW, "admin")
-    res = accounts.create_user(store, admin, "res", PW, "researcher")
-    alice = accounts.create_user(store, admin, "alice.w", PW, "trainee", email="alice@clinic.example")
-    bob = accounts.create_user(store, admin, "bobby", PW, "trainee")
+    admin = users.create_user(store, None, "admin", PW, "admin")
+    res = users.create_user(store, admin, "res", PW, "researcher")
+    alice = users.create_user(store, admin, "alice.w", PW, "trainee", email="alice@clinic.example")
+    bob = users.create_user(store, admin, "bobby", PW, "trainee")
     lib = CaseLibrary.load(DATA_DIR / "patients")
     for who, line in [(alice, "Hi, I'm alice.w, your therapist today."), (bob, "Hello there.")]:
         p = Practice(store, lib, OfflineEngine(), actor=who)
@@ -45,7 +47,7 @@ def test_no_consenting_trainees_gives_empty_files_with_headers(world, tmp_path):
 
 def test_only_consenting_trainees_under_stable_pseudonyms(world, tmp_path):
     store, admin, res, alice, bob = world
-    accounts.set_consent(store, alice, True)
+    users.set_consent(store, alice, True)
     data = export.collect(store, res, "study-key", export.Filters())
     assert len(data["sessions"]) == 1 and len(data["turns"]) == 2
     pid = data["sessions"][0]["trainee"]
@@ -55,26 +57,26 @@ def test_only_consenting_trainees_under_stable_pseudonyms(world, tmp_path):
     for identity in ("alice.w", "alice@clinic.example", alice.id, "bobby", bob.id):
         assert identity not in blob
     assert "[redacted]" in data["turns"][0]["text"]  # the username she typed is masked
-    from simulator import reviews
+    from simulator.supervision import reviews
 
     sid = data["sessions"][0]["session_id"]
     reviews.add_comment(store, admin, sid, 0, "Good start; compare bobby's session, or ask admin (not bobbyfischer).")
     comment = export.collect(store, res, "study-key", export.Filters())["comments"][0]["text"]
     assert comment == "Good start; compare [redacted]'s session, or ask [redacted] (not bobbyfischer)."
-    accounts.set_consent(store, alice, False)  # withdrawn: later exports leave her out
+    users.set_consent(store, alice, False)  # withdrawn: later exports leave her out
     assert export.collect(store, res, "study-key", export.Filters())["sessions"] == []
 
 
 def test_filters_and_audit_entry(world):
     store, admin, res, alice, bob = world
-    accounts.set_consent(store, alice, True)
-    accounts.set_consent(store, bob, True)
-    cohort = accounts.create_cohort(store, admin, "Spring")
-    accounts.add_member(store, admin, cohort, bob.id, "trainee")
+    users.set_consent(store, alice, True)
+    users.set_consent(store, bob, True)
+    cohort = cohorts.create_cohort(store, admin, "Spring")
+    cohorts.add_member(store, admin, cohort, bob.id, "trainee")
     data = export.collect(store, res, "k", export.Filters(cohort="Spring"))
     assert [r["trainee"] for r in data["sessions"]] == [export.pseudonym("k", bob.id)]
     assert export.collect(store, res, "k", export.Filters(case_id="someone-else"))["sessions"] == []
-    entry = accounts.audit_entries(store, admin)[0]
+    entry = audit.audit_entries(store, admin)[0]
     assert entry["action"] == "export" and entry["actor_id"] == res.id
     details = json.loads(entry["details_json"])
     assert details["filters"]["case"] == "someone-else" and details["rows"]["sessions"] == 0
@@ -90,7 +92,7 @@ def test_export_needs_a_secret_and_the_right_role(world):
 
 def test_cli_export_writes_fixed_names_inside_the_folder(world, tmp_path):
     store, admin, res, alice, bob = world
-    accounts.set_consent(store, alice, True)
+    users.set_consent(store, alice, True)
     env = {**os.environ, "PRACTICUM_DB": str(store.path), "PRACTICUM_EXPORT_SECRET": "k"}
     out = tmp_path / "exp" / ".." / "exp2"
     r = subprocess.run([sys.executable, "-m", "simulator", "export", "--format", "jsonl", "--out", str(out)],
@@ -106,16 +108,16 @@ def test_cli_export_writes_fixed_names_inside_the_folder(world, tmp_path):
 
 
 def test_every_exercise_is_exported_for_consenting_trainees(world, tmp_path):
+    from simulator.cbt.formulation.store import submit as submit_formulation
+    from simulator.core.settings import Settings
     from simulator.dearman.practice import DearmanPractice
     from simulator.dearman.scenarios import ScenarioLibrary
     from simulator.dearman.schema import EmotionRatings
-    from simulator.formulation_store import submit as submit_formulation
-    from simulator.settings import Settings
     from simulator.traps import drill
 
     store, admin, res, alice, bob = world
-    accounts.set_consent(store, alice, True)
-    sid = store.list_sessions(owner=alice.id)[0].id
+    users.set_consent(store, alice, True)
+    sid = SessionStore(store).list_sessions(owner=alice.id)[0].id
     submit_formulation(store, alice, sid, {"situation": "Passed over for head chef", "emotions": ["hurt"],
                                            "core_beliefs": ["I am incompetent."]}, Settings())
     dm = DearmanPractice(store, Settings(), alice)

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from simulator.settings import ROOT
+from simulator.core.settings import ROOT
 
 PAGES = ["practice", "sessions", "formulation", "feedback", "progress", "dearman", "traps_drill",
          "restructuring", "review", "authoring", "authoring_scenarios", "export", "admin", "assignments",
@@ -14,12 +14,14 @@ import os, sys, tempfile
 sys.path.insert(0, {str(ROOT)!r})
 os.environ["PRACTICUM_DB"] = os.path.join(tempfile.mkdtemp(), "p.db")
 from streamlit.testing.v1 import AppTest
-from simulator import accounts, embeddings
-from simulator.store import Store
-store = Store(os.environ["PRACTICUM_DB"]); store.migrate()
-accounts.create_user(store, None, "ada", "a long enough password", "admin")
+from simulator.accounts import signin, users
+from simulator.core import embeddings
+from simulator.core.db import Store
+from simulator.migrations import migrate
+store = Store(os.environ["PRACTICUM_DB"]); migrate(store)
+users.create_user(store, None, "ada", "a long enough password", "admin")
 at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60)
-at.session_state["auth_token"] = accounts.login(store, "ada", "a long enough password")[1]
+at.session_state["auth_token"] = signin.login(store, "ada", "a long enough password")[1]
 at.run()
 for page in {PAGES!r}:
     at.switch_page(f"views/{{page}}.py").run()

@@ -6,13 +6,17 @@ import pytest
 from scipy.stats import spearmanr
 
 from bench.formulation_calibrate import GRADED_DIR, load_graded
-from simulator.formulation import (
-    Formulation, FormulationRejected, closed_list_score, parse_formulation, reference_for,
+from simulator.cbt.formulation.rubric import FIELD_ORDER, load_rubric
+from simulator.cbt.formulation.scoring import (
+    Formulation,
+    FormulationRejected,
+    closed_list_score,
+    parse_formulation,
+    reference_for,
     score_formulation,
 )
-from simulator.library import CaseLibrary
-from simulator.rubric import FIELD_ORDER, load_rubric
-from simulator.settings import DATA_DIR
+from simulator.cbt.library import CaseLibrary
+from simulator.core.settings import DATA_DIR
 
 ANX = "anxious, worried, fearful, scared, tense"
 SAD = "sad, down, lonely, unhappy"

@@ -4,8 +4,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from simulator.formulation_store import load_draft
-from simulator.settings import ROOT
+from simulator.cbt.formulation.store import load_draft
+from simulator.core.settings import ROOT
 from tests.formulation_helpers import FULL_SCRIPT, interviewed
 
 FORM = str(ROOT / "views" / "formulation.py")

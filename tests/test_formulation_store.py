@@ -4,15 +4,23 @@ import json
 
 import pytest
 
-from simulator import formulation as formulation_module
-from simulator.access import AccessDenied
-from simulator.cli import main as cli_main
-from simulator.formulation import FormulationRejected
-from simulator.formulation_store import (
-    AlreadySubmitted, NotSubmitted, history, load_draft, save_draft, score_session, submission, submit,
+from simulator.accounts.actor import Actor
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.formulation import scoring as formulation_module
+from simulator.cbt.formulation.scoring import FormulationRejected
+from simulator.cbt.formulation.store import (
+    AlreadySubmitted,
+    NotSubmitted,
+    history,
+    load_draft,
+    save_draft,
+    score_session,
+    submission,
+    submit,
 )
-from simulator.schema import Actor
-from simulator.settings import LLMSettings, Settings
+from simulator.cbt.sessions import SessionStore
+from simulator.cli import main as cli_main
+from simulator.core.settings import LLMSettings, Settings
 from tests.formulation_helpers import FULL_SCRIPT, interviewed
 
 ANN = Actor(id="u-ann", username="ann", role="trainee")
@@ -53,7 +61,7 @@ def test_a_draft_survives_a_new_connection_and_is_replaced_not_duplicated(tmp_pa
 def test_submit_is_final_and_a_second_submit_overwrites_nothing(tmp_path):
     store, sid = interviewed(tmp_path, FULL_SCRIPT[:4])
     first = submit(store, None, sid, GOOD, OFFLINE)
-    assert store.session(sid).status == "ended"
+    assert SessionStore(store).session(sid).status == "ended"
     with pytest.raises(AlreadySubmitted, match="already submitted"):
         submit(store, None, sid, {"situation": "something else"}, OFFLINE)
     with pytest.raises(AlreadySubmitted):
@@ -76,7 +84,7 @@ def test_bad_input_stores_nothing(tmp_path):
     with pytest.raises(FormulationRejected, match="not on the list of emotions"):
         save_draft(store, None, sid, {"emotions": ["gloomy"]})
     assert rows(store, "formulation_submissions") == rows(store, "formulation_drafts") == 0
-    assert store.session(sid).status == "active"
+    assert SessionStore(store).session(sid).status == "active"
 
 
 def test_a_failure_inside_the_write_leaves_nothing_half_stored(tmp_path, monkeypatch):
@@ -91,7 +99,7 @@ def test_a_failure_inside_the_write_leaves_nothing_half_stored(tmp_path, monkeyp
         submit(store, None, sid, GOOD, OFFLINE)
     monkeypatch.undo()
     assert rows(store, "formulation_submissions") == rows(store, "formulation_scores") == 0
-    assert load_draft(store, None, sid).situation == "kept" and store.session(sid).status == "active"
+    assert load_draft(store, None, sid).situation == "kept" and SessionStore(store).session(sid).status == "active"
 
 
 def test_someone_elses_session_is_refused(tmp_path):
@@ -111,10 +119,10 @@ def test_someone_elses_session_is_refused(tmp_path):
 
 def test_every_element_is_linked_to_the_turn_that_disclosed_it(full):
     store, sid = full
-    from simulator.formulation import Formulation
+    from simulator.cbt.formulation.scoring import Formulation
 
     _, score = score_session(store, None, sid, Formulation.model_validate(GOOD))
-    turns = {t.index: t.text for t in store.transcript(sid)}
+    turns = {t.index: t.text for t in SessionStore(store).transcript(sid)}
     ev = {e.element: e for e in score.evidence.elements}
     assert all(e.surfaced for e in ev.values()), [k for k, e in ev.items() if not e.surfaced]
     assert "I am incompetent." in turns[ev["I am incompetent."].first_turn]
@@ -129,7 +137,7 @@ def test_every_element_is_linked_to_the_turn_that_disclosed_it(full):
 
 def test_what_never_came_up_is_an_interview_gap_with_a_question_to_ask(tmp_path):
     store, sid = interviewed(tmp_path, FULL_SCRIPT[:4])  # situation, feelings, behaviour only
-    from simulator.formulation import Formulation
+    from simulator.cbt.formulation.scoring import Formulation
 
     _, score = score_session(store, None, sid, Formulation.model_validate(GOOD))
     ev = score.evidence
@@ -146,7 +154,7 @@ def test_what_never_came_up_is_an_interview_gap_with_a_question_to_ask(tmp_path)
 
 def test_an_invented_claim_is_unsupported_and_a_true_one_is_quoted(full):
     store, sid = full
-    from simulator.formulation import Formulation
+    from simulator.cbt.formulation.scoring import Formulation
 
     mine = Formulation(history="He was badly bullied at boarding school by older boys.",
                        behavior="He went to the walk-in fridge and stayed there until the lunch rush.")

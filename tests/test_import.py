@@ -6,11 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from simulator.importer import (
-    DEFAULT_AGE, CaseImportError, LabelMapping, import_file, read_cases, split_intermediate,
+from simulator.cbt.importer import (
+    DEFAULT_AGE,
+    CaseImportError,
+    LabelMapping,
+    import_file,
+    read_cases,
+    split_intermediate,
 )
-from simulator.library import CaseLibrary, load_case_file
-from simulator.settings import ROOT
+from simulator.cbt.library import CaseLibrary, load_case_file
+from simulator.core.settings import ROOT
 
 ABE = ROOT.parent / "shared" / "samples" / "patient_psi_abe.json"
 DATA = Path(__file__).parent / "data"
@@ -238,8 +243,8 @@ def test_labels_that_only_look_alike_are_not_guessed(tmp_path, given):
 
 @pytest.mark.skipif(not ABE.exists(), reason="the shared PATIENT-Ψ sample is not checked out")
 def test_imported_third_person_notes_are_spoken_in_the_first_person(tmp_path):
-    from simulator.engine_offline import first_person
-    from simulator.importer import infer_pronouns
+    from simulator.cbt.importer import infer_pronouns
+    from simulator.cbt.voice import first_person
 
     case = import_file(ABE, tmp_path).cases[0]
     assert infer_pronouns("She said her plan was fine; she left.") == "she/her"

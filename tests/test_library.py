@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from simulator.library import CaseFileError, CaseLibrary, load_case_file, save_case
-from simulator.schema import CaseCard
-from simulator.settings import DATA_DIR
-from simulator.vocab import CORE_BELIEF_GROUPS, EMOTIONS
+from simulator.cbt.case import CaseCard
+from simulator.cbt.library import CaseFileError, CaseLibrary, load_case_file, save_case
+from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS
+from simulator.core.settings import DATA_DIR
 
 CASES_DIR = DATA_DIR / "patients"
 CASE_FILES = sorted(CASES_DIR.glob("*.json"))

@@ -20,11 +20,17 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from simulator.engine import TurnRequest
-from simulator.engine_llm import LLMEngine
-from simulator.llm import build_chat_model, count_tokens, server_reply_cap, structured_call
-from simulator.schema import DisclosureState, PatientCase, Turn
-from simulator.settings import DATA_DIR, LLMSettings
+from simulator.cbt.case import PatientCase
+from simulator.cbt.engine import TurnRequest
+from simulator.cbt.engine_llm import LLMEngine
+from simulator.cbt.interview import DisclosureState, Turn
+from simulator.core.settings import DATA_DIR, LLMSettings
+from simulator.llm.client import (
+    build_chat_model,
+    count_tokens,
+    server_reply_cap,
+    structured_call,
+)
 
 READY_TIMEOUT = 120.0
 

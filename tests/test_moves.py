@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator.moves import MOVES, classify
+from simulator.cbt.moves import MOVES, classify
 
 LINES: list[tuple[str, set[str]]] = [
     # openings

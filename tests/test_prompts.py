@@ -6,11 +6,13 @@ import re
 
 import pytest
 
-from simulator.engine import TurnPlan
-from simulator.prompts import PromptError, patient_system_prompt, render, turn_note
-from simulator.schema import DisclosureState, PatientCase
-from simulator.settings import DATA_DIR
-from simulator.styles import style_params
+from simulator.cbt.case import PatientCase
+from simulator.cbt.engine import TurnPlan
+from simulator.cbt.interview import DisclosureState
+from simulator.cbt.patient_prompt import patient_system_prompt, turn_note
+from simulator.cbt.styles import style_params
+from simulator.core.settings import DATA_DIR
+from simulator.llm.templates import PromptError, render
 
 CASE_FILES = sorted((DATA_DIR / "patients").glob("*.json"))
 STYLE_FOR_CASE = ("plain", "upset", "verbose", "reserved", "tangent", "pleasing")

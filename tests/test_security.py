@@ -9,13 +9,17 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from simulator import accounts, export, reviews
-from simulator.conversation import Practice
-from simulator.engine_offline import OfflineEngine
-from simulator.importer import import_file
-from simulator.library import CaseLibrary
-from simulator.settings import DATA_DIR, ROOT
-from simulator.store import Store
+from simulator.accounts import audit, signin, users
+from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.importer import import_file
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.practice import Practice
+from simulator.cbt.sessions import SessionStore
+from simulator.core.db import Store
+from simulator.core.settings import DATA_DIR, ROOT
+from simulator.migrations import migrate
+from simulator.research import export
+from simulator.supervision import reviews
 
 PW = "a long enough password"
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script> **bold** [x](javascript:alert(3))'
@@ -26,9 +30,9 @@ def world(tmp_path, monkeypatch):
     monkeypatch.setenv("PRACTICUM_DB", str(tmp_path / "s.db"))
     st.cache_resource.clear()
     store = Store(tmp_path / "s.db")
-    store.migrate()
-    admin = accounts.create_user(store, None, "admin", PW, "admin")
-    tess = accounts.create_user(store, admin, "tess", PW, "trainee")
+    migrate(store)
+    admin = users.create_user(store, None, "admin", PW, "admin")
+    tess = users.create_user(store, admin, "tess", PW, "trainee")
     p = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=tess)
     s = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
     p.say(s.id, XSS)
@@ -41,7 +45,7 @@ def world(tmp_path, monkeypatch):
 def test_markup_in_messages_and_comments_is_shown_as_text(world):
     store, admin, tess, sid = world
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    at.session_state["auth_token"] = accounts.login(store, "admin", PW)[1]
+    at.session_state["auth_token"] = signin.login(store, "admin", PW)[1]
     at.run()
     at.switch_page("views/review.py").run()
     assert not at.exception
@@ -54,29 +58,29 @@ def test_markup_in_messages_and_comments_is_shown_as_text(world):
 
 def test_sql_metacharacters_are_data_not_code(world):
     store, admin, tess, sid = world
-    with pytest.raises(accounts.AccountError):
-        accounts.login(store, "x' OR '1'='1", "' OR '1'='1")
+    with pytest.raises(users.AccountError):
+        signin.login(store, "x' OR '1'='1", "' OR '1'='1")
     evil = "'); DROP TABLE turns; --"
     reviews.add_comment(store, admin, sid, 1, evil)
     assert any(c.text == evil for c in reviews.comments(store, admin, sid))
-    assert len(store.transcript(sid)) == 2
-    with pytest.raises(accounts.AccountError, match="username"):
-        accounts.create_user(store, admin, "robert'); drop table users;--", PW, "trainee")
+    assert len(SessionStore(store).transcript(sid)) == 2
+    with pytest.raises(users.AccountError, match="username"):
+        users.create_user(store, admin, "robert'); drop table users;--", PW, "trainee")
 
 
 def test_passwords_never_reach_logs_audit_or_exports(world, caplog, tmp_path):
     store, admin, tess, sid = world
     secret_pw = "zebra-quartz-9921-plinth"
     with caplog.at_level(logging.DEBUG):
-        user = accounts.create_user(store, admin, "pat", secret_pw, "trainee")
-        accounts.login(store, "pat", secret_pw)
-        with pytest.raises(accounts.AccountError):
-            accounts.login(store, "pat", secret_pw + "x")
-        accounts.set_password(store, admin, user.id, secret_pw + "-2")
+        user = users.create_user(store, admin, "pat", secret_pw, "trainee")
+        signin.login(store, "pat", secret_pw)
+        with pytest.raises(users.AccountError):
+            signin.login(store, "pat", secret_pw + "x")
+        users.set_password(store, admin, user.id, secret_pw + "-2")
     assert secret_pw not in caplog.text
-    audit = json.dumps(accounts.audit_entries(store, admin))
-    assert secret_pw not in audit and "argon2" not in audit
-    accounts.set_consent(store, tess, True)
+    logged = json.dumps(audit.audit_entries(store, admin))
+    assert secret_pw not in logged and "argon2" not in logged
+    users.set_consent(store, tess, True)
     data = export.collect(store, admin, "k", export.Filters())
     blob = json.dumps(data)
     assert "argon2" not in blob and "password" not in blob
@@ -100,7 +104,7 @@ def test_import_paths_cannot_escape_the_case_folder(tmp_path):
 
 
 def test_markup_in_an_authored_case_is_shown_as_text(world):
-    from simulator import authoring
+    from simulator.supervision import authoring
 
     store, admin, tess, sid = world
     lib = authoring.case_library(store, DATA_DIR / "patients")
@@ -109,7 +113,7 @@ def test_markup_in_an_authored_case_is_shown_as_text(world):
                 presenting_problem="[click me](javascript:alert(2)) <b>now</b> $x$ :smile:")
     authoring.save_case(store, admin, data, lib, new=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    at.session_state["auth_token"] = accounts.login(store, "admin", PW)[1]
+    at.session_state["auth_token"] = signin.login(store, "admin", PW)[1]
     at.run()
     assert not at.exception
     card_text = [m.value for m in at.markdown if "Eve" in m.value or "click me" in m.value]

@@ -7,9 +7,12 @@ import threading
 
 import pytest
 
-from simulator.library import CaseLibrary
-from simulator.settings import DATA_DIR, ROOT
-from simulator.store import SessionNotFound, Store
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.sessions import SessionStore
+from simulator.core.db import Store
+from simulator.core.errors import SessionNotFound
+from simulator.core.settings import DATA_DIR, ROOT
+from simulator.migrations import migrate
 
 
 @pytest.fixture
@@ -22,8 +25,8 @@ def test_migrate_creates_schema_in_wal_and_is_idempotent(tmp_path):
     s = Store(tmp_path / "sub" / "p.db")
     from simulator.migrations import STEPS
 
-    assert s.migrate() == [name for name, _ in STEPS]
-    assert s.migrate() == []
+    assert migrate(s) == [name for name, _ in STEPS]
+    assert migrate(s) == []
     conn = sqlite3.connect(s.path)
     assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert {"sessions", "turns"} <= {r[0] for r in conn.execute("select name from sqlite_master")}
@@ -36,24 +39,27 @@ def test_foreign_keys_are_enforced_on_every_connection(store):
             "values ('nope', 0, 'therapist', 'hi', 1, 'now')"
         )
     with pytest.raises(SessionNotFound):
-        store.add_turn("nope", "therapist", "hello")
+        SessionStore(store).add_turn("nope", "therapist", "hello")
 
 
 def test_session_refuses_a_situation_or_style_the_case_lacks(store, case):
     with pytest.raises(ValueError, match="no situation 9"):
-        store.create_session(case, 8, "plain", "offline")
+        SessionStore(store).create_session(case, 8, "plain", "offline")
     with pytest.raises(ValueError, match="style"):
-        store.create_session(case.model_copy(update={"styles": ["plain"]}), 0, "upset", "offline")
+        SessionStore(store).create_session(case.model_copy(update={"styles": ["plain"]}), 0, "upset", "offline")
 
 
 def test_session_survives_a_restart_of_the_process(tmp_path, case):
     db = tmp_path / "p.db"
     writer = f"""
 import sys; sys.path.insert(0, {str(ROOT)!r})
-from simulator.library import CaseLibrary
-from simulator.schema import DisclosureState
-from simulator.store import Store
-s = Store({str(db)!r}); s.migrate()
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.interview import DisclosureState
+from simulator.core.db import Store
+from simulator.migrations import migrate
+from simulator.cbt.sessions import SessionStore
+store = Store({str(db)!r}); migrate(store)
+s = SessionStore(store)
 case = CaseLibrary.load({str(DATA_DIR / 'patients')!r}).get('tomas-herrera')
 info = s.create_session(case, 1, 'reserved', 'offline', seed=7)
 s.add_turn(info.id, 'therapist', 'What brings you in today?')
@@ -62,7 +68,7 @@ print(info.id)
 """
     out = subprocess.run([sys.executable, "-c", writer], capture_output=True, text=True, check=True)
     session_id = out.stdout.strip()
-    s = Store(db)
+    s = SessionStore(Store(db))
     info = s.session(session_id)
     assert (info.situation_index, info.style, info.seed, info.status) == (1, "reserved", 7, "active")
     assert [(t.role, t.text) for t in s.transcript(session_id)] == [
@@ -74,13 +80,13 @@ print(info.id)
 
 
 def test_concurrent_writers_lose_no_turns(store, case):
-    sessions = [store.create_session(case, 0, "plain", "offline").id for _ in range(4)]
+    sessions = [SessionStore(store).create_session(case, 0, "plain", "offline").id for _ in range(4)]
     errors = []
 
     def write(session_id, worker):
         try:
             for n in range(25):
-                store.add_turn(session_id, "therapist", f"w{worker} m{n}")
+                SessionStore(store).add_turn(session_id, "therapist", f"w{worker} m{n}")
         except Exception as err:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(err)
 
@@ -91,23 +97,23 @@ def test_concurrent_writers_lose_no_turns(store, case):
         t.join()
     assert errors == []
     for sid in sessions:
-        transcript = store.transcript(sid)
+        transcript = SessionStore(store).transcript(sid)
         assert len(transcript) == 75
         assert [t.index for t in transcript] == list(range(75))
 
 
 def test_an_ended_session_takes_no_more_turns(store, case):
-    info = store.create_session(case, 0, "plain", "offline")
-    store.end_session(info.id)
-    assert store.session(info.id).status == "ended"
+    info = SessionStore(store).create_session(case, 0, "plain", "offline")
+    SessionStore(store).end_session(info.id)
+    assert SessionStore(store).session(info.id).status == "ended"
     with pytest.raises(ValueError, match="ended"):
-        store.add_turn(info.id, "therapist", "one more thing")
-    assert store.transcript(info.id) == []
+        SessionStore(store).add_turn(info.id, "therapist", "one more thing")
+    assert SessionStore(store).transcript(info.id) == []
 
 
 def test_list_sessions_newest_first_with_counts(store, case):
-    a = store.create_session(case, 0, "plain", "offline")
-    b = store.create_session(case, 1, "plain", "offline")
-    store.add_turn(a.id, "therapist", "hello")
-    assert [s.id for s in store.list_sessions()] == [a.id, b.id]
-    assert store.turn_counts([a.id, b.id]) == {a.id: 1}
+    a = SessionStore(store).create_session(case, 0, "plain", "offline")
+    b = SessionStore(store).create_session(case, 1, "plain", "offline")
+    SessionStore(store).add_turn(a.id, "therapist", "hello")
+    assert [s.id for s in SessionStore(store).list_sessions()] == [a.id, b.id]
+    assert SessionStore(store).turn_counts([a.id, b.id]) == {a.id: 1}

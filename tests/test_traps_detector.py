@@ -5,7 +5,7 @@ import json
 import pytest
 
 from simulator.cli import main
-from simulator.settings import LLMSettings, Settings
+from simulator.core.settings import LLMSettings, Settings
 from simulator.traps.detector import detect, detect_offline
 from simulator.traps.evaluation import evaluate
 from simulator.traps.patterns import EVAL_FILE, NONE, exemplars, load_eval, pattern_ids

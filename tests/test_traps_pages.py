@@ -4,9 +4,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from simulator.schema import Actor
-from simulator.settings import ROOT
-from simulator.store import Store
+from simulator.accounts.actor import Actor
+from simulator.core.db import Store
+from simulator.core.settings import ROOT
+from simulator.migrations import migrate
 from simulator.traps import restructuring as rs
 from simulator.traps.store import drill_attempts
 
@@ -70,19 +71,19 @@ def test_restructuring_page_tracks_the_stage_and_gives_feedback(db):
 
 
 def _progress_script():
-    from simulator.schema import Actor
+    from simulator.accounts.actor import Actor
     from views.progress_traps import traps_progress
 
     traps_progress(Actor(id="u-alice", username="alice", role="trainee"))
 
 
 def test_progress_section_shows_drill_and_restructuring_results(db):
-    from simulator.library import CaseLibrary
-    from simulator.settings import DATA_DIR
+    from simulator.cbt.library import CaseLibrary
+    from simulator.core.settings import DATA_DIR
     from simulator.traps import drill
 
     store = Store(db)
-    store.migrate()
+    migrate(store)
     empty = AppTest.from_function(_progress_script, default_timeout=60).run()
     assert "No thinking-traps exercises yet." in [c.value for c in empty.caption]
     drill.submit(store, ALICE, "d05", ["overgeneralization"], "This interview didn't lead to an offer; I can ask for feedback.")

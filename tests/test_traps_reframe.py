@@ -3,7 +3,7 @@
 import json
 
 from simulator.cli import main
-from simulator.settings import LLMSettings, Settings
+from simulator.core.settings import LLMSettings, Settings
 from simulator.traps.reframe import check_reframe, check_reframe_offline, drill_items
 
 THOUGHT = "I failed my first nursing exam. I'll never become a nurse."

@@ -3,12 +3,15 @@ good restructuring, per-stage feedback, and stored exercises and drill attempts 
 
 import pytest
 
-from simulator.access import AccessDenied
-from simulator.library import CaseLibrary
-from simulator.schema import Actor, Turn
-from simulator.settings import DATA_DIR
-from simulator.store import Store
-from simulator.traps import drill, restructuring as rs
+from simulator.accounts.actor import Actor
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.interview import Turn
+from simulator.cbt.library import CaseLibrary
+from simulator.core.db import Store
+from simulator.core.settings import DATA_DIR
+from simulator.migrations import migrate
+from simulator.traps import drill
+from simulator.traps import restructuring as rs
 from simulator.traps.annotate import annotate_patient_lines
 from simulator.traps.progress import summary
 
@@ -153,13 +156,13 @@ def test_annotate_patient_lines_marks_only_patient_traps():
 
 
 def test_bad_messages_are_refused_and_a_finished_exercise_takes_no_more(tmp_path):
-    from simulator.conversation import MessageRejected
-    from simulator.library import CaseLibrary
-    from simulator.settings import DATA_DIR
+    from simulator.cbt.library import CaseLibrary
+    from simulator.core.messages import MessageRejected
+    from simulator.core.settings import DATA_DIR
     from simulator.traps import restructuring as rs
 
     store = Store(tmp_path / "r.db")
-    store.migrate()
+    migrate(store)
     case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
     sid, state = rs.start(store, None, case, rs.case_thoughts(case)[0], seed=1)
     with pytest.raises(MessageRejected):
@@ -174,12 +177,12 @@ def test_bad_messages_are_refused_and_a_finished_exercise_takes_no_more(tmp_path
 
 
 def test_with_the_llm_engine_the_model_words_the_answer_and_failure_keeps_the_rules(tmp_path, openai_server):
-    from simulator.library import CaseLibrary
-    from simulator.settings import DATA_DIR, LLMSettings, Settings
+    from simulator.cbt.library import CaseLibrary
+    from simulator.core.settings import DATA_DIR, LLMSettings, Settings
     from simulator.traps import restructuring as rs
 
     store = Store(tmp_path / "r.db")
-    store.migrate()
+    migrate(store)
     case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
     settings = Settings(engine="llm", llm=LLMSettings(base_url=openai_server.base_url, model="m", max_retries=0))
     sid, _ = rs.start(store, None, case, rs.case_thoughts(case)[0], seed=1, engine="llm")

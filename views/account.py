@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from simulator import accounts
+from simulator.accounts import users
 from views.common import current_actor, store
 
 actor = current_actor()
@@ -15,10 +15,10 @@ st.write(
     "under a pseudonym: never your username or email. You can withdraw at any time; later "
     "exports will leave you out."
 )
-consent = accounts.consent_of(store(), actor.id)
+consent = users.consent_of(store(), actor.id)
 choice = st.toggle("Include my de-identified sessions in research exports", value=consent)
 if choice != consent:
-    accounts.set_consent(store(), actor, choice)
+    users.set_consent(store(), actor, choice)
     st.success("Saved." if choice else "Withdrawn: future exports will not include your sessions.")
 
 st.subheader("Change password")
@@ -30,7 +30,7 @@ with st.form("password", clear_on_submit=True):
             st.error("The two passwords differ.")
         else:
             try:
-                accounts.set_password(store(), actor, actor.id, new)
+                users.set_password(store(), actor, actor.id, new)
                 st.success("Password changed.")
-            except accounts.AccountError as err:
+            except users.AccountError as err:
                 st.error(str(err))

@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from simulator import accounts, reviews
-from simulator.access import AccessDenied
+from simulator.accounts import cohorts
+from simulator.accounts.policy import AccessDenied
+from simulator.supervision import reviews
 from views.common import as_text, current_actor, library, scenarios, store
 
 actor = current_actor()
@@ -34,8 +35,8 @@ for a in mine:
 
 if actor.role in ("supervisor", "admin"):
     st.subheader("Set an exercise")
-    groups = accounts.cohorts(store())
-    trainees = accounts.supervised_trainees(store(), actor)
+    groups = cohorts.cohorts(store())
+    trainees = cohorts.supervised_trainees(store(), actor)
     kind = st.radio("Exercise", ["CBT interview", "DEAR MAN conversation"], horizontal=True)
     if kind == "CBT interview":
         target = st.selectbox("Case", list(cases), format_func=lambda i: cases[i].name)

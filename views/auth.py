@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator import accounts
-from simulator.access import AccessDenied
-from simulator.schema import Actor
+from simulator.accounts import signin, users
+from simulator.accounts.actor import Actor
+from simulator.accounts.policy import AccessDenied
 from views.common import settings, store
 
 TOKEN = "auth_token"
@@ -53,9 +53,9 @@ def _first_admin() -> None:
                 st.error("The two passwords differ.")
                 return
             try:
-                accounts.create_user(store(), None, username, password, "admin")
-                _, token = accounts.login(store(), username, password)
-            except (accounts.AccountError, AccessDenied) as err:
+                users.create_user(store(), None, username, password, "admin")
+                _, token = signin.login(store(), username, password)
+            except (users.AccountError, AccessDenied) as err:
                 st.error(str(err))
                 return
             _start(token)
@@ -70,8 +70,8 @@ def _sign_in() -> None:
             st.error("Your organisation did not confirm that email address, so it cannot sign you in here.")
         if user.is_logged_in and user.get("email") and verified:
             try:
-                _, token = accounts.login_by_email(store(), user["email"])
-            except accounts.AccountError as err:
+                _, token = signin.login_by_email(store(), user["email"])
+            except users.AccountError as err:
                 st.error(str(err))
             else:
                 _start(token)
@@ -82,8 +82,8 @@ def _sign_in() -> None:
         password = st.text_input("Password", type="password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                _, token = accounts.login(store(), username, password)
-            except accounts.AccountError as err:
+                _, token = signin.login(store(), username, password)
+            except users.AccountError as err:
                 st.error(str(err))
                 return
             _start(token)
@@ -91,13 +91,13 @@ def _sign_in() -> None:
 
 def gate() -> Actor:
     """The signed-in account; otherwise draw the sign-in (or first-admin) form and stop."""
-    if not accounts.has_accounts(store()):
+    if not users.has_accounts(store()):
         _first_admin()
         st.stop()
     remembered = st.context.cookies.get(COOKIE)
     if TOKEN not in st.session_state and isinstance(remembered, str) and not st.session_state.get("signed_out"):
         st.session_state[TOKEN] = remembered  # a reload: the cookie remembers the sign-in
-    actor = accounts.resume(store(), st.session_state.get(TOKEN), settings().idle_minutes)
+    actor = signin.resume(store(), st.session_state.get(TOKEN), settings().idle_minutes)
     if actor is None:
         if st.session_state.get(TOKEN):
             st.session_state.clear()  # nothing of the expired sign-in stays on the page
@@ -113,7 +113,7 @@ def gate() -> Actor:
     with st.sidebar:
         st.caption(f"Signed in as **{actor.username}** ({actor.role})")
         if st.button("Sign out", icon=":material/logout:"):
-            accounts.logout(store(), st.session_state.get(TOKEN))
+            signin.logout(store(), st.session_state.get(TOKEN))
             st.session_state.clear()
             st.session_state["signed_out"] = True  # the cookie this page loaded with is void now
             if _sso_configured() and st.user.is_logged_in:

@@ -2,10 +2,17 @@
 
 import streamlit as st
 
-from simulator import authoring
-from simulator.access import AccessDenied
-from simulator.vocab import CORE_BELIEF_GROUPS, EMOTIONS, STYLES
-from views.common import as_text, current_actor, library, library_changed, save_authored, store
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS, STYLES
+from simulator.supervision import authoring
+from views.common import (
+    as_text,
+    current_actor,
+    library,
+    library_changed,
+    save_authored,
+    store,
+)
 
 st.title("Author cases")
 lib = library()
@@ -86,7 +93,7 @@ if upload is not None and st.button("Import"):
     import tempfile
     from pathlib import Path
 
-    from simulator.importer import CaseImportError
+    from simulator.cbt.importer import CaseImportError
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.json"  # the uploaded name is never used as a path

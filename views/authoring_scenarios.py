@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from simulator import authoring
+from simulator.supervision import authoring
 from views.common import as_text, current_actor, save_authored, scenarios, store
 
 st.title("Author DEAR MAN scenarios")

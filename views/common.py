@@ -6,13 +6,15 @@ import re
 
 import streamlit as st
 
-from simulator import authoring
-from simulator.conversation import Practice
-from simulator.engine import PatientEngine, get_engine
-from simulator.library import CaseLibrary
-from simulator.schema import Actor
-from simulator.settings import Settings, load_settings
-from simulator.store import Store
+from simulator.accounts.actor import Actor
+from simulator.cbt.engine import PatientEngine
+from simulator.cbt.engines import get_engine
+from simulator.cbt.library import CaseLibrary
+from simulator.cbt.practice import Practice
+from simulator.core.db import Store
+from simulator.core.settings import Settings, load_settings
+from simulator.migrations import migrate
+from simulator.supervision import authoring
 
 
 def settings() -> Settings:
@@ -21,7 +23,7 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _migrated(db_path: str) -> bool:
-    Store(db_path).migrate()
+    migrate(Store(db_path))
     return True
 
 
@@ -114,8 +116,8 @@ def save_authored(kind: str, save) -> tuple | None:
 
     On success the libraries reload and the editor's version moves on to the one just saved.
     """
-    from simulator.access import AccessDenied
-    from simulator.library import DataFileError
+    from simulator.accounts.policy import AccessDenied
+    from simulator.core.datafiles import DataFileError
 
     try:
         item, version = save()

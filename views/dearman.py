@@ -7,13 +7,27 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.access import AccessDenied
+from simulator.accounts.policy import AccessDenied
+from simulator.core.errors import SessionNotFound
 from simulator.dearman.practice import DearmanPractice, awaiting_reply
 from simulator.dearman.scenarios import custom_scenario
-from simulator.dearman.schema import (DEARMAN_ORDER, EMOTIONS, SKILL_TITLES, EmotionRatings, InputRejected,
-                                      Rating, Scenario)
-from simulator.store import SessionNotFound
-from views.common import scenarios, as_text, current_actor, ensure_database, settings, store
+from simulator.dearman.schema import (
+    DEARMAN_ORDER,
+    EMOTIONS,
+    SKILL_TITLES,
+    EmotionRatings,
+    InputRejected,
+    Rating,
+    Scenario,
+)
+from views.common import (
+    as_text,
+    current_actor,
+    ensure_database,
+    scenarios,
+    settings,
+    store,
+)
 
 BADGE = {"strong": ("Strong", "green"), "weak": ("Weak", "orange"), "none": ("None", "red"),
          "yes": ("Yes", "green"), "no": ("No", "red")}

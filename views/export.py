@@ -6,8 +6,9 @@ from datetime import date
 
 import streamlit as st
 
-from simulator import accounts, export
-from simulator.access import AccessDenied
+from simulator.accounts import cohorts
+from simulator.accounts.policy import AccessDenied
+from simulator.research import export
 from views.common import current_actor, settings, store
 
 st.title("Research export")
@@ -19,7 +20,7 @@ with st.form("export"):
     fmt = st.radio("Format", ["jsonl", "csv"], horizontal=True)
     c1, c2, c3 = st.columns(3)
     since = c1.date_input("Sessions since", value=None)
-    cohort_names = ["(all)"] + [c["name"] for c in accounts.cohorts(store())]
+    cohort_names = ["(all)"] + [c["name"] for c in cohorts.cohorts(store())]
     cohort = c2.selectbox("Cohort", cohort_names)
     case = c3.text_input("Case id (optional)")
     go = st.form_submit_button("Prepare export", type="primary")

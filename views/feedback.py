@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.access import AccessDenied
-from simulator.formulation_store import NotSubmitted, submission
-from simulator.store import SessionNotFound
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.formulation.store import NotSubmitted, submission
+from simulator.cbt.sessions import SessionStore
+from simulator.core.errors import SessionNotFound
 from views.common import as_text, chosen_session, current_actor, store
 from views.rubric_view import show_field_comments, show_formulation_rubric
 
@@ -96,7 +97,7 @@ def field_section(sub, fs) -> None:
 
 def transcript(session_id: str) -> None:
     st.subheader("Transcript")
-    for t in store().transcript(session_id):
+    for t in SessionStore(store()).transcript(session_id):
         # The anchor id is built from an integer only, so this HTML carries no user text.
         st.markdown(f'<div id="turn-{int(t.index)}"></div>', unsafe_allow_html=True)
         who = "You" if t.role == "therapist" else "Patient"

@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.access import AccessDenied
-from simulator.formulation import LABELS, MAX_FIELD_CHARS, TEXT_FIELDS, FormulationRejected
-from simulator.formulation_store import AlreadySubmitted, is_submitted, load_draft, save_draft, submit
-from simulator.store import SessionNotFound
-from simulator.vocab import CORE_BELIEF_GROUPS, EMOTIONS
-from views.common import chosen_session, as_text, current_actor, settings, store
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.formulation.scoring import (
+    LABELS,
+    MAX_FIELD_CHARS,
+    TEXT_FIELDS,
+    FormulationRejected,
+)
+from simulator.cbt.formulation.store import (
+    AlreadySubmitted,
+    is_submitted,
+    load_draft,
+    save_draft,
+    submit,
+)
+from simulator.cbt.sessions import SessionStore
+from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS
+from simulator.core.errors import SessionNotFound
+from views.common import as_text, chosen_session, current_actor, settings, store
 
 HELP = {
     "situation": "What happened, where and when, who was there.",
@@ -104,7 +116,7 @@ def page() -> None:
         return
     actor = current_actor()
     try:
-        info = store().session(session_id)
+        info = SessionStore(store()).session(session_id)
         submitted = is_submitted(store(), actor, session_id)
     except SessionNotFound:
         st.error("There is no such session.")

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from simulator.access import AccessDenied
-from simulator.conversation import MessageRejected, needs_reply
-from simulator.engine import EngineError
-from simulator.store import SessionNotFound
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.practice import needs_reply
+from simulator.core.errors import EngineError, SessionNotFound
+from simulator.core.messages import MessageRejected
 from views.common import as_text, current_actor, engine, library, practice, settings
 from views.transcript import show_grades, show_transcript, show_turn
 

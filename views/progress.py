@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from simulator.access import AccessDenied
-from simulator.formulation import LABELS
-from simulator.formulation_store import history
-from simulator.schema import Actor
+from simulator.accounts.actor import Actor
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.formulation.scoring import LABELS
+from simulator.cbt.formulation.store import history
 from views.common import current_actor, store
 
 

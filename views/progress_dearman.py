@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from simulator.accounts.actor import Actor
 from simulator.dearman.progress import emotion_rows, skill_rows
 from simulator.dearman.schema import EMOTIONS, SKILL_TITLES, SKILLS
-from simulator.schema import Actor
 from views.common import as_text, store
 
 

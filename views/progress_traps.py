@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.schema import Actor
+from simulator.accounts.actor import Actor
 from simulator.traps.progress import summary
 from views.common import as_text, store
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.access import AccessDenied
+from simulator.accounts.policy import AccessDenied
 from simulator.traps import restructuring as rs
 from simulator.traps.patterns import name_of
-from views.common import as_text, current_actor, ensure_database, library, settings, store
+from views.common import (
+    as_text,
+    current_actor,
+    ensure_database,
+    library,
+    settings,
+    store,
+)
 
 ensure_database()
 st.title("Cognitive restructuring")

@@ -2,23 +2,25 @@
 
 import streamlit as st
 
-from simulator import accounts, reviews
-from simulator.formulation_store import NotSubmitted, submission
-from simulator.access import AccessDenied
+from simulator.accounts import cohorts
+from simulator.accounts.policy import AccessDenied
+from simulator.cbt.formulation.store import NotSubmitted, submission
+from simulator.cbt.sessions import SessionStore
+from simulator.supervision import reviews
 from views.common import as_text, current_actor, practice, store
 from views.rubric_view import show_formulation_rubric
 from views.transcript import show_grades, show_transcript
 
 actor = current_actor()
 st.title("Review")
-trainees = accounts.supervised_trainees(store(), actor)
+trainees = cohorts.supervised_trainees(store(), actor)
 if not trainees:
     st.info("You supervise no trainees yet. An admin adds you to a cohort as its supervisor.")
     st.stop()
 
 names = {t["id"]: t["username"] for t in trainees}
 trainee = st.selectbox("Trainee", list(names), format_func=names.get)
-sessions = store().list_sessions(owner=trainee)
+sessions = SessionStore(store()).list_sessions(owner=trainee)
 if not sessions:
     st.write("No sessions yet.")
     st.stop()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from simulator.rubric import FIELD_ORDER, load_rubric
+from simulator.cbt.formulation.rubric import FIELD_ORDER, load_rubric
 from views.common import as_text
 
 

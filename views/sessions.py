@@ -2,13 +2,14 @@
 
 import streamlit as st
 
+from simulator.cbt.sessions import SessionStore
 from views.common import as_text, practice, store
 
 st.title("My sessions")
 sessions = practice().my_sessions()
 if not sessions:
     st.info("No sessions yet. Start one on the Practice page.")
-counts = store().turn_counts([s.id for s in sessions])
+counts = SessionStore(store()).turn_counts([s.id for s in sessions])
 for info in sessions:
     with st.container(border=True):
         left, right = st.columns([4, 1])

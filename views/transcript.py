@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator import reviews
-from simulator.schema import Turn
+from simulator.cbt.interview import Turn
+from simulator.supervision import reviews
 from views.common import as_text, current_actor, store
 
 ROLE_AVATAR = {"therapist": "user", "patient": "assistant"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .rater_offline import feedback_text
-from .schema import SKILL_TITLES, STRATEGIES, SkillRatings
+from simulator.dearman.rater_offline import feedback_text
+from simulator.dearman.schema import SKILL_TITLES, STRATEGIES, SkillRatings
 
 
 @dataclass(frozen=True)

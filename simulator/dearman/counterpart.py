@@ -15,10 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..engine import EngineError
-from ..settings import DATA_DIR, LLMSettings
-from . import cues
-from .schema import CounterpartState, DearmanTurn, Scenario, SkillRatings
+from simulator.core.errors import EngineError
+from simulator.core.settings import DATA_DIR, LLMSettings
+from simulator.dearman import cues
+from simulator.dearman.schema import (
+    CounterpartState,
+    DearmanTurn,
+    Scenario,
+    SkillRatings,
+)
 
 LINES_FILE = DATA_DIR / "dearman" / "counterpart.json"
 THRESHOLD = 0.7
@@ -203,8 +208,8 @@ def respond(scenario: Scenario, history: list[DearmanTurn], before: CounterpartS
 def _llm_chunks(reply: CounterpartReply, scenario: Scenario, history: list[DearmanTurn],
                 state: CounterpartState, message: str, offline_text: str,
                 settings: LLMSettings) -> Iterator[str]:
-    from .. import llm
-    from .prompts import counterpart_messages
+    from simulator.dearman.prompts import counterpart_messages
+    from simulator.llm import client as llm
 
     shown: list[str] = []
     reply.engine = settings.model

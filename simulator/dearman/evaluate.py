@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sklearn.metrics import accuracy_score, f1_score
 
-from ..settings import DATA_DIR
-from .schema import STATES, STRATEGIES, MessageContext, SkillRatings
+from simulator.core.settings import DATA_DIR
+from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
 EVAL_FILE = DATA_DIR / "eval" / "dearman_eval.jsonl"
 

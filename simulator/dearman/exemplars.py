@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..library import parse_json, validate_file_data
-from ..settings import DATA_DIR
-from .scenarios import ScenarioFileError
-from .schema import SKILLS, STRATEGIES, Level, Skill, YesNo
+from simulator.core.datafiles import parse_json, validate_file_data
+from simulator.core.settings import DATA_DIR
+from simulator.dearman.scenarios import ScenarioFileError
+from simulator.dearman.schema import SKILLS, STRATEGIES, Level, Skill, YesNo
 
 EXEMPLARS_DIR = DATA_DIR / "exemplars" / "dearman"
 MIN_PER_LEVEL = 15
@@ -60,7 +60,7 @@ class Bank:
         """Unit-length embeddings of one skill's examples, computed for all skills at once."""
         with self._lock:
             if self._vectors is None:
-                from .. import embeddings
+                from simulator.core import embeddings
 
                 texts = [ex.text for skill_ in SKILLS for ex in self.examples[skill_]]
                 matrix = embeddings.encode(texts)

@@ -10,15 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..schema import Actor
-from ..settings import Settings
-from ..store import Store
-from . import counterpart
-from .coach import Suggestion, suggest_next
-from .rater_llm import get_rater
-from .schema import (DearmanSessionInfo, DearmanTurn, EmotionRatings, InputRejected, MessageContext, Rating,
-                     Scenario)
-from .store import DearmanStore
+from simulator.accounts.actor import Actor
+from simulator.core.db import Store
+from simulator.core.settings import Settings
+from simulator.dearman import counterpart
+from simulator.dearman.coach import Suggestion, suggest_next
+from simulator.dearman.rater_llm import get_rater
+from simulator.dearman.schema import (
+    DearmanSessionInfo,
+    DearmanTurn,
+    EmotionRatings,
+    InputRejected,
+    MessageContext,
+    Rating,
+    Scenario,
+)
+from simulator.dearman.store import DearmanStore
 
 
 def awaiting_reply(turns) -> bool:

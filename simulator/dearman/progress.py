@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..schema import Actor
-from ..store import Store
-from .schema import EMOTIONS, SKILLS
-from .store import DearmanStore
+from simulator.accounts.actor import Actor
+from simulator.core.db import Store
+from simulator.dearman.schema import EMOTIONS, SKILLS
+from simulator.dearman.store import DearmanStore
 
 SCORE = {"strong": 1.0, "weak": 0.5, "none": 0.0, "yes": 1.0, "no": 0.0}
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from ..prompts import max_words, render
-from .schema import CounterpartState, DearmanTurn, MessageContext, Scenario
+from simulator.dearman.schema import (
+    CounterpartState,
+    DearmanTurn,
+    MessageContext,
+    Scenario,
+)
+from simulator.llm.templates import max_words, render
 
 NOTHING_YET = "(nothing yet: this is the first message)"
 

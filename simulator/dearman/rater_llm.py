@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import EngineError
-from ..settings import LLMSettings
-from .exemplars import Bank
-from .prompts import rater_messages
-from .rater_offline import OfflineRater, default_rater
-from .schema import SKILLS, MessageContext, Rating, SkillRatings
+from simulator.core.errors import EngineError
+from simulator.core.settings import LLMSettings
+from simulator.dearman.exemplars import Bank
+from simulator.dearman.prompts import rater_messages
+from simulator.dearman.rater_offline import OfflineRater, default_rater
+from simulator.dearman.schema import SKILLS, MessageContext, Rating, SkillRatings
 
 DEMOS_PER_SKILL = 2
 FALLBACK_NOTE = "The model's feedback could not be used ({why}); this is the offline rater's feedback."
 
 
 def nearest_examples(message: str, bank: Bank, per_skill: int = DEMOS_PER_SKILL) -> list[tuple[str, str, str]]:
-    from .. import embeddings
+    from simulator.core import embeddings
 
     vec = embeddings.encode_one(message)
     out = []
@@ -36,7 +36,7 @@ class LLMRater:
         self.offline = offline or default_rater()
 
     def rate(self, ctx: MessageContext) -> Rating:
-        from .. import llm
+        from simulator.llm import client as llm
 
         try:
             examples = nearest_examples(ctx.message, self.offline.bank)

@@ -13,10 +13,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..settings import DATA_DIR
-from . import cues
-from .exemplars import Bank, default_bank
-from .schema import STRATEGIES, MessageContext, SkillRatings, StateRating, StrategyRating
+from simulator.core.settings import DATA_DIR
+from simulator.dearman import cues
+from simulator.dearman.exemplars import Bank, default_bank
+from simulator.dearman.schema import (
+    STRATEGIES,
+    MessageContext,
+    SkillRatings,
+    StateRating,
+    StrategyRating,
+)
 
 FEEDBACK_FILE = DATA_DIR / "dearman" / "feedback.json"
 K = 5
@@ -76,7 +82,7 @@ class OfflineRater:
 
     def rate(self, ctx: MessageContext) -> SkillRatings:
         parts = sentences(ctx.message)
-        from .. import embeddings
+        from simulator.core import embeddings
 
         # One batch of short sentences; the message vector is their normalised mean, which
         # saves encoding the longest sequence a second time.

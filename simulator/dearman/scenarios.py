@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..library import DataFileError, load_model_file, validate_file_data
-from ..settings import DATA_DIR
-from .schema import CounterpartSpec, Scenario, check_text
+from simulator.core.datafiles import DataFileError, load_model_file, validate_file_data
+from simulator.core.settings import DATA_DIR
+from simulator.dearman.schema import CounterpartSpec, Scenario, check_text
 
 SCENARIOS_DIR = DATA_DIR / "scenarios"
 
@@ -63,7 +63,7 @@ class ScenarioLibrary:
 
 def custom_scenario(situation: str, goal: str, who: str, difficulty: int = 5) -> Scenario:
     """A scenario from the trainee's own words; the counterpart uses generic lines."""
-    from .counterpart import generic_lines
+    from simulator.dearman.counterpart import generic_lines
 
     situation = check_text("situation", situation)
     goal = check_text("goal", goal)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..schema import MAX_MESSAGE_CHARS
+from simulator.core.messages import MAX_MESSAGE_CHARS
 
 Skill = Literal["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident"]
 Level = Literal["strong", "weak", "none"]

@@ -12,11 +12,19 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
-from ..access import require
-from ..schema import Actor
-from ..store import SessionNotFound, Store
-from .schema import (CounterpartState, DearmanSessionInfo, DearmanTurn, EmotionRatings, Outcome, Scenario,
-                     SkillRatings)
+from simulator.accounts.actor import Actor
+from simulator.accounts.policy import require
+from simulator.core.db import Store
+from simulator.core.errors import SessionNotFound
+from simulator.dearman.schema import (
+    CounterpartState,
+    DearmanSessionInfo,
+    DearmanTurn,
+    EmotionRatings,
+    Outcome,
+    Scenario,
+    SkillRatings,
+)
 
 
 def create_tables(db: sqlite_utils.Database) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..schema import Turn
-from .detector import PatternScore, detect
+from simulator.cbt.interview import Turn
+from simulator.traps.detector import PatternScore, detect
 
 
 def annotate_patient_lines(turns: list[Turn], settings=None) -> list[tuple[int, list[PatternScore]]]:
@@ -11,7 +11,7 @@ def annotate_patient_lines(turns: list[Turn], settings=None) -> list[tuple[int, 
 
     A line is judged sentence by sentence, so one trap in a long reply is not drowned out.
     """
-    from ..engine_offline import split_sentences
+    from simulator.core.text import split_sentences
 
     out = []
     for turn in turns:

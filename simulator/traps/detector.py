@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel, Field
 
-from .. import embeddings
-from .patterns import NONE, exemplars, name_of, pattern_ids, patterns
+from simulator.core import embeddings
+from simulator.traps.patterns import NONE, exemplars, name_of, pattern_ids, patterns
 
 K = 5  # nearest exemplars per pattern
 KNN_SHARES = (0.0, 0.25, 0.5)  # candidate weights of kNN against the centroid
@@ -166,7 +166,7 @@ def detect(text: str, settings=None) -> Detection:
     """Detect with the engine the settings choose; the LLM path falls back to offline on any failure."""
     if settings is None or settings.engine != "llm":
         return detect_offline(text)
-    from .llm_judge import detect_llm
+    from simulator.traps.llm_judge import detect_llm
 
     try:
         return detect_llm(text, settings.llm)

@@ -7,10 +7,10 @@ import random
 
 from pydantic import BaseModel
 
-from ..schema import Actor
-from . import store as traps_store
-from .patterns import name_of, pattern_ids, patterns
-from .reframe import ReframeFeedback, check_reframe, drill_items
+from simulator.accounts.actor import Actor
+from simulator.traps import store as traps_store
+from simulator.traps.patterns import name_of, pattern_ids, patterns
+from simulator.traps.reframe import ReframeFeedback, check_reframe, drill_items
 
 
 class DrillItem(BaseModel):

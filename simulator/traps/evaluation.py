@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .detector import calibration, detect
-from .patterns import EVAL_FILE, NEIGHBOUR_PAIRS, exemplars, load_eval
+from simulator.traps.detector import calibration, detect
+from simulator.traps.patterns import EVAL_FILE, NEIGHBOUR_PAIRS, exemplars, load_eval
 
 
 def evaluate(path: Path = EVAL_FILE, settings=None) -> dict:

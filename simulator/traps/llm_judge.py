@@ -10,12 +10,12 @@ from typing import Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from ..llm import structured
-from ..prompts import render
-from ..settings import LLMSettings
-from .detector import Detection, PatternScore
-from .patterns import name_of, pattern_ids, patterns
-from .reframe import STRATEGIES, Criterion, ReframeFeedback
+from simulator.core.settings import LLMSettings
+from simulator.llm.client import structured
+from simulator.llm.templates import render
+from simulator.traps.detector import Detection, PatternScore
+from simulator.traps.patterns import name_of, pattern_ids, patterns
+from simulator.traps.reframe import STRATEGIES, Criterion, ReframeFeedback
 
 PatternId = Literal[
     "catastrophizing", "discounting_the_positive", "overgeneralization", "personalization",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..settings import DATA_DIR
+from simulator.core.settings import DATA_DIR
 
 NONE = "none"
 PATTERNS_FILE = DATA_DIR / "traps" / "patterns.json"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..schema import Actor
-from . import restructuring
-from .patterns import name_of
-from .store import drill_attempts
+from simulator.accounts.actor import Actor
+from simulator.traps import restructuring
+from simulator.traps.patterns import name_of
+from simulator.traps.store import drill_attempts
 
 
 def summary(store, actor: Actor | None, owner: str | None = None) -> dict:

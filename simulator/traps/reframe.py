@@ -16,10 +16,10 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel
 
-from .. import embeddings
-from ..settings import DATA_DIR
-from .detector import detect_offline
-from .patterns import normalise
+from simulator.core import embeddings
+from simulator.core.settings import DATA_DIR
+from simulator.traps.detector import detect_offline
+from simulator.traps.patterns import normalise
 
 STRATEGIES: dict[str, str] = {
     "growth_mindset": "Growth mindset",
@@ -237,7 +237,7 @@ def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | 
     """Feedback from the engine the settings choose; the LLM path falls back to offline on any failure."""
     if settings is None or settings.engine != "llm":
         return check_reframe_offline(thought, reframe, context, item_id)
-    from .llm_judge import reframe_llm
+    from simulator.traps.llm_judge import reframe_llm
 
     try:
         return reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm)

@@ -18,14 +18,15 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .. import moves
-from ..engine_offline import case_text
-from ..schema import Actor, PatientCase
-from ..settings import DATA_DIR
-from . import store as traps_store
-from .detector import detect_offline
-from .patterns import name_of
-from .reframe import check_reframe_offline
+from simulator.accounts.actor import Actor
+from simulator.cbt import moves
+from simulator.cbt.case import PatientCase
+from simulator.cbt.voice import case_text
+from simulator.core.settings import DATA_DIR
+from simulator.traps import store as traps_store
+from simulator.traps.detector import detect_offline
+from simulator.traps.patterns import name_of
+from simulator.traps.reframe import check_reframe_offline
 
 IDENTIFICATION = ("automatic_thought", "intermediate_belief", "core_belief")
 RESTRUCTURING = ("evidence_for", "evidence_against", "alternative")
@@ -506,7 +507,7 @@ def say(store, actor: Actor | None, session_id: str, message: str, settings=None
     voice, and the rule-based wording stays whenever the model fails. Load, answer and save hold a
     per-exercise lock, so two tabs never lose each other's turn.
     """
-    from ..conversation import check_message
+    from simulator.core.messages import check_message
 
     message = check_message(message)
     with _lock_for(session_id):
@@ -524,8 +525,9 @@ def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings) -
     """The last patient answer re-worded by the model, or None if the model fails in any way."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-    from ..llm import chat_model, stream_text
-    from ..prompts import patient_system_prompt, render
+    from simulator.cbt.patient_prompt import patient_system_prompt
+    from simulator.llm.client import chat_model, stream_text
+    from simulator.llm.templates import render
 
     work = state.current
     messages = [SystemMessage(patient_system_prompt(case, state.situation_index, "plain",

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
-from ..access import require
-from ..schema import Actor
+from simulator.accounts.actor import Actor
+from simulator.accounts.policy import require
 
 
 class NotFound(KeyError):

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from simulator.settings import ROOT
+from simulator.core.settings import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 USER, PASSWORD = "tess", "a long enough password"

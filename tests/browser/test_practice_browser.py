@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Page, expect
 
-from .conftest import PASSWORD, USER
+from tests.browser.conftest import PASSWORD, USER
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 

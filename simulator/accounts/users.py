@@ -1,0 +1,168 @@
+"""Local accounts: argon2id passwords, roles, research consent.
+
+Passwords never leave this package in any form but their argon2id hash, and are never logged.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import sqlite_utils
+from argon2 import PasswordHasher
+
+from simulator.accounts.actor import Actor, UserRole
+from simulator.accounts.audit import audit
+from simulator.accounts.policy import AccessDenied, require_admin
+from simulator.core.clock import now_iso
+from simulator.core.db import Store
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD = 10
+ROLES: tuple[UserRole, ...] = ("trainee", "supervisor", "researcher", "admin")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class AccountError(ValueError):
+    """A problem with an account request; the message is fit to show the user."""
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    """Migration m002: users, sign-ins, cohorts and the audit log."""
+    db["users"].create(
+        {
+            "id": str, "username": str, "password_hash": str, "role": str, "email": str,
+            "active": int, "consent": int, "consent_changed_at": str, "failed_logins": int,
+            "locked_until": str, "created_at": str,
+        },
+        pk="id", not_null={"username", "role", "active", "consent", "failed_logins", "created_at"},
+        defaults={"active": 1, "consent": 0, "failed_logins": 0},
+    )
+    db["users"].create_index(["username"], unique=True)
+    db["logins"].create(
+        {"token_hash": str, "user_id": str, "created_at": str, "last_seen": str},
+        pk="token_hash", foreign_keys=[("user_id", "users", "id")],
+    )
+    db["cohorts"].create({"id": str, "name": str, "created_at": str}, pk="id", not_null={"name"})
+    db["cohorts"].create_index(["name"], unique=True)
+    db["cohort_members"].create(
+        {"cohort_id": str, "user_id": str, "role": str},
+        pk=("cohort_id", "user_id"),
+        foreign_keys=[("cohort_id", "cohorts", "id"), ("user_id", "users", "id")],
+    )
+    db["audit_log"].create(
+        {"id": int, "at": str, "actor_id": str, "action": str, "details_json": str}, pk="id",
+    )
+
+
+def actor_of(row: dict) -> Actor:
+    return Actor(id=row["id"], username=row["username"], role=row["role"])
+
+
+def user_row(db: sqlite_utils.Database, username: str) -> dict | None:
+    rows = list(db["users"].rows_where("username = ?", [username.strip().lower()]))
+    return rows[0] if rows else None
+
+
+def has_accounts(store: Store) -> bool:
+    with store.db() as db:
+        return db["users"].count > 0
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"A password needs at least {MIN_PASSWORD} characters.")
+    if len(password) > 1024:
+        raise AccountError("That password is too long.")
+
+
+def create_user(store: Store, actor: Actor | None, username: str, password: str, role: UserRole,
+                email: str | None = None) -> Actor:
+    """Create an account. Only an admin may, except for the very first account (an admin)."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise AccountError("A username is 2–40 characters: lower-case letters, digits, '.', '_' or '-'.")
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    check_password(password)
+    with store.db() as db, db.conn:
+        db.execute("BEGIN IMMEDIATE")
+        first = db.execute("select count(*) from users").fetchone()[0] == 0
+        if first and role != "admin":
+            raise AccountError("The first account must be an admin.")
+        if not first and (actor is None or actor.role != "admin"):
+            raise AccessDenied("Only an admin can create accounts.")
+        if user_row(db, username):
+            raise AccountError(f"The username {username!r} is taken.")
+        row = {
+            "id": secrets.token_hex(8), "username": username,
+            "password_hash": hasher.hash(password), "role": role,
+            "email": (email or "").strip().lower() or None, "active": 1, "consent": 0,
+            "failed_logins": 0, "created_at": now_iso(),
+        }
+        db.execute(
+            f"insert into users ({', '.join(row)}) values ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+    audit(store, actor.id if actor else row["id"], "user.create", {"username": username, "role": role})
+    return actor_of(row)
+
+
+# -- administration -------------------------------------------------------------------------
+
+def list_users(store: Store, actor: Actor | None) -> list[dict]:
+    require_admin(actor)
+    with store.db() as db:
+        return [
+            {k: r[k] for k in ("id", "username", "role", "email", "active", "consent", "locked_until", "created_at")}
+            for r in db["users"].rows_where(order_by="username")
+        ]
+
+
+def set_role(store: Store, actor: Actor | None, user_id: str, role: UserRole) -> None:
+    require_admin(actor)
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}.")
+    if user_id == actor.id and role != "admin":
+        raise AccountError("You cannot remove your own admin role; ask another admin.")
+    with store.db() as db:
+        db["users"].update(user_id, {"role": role})
+    audit(store, actor.id, "user.role", {"user_id": user_id, "role": role})
+
+
+def set_active(store: Store, actor: Actor | None, user_id: str, active: bool) -> None:
+    require_admin(actor)
+    if user_id == actor.id and not active:
+        raise AccountError("You cannot deactivate your own account.")
+    with store.db() as db:
+        db["users"].update(user_id, {"active": int(active)})
+        if not active:
+            db.execute("delete from logins where user_id = ?", [user_id])
+    audit(store, actor.id, "user.active", {"user_id": user_id, "active": active})
+
+
+def set_password(store: Store, actor: Actor | None, user_id: str, password: str) -> None:
+    if actor is None or (actor.id != user_id and actor.role != "admin"):
+        raise AccessDenied("Only the account's owner or an admin can change its password.")
+    check_password(password)
+    with store.db() as db:
+        db["users"].update(user_id, {"password_hash": hasher.hash(password), "failed_logins": 0,
+                                     "locked_until": None})
+    audit(store, actor.id, "user.password", {"user_id": user_id})
+
+
+def set_consent(store: Store, actor: Actor, consent: bool) -> None:
+    """A trainee's own choice to be included in research exports; withdrawable at any time."""
+    with store.db() as db:
+        db["users"].update(actor.id, {"consent": int(consent), "consent_changed_at": now_iso()})
+    audit(store, actor.id, "consent", {"consent": consent})
+
+
+def consent_of(store: Store, user_id: str) -> bool:
+    with store.db() as db:
+        row = db.execute("select consent from users where id = ?", [user_id]).fetchone()
+        return bool(row and row[0])
+
+

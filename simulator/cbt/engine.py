@@ -1,0 +1,56 @@
+"""The one interface every simulated patient runs behind: a turn plan in, a streamed reply out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from simulator.cbt.case import PatientCase
+from simulator.cbt.interview import DisclosureState, Element, Move, Turn
+from simulator.cbt.vocab import Style
+
+Behaviour = Literal["deflect", "tangent", "resist", "agree", "elaborate"]
+
+
+class TurnPlan(BaseModel):
+    """What the patient will do in the next reply, decided from the trainee's move and the state.
+
+    Both engines follow it: the offline engine renders it from the case, the LLM engine is told it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    moves: list[Move]
+    reveal: list[Element] = []  # elements to talk about in this reply
+    withheld: list[Element] = []  # asked about, not yet willing to say
+    core_beliefs: list[str] = []  # core beliefs voiced in this reply
+    behaviours: list[Behaviour] = []
+    target_sentences: int = 3
+
+
+@dataclass
+class TurnRequest:
+    case: PatientCase
+    situation_index: int
+    style: Style
+    transcript: list[Turn]  # the whole conversation, ending with the trainee's new message
+    state: DisclosureState  # the state before that message
+    seed: int = 0
+
+
+@dataclass
+class PatientReply:
+    """Iterate `chunks` for the reply as it is produced; `state` is the state after this turn."""
+
+    state: DisclosureState
+    plan: TurnPlan
+    chunks: Iterator[str] = field(repr=False)
+
+
+class PatientEngine(Protocol):
+    label: str  # shown on the badge: "offline" or the model's name
+
+    def reply(self, request: TurnRequest) -> PatientReply: ...

@@ -1,0 +1,282 @@
+"""The offline patient: deterministic, no network, every fact taken from the case.
+
+`plan_turn` decides what to say; this module turns that plan into first-person sentences from the
+case, joined by fact-free connective phrases from data/offline/phrases.json.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from simulator.cbt.case import PatientCase
+from simulator.cbt.disclosure import plan_turn
+from simulator.cbt.engine import PatientReply, TurnPlan, TurnRequest
+from simulator.cbt.interview import DisclosureState
+from simulator.cbt.voice import case_text
+from simulator.core.errors import EngineError
+from simulator.core.settings import DATA_DIR
+from simulator.core.text import count_sentences
+
+
+@lru_cache(maxsize=1)
+def phrases() -> dict:
+    raw = json.loads((DATA_DIR / "offline" / "phrases.json").read_text(encoding="utf-8"))
+    raw.pop("_about", None)
+    return raw
+
+
+# ---------------------------------------------------------------- rendering
+
+ESSENTIAL, DETAIL, CONNECTIVE, FILLER = 0, 1, 2, 3
+
+
+class _Reply:
+    """Sentences tagged with how much they matter, so a reply can be trimmed or padded."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[str, int]] = []
+
+    def add(self, text: str, weight: int) -> None:
+        if text and all(text != t for t, _ in self.parts):
+            self.parts.append((text, weight))
+
+    def count(self) -> int:
+        return sum(count_sentences(t) for t, _ in self.parts)
+
+    def trim(self, target: int) -> None:
+        for weight in (FILLER, CONNECTIVE, DETAIL):
+            while self.count() > target:
+                idx = next((i for i in range(len(self.parts) - 1, -1, -1)
+                            if self.parts[i][1] == weight), None)
+                if idx is None or len(self.parts) == 1:
+                    break  # a reply keeps at least one sentence
+                del self.parts[idx]
+
+    def text(self) -> str:
+        return " ".join(t for t, _ in self.parts)
+
+
+class _Renderer:
+    def __init__(self, case: PatientCase, situation_index: int, style: str, plan: TurnPlan,
+                 before: DisclosureState, after: DisclosureState, rng: random.Random) -> None:
+        self.style, self.plan, self.rng = style, plan, rng
+        self.before, self.after = before, after
+        self.ct = case_text(case)
+        self.sit = self.ct.situations[situation_index]
+        self.situation_index = situation_index
+        self.brief = plan.target_sentences <= 2
+
+    def pick(self, key: str) -> str:
+        options = phrases()[key]
+        if isinstance(options, dict):
+            options = options.get(self.style, options["default"])
+        return self.rng.choice(options)
+
+    def lower_first(self, s: str) -> str:
+        word = re.match(r"[\w']+", s)
+        if not word or word.group(0) == "I" or word.group(0).startswith("I'") \
+                or word.group(0) in self.ct.proper_words or s[1:2].isupper():
+            return s
+        return s[0].lower() + s[1:]
+
+    def hedged(self, s: str) -> str:
+        return self.pick("hedge") + self.lower_first(s)
+
+    def again(self, s: str, element: str) -> str:
+        asked = any(m.startswith("ask_") for m in self.plan.moves)
+        if asked and element in self.before.surfaced and self.rng.random() < 0.7:
+            return self.pick("repeat_lead") + self.lower_first(s)
+        return s
+
+    def emotions(self) -> str:
+        words = [self.rng.choice(e[:2]) for e in self.sit.emotions[:2]]
+        felt = " and ".join(dict.fromkeys(words))
+        return self.pick("emotion").format(e=felt)
+
+    def problem(self) -> str:
+        if self.ct.problem_is_sentence:
+            return self.ct.problem + "."
+        return self.pick("problem").format(problem=self.lower_first(self.ct.problem))
+
+    def element(self, element: str, reply: _Reply) -> None:
+        """Add what the patient says about one element: its first sentence is the essential one."""
+        sentences: tuple[str, ...] = ()
+        lead = None
+        if element == "situation":
+            sentences = self.sit.situation
+            if element not in self.before.surfaced:
+                lead = self.pick("situation_lead")
+        elif element == "emotions":
+            reply.add(self.again(self.emotions(), element), ESSENTIAL)
+            return
+        elif element == "behavior":
+            sentences = self.sit.behavior
+        elif element == "automatic_thoughts":
+            said = self.sit.thoughts[:1] if self.brief else self.sit.thoughts
+            if said:
+                reply.add(self.again(self.pick("thought").format(t=" ".join(said)), element),
+                          ESSENTIAL)
+            return
+        elif element == "coping_strategies":
+            sentences, lead = self.ct.coping, self.pick("coping_lead")
+        elif element == "history":
+            sentences, lead = self.ct.history, self.pick("history_lead")
+        elif element == "intermediate_beliefs":
+            sentences, lead = self.ct.rules, self.pick("rule_lead")
+        elif element == "intermediate_beliefs_depression":
+            sentences, lead = self.ct.rules_depression, self.pick("depression_lead")
+        elif element == "core_beliefs":
+            for belief in self.plan.core_beliefs:
+                reply.add(self.pick("belief").format(b=belief), ESSENTIAL)
+            return
+        if not sentences:
+            return
+        if lead and not self.brief:
+            reply.add(lead, CONNECTIVE)
+        first = self.hedged(sentences[0]) if self.brief and self.rng.random() < 0.5 else sentences[0]
+        reply.add(self.again(first, element), ESSENTIAL)
+        for s in sentences[1:]:
+            reply.add(s, DETAIL)
+
+    def tangent(self, reply: _Reply) -> None:
+        reply.add(self.pick("tangent_open"), CONNECTIVE)
+        others = [s for i, s in enumerate(self.ct.situations) if i != self.situation_index
+                  and s.situation]
+        # The drift itself is what the plan asked for: it survives trimming.
+        if others and self.rng.random() < 0.5:
+            reply.add(self.rng.choice(others).situation[0], ESSENTIAL)
+        else:
+            reply.add(self.pick("occupation").format(occupation=self.lower_first(self.ct.occupation)),
+                      ESSENTIAL)
+
+    def allowed_detail(self) -> list[str]:
+        """Case sentences the patient has already shared and may go back over."""
+        out: list[str] = [self.problem()]
+        for element in self.after.surfaced:
+            if element == "situation":
+                out += self.sit.situation
+            elif element == "behavior":
+                out += self.sit.behavior
+            elif element == "history":
+                out += self.ct.history
+            elif element == "coping_strategies":
+                out += self.ct.coping
+            elif element == "intermediate_beliefs":
+                out += self.ct.rules
+        return out
+
+    def compose(self) -> str:
+        plan, moves, acts = self.plan, set(self.plan.moves), set(self.plan.behaviours)
+        reply = _Reply()
+        if "probe_prompt" in moves:
+            reply.add(self.pick("probe"), CONNECTIVE)
+            return reply.text()
+        if "closing" in moves:
+            reply.add(self.pick("closing"), CONNECTIVE)
+            if "agree" in acts:
+                reply.add(self.pick("agree"), CONNECTIVE)
+            return reply.text()
+
+        if "greeting" in moves:
+            reply.add(self.pick("greeting"), CONNECTIVE)
+        if "judgmental" in moves:
+            key = "judged_agree" if "agree" in acts else "resist_judged" if "resist" in acts else "hurt"
+            reply.add(self.pick(key), ESSENTIAL)
+        elif "resist" in acts:
+            reply.add(self.pick("resist"), ESSENTIAL)
+        elif "abrupt" in moves:
+            reply.add(self.pick("abrupt_ack"), CONNECTIVE)
+        if "summarise" in moves:
+            reply.add(self.pick("summary_ack"), CONNECTIVE)
+        elif moves & {"reflect", "validate"}:
+            reply.add(self.pick("acknowledge"), CONNECTIVE)
+            if not plan.reveal and not self.brief:
+                reply.add(self.pick("reflect_more"), CONNECTIVE)
+        if "psychoeducation" in moves:
+            reply.add(self.pick("psychoeducation_ack"), CONNECTIVE)
+        if "off_topic" in moves:
+            reply.add(self.pick("off_topic"), ESSENTIAL)
+
+        opening = "situation" in plan.reveal and "situation" not in self.before.surfaced
+        if opening or ("agenda" in moves and not plan.reveal):
+            reply.add(self.problem(), ESSENTIAL if not plan.reveal else DETAIL)
+        for element in plan.reveal:
+            self.element(element, reply)
+        if plan.withheld and "deflect" in acts:
+            reply.add(self.pick("deflect"), ESSENTIAL if not plan.reveal else CONNECTIVE)
+        if "agree" in acts and "judgmental" not in moves:
+            reply.add(self.pick("agree"), CONNECTIVE)
+        if "tangent" in acts:
+            self.tangent(reply)
+        if "greeting" in moves and reply.count() <= 1:
+            reply.add(self.pick("how_are_you"), CONNECTIVE)
+        if not reply.parts:
+            reply.add(self.pick("confusion" if "other" in moves else "continue"), ESSENTIAL)
+
+        self.pad(reply, acts)
+        reply.trim(plan.target_sentences)
+        if self.brief and reply.count() <= 1 and self.rng.random() < 0.3:
+            text, weight = reply.parts[0]
+            reply.parts[0] = (self.hedged(text), weight)
+        return reply.text()
+
+    def pad(self, reply: _Reply, acts: set[str]) -> None:
+        """Long-winded styles go back over what they have already said."""
+        if reply.count() >= self.plan.target_sentences:
+            return
+        if "elaborate" in acts:
+            detail = self.allowed_detail()
+            self.rng.shuffle(detail)
+            fill = [(s, DETAIL) for s in detail] + [(f, FILLER) for f in phrases()["filler"]]
+            self.rng.shuffle(fill)
+        elif "tangent" in acts:
+            fill = [(self.pick("occupation").format(
+                occupation=self.lower_first(self.ct.occupation)), DETAIL), (self.pick("filler"), FILLER)]
+        elif "agree" in acts:
+            fill = [(a, FILLER) for a in self.rng.sample(phrases()["agree"], 2)]
+        else:
+            return
+        for text, weight in fill:
+            if reply.count() >= self.plan.target_sentences:
+                break
+            reply.add(text, weight)
+
+
+def render(case: PatientCase, situation_index: int, style: str, plan: TurnPlan,
+           before: DisclosureState, after: DisclosureState, seed: int = 0) -> str:
+    """The patient's words for `plan`, never the same as the previous reply."""
+    text = ""
+    for attempt in range(6):
+        rng = random.Random(f"render:{seed}:{after.turn}:{case.id}:{attempt}")
+        text = _Renderer(case, situation_index, style, plan, before, after, rng).compose()
+        if text != before.last_reply:
+            return text
+    # Every variant matched the last reply: change the opening words instead.
+    hedges = [h for h in phrases()["hedge"] if not text.startswith(h)]
+    first = text if re.match(r"I\b", text) else text[0].lower() + text[1:]
+    return hedges[after.turn % len(hedges)] + first
+
+
+def _chunks(text: str) -> Iterator[str]:
+    yield from re.findall(r"\S+\s*", text)
+
+
+class OfflineEngine:
+    """The default patient engine: no key, no network, the same reply for the same seed."""
+
+    label = "offline"
+
+    def reply(self, request: TurnRequest) -> PatientReply:
+        if not request.transcript or request.transcript[-1].role != "therapist":
+            raise EngineError("There is no message from you to answer yet.")
+        message = request.transcript[-1].text
+        plan, state = plan_turn(request.case, request.situation_index, request.style,
+                                request.state, message, request.seed)
+        text = render(request.case, request.situation_index, request.style, plan,
+                      request.state, state, request.seed)
+        state = state.model_copy(update={"last_reply": text})
+        return PatientReply(state=state, plan=plan, chunks=_chunks(text))

@@ -1,0 +1,174 @@
+"""Narrative feedback on a scored formulation: always offline, and from an LLM judge when one is set.
+
+The offline narrative is built from the score and the evidence, so it always exists. With
+settings.engine == "llm" a model writes a second one through structured output; if that fails in
+any way, the offline one stands alone and carries the reason. Neither changes the numbers.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from simulator.cbt.formulation.rubric import FieldName, Rubric
+from simulator.cbt.formulation.scoring import (
+    FIELD_ORDER,
+    LABELS,
+    Formulation,
+    FormulationScore,
+)
+from simulator.core.settings import Settings
+
+
+class FieldComment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: FieldName
+    comment: str = Field(min_length=1, max_length=800)
+
+
+class Narrative(BaseModel):
+    """What a supervisor would write under the scores."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    summary: str = Field(min_length=1, max_length=1500)
+    strengths: list[str] = Field(default=[], max_length=5)
+    improvements: list[FieldComment] = Field(default=[], max_length=8)
+    next_interview: list[str] = Field(default=[], max_length=5)
+
+    @field_validator("strengths", "next_interview")
+    @classmethod
+    def _short_items(cls, v: list[str]) -> list[str]:
+        v = [s.strip() for s in v if s and s.strip()]
+        if any(len(s) > 600 for s in v):
+            raise ValueError("each item is at most 600 characters")
+        return v
+
+    @field_validator("improvements")
+    @classmethod
+    def _one_per_field(cls, v: list[FieldComment]) -> list[FieldComment]:
+        seen: dict[str, FieldComment] = {}
+        for c in v:
+            seen.setdefault(c.field, c)
+        return list(seen.values())
+
+
+class JudgeResult(BaseModel):
+    engine: str  # "offline" or "llm:<model>"
+    narrative: Narrative
+    fallback_reason: str | None = None  # set on the offline result when the LLM judge failed
+
+
+def _quote(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return f"\u201c{text if len(text) <= limit else text[:limit - 1] + '…'}\u201d"
+
+
+def offline_narrative(trainee: Formulation, score: FormulationScore, rubric: Rubric) -> Narrative:
+    ev = score.evidence
+    captured = [f.label for f in score.fields if f.level >= 2]
+    summary = f"Your formulation scores {score.total:g} of 100."
+    if captured:
+        summary += f" You captured: {', '.join(captured)}."
+    if ev is not None and ev.gap_points:
+        summary += (f" {ev.gap_points:g} of the points you missed were on things that never came up "
+                    "in the interview: those are interview gaps, not formulation errors.")
+    if ev is not None and ev.total_on_surfaced is not None:
+        summary += f" Against only what the patient disclosed, you score {ev.total_on_surfaced:g}."
+
+    strengths = [f"{f.label}: {f.descriptor}" for f in score.fields if f.level >= 2][:5]
+    improvements: list[FieldComment] = []
+    for f in score.fields:
+        if f.level >= 2 and not (f.closed and f.closed.extras):
+            continue
+        status = ev.field_status.get(f.field) if ev else None
+        parts: list[str] = []
+        if status == "interview_gap":
+            parts.append("This never came up in the interview, so it is an interview gap rather "
+                         "than a formulation error.")
+        elif ev is not None:
+            missed = [e for e in ev.elements if e.field == f.field and e.status == "missed"]
+            for e in missed[:2]:
+                q = e.quotes[0]
+                parts.append(f"At turn {q.turn} the patient said {_quote(q.text)}, and your "
+                             "formulation leaves it out.")
+        if f.closed:
+            if f.closed.misses:
+                parts.append("Missing: " + "; ".join(f.closed.misses) + ".")
+            if f.closed.extras:
+                parts.append("Not the patient's: " + "; ".join(f.closed.extras) + ".")
+        elif not getattr(trainee, f.field):
+            parts.append("You left this empty.")
+        else:
+            parts.append(f"Level {f.level:g} of 2: {f.descriptor}")
+        improvements.append(FieldComment(field=f.field, comment=" ".join(parts)[:800]))
+
+    if ev is not None and ev.suggestions:
+        next_interview = ev.suggestions[:5]
+    else:
+        next_interview = [f"Ask about {rubric.fields[f.field].ask_next}" for f in score.fields
+                          if f.level < 2][:5]
+    return Narrative(summary=summary, strengths=strengths, improvements=improvements[:8],
+                     next_interview=next_interview)
+
+
+def _diagram(f: Formulation) -> str:
+    lines = []
+    for name in FIELD_ORDER:
+        value = getattr(f, name)
+        shown = "; ".join(value) if isinstance(value, list) else value
+        lines.append(f"- {LABELS[name]}: {shown or '(empty)'}")
+    return "\n".join(lines)
+
+
+def _scores(score: FormulationScore) -> str:
+    out = []
+    for f in score.fields:
+        extra = ""
+        if f.closed:
+            extra = (f" (F1 {f.closed.f1:.2f}; missing: {'; '.join(f.closed.misses) or 'none'}; "
+                     f"extra: {'; '.join(f.closed.extras) or 'none'})")
+        out.append(f"- {f.label}: level {f.level:g}{extra}")
+    return "\n".join(out)
+
+
+def _evidence(score: FormulationScore) -> str:
+    if score.evidence is None:
+        return "(no transcript)"
+    out = []
+    for e in score.evidence.elements:
+        if e.surfaced:
+            quotes = " | ".join(f"turn {q.turn}: {q.text}" for q in e.quotes[:2])
+            out.append(f"- {LABELS[e.field]} ({e.element}): came up; {quotes}; trainee: {e.status}")
+        else:
+            out.append(f"- {LABELS[e.field]} ({e.element}): never came up")
+    return "\n".join(out)
+
+
+def llm_narrative(settings: Settings, trainee: Formulation, reference: Formulation,
+                  score: FormulationScore) -> Narrative:
+    """Ask the configured model for a Narrative. Raises on any failure."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from simulator.llm.client import structured
+    from simulator.llm.templates import render
+
+    messages = [
+        SystemMessage(render("formulation_judge_system")),
+        HumanMessage(render("formulation_judge", reference=_diagram(reference),
+                            trainee=_diagram(trainee), total=f"{score.total:g}",
+                            scores=_scores(score), evidence=_evidence(score))),
+    ]
+    return structured(settings.llm, Narrative, messages)  # validated against Narrative already
+
+
+def judge(settings: Settings, trainee: Formulation, reference: Formulation,
+          score: FormulationScore, rubric: Rubric) -> list[JudgeResult]:
+    """The offline narrative, plus the LLM judge's when settings ask for it and it succeeds."""
+    offline = JudgeResult(engine="offline", narrative=offline_narrative(trainee, score, rubric))
+    if settings.engine != "llm":
+        return [offline]
+    try:
+        narrative = llm_narrative(settings, trainee, reference, score)
+    except Exception as exc:  # any failure: the offline feedback stands, with the reason
+        reason = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+        return [offline.model_copy(update={"fallback_reason": str(reason)[:500]})]
+    return [offline, JudgeResult(engine=f"llm:{settings.llm.model}", narrative=narrative)]

@@ -1,0 +1,68 @@
+"""What happens in an interview: the trainee's moves, the case elements that surface, the
+disclosure state, turns and sessions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import Field
+
+from simulator.cbt.case import _Strict
+from simulator.cbt.vocab import Style
+
+Move = Literal[
+    "greeting", "agenda", "open_question", "ask_situation", "ask_thoughts", "ask_feelings",
+    "ask_behavior", "ask_history", "ask_meaning", "ask_coping", "reflect", "validate",
+    "summarise", "psychoeducation", "off_topic", "closing", "judgmental", "abrupt", "probe_prompt",
+    "other",
+]
+
+# Elements of the case that can surface in a conversation, in the order a patient opens up.
+Element = Literal[
+    "situation", "emotions", "behavior", "automatic_thoughts", "coping_strategies", "history",
+    "intermediate_beliefs", "intermediate_beliefs_depression", "core_beliefs",
+]
+
+
+class DisclosureState(_Strict):
+    """What has surfaced so far in one session, and how much the patient trusts the trainee."""
+
+    turn: int = 0
+    rapport: float = Field(default=0.3, ge=0.0, le=1.0)
+    meaning_probes: int = 0
+    surfaced: dict[str, int] = {}  # element -> turn it first surfaced
+    core_beliefs_surfaced: list[str] = []
+    last_moves: list[Move] = []
+    last_reply: str = ""
+
+
+Role = Literal["therapist", "patient"]
+
+
+class Turn(_Strict):
+    """One message in a transcript. A patient reply cut mid-stream is kept with complete=False."""
+
+    index: int
+    role: Role
+    text: str
+    complete: bool = True
+    moves: list[Move] = []
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class SessionInfo(_Strict):
+    id: str
+    case_id: str
+    situation_index: int
+    style: Style
+    engine: str
+    seed: int
+    status: Literal["active", "ended"] = "active"
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None = None
+    owner: str | None = None
+    case_version: int | None = 1
+    case_name: str = ""  # from the session's case snapshot, for lists that show many sessions

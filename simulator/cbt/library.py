@@ -1,0 +1,103 @@
+"""The patient case library: one validated JSON file per case in a folder.
+
+A broken file never hides the good ones: `CaseLibrary.load` keeps every case that validates and
+collects a `CaseFileError` (file, field, problem) for each problem it finds in the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator.cbt.case import CaseCard, PatientCase
+from simulator.core.datafiles import (
+    DataFileError,
+    load_model_file,
+    validate_file_data,
+    write_atomic,
+)
+
+
+class CaseFileError(DataFileError):
+    """A problem in a patient case file (or in a case typed into the authoring form)."""
+
+
+def validate_case_data(data: Any, file: str) -> PatientCase:
+    """Validate parsed JSON as a patient case; raise CaseFileError carrying every problem."""
+    return validate_file_data(PatientCase, data, file, CaseFileError, "patient case")
+
+
+def load_case_file(path: str | Path) -> PatientCase:
+    """Read and validate one case file; its name must be `<id>.json`."""
+    return load_model_file(path, PatientCase, CaseFileError, "patient case")
+
+
+@dataclass
+class CaseLibrary:
+    """The good cases of a folder, sorted by name, and the problems of the broken files."""
+
+    cases: dict[str, PatientCase] = field(default_factory=dict)
+    errors: list[CaseFileError] = field(default_factory=list)
+    directory: Path | None = None
+    versions: dict[str, int] = field(default_factory=dict)  # authored versions; a file case is 1
+
+    def version(self, case_id: str) -> int:
+        return self.versions.get(case_id, 1)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> CaseLibrary:
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise FileNotFoundError(f"the case folder {directory} does not exist")
+        good: list[PatientCase] = []
+        errors: list[CaseFileError] = []
+        for path in sorted(directory.glob("*.json")):
+            try:
+                good.append(load_case_file(path))
+            except CaseFileError as exc:
+                errors.extend(exc.all)
+        good.sort(key=lambda case: (case.name.casefold(), case.id))
+        return cls(cases={case.id: case for case in good}, errors=errors, directory=directory)
+
+    def get(self, case_id: str) -> PatientCase:
+        try:
+            return self.cases[case_id]
+        except KeyError:
+            where = f" in {self.directory}" if self.directory else ""
+            raise KeyError(f"no patient case with id {case_id!r}{where}") from None
+
+    def cards(self) -> list[CaseCard]:
+        return [CaseCard.of(case) for case in self.cases.values()]
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def __iter__(self) -> Iterator[PatientCase]:
+        return iter(self.cases.values())
+
+    def __contains__(self, case_id: object) -> bool:
+        return case_id in self.cases
+
+
+def case_to_json(case: PatientCase) -> str:
+    """The file text of a case: pretty, UTF-8 names kept readable, ending in a newline."""
+    return json.dumps(case.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def case_path(case: PatientCase, directory: str | Path) -> Path:
+    """`<directory>/<id>.json`. The id is re-validated so a hand-built case cannot escape."""
+    checked = PatientCase.model_validate(case.model_dump())
+    return Path(directory) / f"{checked.id}.json"
+
+
+def save_case(case: PatientCase, directory: str | Path, overwrite: bool = False) -> Path:
+    """Write a case as `<id>.json`; refuse to replace an existing file unless `overwrite`."""
+    path = case_path(case, directory)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path.name} already exists in {path.parent}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, case_to_json(case))
+    return path

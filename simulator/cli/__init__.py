@@ -1,0 +1,131 @@
+"""`python -m simulator`: the case library, imports and batch simulations from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from simulator.cli import admin as cli_admin
+from simulator.cli import dearman as cli_dearman
+from simulator.cli import formulation as cli_formulation
+from simulator.cli import traps as cli_traps
+from simulator.cli.common import CliError, emit, load_case
+from simulator.core.settings import Settings, load_settings
+from simulator.migrations import migrate
+
+
+def _library(settings: Settings):
+    from simulator.cbt.library import CaseLibrary
+
+    return CaseLibrary.load(settings.cases_dir)
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    from simulator.core.db import Store
+
+    applied = migrate(Store(settings.db_path))
+    print(f"database {settings.db_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0
+
+
+def cmd_cases(args, settings: Settings) -> int:
+    lib = _library(settings)
+    if args.json:
+        print(json.dumps([c.model_dump() for c in lib.cards()], indent=2))
+    else:
+        for card in lib.cards():
+            print(f"{card.id:24} {card.name}, {card.age} ({card.difficulty}): {card.presenting_problem}")
+    for err in lib.errors:
+        print(f"error: {err}", file=sys.stderr)
+    return 1 if lib.errors else 0
+
+
+def cmd_case(args, settings: Settings) -> int:
+    print(load_case(settings, args.id).model_dump_json(indent=2))
+    return 0
+
+
+def cmd_import(args, settings: Settings) -> int:
+    from simulator.cbt.importer import CaseImportError, import_file
+
+    try:
+        report = import_file(Path(args.file), settings.cases_dir, replace=args.replace)
+    except CaseImportError as err:
+        print(f"import failed, nothing was added:\n{err}", file=sys.stderr)
+        return 2
+    for m in report.mappings:
+        print(f"mapped  {m.record_id} {m.field}: {m.given!r} -> {m.mapped_to!r}")
+    for d in report.defaults:
+        print(f"default {d.case_id} {d.field}: {d.value!r} (not in the source format)")
+    for path in report.written:
+        print(f"wrote   {path}")
+    print(f"imported {len(report.cases)} case(s) from {args.file} ({report.source_format} format)")
+    return 0
+
+
+def cmd_simulate(args, settings: Settings) -> int:
+    from simulator.cbt.engines import get_engine
+    from simulator.cbt.scripted import run_script
+    from simulator.core.errors import EngineError
+
+    case = load_case(settings, args.case, args.situation)
+    if args.style not in case.styles:
+        print(f"error: {case.id} allows styles {', '.join(case.styles)}", file=sys.stderr)
+        return 2
+    lines = [ln.strip() for ln in Path(args.script).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    engine = get_engine(settings, args.engine)
+    try:
+        turns, state = run_script(engine, case, args.situation - 1, args.style, lines, args.seed)
+    except EngineError as err:
+        print(f"error: {err.user_message}", file=sys.stderr)
+        return 3
+    result = {
+        "case": case.id, "situation": args.situation, "style": args.style, "engine": engine.label,
+        "seed": args.seed,
+        "transcript": [t.model_dump(mode="json", include={"index", "role", "text", "complete", "moves"}) for t in turns],
+        "state": state.model_dump(mode="json"),
+    }
+    emit(result, args.json, lambda r: [print(f"{'T' if t['role'] == 'therapist' else 'P'}: {t['text']}")
+                                       for t in r["transcript"]])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m simulator", description="Practicum from the shell.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="create or upgrade the database").set_defaults(fn=cmd_migrate)
+    s = sub.add_parser("cases", help="list the case library")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_cases)
+    s = sub.add_parser("case", help="show one case in full")
+    s.add_argument("id")
+    s.set_defaults(fn=cmd_case)
+    s = sub.add_parser("import", help="import cases (PATIENT-Ψ records or native format)")
+    s.add_argument("file")
+    s.add_argument("--replace", action="store_true", help="replace cases with the same id")
+    s.set_defaults(fn=cmd_import)
+    s = sub.add_parser("simulate", help="feed a script of therapist lines to a patient")
+    s.add_argument("--case", required=True)
+    s.add_argument("--situation", type=int, default=1, help="1-based situation number")
+    s.add_argument("--style", required=True)
+    s.add_argument("--script", required=True, help="text file, one therapist line per line")
+    s.add_argument("--engine", choices=["offline", "llm"], default=None)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_simulate)
+    cli_admin.register(sub)
+    cli_traps.register(sub)
+    cli_dearman.register(sub)
+    cli_formulation.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args, load_settings())
+    except CliError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,33 @@
+"""What every CLI command shares: clear errors with exit code 2, case look-up, JSON or text output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from simulator.cbt.case import PatientCase
+from simulator.core.settings import Settings
+
+
+class CliError(Exception):
+    """A problem with the command's input: printed as `error: …`, exit code 2."""
+
+
+def load_case(settings: Settings, case_id: str, situation: int | None = None) -> PatientCase:
+    """The case from the library; with `situation` (1-based), also check that it exists."""
+    from simulator.cbt.library import CaseLibrary
+
+    try:
+        case = CaseLibrary.load(settings.cases_dir).get(case_id)
+    except KeyError as err:
+        raise CliError(err.args[0]) from None
+    if situation is not None and not 1 <= situation <= len(case.situations):
+        raise CliError(f"{case.id} has situations 1 to {len(case.situations)}")
+    return case
+
+
+def emit(result: object, as_json: bool, as_text: Callable[[object], None]) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        as_text(result)

@@ -1,0 +1,72 @@
+"""Settings from the environment, read once per call so tests and the CLI can override them.
+
+Every setting has a default that runs offline with no key and no network.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = ROOT / "data"
+PROMPTS_DIR = ROOT / "prompts"
+
+
+class LLMSettings(BaseModel):
+    api_key: str = "not-needed"
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    # Bounded in the prompt and by cutting the stream: some servers ignore max_completion_tokens.
+    max_reply_tokens: int = Field(default=300, ge=16)
+    structured_method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
+    # Where the per-turn disclosure note goes: a trailing system message (OpenAI, llama.cpp), or
+    # folded into the trainee's last message for chat templates that allow only a leading system.
+    note_placement: Literal["system", "user"] = "system"
+
+
+class Settings(BaseModel):
+    engine: Literal["offline", "llm"] = "offline"
+    db_path: Path = DATA_DIR / "practicum.db"
+    cases_dir: Path = DATA_DIR / "patients"
+    soft_limit_minutes: int = Field(default=50, ge=1)
+    idle_minutes: int = Field(default=60, ge=1)  # a sign-in ends after this long unused
+    export_secret: str | None = None  # key for research pseudonyms; required to export
+    llm: LLMSettings = LLMSettings()
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def load_settings() -> Settings:
+    llm = {
+        "api_key": _env("PRACTICUM_LLM_API_KEY") or _env("OPENAI_API_KEY"),
+        "base_url": _env("PRACTICUM_LLM_BASE_URL") or _env("OPENAI_BASE_URL"),
+        "model": _env("PRACTICUM_LLM_MODEL"),
+        "temperature": _env("PRACTICUM_LLM_TEMPERATURE"),
+        "timeout": _env("PRACTICUM_LLM_TIMEOUT"),
+        "max_retries": _env("PRACTICUM_LLM_MAX_RETRIES"),
+        "max_reply_tokens": _env("PRACTICUM_LLM_MAX_REPLY_TOKENS"),
+        "structured_method": _env("PRACTICUM_LLM_STRUCTURED_METHOD"),
+        "note_placement": _env("PRACTICUM_LLM_NOTE_PLACEMENT"),
+    }
+    top = {
+        "engine": _env("PRACTICUM_ENGINE"),
+        "db_path": _env("PRACTICUM_DB"),
+        "cases_dir": _env("PRACTICUM_CASES_DIR"),
+        "soft_limit_minutes": _env("PRACTICUM_SOFT_LIMIT_MINUTES"),
+        "idle_minutes": _env("PRACTICUM_IDLE_MINUTES"),
+        "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
+    }
+    return Settings(
+        **{k: v for k, v in top.items() if v is not None},
+        llm=LLMSettings(**{k: v for k, v in llm.items() if v is not None}),
+    )

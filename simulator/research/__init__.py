@@ -1,0 +1,1 @@
+"""Research: the de-identified export of consenting trainees' work, for study teams."""
