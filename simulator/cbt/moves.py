@@ -7,7 +7,9 @@ import re
 from functools import lru_cache
 from typing import get_args
 
-from simulator.cbt.interview import Move
+from pydantic import BaseModel
+
+from simulator.cbt.interview import Move, RiskAspect
 from simulator.core.settings import DATA_DIR
 
 MOVES: tuple[str, ...] = get_args(Move)
@@ -57,7 +59,20 @@ def _is_abrupt(text: str, found: set[str]) -> bool:
     })
 
 
-def classify(message: str) -> list[Move]:
+class Recognition(BaseModel):
+    """What the trainee does in one message: moves in canonical order, and for a risk question
+    which aspects of risk it asks about."""
+
+    moves: list[Move]
+    risk_aspects: list[RiskAspect] = []
+
+
+def recognise(message: str, previous: str = "") -> Recognition:
+    """The trainee's moves in `message`, read against the patient's `previous` reply."""
+    return Recognition(moves=classify(message))
+
+
+def classify(message: str, previous: str = "") -> list[Move]:
     """The trainee's moves in this message, in the canonical order of `Move`; ["other"] if none."""
     text = _normalise(message)
     if not text:
