@@ -21,7 +21,7 @@ import sqlite_utils
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.audit import audit
-from simulator.accounts.policy import AccessDenied
+from simulator.accounts.policy import require_exporter
 from simulator.core.db import Store
 
 FILES_PREFIX = "practicum"
@@ -191,8 +191,7 @@ def _masker(people: list[dict]) -> Callable[[object], object]:
 
 def collect(store: Store, actor: Actor | None, secret: str | None, filters: Filters) -> dict[str, list[dict]]:
     """Rows per exported table. Only researchers and admins export."""
-    if actor is None or actor.role not in ("researcher", "admin"):
-        raise AccessDenied("Only researchers and admins can export.")
+    require_exporter(actor)
     if not secret:
         raise ExportError("Set PRACTICUM_EXPORT_SECRET (a long random string kept by the study team) "
                           "before exporting: it keys the trainee pseudonyms.")
