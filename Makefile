@@ -33,7 +33,13 @@ run: migrate
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 	  --server.headless true --browser.gatherUsageStats false
 
-test: $(VENV)/.dev
+# axe-core (npm) for the accessibility checks of the browser suite.
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package.json
+	npm ci --prefix tests/browser/axe --no-audit --no-fund --silent
+	touch $@
+
+test: $(VENV)/.dev $(AXE)
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev

@@ -174,7 +174,10 @@ def conversation(session_id: str) -> None:
         finished(info)
         return
     if info.outcome:
-        st.success(OUTCOME[info.outcome]) if info.outcome == "agreed" else st.info(OUTCOME[info.outcome])
+        if info.outcome == "agreed":
+            st.success(OUTCOME[info.outcome])
+        else:
+            st.info(OUTCOME[info.outcome])
         with st.form("dm-after"):
             st.markdown("**How strongly do you feel each of these now?** (1 = not at all, 7 = extremely)")
             after = emotion_sliders("dm-after")
