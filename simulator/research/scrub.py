@@ -69,7 +69,15 @@ ENTITY_THRESHOLD = 0.4
 WINDOW_CHARS = 480
 WINDOW_OVERLAP = 64
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?!\w)")
+# RFC 5322 local parts (o'connor@…, anna#1985@…), and addresses spelled out to dodge harvesters:
+# "jane dot doe at gmail dot com", "tom[at]fastmail[dot]fm", "raj (at) example (dot) org".
+_ATEXT = r"[\w!#$%&'*+/=?^`{|}~-]"
+_EMAIL = re.compile(rf"(?<![\w.+-]){_ATEXT}+(?:\.{_ATEXT}+)*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{{2,}}(?!\w)")
+_SPELLED_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+)"
+_SPELLED_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+_SPELLED_EMAIL = re.compile(rf"(?<![\w.]){_ATEXT}+(?:{_SPELLED_DOT}{_ATEXT}+)*{_SPELLED_AT}[\w-]+"
+                            rf"(?:{_SPELLED_DOT}[\w-]+)*{_SPELLED_DOT}[^\W\d_]{{2,}}(?!\w)", re.IGNORECASE)
+_OBFUSCATION = re.compile(r"[\[({<]\s*at\s*[\])}>]|\s+dot\s+|[\[({<]\s*dot\s*[\])}>]", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
 # A word, with inner apostrophes and hyphens (O'Sullivan, Jean-Luc), for widening model spans.
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -267,6 +275,14 @@ def address_spans(text: str, spans: list[list]) -> list[list]:
 
 def pattern_findings(text: str) -> list[Finding]:
     found = [Finding("email", m.start(), m.end(), "pattern") for m in _EMAIL.finditer(text)]
+    # A spelled-out address needs a bracketed "at" or a spelled "dot": "at noon.The" is no email.
+    pos = 0
+    while (m := _SPELLED_EMAIL.search(text, pos)) is not None:
+        if _OBFUSCATION.search(m.group()):
+            found.append(Finding("email", m.start(), m.end(), "pattern"))
+            pos = m.end()
+        else:  # "line at k.osei AT …" is not one: look again from the next word
+            pos = m.start() + 1
     found += [Finding("url", m.start(), m.end(), "pattern") for m in _URL.finditer(text)]
     return found
 
