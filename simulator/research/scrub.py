@@ -375,28 +375,28 @@ def covered(text: str, findings: Iterable[Finding]) -> list[str | None]:
 
 
 def replace(text: str, findings: Iterable[Finding]) -> str:
-    """The text with each masked run replaced by its placeholder; neighbouring runs of one kind
-    separated only by spaces ("[name] [name]") become one placeholder."""
-    kinds = covered(text, findings)
+    """The text with each masked run replaced by its placeholder; runs with the same placeholder
+    that touch or are separated only by spaces ("[name] [name]") become one placeholder."""
+    marks = [PLACEHOLDERS[k] if k else None for k in covered(text, findings)]
     out: list[str] = []
     i = 0
     while i < len(text):
-        kind = kinds[i]
-        if kind is None:
+        mark = marks[i]
+        if mark is None:
             out.append(text[i])
             i += 1
             continue
         j = i
         while True:
-            while j < len(text) and kinds[j] == kind:
+            while j < len(text) and marks[j] == mark:
                 j += 1
             k = j
-            while k < len(text) and kinds[k] is None and text[k] in " \t":
+            while k < len(text) and marks[k] is None and text[k] in " \t":
                 k += 1
-            if j < k < len(text) and kinds[k] is not None and PLACEHOLDERS[kinds[k]] == PLACEHOLDERS[kind]:
-                kind, j = kinds[k], k
+            if j < k < len(text) and marks[k] == mark:
+                j = k
                 continue
             break
-        out.append(PLACEHOLDERS[kind])
+        out.append(mark)
         i = j
     return "".join(out)
