@@ -268,7 +268,8 @@ def test_accounts_names_of_any_length_are_masked(world):
     s = p.start("tomas-herrera", "plain", situation_index=0, seed=2)
     p.say(s.id, "Jo and Al said Xiomara Quenby (jo) will join; no joke, and not tomorrow, BOBBY.")
     data = export.collect(store, res, "k", export.Filters(), free_text=True)
-    said = [r["text"] for r in data["turns"] if r["role"] == "therapist"][-1]
+    said = next(r["text"] for r in data["turns"]
+                if r["session_id"] == export.keyed_id("k", "session", s.id) and r["role"] == "therapist")
     for name in ("Jo", "Al", "Xiomara", "Quenby", "(jo)", "BOBBY"):
         assert name not in said, said
     assert said.startswith("[name] and [name]") and said.endswith("no joke, and not tomorrow, [name].")
