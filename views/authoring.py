@@ -4,14 +4,12 @@ import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS, STYLES
-from simulator.supervision import authoring
 from views.common import (
     as_text,
-    current_actor,
     library,
     library_changed,
     save_authored,
-    store,
+    services,
 )
 
 st.title("Author cases")
@@ -25,7 +23,7 @@ if mode != "New case":
     # The version this editor opened: a save refuses if someone saved a newer one meanwhile.
     opened = st.session_state.setdefault(f"opened-case-{chosen}", lib.version(chosen))
     with st.expander("Version history"):
-        rows = authoring.history(store(), "case", chosen)
+        rows = services().authoring.history("case", chosen)
         st.write(rows or "Only the original file version (v1).")
 default = base.model_dump(mode="json") if base else {}
 if mode == "Clone a case" and base:
@@ -78,8 +76,8 @@ with st.form("case-form"):
 if saved:
     if mode == "Edit a case":
         data["id"] = base.id
-    saved = save_authored("case", lambda: authoring.save_case(
-        store(), current_actor(), data, lib, new=mode != "Edit a case",
+    saved = save_authored("case", lambda: services().authoring.save_case(
+        data, lib, new=mode != "Edit a case",
         baseline=opened if mode == "Edit a case" else None))
     if saved:
         st.success(f"Saved {as_text(saved[0].name)} as version {saved[1]}. New sessions use it; "
@@ -99,7 +97,7 @@ if upload is not None and st.button("Import"):
         path = Path(tmp) / "upload.json"  # the uploaded name is never used as a path
         path.write_bytes(upload.getvalue())
         try:
-            imported, notes = authoring.import_cases(store(), current_actor(), path, library())
+            imported, notes = services().authoring.import_cases(path, library())
         except CaseImportError as err:
             st.error("Nothing was imported:\n\n" + "\n".join(f"- {as_text(str(p))}" for p in err.problems))
         except (ValueError, AccessDenied) as err:

@@ -22,11 +22,9 @@ from simulator.dearman.schema import (
 )
 from views.common import (
     as_text,
-    current_actor,
     ensure_database,
     scenarios,
-    settings,
-    store,
+    services,
 )
 
 BADGE = {"strong": ("Strong", "green"), "weak": ("Weak", "orange"), "none": ("None", "red"),
@@ -36,7 +34,7 @@ OUTCOME = {"agreed": "They agreed.", "gave_up": "You ended the conversation.",
 
 
 def practice() -> DearmanPractice:
-    return DearmanPractice(store=store(), settings=settings(), actor=current_actor())
+    return services().dearman
 
 
 def emotion_sliders(prefix: str) -> EmotionRatings:

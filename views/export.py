@@ -6,10 +6,9 @@ from datetime import date
 
 import streamlit as st
 
-from simulator.accounts import cohorts
 from simulator.accounts.policy import AccessDenied
 from simulator.research import export
-from views.common import current_actor, settings, store
+from views.common import services
 
 st.title("Research export")
 st.write("Sessions, turns, scores, ratings and reviews of trainees who consented. Every export is logged.")
@@ -27,11 +26,12 @@ st.markdown(
     "before sharing it. Without free text, the files hold only scores, ratings, labels, case and "
     "scenario ids, the library's own exercise text, and timings."
 )
+research = services().research
 with st.form("export"):
     fmt = st.radio("Format", ["jsonl", "csv"], horizontal=True)
     c1, c2, c3 = st.columns(3)
     since = c1.date_input("Sessions since", value=None)
-    cohort_names = ["(all)"] + [c["name"] for c in cohorts.cohorts(store())]
+    cohort_names = ["(all)"] + research.cohort_names()
     cohort = c2.selectbox("Cohort", cohort_names)
     case = c3.text_input("Case id (optional)")
     free_text = st.checkbox("Include free text (scrubbed)", value=False)
@@ -41,8 +41,7 @@ if go:
     filters = export.Filters(since=since if isinstance(since, date) else None,
                              cohort=None if cohort == "(all)" else cohort, case_id=case.strip() or None)
     try:
-        data = export.collect(store(), current_actor(), settings().export_secret, filters,
-                              free_text=free_text)
+        data = research.collect(filters, free_text=free_text)
     except (export.ExportError, AccessDenied) as err:
         st.error(str(err))
         st.stop()

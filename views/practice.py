@@ -10,12 +10,12 @@ from simulator.accounts.policy import AccessDenied
 from simulator.cbt.practice import needs_reply
 from simulator.core.errors import EngineError, SessionNotFound
 from simulator.core.messages import MessageRejected
-from views.common import as_text, current_actor, engine, library, practice, settings
+from views.common import as_text, current_actor, services, settings
 from views.transcript import show_grades, show_transcript, show_turn
 
 
 def engine_badge() -> None:
-    label = engine().label
+    label = services().interviews.engine_label
     if label == "offline":
         st.badge("Offline engine", icon=":material/wifi_off:", color="gray")
     else:
@@ -25,11 +25,11 @@ def engine_badge() -> None:
 def choose_case() -> None:
     st.title("Practice a CBT interview")
     engine_badge()
-    lib = library()
-    for err in lib.errors:
+    interviews = services().interviews
+    for err in interviews.library.errors:
         st.warning(f"A case file could not be loaded: {err}")
     chosen = st.session_state.get("chosen_case")
-    cards = lib.cards()
+    cards = interviews.cards()
     cols = st.columns(3)
     for i, card in enumerate(cards):
         with cols[i % 3].container(border=True):
@@ -51,7 +51,7 @@ def choose_case() -> None:
         style = st.selectbox("Conversational style", card.styles)
         if st.form_submit_button("Start session", type="primary"):
             index = None if situation == "Random" else options.index(situation) - 1
-            info = practice().start(card.id, style, situation_index=index)
+            info = interviews.start(card.id, style, situation_index=index)
             st.session_state.pop("chosen_case", None)
             st.query_params["session"] = info.id
             st.rerun()
@@ -71,7 +71,7 @@ def timer(started: datetime, ended: datetime | None) -> None:
 def stream_reply(session_id: str) -> None:
     with st.chat_message("assistant"):
         try:
-            st.write_stream(as_text(chunk) for chunk in practice().respond(session_id))
+            st.write_stream(as_text(chunk) for chunk in services().interviews.respond(session_id))
         except EngineError as err:
             # Shown on the rerun, beside the Ask again button that only then exists.
             st.session_state.engine_error = err.user_message
@@ -80,7 +80,7 @@ def stream_reply(session_id: str) -> None:
 
 def session_view(session_id: str) -> None:
     try:
-        info, case, transcript = practice().open(session_id)
+        info, case, transcript = services().interviews.open(session_id)
     except (SessionNotFound, AccessDenied) as err:
         missing = isinstance(err, SessionNotFound)
         st.error("That session does not exist." if missing else str(err))
@@ -103,7 +103,7 @@ def session_view(session_id: str) -> None:
         timer(info.created_at, info.ended_at)
     with c3:
         if info.status == "active" and st.button("End session", icon=":material/stop_circle:"):
-            practice().end(session_id)
+            services().interviews.end(session_id)
             st.rerun()
         if st.button("Formulation", icon=":material/account_tree:",
                      help="Fill in the case diagram for this situation, during or after the interview."):
@@ -134,7 +134,7 @@ def session_view(session_id: str) -> None:
     message = st.chat_input(f"Say something to {case.name}…", submit_mode="disable")
     if message is not None:
         try:
-            practice().say(session_id, message)
+            services().interviews.say(session_id, message)
         except MessageRejected as err:
             st.session_state.rejected = (str(err), message)
             st.rerun()

@@ -5,18 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from simulator.accounts.actor import Actor
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.formulation.scoring import LABELS
-from simulator.cbt.formulation.store import history
-from views.common import current_actor, store
+from views.common import services
 
 
-def formulation_section(actor: Actor | None, owner: str | None = None) -> None:
+def formulation_section(owner: str | None = None) -> None:
     """Formulation scores over time, overall and per field (as % of the field's 2 points)."""
     st.subheader("Case formulation")
     try:
-        points = history(store(), actor, owner)
+        points = services().formulations.history(owner)
     except AccessDenied as err:
         st.error(str(err))
         return
@@ -41,14 +39,13 @@ def page() -> None:
     from views.progress_traps import traps_progress
 
     st.title("My progress")
-    actor = current_actor()
     tab_cbt, tab_dbt, tab_traps = st.tabs(["Case formulations", "DEAR MAN", "Thinking traps"])
     with tab_cbt:
-        formulation_section(actor)
+        formulation_section()
     with tab_dbt:
-        dearman_progress(actor)
+        dearman_progress()
     with tab_traps:
-        traps_progress(actor)
+        traps_progress()
 
 
 page()

@@ -5,16 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from simulator.accounts.actor import Actor
-from simulator.dearman.progress import emotion_rows, skill_rows
 from simulator.dearman.schema import EMOTIONS, SKILL_TITLES, SKILLS
-from views.common import as_text, store
+from views.common import as_text, services
 
 
-def dearman_progress(actor: Actor | None, owner: str | None = ...) -> None:
+def dearman_progress(owner: str | None = ...) -> None:
     """Render the section for `owner`'s sessions (default: the actor's own)."""
     st.subheader("DEAR MAN skills")
-    rows = skill_rows(store(), actor, owner)
+    rows = services().dearman.skill_rows(owner)
     if not rows:
         st.info("No DEAR MAN messages yet. Practise a conversation to see your skills here.")
         return
@@ -25,7 +23,7 @@ def dearman_progress(actor: Actor | None, owner: str | None = ...) -> None:
     st.dataframe(frame[["session", "date", "scenario", "messages", "outcome"]], hide_index=True)
 
     st.subheader("How you felt, before and after")
-    emotions = emotion_rows(store(), actor, owner)
+    emotions = services().dearman.emotion_rows(owner)
     if not emotions:
         st.caption("Finish a conversation with the after ratings to see changes here.")
         return

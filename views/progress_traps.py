@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.accounts.actor import Actor
-from simulator.traps.progress import summary
-from views.common import as_text, store
+from views.common import as_text, services
 
 
-def traps_progress(actor: Actor | None, owner: str | None = None) -> None:
+def traps_progress(owner: str | None = None) -> None:
     """Render drill and restructuring progress for `owner` (default: the actor's own work)."""
-    data = summary(store(), actor, owner)
+    data = services().traps.summary(owner)
     st.subheader("Thinking traps")
     if not data["drill_attempts"] and not data["restructuring"]:
         st.caption("No thinking-traps exercises yet.")

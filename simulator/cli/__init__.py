@@ -13,6 +13,7 @@ from simulator.cli import formulation as cli_formulation
 from simulator.cli import research as cli_research
 from simulator.cli import traps as cli_traps
 from simulator.cli.common import CliError, emit, load_case
+from simulator.core import logs
 from simulator.core.settings import Settings, load_settings
 from simulator.migrations import migrate
 
@@ -126,8 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    settings = load_settings()
+    logs.configure(settings.log_level)
     try:
-        return args.fn(args, load_settings())
+        return args.fn(args, settings)
     except CliError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

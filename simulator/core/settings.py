@@ -38,7 +38,13 @@ class Settings(BaseModel):
     soft_limit_minutes: int = Field(default=50, ge=1)
     idle_minutes: int = Field(default=60, ge=1)  # a sign-in ends after this long unused
     export_secret: str | None = None  # key for research pseudonyms; required to export
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     llm: LLMSettings = LLMSettings()
+
+    @property
+    def uses_llm(self) -> bool:
+        """Whether a model is configured; every feature falls back to its offline engine otherwise."""
+        return self.engine == "llm"
 
 
 def _env(name: str) -> str | None:
@@ -65,6 +71,7 @@ def load_settings() -> Settings:
         "soft_limit_minutes": _env("PRACTICUM_SOFT_LIMIT_MINUTES"),
         "idle_minutes": _env("PRACTICUM_IDLE_MINUTES"),
         "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
+        "log_level": (_env("PRACTICUM_LOG_LEVEL") or "").upper() or None,
     }
     return Settings(
         **{k: v for k, v in top.items() if v is not None},

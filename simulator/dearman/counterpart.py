@@ -24,6 +24,7 @@ from simulator.dearman.schema import (
     Scenario,
     SkillRatings,
 )
+from simulator.llm import fallback
 
 LINES_FILE = DATA_DIR / "dearman" / "counterpart.json"
 THRESHOLD = 0.7
@@ -218,8 +219,8 @@ def _llm_chunks(reply: CounterpartReply, scenario: Scenario, history: list[Dearm
         for chunk in llm.stream_text(llm.chat_model(settings), messages, settings):
             shown.append(chunk)
             yield chunk
-    except Exception as exc:  # any failure: the conversation goes on
-        why = exc.user_message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any failure: the conversation goes on, and the log says why
+        why = fallback.record("DEAR MAN counterpart", exc)
         if isinstance(exc, EngineError) and exc.partial:
             shown = [exc.partial] if not shown else shown
         if shown:

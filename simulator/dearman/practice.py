@@ -45,7 +45,7 @@ class DearmanPractice:
 
     @property
     def engine(self) -> str:
-        return self.settings.llm.model if self.settings.engine == "llm" else "offline"
+        return self.settings.llm.model if self.settings.uses_llm else "offline"
 
     def start(self, scenario: Scenario, before: EmotionRatings | None, seed: int | None = None) -> DearmanSessionInfo:
         return self.records.create_session(self.actor, scenario, self.engine, counterpart.initial_state(scenario),
@@ -89,7 +89,7 @@ class DearmanPractice:
         if not awaiting_reply(turns):
             return
         last = turns[-1]
-        llm = self.settings.llm if self.settings.engine == "llm" else None
+        llm = self.settings.llm if self.settings.uses_llm else None
         reply = counterpart.respond(info.scenario, turns, info.state, last.ratings, last.text, info.seed, llm)
         parts: list[str] = []
         try:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.core.errors import EngineError
 from simulator.core.settings import LLMSettings
 from simulator.dearman.exemplars import Bank
 from simulator.dearman.prompts import rater_messages
 from simulator.dearman.rater_offline import OfflineRater, default_rater
 from simulator.dearman.schema import SKILLS, MessageContext, Rating, SkillRatings
+from simulator.llm.fallback import with_fallback
 
 DEMOS_PER_SKILL = 2
 FALLBACK_NOTE = "The model's feedback could not be used ({why}); this is the offline rater's feedback."
@@ -38,14 +38,13 @@ class LLMRater:
     def rate(self, ctx: MessageContext) -> Rating:
         from simulator.llm import client as llm
 
-        try:
+        def model() -> Rating:
             examples = nearest_examples(ctx.message, self.offline.bank)
             value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples))
             return Rating(ratings=value, engine=self.settings.model)  # validated by llm.structured
-        except Exception as exc:  # every failure: fall back, say why
-            why = exc.user_message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {str(exc)[:160]}"
-            return Rating(ratings=self.offline.rate(ctx), engine="offline",
-                          fallback_reason=FALLBACK_NOTE.format(why=why.rstrip(".")))
+
+        return with_fallback("DEAR MAN rating", model, lambda why: Rating(
+            ratings=self.offline.rate(ctx), engine="offline", fallback_reason=FALLBACK_NOTE.format(why=why.rstrip("."))))
 
 
 class OfflineRaterAdapter:

@@ -7,6 +7,7 @@ shown, and we choose the backoff and the message the trainee sees.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ from simulator.core.errors import EngineError
 from simulator.core.settings import LLMSettings
 from simulator.llm.templates import json_mode_instruction
 
+log = logging.getLogger(__name__)
 OPENAI_URL = "https://api.openai.com/v1"
 BACKOFF_BASE = 0.5  # seconds before the first retry; doubles each time
 MAX_RETRY_AFTER = 8.0  # a server's Retry-After is honoured up to this many seconds
@@ -243,6 +245,7 @@ def stream_text(model: ChatOpenAI, messages: list[BaseMessage], settings: LLMSet
                 raise EngineError(CUT_MESSAGE, partial="".join(shown)) from exc
             kind, code = classify(exc)
             if kind in RETRYABLE and attempt < settings.max_retries:
+                log.info("model stream failed before its first token (%s, %s); retrying", kind, code)
                 time.sleep(_backoff(attempt, exc))
                 attempt += 1
                 continue
@@ -301,6 +304,7 @@ def _invoke_once(settings: LLMSettings, schema: type[BaseModel], messages: list[
         except Exception as exc:
             kind, _ = classify(exc)
             if kind in STRUCTURED_RETRYABLE and attempt < settings.max_retries:
+                log.info("structured request (%s) failed (%s); retrying", method, kind)
                 time.sleep(_backoff(attempt, exc))
                 attempt += 1
                 continue
@@ -335,6 +339,8 @@ def structured_call(settings: LLMSettings, schema: type[BaseModel],
             failures.append(f"{method}: {user_message(kind, code, settings, exc)}")
             last = exc
             continue
+        if failures:
+            log.info("structured output needed a fallback method: %s", "; ".join(failures))
         return StructuredResult(value=value, method=method, failures=failures)
     raise EngineError("The model server could not produce a valid structured answer ("
                       + "; ".join(failures) + ").") from last

@@ -29,7 +29,7 @@ import sqlite_utils
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.audit import audit
-from simulator.accounts.policy import AccessDenied
+from simulator.accounts.policy import require_exporter
 from simulator.cbt.vocab import CORE_BELIEFS, EMOTIONS
 from simulator.core.db import Store
 from simulator.research.scrub import Scrubber, ScrubberUnavailable
@@ -301,8 +301,7 @@ def collect(store: Store, actor: Actor | None, secret: str | None, filters: Filt
             free_text: bool = False) -> dict[str, list[dict]]:
     """Rows per exported table. Only researchers and admins export. Free text is left out (None)
     unless free_text is set; then it is scrubbed."""
-    if actor is None or actor.role not in ("researcher", "admin"):
-        raise AccessDenied("Only researchers and admins can export.")
+    require_exporter(actor)
     if not secret:
         raise ExportError("Set PRACTICUM_EXPORT_SECRET (a long random string kept by the study team) "
                           "before exporting: it keys the trainee pseudonyms and record ids.")

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.audit import audit
-from simulator.accounts.policy import AccessDenied
+from simulator.accounts.policy import require_author
 from simulator.cbt.case import PatientCase
 from simulator.cbt.library import CaseLibrary, validate_case_data
 from simulator.core.db import Store
@@ -28,11 +28,6 @@ def create_tables(db: sqlite_utils.Database) -> None:
         pk=("kind", "item_id", "version"), not_null={"json", "created_at"},
     )
     db["sessions"].add_column("case_version", int)
-
-
-def _require_author(actor: Actor | None) -> None:
-    if actor is None or actor.role not in ("supervisor", "admin"):
-        raise AccessDenied("Only supervisors and admins author cases and scenarios.")
 
 
 def latest_versions(store: Store, kind: str) -> dict[str, tuple[int, str]]:
@@ -48,7 +43,7 @@ def latest_versions(store: Store, kind: str) -> dict[str, tuple[int, str]]:
 def save_version(store: Store, actor: Actor | None, kind: str, item_id: str, payload: dict,
                  baseline: int) -> int:
     """Store a new version after `baseline` (the version the editor started from)."""
-    _require_author(actor)
+    require_author(actor)
     with store.db() as db, db.conn:
         db.execute("BEGIN IMMEDIATE")
         (newest,) = db.execute("select coalesce(max(version), 0) from authored where kind = ? and item_id = ?",
@@ -73,7 +68,7 @@ def save_case(store: Store, actor: Actor | None, data: dict, library: CaseLibrar
     from `baseline`, the version the editor opened (default: the library's). Raises
     CaseFileError naming the field and the problem, AccessDenied, or ValueError.
     """
-    _require_author(actor)
+    require_author(actor)
     case = validate_case_data(data, file="the form")
     exists = case.id in library
     if new and exists:
@@ -112,7 +107,7 @@ def import_cases(store: Store, actor: Actor | None, path: Path, library: CaseLib
     """
     from simulator.cbt.importer import read_cases
 
-    _require_author(actor)
+    require_author(actor)
     report = read_cases(path)  # raises CaseImportError listing every problem; nothing is saved
     taken = [c.id for c in report.cases if c.id in library]
     if taken:
@@ -142,7 +137,7 @@ def save_scenario(store: Store, actor: Actor | None, data: dict, library, *, new
     """
     from simulator.dearman.scenarios import validate_scenario_data
 
-    _require_author(actor)
+    require_author(actor)
     scenario = validate_scenario_data(data, file="the form")
     exists = scenario.id in library.scenarios
     if new and exists:

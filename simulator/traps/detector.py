@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from simulator.core import embeddings
+from simulator.llm.fallback import with_fallback
 from simulator.traps.patterns import NONE, exemplars, name_of, pattern_ids, patterns
 
 K = 5  # nearest exemplars per pattern
@@ -164,13 +165,13 @@ def detect_offline(text: str) -> Detection:
 
 def detect(text: str, settings=None) -> Detection:
     """Detect with the engine the settings choose; the LLM path falls back to offline on any failure."""
-    if settings is None or settings.engine != "llm":
+    if settings is None or not settings.uses_llm:
         return detect_offline(text)
     from simulator.traps.llm_judge import detect_llm
 
-    try:
-        return detect_llm(text, settings.llm)
-    except Exception as exc:  # any failure of the model server: the offline answer always works
+    def offline(why: str) -> Detection:
         result = detect_offline(text)
-        result.note = f"model unavailable, offline detector used ({type(exc).__name__})"
+        result.note = f"model unavailable, offline detector used ({why})"
         return result
+
+    return with_fallback("thinking-trap detection", lambda: detect_llm(text, settings.llm), offline)

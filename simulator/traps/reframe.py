@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from simulator.core import embeddings
 from simulator.core.settings import DATA_DIR
+from simulator.llm.fallback import with_fallback
 from simulator.traps.detector import detect_offline
 from simulator.traps.patterns import normalise
 
@@ -235,13 +236,15 @@ def check_reframe_offline(thought: str, reframe: str, context: str = "",
 def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | None = None,
                   settings=None) -> ReframeFeedback:
     """Feedback from the engine the settings choose; the LLM path falls back to offline on any failure."""
-    if settings is None or settings.engine != "llm":
+    if settings is None or not settings.uses_llm:
         return check_reframe_offline(thought, reframe, context, item_id)
     from simulator.traps.llm_judge import reframe_llm
 
-    try:
-        return reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm)
-    except Exception as exc:  # the offline checker always works
+    def offline(why: str) -> ReframeFeedback:
         result = check_reframe_offline(thought, reframe, context, item_id)
-        result.note = f"model unavailable, offline checker used ({type(exc).__name__})"
+        result.note = f"model unavailable, offline checker used ({why})"
         return result
+
+    return with_fallback("reframe check",
+                         lambda: reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm),
+                         offline)

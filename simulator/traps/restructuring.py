@@ -23,6 +23,7 @@ from simulator.cbt import moves
 from simulator.cbt.case import PatientCase
 from simulator.cbt.voice import case_text
 from simulator.core.settings import DATA_DIR
+from simulator.llm.fallback import with_fallback
 from simulator.traps import store as traps_store
 from simulator.traps.detector import detect_offline
 from simulator.traps.patterns import name_of
@@ -515,7 +516,7 @@ def say(store, actor: Actor | None, session_id: str, message: str, settings=None
         if state.finished:
             raise ValueError("This exercise is finished; start a new one to keep practising.")
         state = respond(state, case, message)
-        if settings is not None and settings.engine == "llm":
+        if settings is not None and settings.uses_llm:
             state.turns[-1].text = voice_with_llm(state, case, settings.llm) or state.turns[-1].text
         _save(store, actor, session_id, case, state)
     return state
@@ -537,10 +538,9 @@ def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings) -
     messages.append(SystemMessage(render(
         "restructuring_voice", thought=work.text, stage=STAGE_NAMES.get(state.stage, state.stage),
         content=state.turns[-1].text, name=case.name)))
-    try:
-        text = "".join(stream_text(chat_model(llm_settings), messages, llm_settings)).strip()
-    except Exception:  # noqa: BLE001 - any failure keeps the rule-based wording
-        return None
+    text = with_fallback("restructuring wording",
+                         lambda: "".join(stream_text(chat_model(llm_settings), messages, llm_settings)).strip(),
+                         lambda why: "")  # the rule-based wording stands
     return text or None
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.cbt.case import PatientCase
-from simulator.cbt.formulation.rubric import FIELD_ORDER, Rubric
+from simulator.cbt.formulation.rubric import FIELD_ORDER, Rubric, load_rubric
 from simulator.cbt.formulation.scoring import (
     LIST_FIELDS,
     TEXT_FIELDS,
@@ -32,6 +32,7 @@ from simulator.cbt.formulation.scoring import (
     embed,
     match_text,
     score_fields,
+    score_formulation,
     sentences,
 )
 from simulator.cbt.interview import DisclosureState, Turn
@@ -248,3 +249,12 @@ def build_evidence(trainee: Formulation, reference: Formulation, score: Formulat
     return EvidenceReport(elements=elements, claims=claims, field_status=field_status,
                           gap_points=round(gap_points, 1), total_on_surfaced=total_on_surfaced,
                           suggestions=suggestions)
+
+
+def score_with_evidence(trainee: Formulation, reference: Formulation, interview: Interview,
+                        rubric: Rubric | None = None) -> FormulationScore:
+    """Score `trainee`, and link every reference element and every trainee claim to the interview."""
+    rubric = rubric or load_rubric()
+    score = score_formulation(trainee, reference, rubric)
+    score.evidence = build_evidence(trainee, reference, score, interview, rubric)
+    return score

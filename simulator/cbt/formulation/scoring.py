@@ -397,10 +397,9 @@ def score_fields(trainee: Formulation, reference: Formulation, rubric: Rubric) -
     return out
 
 
-def score_formulation(trainee: Formulation, reference: Formulation, rubric: Rubric | None = None,
-                      interview=None) -> FormulationScore:
-    """Score `trainee` against `reference`; with an `interview` (formulation_evidence.Interview),
-    also link every reference element and every trainee claim to the transcript."""
+def score_formulation(trainee: Formulation, reference: Formulation, rubric: Rubric | None = None) -> FormulationScore:
+    """Score `trainee` against `reference` on the rubric (evidence.score_with_evidence adds the
+    links to an interview)."""
     rubric = rubric or load_rubric()
     fields = score_fields(trainee, reference, rubric)
     total = 100 * sum(f.points for f in fields) / rubric.total_weight
@@ -410,8 +409,4 @@ def score_formulation(trainee: Formulation, reference: Formulation, rubric: Rubr
         thresholds={"partial": t.free_text.partial, "full": t.free_text.full,
                     "evidence": t.evidence, "support": t.support},
     )
-    if interview is not None:
-        from simulator.cbt.formulation.evidence import build_evidence
-
-        score.evidence = build_evidence(trainee, reference, score, interview, rubric)
     return score

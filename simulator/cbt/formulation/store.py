@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
-from simulator.cbt.formulation.evidence import Interview
+from simulator.cbt.formulation.errors import ALREADY, AlreadySubmitted, NotSubmitted
+from simulator.cbt.formulation.evidence import Interview, score_with_evidence
 from simulator.cbt.formulation.judge import JudgeResult, Narrative, judge
 from simulator.cbt.formulation.rubric import Rubric, load_rubric
 from simulator.cbt.formulation.scoring import (
@@ -25,7 +26,6 @@ from simulator.cbt.formulation.scoring import (
     FormulationScore,
     parse_formulation,
     reference_for,
-    score_formulation,
 )
 from simulator.cbt.interview import DisclosureState
 from simulator.cbt.sessions import SessionStore
@@ -55,18 +55,6 @@ def create_formulation_tables(db: sqlite_utils.Database) -> None:
         not_null={"submission_id", "kind", "engine", "result_json", "created_at"},
     )
     db["formulation_scores"].create_index(["submission_id", "kind"], unique=True)
-
-
-class AlreadySubmitted(ValueError):
-    """A second submit for a session; the message says so and nothing was changed."""
-
-
-class NotSubmitted(LookupError):
-    """The feedback of a session that has no submitted formulation (the reference stays hidden)."""
-
-
-ALREADY = ("This formulation was already submitted; a submission is final, so nothing was changed. "
-           "Open its feedback to see the scores.")
 
 
 class Submission(BaseModel):
@@ -144,7 +132,7 @@ def score_session(store: Store, actor: Actor | None, session_id: str, formulatio
     """Score `formulation` against the session's case with evidence from its transcript (no writes)."""
     talk = interview(store, actor, session_id)  # checks that this actor may read the session
     reference = reference_for(talk.case, talk.situation_index)
-    return reference, score_formulation(formulation, reference, rubric, interview=talk)
+    return reference, score_with_evidence(formulation, reference, talk, rubric)
 
 
 def submit(store: Store, actor: Actor | None, session_id: str, data,
