@@ -12,8 +12,9 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 # Stamps make re-installs happen only when a requirements file changes.
-$(VENV)/.runtime: requirements.txt | $(PY)
+$(VENV)/.runtime: requirements.txt requirements-nodeps.txt | $(PY)
 	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 # llama-cpp-python compiles from source: build it for a portable x86-64 (AVX2), because a

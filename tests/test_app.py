@@ -145,6 +145,21 @@ def test_every_page_opens_for_an_admin(fresh_app):
         assert at.title, page
 
 
+def test_export_page_offers_free_text_unticked_and_says_what_may_remain(fresh_app):
+    at = open_app()
+    at.switch_page("views/export.py").run()
+    box = next(c for c in at.checkbox if "free text" in c.label.lower())
+    assert box.value is False
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Always removed" in shown and "What may remain in free text" in shown
+
+
+def test_describe_your_own_asks_for_no_real_names(fresh_app):
+    at = open_app()
+    at.switch_page("views/dearman.py").run()
+    assert any("don't use real names" in c.value for c in at.caption)
+
+
 def test_first_start_asks_for_the_admin_account_then_signs_in(fresh_app):
     at = open_app(token=None)
     assert at.title[0].value == "Welcome to Practicum"
