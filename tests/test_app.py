@@ -302,7 +302,9 @@ def test_review_shows_the_automatic_formulation_score(fresh_app):
 def test_a_case_with_distressing_material_carries_a_content_note_on_its_card(fresh_app):
     at = open_app()
     notes = [c.value for c in at.caption if "Content note" in c.value]
-    assert len(notes) == 1 and "thoughts of death" in notes[0]
+    # The three cases with risk content (Dale, Walter, River) warn before a session.
+    assert len(notes) == 3 and all("thoughts" in n for n in notes)
+    assert any("thoughts of death" in n for n in notes) and any("attempt" in n for n in notes)
 
 
 def test_a_supervisor_assigns_a_dear_man_scenario_from_the_page(fresh_app):
