@@ -38,6 +38,8 @@ def choose_case() -> None:
             st.write(as_text(card.presenting_problem))
             if card.content_note:
                 st.caption(f":material/warning: Content note: {as_text(card.content_note)}")
+            if not card.has_risk_profile:
+                st.caption("No risk profile: this case says nothing about risk.")
             if st.button("Choose", key=f"choose-{card.id}", type="primary" if chosen == card.id else "secondary"):
                 st.session_state.chosen_case = card.id
                 st.rerun()
