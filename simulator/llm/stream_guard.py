@@ -76,10 +76,17 @@ class ReplyGuard:
         self.tag = re.compile(r"\[\s*(?:" + "|".join(map(re.escape, names)) + r")\s*\]",
                               re.IGNORECASE) if names else None
 
-    def scan(self, text: str) -> Catch | None:
-        """The earliest problem in `text`, if any."""
-        found: list[Catch] = []
+    def resume_at(self, text: str) -> int:
+        """Where the next scan of a longer `text` may start: far enough back to see a run or a
+        pattern that began in what was already scanned."""
         words = _words(text)
+        return words[-HOLD_WORDS][1] if len(words) > HOLD_WORDS else 0
+
+    def scan(self, text: str, start: int = 0) -> Catch | None:
+        """The earliest problem in `text` at or after offset `start` (a word start), if any."""
+        found: list[Catch] = []
+        words = [w for w in _words(text[start:])]
+        words = [(w, a + start, b + start) for w, a, b in words]
         n = self.run_words
         for i in range(len(words) - n + 1):
             gram = tuple(w for w, _, _ in words[i:i + n])
@@ -93,10 +100,10 @@ class ReplyGuard:
                 if gram in self.phrases:
                     found.append(Catch("leak", words[i][1], "a blocked phrase: " + " ".join(gram)))
                     break
-        if self.tag and (m := self.tag.search(text)):
+        if self.tag and (m := self.tag.search(text, start)):
             found.append(Catch("leak", m.start(), f"a tag: {m.group(0)}"))
         for pattern in character_breaks():
-            if m := pattern.search(text):
+            if m := pattern.search(text, start):
                 found.append(Catch("character", m.start(), f"out of character: {m.group(0)!r}"))
         return min(found, key=lambda c: c.start) if found else None
 
@@ -155,14 +162,17 @@ def guarded_stream(start: Starter, guard: ReplyGuard, neutral: Callable[[], str]
         base = shown  # what was on screen when this attempt began
         received = ""
         catch: Catch | None = None
+        resume = 0  # offset in this attempt's text from which the next scan starts
         stream = start(reminder, shown)
         try:
             for chunk in stream:
                 received += chunk
                 text = base + _joined(base, received)
-                catch = guard.scan(text[len(base):])
+                own = text[len(base):]
+                catch = guard.scan(own, resume)
                 if catch:
                     break
+                resume = guard.resume_at(own)
                 end = guard.safe_end(text, final=False)
                 if end > len(shown):
                     out, shown = text[len(shown):end], text[:end]
