@@ -27,14 +27,10 @@ from simulator.llm.stream_guard import ReplyGuard
 from simulator.llm.templates import PromptError, max_words, render
 
 NONE = "none"
-NOT_NOTED = "not noted"
 # Every [tag] the prompts use: a reply that says one has leaked the prompt.
 TAGS: tuple[str, ...] = (*get_args(Element), *get_args(Behaviour), "cue")
-HIDDEN_TITLES = {
-    "intermediate_beliefs": "A rule you live by",
-    "intermediate_beliefs_depression": "How that rule hardens when you are at your lowest",
-    "coping_strategies": "How you get by",
-}
+# Deeper layers the patient never states, only shows (each has prompts/patient_layer_<name>.md).
+HIDDEN = ("intermediate_beliefs", "intermediate_beliefs_depression", "coping_strategies")
 
 
 def _frequency(p: float) -> str:
@@ -58,17 +54,19 @@ def _join_emotions(emotions: list[str]) -> str:
 
 
 def _assessment(case: PatientCase, i: int) -> str:
+    """The focus situation's body and ratings, each line only where the case has it."""
     s = case.situations[i]
-    if not (s.body or s.emotion_intensity or s.belief_then is not None):
-        return ""
-    ratings = "; ".join(f"{label}: {value}" for label, value in s.emotion_intensity.items())
-    belief = NOT_NOTED
-    if s.belief_then is not None:
-        belief = f"{s.belief_then} at the time"
-        if s.belief_now is not None:
-            belief += f", {s.belief_now} now"
-    return render("patient_situation_assessment", body=s.body or NOT_NOTED,
-                  emotion_intensity=ratings or NOT_NOTED, belief=belief).strip()
+    lines = []
+    if s.body:
+        lines.append(render("patient_assessment_body", body=s.body))
+    if s.emotion_intensity:
+        lines.append(render("patient_assessment_emotions", ratings="; ".join(
+            f"{label}: {value}" for label, value in s.emotion_intensity.items())))
+    if s.belief_then is not None and s.belief_now is not None:
+        lines.append(render("patient_assessment_belief", then=s.belief_then, now=s.belief_now))
+    elif s.belief_then is not None:
+        lines.append(render("patient_assessment_belief_then", then=s.belief_then))
+    return "".join(lines).strip()
 
 
 def _situations(case: PatientCase, focus: int) -> str:
@@ -96,7 +94,8 @@ def patient_system_prompt(case: PatientCase, situation_index: int, style: str,
     return render(
         "patient_system",
         name=case.name, age=case.age, pronouns=case.pronouns, occupation=case.occupation,
-        presenting_problem=case.presenting_problem, goals=case.goals or NOT_NOTED,
+        presenting_problem=case.presenting_problem,
+        goals=case.goals or render("patient_goals_unknown").strip(),
         situations=_situations(case, situation_index),
         style_name=params.name, style_description=params.description,
         style_sentences=params.sentences, evasiveness=_frequency(params.evasiveness),
@@ -160,19 +159,21 @@ def _layers(case: PatientCase, situation_index: int, plan: TurnPlan, state: Disc
     out: list[str] = []
     if "history" in open_now:
         out.append(render("patient_layer_history", text=_lines(history_text(case))))
-    for element, title in HIDDEN_TITLES.items():
+    for element in HIDDEN:
         if element in open_now:
             examples = hidden_examples(case, situation_index, element)
             if examples:
-                out.append(render("patient_layer_hidden", tag=element, title=title,
-                                  examples=_lines(examples)))
+                out.append(render(f"patient_layer_{element}", examples=_lines(examples)))
     for belief in dict.fromkeys([*state.core_beliefs_surfaced, *plan.core_beliefs]):
         now = " (it may show in this reply)" if belief in plan.core_beliefs else ""
         out.append(render("patient_layer_belief", now=now,
                           examples=_lines(belief_examples(case, belief))))
     risk = case.risk
     if plan.risk_manner == "honest":
-        answers = [risk.answer(a) or f"({a.replace('_', ' ')}: no)" for a in plan.risk_aspects]
+        from simulator.cbt.engine_offline import phrases
+
+        # An aspect the profile leaves empty is answered as the offline patient would.
+        answers = [risk.answer(a) or phrases()["risk_absent"][a][0] for a in plan.risk_aspects]
         out.append(render("patient_risk_honest",
                           aspects=", ".join(a.replace("_", " ") for a in plan.risk_aspects),
                           answers=_lines(answers)))
@@ -221,7 +222,7 @@ def guard_for(case: PatientCase, situation_index: int, plan: TurnPlan, state: Di
             blocked += [text, first_person(text, case)]
     if "history" not in open_now:
         blocked += [case.history, first_person(case.history, case), *case.voicings.history]
-    for element in HIDDEN_TITLES:
+    for element in HIDDEN:
         if element not in open_now:
             blocked += list(getattr(case.voicings, element))
     told = set(state.risk_disclosed) | (set(plan.risk_aspects) if plan.risk_manner == "honest" else set())
@@ -231,7 +232,7 @@ def guard_for(case: PatientCase, situation_index: int, plan: TurnPlan, state: Di
         speakable += [s.situation, s.automatic_thoughts, s.behavior, s.body or ""]
     if "history" in open_now:
         speakable += history_text(case)
-    for element in HIDDEN_TITLES:
+    for element in HIDDEN:
         if element in open_now:
             speakable += hidden_examples(case, situation_index, element)
     for belief in [*state.core_beliefs_surfaced, *plan.core_beliefs]:
