@@ -165,6 +165,8 @@ class _Renderer:
 
     def belief_voicing(self, belief: str) -> str:
         own = self.case.voicings.core_beliefs.get(belief)
+        if not own:
+            log.debug("case %s has no voicings for %r: using the generic hints", self.case.id, belief)
         return self.rng.choice(own or belief_hints()[belief])
 
     def intensity(self) -> str:
@@ -176,12 +178,16 @@ class _Renderer:
         if self.plan.intensity == "belief":
             then, now = self.situation.belief_then, self.situation.belief_now
             if then is None:
+                log.debug("case %s situation %d has no belief ratings", self.case.id,
+                          self.situation_index)
                 return self.pick("intensity_unknown")
             if now is None:
                 return self.pick("belief_rating_then").format(then=n(then), of=of)
             return self.pick("belief_rating").format(then=n(then), now=n(now), of=of)
         rated = self.situation.emotion_intensity
         if not rated:
+            log.debug("case %s situation %d has no emotion ratings", self.case.id,
+                      self.situation_index)
             return self.pick("intensity_unknown")
         parts = [self.pick("emotion_part").format(e=label.split(",")[0], n=n(value))
                  for label, value in rated.items()]
@@ -194,6 +200,9 @@ class _Renderer:
             said = []
             for aspect in aspects:
                 answer = self.case.risk.answer(aspect)
+                if not answer:
+                    log.debug("case %s has no %s in its risk profile: a plain no", self.case.id,
+                              aspect)
                 said.append(answer or self.pick_from(phrases()["risk_absent"][aspect]))
             return said
         if manner == "plain_no":
@@ -219,10 +228,14 @@ class _Renderer:
             return
         if element == "goals":
             goals = self.case.goals
+            if not goals:
+                log.debug("case %s has no goals: a vague answer", self.case.id)
             reply.add(self.again(goals, element) if goals else self.pick("goals_unknown"), ESSENTIAL)
             return
         if element == "body":
             if not self.sit.body:
+                log.debug("case %s situation %d has no body sensations", self.case.id,
+                          self.situation_index)
                 reply.add(self.pick("body_unknown"), ESSENTIAL)
                 return
             sentences = self.sit.body

@@ -12,6 +12,7 @@ reference sentences; `guard_for` lists what the streamed reply must not repeat.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from functools import lru_cache
 from typing import get_args
@@ -26,6 +27,7 @@ from simulator.core.settings import DATA_DIR
 from simulator.llm.stream_guard import ReplyGuard
 from simulator.llm.templates import PromptError, max_words, render
 
+log = logging.getLogger(__name__)
 NONE = "none"
 # Every [tag] the prompts use: a reply that says one has leaked the prompt.
 TAGS: tuple[str, ...] = (*get_args(Element), *get_args(Behaviour), "cue")
@@ -138,11 +140,16 @@ def hidden_examples(case: PatientCase, situation_index: int, element: str) -> li
     reference = {"intermediate_beliefs": sit.rules,
                  "intermediate_beliefs_depression": sit.rules_depression,
                  "coping_strategies": sit.coping}[element]
+    log.debug("case %s has no voicings for %s in situation %d: fragments of the reference",
+              case.id, element, situation_index)
     return _fragments(reference)
 
 
 def belief_examples(case: PatientCase, belief: str) -> list[str]:
-    return list(case.voicings.core_beliefs.get(belief) or _hints()[belief])
+    own = case.voicings.core_beliefs.get(belief)
+    if not own:
+        log.debug("case %s has no voicings for %r: the generic hints", case.id, belief)
+    return list(own or _hints()[belief])
 
 
 def history_text(case: PatientCase) -> list[str]:
