@@ -71,6 +71,8 @@ def choose_case() -> None:
                               f"{as_text(card.occupation)} · {card.difficulty}  \n{as_text(card.presenting_problem)}")
                 if card.content_note:
                     text.caption(f":material/warning: Content note: {as_text(card.content_note)}")
+                if not card.has_risk_profile:
+                    text.caption("No risk profile: this case says nothing about risk.")
                 if button.button("Choose", key=f"choose-{card.id}"):
                     st.session_state.chosen_case = card.id
                     st.rerun()

@@ -177,8 +177,8 @@ def _lower_first(s: str) -> str:
     return s if re.match(r"I\b|I'", s) else s[:1].lower() + s[1:]
 
 
-def _core_clause(case: PatientCase) -> str:
-    belief = case.core_beliefs.all()[0].rstrip(".")
+def _core_clause(case: PatientCase, situation_index: int = 0) -> str:
+    belief = case.model_for(situation_index).core_beliefs[0].rstrip(".")
     return re.sub(r"^I am\b", "I'm", belief)
 
 
@@ -201,7 +201,7 @@ class _Patient:
         return others[0] if others else self.state.current.text
 
     def rule(self) -> str:
-        rules = case_text(self.case).rules or case_text(self.case).rules_depression
+        rules = self.text.rules or self.text.rules_depression  # the situation's own rules
         return " ".join(rules[:2]) if rules else "I have to get things right."
 
     def counter(self, friend_first: bool) -> str | None:
@@ -284,7 +284,8 @@ def respond(state: RestructuringState, case: PatientCase, message: str) -> Restr
     fact = p.fact()
     values = dict(thought=work.text, fact=fact, fact_lower=_lower_first(fact),
                   fact_lower_nodot=_lower_first(fact).rstrip("."), interpretation=p.interpretation(),
-                  rule=p.rule(), core=_lower_first(_core_clause(case)) + ".", core_clause=_core_clause(case))
+                  rule=p.rule(), core=_lower_first(_core_clause(case, work.situation_index)) + ".",
+                  core_clause=_core_clause(case, work.situation_index))
     primary = next((a for a in ACT_ORDER if a in acts), None)
     if primary in ACT_STAGE:
         state.stage = ACT_STAGE[primary]

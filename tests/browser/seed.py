@@ -14,7 +14,13 @@ from simulator.cbt.engine_offline import OfflineEngine
 from simulator.core.db import Store
 from simulator.core.settings import Settings
 from simulator.dearman.schema import EmotionRatings
-from simulator.services import Services, SignIn, case_library, prepare_database, scenario_library
+from simulator.services import (
+    Services,
+    SignIn,
+    case_library,
+    prepare_database,
+    scenario_library,
+)
 from simulator.traps import drill
 from simulator.traps import restructuring as rs
 
