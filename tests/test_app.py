@@ -169,7 +169,7 @@ def test_first_start_asks_for_the_admin_account_then_signs_in(fresh_app):
     at.text_input[2].input(PASSWORD)
     next(b for b in at.button if b.label == "Create admin account").click().run()
     assert not at.exception
-    assert "Signed in as **root** (admin)" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Signed in as **root** (admin)" in " ".join(c.value for c in at.sidebar.markdown)
 
 
 def test_sign_in_form_and_a_trainee_sees_no_admin_pages(fresh_app):
@@ -185,7 +185,7 @@ def test_sign_in_form_and_a_trainee_sees_no_admin_pages(fresh_app):
     assert any("Wrong username or password" in e.value for e in at.error)
     at.text_input[1].input(PASSWORD)
     next(b for b in at.button if b.label == "Sign in").click().run()
-    assert "tess" in " ".join(c.value for c in at.sidebar.caption)
+    assert "tess" in " ".join(c.value for c in at.sidebar.markdown)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("views/admin.py")  # not registered for a trainee at all
 
@@ -248,7 +248,7 @@ def test_single_sign_on_maps_a_verified_email_to_its_account(fresh_app):
     at.user = {"is_logged_in": True, "email": "tess@clinic.example", "email_verified": True}
     at.run()
     assert not at.exception
-    assert "Signed in as **tess** (trainee)" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Signed in as **tess** (trainee)" in " ".join(c.value for c in at.sidebar.markdown)
 
     stranger = AppTest.from_file(APP, default_timeout=30)
     stranger.secrets["auth"] = at.secrets["auth"]
