@@ -82,8 +82,8 @@ def test_clear_traps_lead_and_a_thought_can_show_several():
     assert detect_offline("I spilled coffee on my shirt. I'm such a clumsy idiot.").top == "labeling"
     assert detect_offline("I should always be on top of everything, no excuses.").top == "should_statements"
     both = detect_offline("I failed one exam, so I'll fail every exam I ever take. I'm a complete idiot.")
-    assert {"overgeneralization", "labeling"} <= set(both.passing) | {both.top}
-    assert len(both.passing) >= 2
+    # "every exam" from one exam reads as overgeneralization or all-or-nothing; the label is plain.
+    assert "labeling" in both.passing and {"overgeneralization", "all_or_nothing"} & set(both.passing)
     # The ranked list keeps all ten, best first; the passing ones come first.
     assert len(both.patterns) == 10
     assert [p.pattern for p in both.patterns][:len(both.passing)] == both.passing
@@ -131,3 +131,16 @@ def test_llm_failure_falls_back_to_offline_and_logs_why(openai_server, caplog):
     assert result.engine == "offline" and "offline detector used" in result.note
     assert result.top == "labeling"
     assert any("using the offline detector" in r.getMessage() for r in caplog.records)
+
+
+def test_stored_ngram_weights_rebuild_the_fitted_vectors_exactly():
+    import numpy as np
+
+    from simulator.traps import features
+
+    texts = [t for t, _ in bank()][:300]
+    fitted = features.fit_vectorizers(texts)
+    blocks = features.blocks_from_arrays(features.arrays_from_vectorizers(fitted))
+    probe = [*texts[:20], "im not gonna make it, everyone will see im a fraud", "Totally new words: zyxwv."]
+    assert np.allclose(features.transform(blocks, probe).toarray(), features.transform_fitted(fitted, probe).toarray(),
+                       atol=1e-5)

@@ -44,7 +44,10 @@ def test_off_topic_and_generic_reframes_fail_the_right_checks():
     off = check_reframe_offline(THOUGHT, "I love walking my dog on sunny afternoons.", CONTEXT)
     assert not off.addresses_thought.ok and off.met < 4
     generic = check_reframe_offline(THOUGHT, "Things change and this feeling will pass with time.", CONTEXT)
-    assert not generic.keeps_context.ok
+    specific = check_reframe_offline(THOUGHT, "One failed pharmacology exam in first year can be resat; it says "
+                                              "nothing yet about the nurse Ana will be.", CONTEXT)
+    # A slogan that fits anyone is judged less likely to keep the context than one with Ana's details.
+    assert generic.keeps_context.confidence < specific.keeps_context.confidence and specific.keeps_context.ok
     assert generic.strategy == "impermanence"
 
 

@@ -101,6 +101,20 @@ def cmd_eval_reframes(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_fresh(args, settings: Settings) -> int:
+    from simulator.traps.fresh import generate
+    from simulator.traps.patterns import pattern_ids
+
+    if args.pattern not in pattern_ids():
+        raise CliError(f"unknown pattern {args.pattern!r}; one of {', '.join(pattern_ids())}")
+    batch = generate(args.pattern, args.persona, [], args.count, _with_engine(settings, args.engine), args.seed)
+    emit({"items": [i.model_dump() for i in batch.items], "asked": batch.asked,
+          "rejected_pattern": batch.rejected_pattern, "rejected_duplicate": batch.rejected_duplicate,
+          "acceptance": batch.acceptance, "note": batch.note}, args.json,
+         lambda r: [print(f"{'generated' if i['generated'] else 'bank':9} {i['thought']}") for i in r["items"]])
+    return 0
+
+
 def cmd_build(args, settings: Settings) -> int:
     from simulator.traps import build
 
@@ -142,6 +156,14 @@ def register(sub) -> None:
     s.add_argument("--engine", choices=["offline", "llm"], default=None)
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_eval_reframes)
+    s = sub.add_parser("drill-thoughts", help="fresh drill thoughts for a persona and a pattern (LLM, or the bank)")
+    s.add_argument("--pattern", required=True)
+    s.add_argument("--persona", required=True)
+    s.add_argument("--count", type=int, default=3)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--engine", choices=["offline", "llm"], default=None)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_fresh)
     s = sub.add_parser("build-trap-models", help="fit the pattern detector and the reframe checks on the "
                                                  "training banks (data/traps/) and write data/traps/models/")
     s.add_argument("--only", choices=["detector", "reframe"], default=None)

@@ -182,7 +182,7 @@ def _fit_strategy(x: np.ndarray, y: np.ndarray, c: float):
 def build_reframe(out_path=None, report=print) -> dict:
     from simulator.traps.learn import best_accuracy_threshold
     from simulator.traps.reframe import (BANK_FILE, CRITERIA, MODEL_FILE, NO_STRATEGY, STRATEGIES, load_reframes,
-                                         pair_features)
+                                         pair_features, word_rarity)
 
     out_path = out_path or MODEL_FILE
     rows = load_reframes(BANK_FILE)
@@ -192,46 +192,68 @@ def build_reframe(out_path=None, report=print) -> dict:
     report(f"reframe bank: {len(rows)} reframes of {len(set(thoughts))} thoughts")
     t_vecs = _encode(thoughts)
     r_vecs = _encode(reframes)
-    x = pair_features(thoughts, reframes, [r["context"] for r in rows], t_vecs, r_vecs)
+    rarity = word_rarity(reframes)
+    x = pair_features(thoughts, reframes, [r["context"] for r in rows], t_vecs, r_vecs, rarity)
     mean, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
     xs = (x - mean) / sd
     y = np.array([[r["labels"][c] for c in CRITERIA] for r in rows], dtype=int)
     classes = (*STRATEGIES, NO_STRATEGY)
     ys = np.array([classes.index(r["labels"]["strategy"] or NO_STRATEGY) for r in rows])
 
+    n_scalar = x.shape[1] - 2 * r_vecs.shape[1]
+    dim = r_vecs.shape[1]
+    # Feature groups a check may use; each check keeps the group set and regularisation that score
+    # best in grouped cross-validation (fewer dimensions generalise better from a small bank).
+    groups_of = {"cues": np.arange(n_scalar), "cues+reframe": np.arange(n_scalar + dim),
+                 "cues+reframe+pair": np.arange(x.shape[1])}
+
     cv: dict = {}
-    best_c = {}
+    chosen: dict = {}
     for j, crit in enumerate(CRITERIA):
         trials = []
-        for c in REFRAME_CS:
-            oof = _grouped_oof(groups, lambda a, b: proba(xs[b], *fit_ovr(xs[a], y[a, j:j + 1], c)))[:, 0]
-            t = best_accuracy_threshold(oof, y[:, j] == 1)
-            trials.append((float(((oof >= t) == (y[:, j] == 1)).mean()), c, t))
-        acc, c, t = max(trials)
-        best_c[crit] = (c, t)
+        for gname, cols in groups_of.items():
+            for c in REFRAME_CS:
+                oof = _grouped_oof(groups, lambda a, b: proba(xs[b][:, cols], *fit_ovr(xs[a][:, cols],
+                                                                                     y[a, j:j + 1], c)))[:, 0]
+                t = best_accuracy_threshold(oof, y[:, j] == 1)
+                trials.append((float(((oof >= t) == (y[:, j] == 1)).mean()), c, t, gname))
+        acc, c, t, gname = max(trials, key=lambda r: r[0])
+        chosen[crit] = (c, t, gname)
         cv[crit] = round(acc, 3)
     s_trials = []
-    for c in REFRAME_CS:
-        oof = _grouped_oof(groups, lambda a, b: _fit_strategy(xs[a], ys[a], c).predict_proba(xs[b]))
-        s_trials.append((float((oof.argmax(axis=1) == ys).mean()), c))
-    cv["strategy"], s_c = round(max(s_trials)[0], 3), max(s_trials)[1]
+    for gname, cols in groups_of.items():
+        for c in REFRAME_CS:
+            oof = _grouped_oof(groups, lambda a, b: _fit_strategy(xs[a][:, cols], ys[a], c).predict_proba(xs[b][:, cols]))
+            s_trials.append((float((oof.argmax(axis=1) == ys).mean()), c, gname))
+    s_acc, s_c, s_group = max(s_trials, key=lambda r: r[0])
+    cv["strategy"] = round(s_acc, 3)
 
     coefs, intercepts, thresholds = [], [], []
     for j, crit in enumerate(CRITERIA):
-        c, t = best_c[crit]
-        coef, icpt = fit_ovr(xs, y[:, j:j + 1], c)
-        coefs.append(coef[0])
+        c, t, gname = chosen[crit]
+        cols = groups_of[gname]
+        coef, icpt = fit_ovr(xs[:, cols], y[:, j:j + 1], c)
+        full = np.zeros(x.shape[1], dtype=np.float32)
+        full[cols] = coef[0]
+        coefs.append(full)
         intercepts.append(icpt[0])
         thresholds.append(t)
-    strat = _fit_strategy(xs, ys, s_c)
-    meta = {"bank_size": len(rows), "c": {k: v[0] for k, v in best_c.items()}, "strategy_c": s_c,
+    s_cols = groups_of[s_group]
+    strat = _fit_strategy(xs[:, s_cols], ys, s_c)
+    if len(strat.classes_) != len(classes):
+        raise ValueError("the reframe bank needs examples of every strategy and of none")
+    strat_coef = np.zeros((len(classes), x.shape[1]), dtype=np.float32)
+    strat_coef[:, s_cols] = strat.coef_
+    meta = {"bank_size": len(rows), "chosen": {k: {"c": v[0], "features": v[2]} for k, v in chosen.items()},
+            "strategy": {"c": s_c, "features": s_group},
             "bank_grouped_cv_accuracy_tuned_on": cv}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         out_path, criteria=np.array(CRITERIA), mean=mean.astype(np.float32), scale=sd.astype(np.float32),
         coef=np.array(coefs, dtype=np.float32), intercept=np.array(intercepts, dtype=np.float32),
         thresholds=np.array(thresholds, dtype=np.float32), strategy_classes=np.array(classes),
-        strategy_coef=strat.coef_.astype(np.float32), strategy_intercept=strat.intercept_.astype(np.float32),
+        strategy_coef=strat_coef, rarity_words=np.array(sorted(rarity)),
+        rarity=np.array([rarity[w] for w in sorted(rarity)], dtype=np.float32), strategy_intercept=strat.intercept_.astype(np.float32),
         meta=np.array(json.dumps(meta)))
     report(f"reframe checks, grouped cross-validation in the bank (tuned on): {cv}")
     report(f"wrote {out_path} ({out_path.stat().st_size // 1024} KiB)")

@@ -29,6 +29,7 @@ class DrillItem(BaseModel):
     patterns: list[str]
     why: str
     reframes: list[str]
+    generated: bool = False  # written by the LLM for this trainee (simulator.traps.fresh), not authored
 
 
 class PatternGrade(BaseModel):
@@ -110,12 +111,14 @@ def explain(grade: PatternGrade, item: DrillItem) -> str:
 
 
 def submit(store, actor: Actor | None, item_id: str, picked: list[str], reframe: str,
-           settings=None) -> DrillResult:
-    """Grade the picked patterns and the reframe, store the attempt, and return the feedback."""
+           settings=None, fresh: DrillItem | None = None) -> DrillResult:
+    """Grade the picked patterns and the reframe, store the attempt, and return the feedback.
+
+    `fresh` is an item from simulator.traps.fresh (its id, "gen-..." or "bank-...", is stored)."""
     reframe = reframe.strip()
     if not reframe:
         raise ValueError("Write a reframe before submitting.")
-    it = item(item_id)
+    it = fresh if fresh is not None and fresh.id == item_id else item(item_id)
     grade = grade_patterns(it, picked)
     fb = check_reframe(it.thought, reframe, it.context, it.id, settings)
     attempt_id = traps_store.add_drill_attempt(store, actor, {

@@ -135,10 +135,32 @@ def content_words(text: str) -> set[str]:
     return {_stem(w) for w in words if w not in _STOP and len(w) > 3}
 
 
+def word_rarity(reframes: list[str]) -> dict[str, float]:
+    """How rare each content word is across the reframe bank (inverse document frequency): words any
+    reframe could use ("feeling", "mistake", "time") score low, this person's details score high."""
+    df: dict[str, int] = {}
+    for r in reframes:
+        for w in content_words(r):
+            df[w] = df.get(w, 0) + 1
+    n = len(reframes)
+    return {w: float(np.log((1 + n) / (1 + k)) + 1) for w, k in df.items()}
+
+
+def _specificity(reframe: str, thought: str, rarity: dict[str, float], unseen: float) -> list[float]:
+    words = content_words(reframe)
+    scores = sorted((rarity.get(w, unseen) for w in words), reverse=True)
+    own = [rarity.get(w, unseen) for w in words - content_words(thought)]
+    names = re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+", reframe.strip())
+    return [scores[0] if scores else 0.0, float(np.mean(scores[:3])) if scores else 0.0,
+            sum(x >= unseen - 1.0 for x in scores), max(own) if own else 0.0,
+            len(re.findall(r"\d", reframe)) > 0, min(len(names), 3)]
+
+
 def pair_features(thoughts: list[str], reframes: list[str], contexts: list[str],
-                  t_vecs: np.ndarray, r_vecs: np.ndarray) -> np.ndarray:
+                  t_vecs: np.ndarray, r_vecs: np.ndarray, rarity: dict[str, float]) -> np.ndarray:
     """One row of features per (thought, reframe, context), the same at training and at run time."""
     own = detector.probabilities(reframes, r_vecs)  # the reframe's own thinking traps
+    unseen = max(rarity.values(), default=1.0)
     ids = pattern_ids()
     distorting = [ids.index(p) for p in DISTORTING]
     rows = []
@@ -157,6 +179,7 @@ def pair_features(thoughts: list[str], reframes: list[str], contexts: list[str],
             *[min(len(hits[k]), 3) for k in CUE_KINDS],
             *[min(len(hits[f"strategy:{k}"]), 3) for k in STRATEGIES],
             float(own[i, :-1].max()), float(own[i, distorting].max()), float(own[i, -1]),
+            *_specificity(reframe, thought, rarity, unseen),
         ]
         rows.append(np.concatenate([np.array(scalars, dtype=np.float32), r_vecs[i], t_vecs[i] * r_vecs[i]]))
     return np.stack(rows)
@@ -172,6 +195,7 @@ class _Model:
     strategy_classes: tuple[str, ...]
     strategy_coef: np.ndarray
     strategy_intercept: np.ndarray
+    rarity: dict[str, float]
     meta: dict
 
 
@@ -193,7 +217,8 @@ def _load_model() -> _Model:
     if tuple(str(c) for c in a["criteria"]) != CRITERIA:
         raise RuntimeError(f"{MODEL_FILE.name} was built for other criteria: rebuild it")
     return _Model(a["mean"], a["scale"], a["coef"], a["intercept"], a["thresholds"].astype(np.float64),
-                  tuple(str(c) for c in a["strategy_classes"]), a["strategy_coef"], a["strategy_intercept"], meta)
+                  tuple(str(c) for c in a["strategy_classes"]), a["strategy_coef"], a["strategy_intercept"],
+                  dict(zip((str(w) for w in a["rarity_words"]), a["rarity"].astype(float).tolist())), meta)
 
 
 def scale(features: np.ndarray, mean: np.ndarray, scale_: np.ndarray) -> np.ndarray:
@@ -211,7 +236,7 @@ def judge(thoughts: list[str], reframes: list[str], contexts: list[str]) -> tupl
     m = _model()
     t_vecs = np.stack([embeddings.encode_one(t.strip()) for t in thoughts])
     r_vecs = np.stack([embeddings.encode_one(r.strip()) for r in reframes])
-    x = scale(pair_features(thoughts, reframes, contexts, t_vecs, r_vecs), m.mean, m.scale)
+    x = scale(pair_features(thoughts, reframes, contexts, t_vecs, r_vecs, m.rarity), m.mean, m.scale)
     return proba(x, m.coef, m.intercept), softmax(x @ m.strategy_coef.T + m.strategy_intercept)
 
 
