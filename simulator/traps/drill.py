@@ -107,7 +107,7 @@ def explain(grade: PatternGrade, item: DrillItem) -> str:
     others = [name_of(p) for p in grade.accepted if p != best]
     if others:
         parts.append(w["others"].format(others=", ".join(others)))
-    return " ".join(parts)
+    return " ".join(part.strip() for part in parts)
 
 
 def submit(store, actor: Actor | None, item_id: str, picked: list[str], reframe: str,

@@ -8,6 +8,7 @@ TfidfVectorizer gave at training time (sublinear tf, idf, unit length per block)
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,19 +40,18 @@ def transform_fitted(vectorizers: list[TfidfVectorizer], texts: list[str]) -> cs
 
 @dataclass(frozen=True)
 class Block:
-    vocabulary: tuple[str, ...]
+    vocabulary: dict[str, int]
     idf: np.ndarray
-    counter: CountVectorizer
+    analyzer: object  # scikit-learn's analyzer for this block: text -> n-grams
 
 
 def blocks_from_arrays(arrays: dict[str, np.ndarray]) -> list[Block]:
     """The two TF-IDF blocks from a model file's arrays (`word_vocab`, `word_idf`, `char_vocab`, ...)."""
     out = []
     for name, spec in (("word", WORD), ("char", CHAR)):
-        vocab = tuple(str(t) for t in arrays[f"{name}_vocab"])
-        counter = CountVectorizer(analyzer=spec["analyzer"], ngram_range=spec["ngram_range"],
-                                  vocabulary={t: i for i, t in enumerate(vocab)})
-        out.append(Block(vocab, arrays[f"{name}_idf"].astype(np.float64), counter))
+        vocab = {str(t): i for i, t in enumerate(arrays[f"{name}_vocab"])}
+        analyzer = CountVectorizer(analyzer=spec["analyzer"], ngram_range=spec["ngram_range"]).build_analyzer()
+        out.append(Block(vocab, arrays[f"{name}_idf"].astype(np.float64), analyzer))
     return out
 
 
@@ -66,13 +66,19 @@ def arrays_from_vectorizers(vectorizers: list[TfidfVectorizer]) -> dict[str, np.
 
 def transform(blocks: list[Block], texts: list[str]) -> csr_matrix:
     """TF-IDF rows for `texts`, the same as the fitted vectorizers gave at training time."""
-    prepared = [prepare(t) for t in texts]
-    parts = []
-    for block in blocks:
-        counts = block.counter.transform(prepared).astype(np.float64)
-        counts.data = 1.0 + np.log(counts.data)
-        counts = counts.multiply(block.idf[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        parts.append(csr_matrix(counts.multiply(1.0 / norms[:, None])))
-    return hstack(parts).tocsr()
+    width = sum(len(b.vocabulary) for b in blocks)
+    indptr, indices, values = [0], [], []
+    for text in (prepare(t) for t in texts):
+        offset = 0
+        for block in blocks:
+            counts = Counter(block.vocabulary[g] for g in block.analyzer(text) if g in block.vocabulary)
+            if counts:
+                cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+                w = tf * block.idf[cols]
+                indices.extend((cols + offset).tolist())
+                values.extend((w / np.linalg.norm(w)).tolist())
+            offset += len(block.vocabulary)
+        indptr.append(len(indices))
+    return csr_matrix((np.array(values), np.array(indices, dtype=np.int64), np.array(indptr)),
+                      shape=(len(texts), width))

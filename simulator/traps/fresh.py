@@ -53,10 +53,10 @@ def _id(prefix: str, text: str) -> str:
 
 
 def _item(text: str, pattern: str, persona: str, generated: bool) -> DrillItem:
-    p = patterns()[pattern]
+    """A drill item for the thought; the explanation is the pattern's definition (no authored "why")."""
     passing = detect_offline(text).passing
     return DrillItem(id=_id("gen" if generated else "bank", text), context=persona, thought=text,
-                     patterns=list(dict.fromkeys([pattern, *passing])), why=p.definition, reframes=[],
+                     patterns=list(dict.fromkeys([pattern, *passing])), why="", reframes=[],
                      generated=generated)
 
 
