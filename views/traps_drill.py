@@ -47,7 +47,7 @@ if result is None or result.item.id != item.id:
 else:
     grade, fb = result.grade, result.feedback
     st.subheader("Patterns")
-    (st.success if grade.exact else st.warning if grade.hits else st.error)(as_text(drill.explain(grade, item)))
+    (st.success if grade.credit else st.error)(as_text(drill.explain(grade, item)))
     if grade.extra:
         st.caption("You also picked: " + ", ".join(names[p] for p in grade.extra))
     st.subheader(f"Your reframe: {fb.verdict}")
