@@ -44,8 +44,12 @@ def choose_case() -> None:
     if not chosen:
         return
     card = next(c for c in cards if c.id == chosen)
+    seen = interviews.seen_situations(card.id)
     with st.form("start"):
         st.subheader(f"Session with {as_text(card.name)}")
+        if seen:
+            st.caption("You have seen the reference for situation " + ", ".join(str(i + 1) for i in seen)
+                       + ": a session on it is repeat practice, shown and charted apart from your graded attempt.")
         options = ["Random"] + [f"Situation {n}" for n in range(1, card.situation_count + 1)]
         situation = st.selectbox("Situation", options)
         style = st.selectbox("Conversational style", card.styles)
@@ -96,6 +100,8 @@ def session_view(session_id: str) -> None:
     st.title(f"{as_text(case.name)}, {case.age}")
     st.caption(as_text(case.presenting_problem))
     engine_badge()
+    if services().interviews.attempts([session_id]).get(session_id) == "repeat":
+        st.badge("Repeat practice", icon=":material/replay:", color="orange")
     turns = sum(1 for t in transcript if t.role == "therapist")
     c1, c2, c3 = st.columns([1, 1, 2])
     c1.metric("Your turns", turns)

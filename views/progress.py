@@ -21,17 +21,26 @@ def formulation_section(owner: str | None = None) -> None:
     if not points:
         st.caption("No submitted formulations yet.")
         return
-    last = points[-1]
-    c1, c2 = st.columns(2)
-    c1.metric("Latest total", f"{last.total:g} / 100",
-              delta=None if len(points) < 2 else f"{last.total - points[-2].total:+g}")
+    graded = [p for p in points if p.attempt == "graded"]
+    repeat = [p for p in points if p.attempt == "repeat"]
+    c1, c2, c3 = st.columns(3)
+    if graded:
+        c1.metric("Latest graded attempt", f"{graded[-1].total:g} / 100",
+                  delta=None if len(graded) < 2 else f"{graded[-1].total - graded[-2].total:+g}")
     c2.metric("Formulations submitted", len(points))
-    when = [p.submitted_at for p in points]
-    st.caption("Total score (0-100)")
-    st.line_chart(pd.DataFrame({"total": [p.total for p in points]}, index=when))
-    st.caption("Per field (% of the rubric's top level)")
-    per_field = {LABELS[f]: [50 * p.fields.get(f, 0) for p in points] for f in LABELS}
-    st.line_chart(pd.DataFrame(per_field, index=when))
+    c3.metric("Repeat practice", len(repeat), help="Sessions on a case and situation whose reference "
+              "you had already seen; charted apart from graded attempts.")
+    if graded:
+        st.caption("Graded attempts: total score (0-100)")
+        st.line_chart(pd.DataFrame({"graded attempt": [p.total for p in graded]},
+                                   index=[p.submitted_at for p in graded]))
+        st.caption("Graded attempts, per field (% of the rubric's top level)")
+        st.line_chart(pd.DataFrame({LABELS[f]: [50 * p.fields.get(f, 0) for p in graded] for f in LABELS},
+                                   index=[p.submitted_at for p in graded]))
+    if repeat:
+        st.caption("Repeat practice: total score (0-100), after the reference had been seen")
+        st.line_chart(pd.DataFrame({"repeat practice": [p.total for p in repeat]},
+                                   index=[p.submitted_at for p in repeat]), color="#ff9f1c")
 
 
 def page() -> None:

@@ -78,17 +78,27 @@ def _owned(sql: str, date_col: str, case_col: str | None, build: Callable[[dict,
     return rows
 
 
+# A CBT session's attempt (simulator.cbt.formulation.reveal): "graded" or "repeat" once its
+# formulation is submitted; "repeat" while the reference of its case and situation has been seen;
+# empty for an open session that would still be graded.
+_ATTEMPT = ("coalesce((select f.attempt from formulation_submissions f where f.session_id = x.id), "
+            "case when exists (select 1 from formulation_reveals r where r.owner is x.owner and "
+            "r.case_id = x.case_id and r.situation_index = x.situation_index and r.session_id != x.id "
+            "and (r.reset_at is null or r.reset_at > x.created_at)) then 'repeat' end)")
+
 # Tables of the CBT practice sessions, filtered through their session (alias x).
 _SESSION_TABLES = [
     ExportTable(
         "sessions",
-        ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed", "status", "created_at",
-         "ended_at", "final_state"),
-        _owned("select x.* from sessions x where {where} order by x.created_at", "created_at", "case_id",
+        ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed", "status", "attempt",
+         "created_at", "ended_at", "final_state"),
+        _owned(f"select x.*, {_ATTEMPT} as attempt from sessions x where {{where}} order by x.created_at",
+               "created_at", "case_id",
                lambda r, who: {"session_id": r["id"], "trainee": who, "case_id": r["case_id"],
                                "situation": r["situation_index"] + 1, "style": r["style"], "engine": r["engine"],
-                               "seed": r["seed"], "status": r["status"], "created_at": r["created_at"],
-                               "ended_at": r["ended_at"], "final_state": r["state_json"]})),
+                               "seed": r["seed"], "status": r["status"], "attempt": r["attempt"],
+                               "created_at": r["created_at"], "ended_at": r["ended_at"],
+                               "final_state": r["state_json"]})),
     ExportTable(
         "turns",
         ("session_id", "trainee", "turn", "role", "text", "complete", "moves", "state_after", "created_at"),
@@ -118,13 +128,14 @@ TABLES: list[ExportTable] = [
     *_SESSION_TABLES,
     ExportTable(
         "formulations",
-        ("session_id", "trainee", "case_id", "situation", "submitted_at", "formulation", "engine", "kind",
-         "total", "result", "fallback_reason"),
+        ("session_id", "trainee", "case_id", "situation", "attempt", "submitted_at", "formulation", "engine",
+         "kind", "total", "result", "fallback_reason"),
         _owned("select x.*, s.engine, s.kind, s.total, s.result_json, s.fallback_reason from formulation_submissions x "
                "left join formulation_scores s on s.submission_id = x.id where {where} order by x.id, s.id",
                "submitted_at", "case_id",
                lambda r, who: {"session_id": r["session_id"], "trainee": who, "case_id": r["case_id"],
-                               "situation": r["situation_index"] + 1, "submitted_at": r["submitted_at"],
+                               "situation": r["situation_index"] + 1, "attempt": r["attempt"],
+                               "submitted_at": r["submitted_at"],
                                "formulation": r["data_json"], "engine": r["engine"], "kind": r["kind"],
                                "total": r["total"], "result": r["result_json"],
                                "fallback_reason": r["fallback_reason"]})),

@@ -38,14 +38,15 @@ def _free_port() -> int:
 
 @pytest.fixture
 def app_server(tmp_path):
-    """Start `streamlit run app.py` on the offline engine with its own database; yield its URL."""
+    """Start `streamlit run serve.py` (the pages plus the sign-in cookie routes) on the offline engine
+    with its own database; yield its URL."""
     port = _free_port()
     env = {**os.environ, "PRACTICUM_DB": str(tmp_path / "browser.db"), "PRACTICUM_ENGINE": "offline"}
     subprocess.run([sys.executable, "-m", "simulator", "users", "add", "--username", USER, "--role", "admin"],
                    input=PASSWORD + "\n", text=True, cwd=ROOT, env=env, check=True, capture_output=True)
     streamlit = shutil.which("streamlit", path=os.path.dirname(sys.executable)) or "streamlit"
     proc = subprocess.Popen(
-        [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [streamlit, "run", "serve.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
