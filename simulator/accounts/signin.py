@@ -77,7 +77,7 @@ def _new_login(db: sqlite_utils.Database, user_id: str, family: str | None = Non
 
 # -- password sign-in ---------------------------------------------------------------------
 
-_slowed_noted: dict[str, float] = {}  # key -> end of the wait already written to the audit log
+_slowed_noted: dict[str, float] = {}  # database and key -> end of the wait already in the audit log
 _slowed_lock = threading.Lock()
 
 
@@ -144,7 +144,7 @@ def login(store: Store, username: str, password: str, *, device: str | None = No
 
 def _note_slowed(store: Store, keys: list[str], row: dict | None, until: float) -> None:
     """Write one audit entry per wait (not one per refused attempt: a storm must not write)."""
-    key = keys[0]
+    key = f"{store.path}:{keys[0]}"
     with _slowed_lock:
         if _slowed_noted.get(key, 0) >= until - 0.001:
             return

@@ -25,6 +25,7 @@ import sqlite_utils
 
 FREE_FAILURES = 1  # a typo costs nothing
 BASE_DELAY = 1.0  # seconds after the first failure that counts
+SLACK = 0.05  # scores decay continuously: a second slip within ~45 s still counts as a second
 CAP = 60.0  # the longest wait
 HALF_LIFE = 600.0  # seconds for a failure score to halve
 FORGET_AFTER = 6 * HALF_LIFE  # rows this long without a failure are dropped
@@ -39,9 +40,9 @@ def create_tables(db: sqlite_utils.Database) -> None:
 
 def delay(score: float) -> float:
     """Seconds to wait after a failure that left `score`."""
-    if score < FREE_FAILURES + 1:
+    if score < FREE_FAILURES + 1 - SLACK:
         return 0.0
-    return min(CAP, BASE_DELAY * 2 ** (score - FREE_FAILURES - 1))
+    return min(CAP, BASE_DELAY * 2 ** max(0.0, score - FREE_FAILURES - 1))
 
 
 def decayed(score: float, seconds: float) -> float:
