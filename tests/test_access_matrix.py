@@ -97,6 +97,7 @@ def op(world, work, who, name):
         "create account": lambda: svc.accounts.create_user(f"new-{who}-x", PW, "trainee"),
         "read audit log": lambda: svc.accounts.audit_entries(),
         "export": lambda: svc.research.collect(export.Filters()),
+        "reset a trainee's reference": lambda: svc.supervision.reset_reveal(people["alice"].id, "tomas-herrera"),
     }
     try:
         ops[name]()
@@ -131,6 +132,7 @@ MATRIX = {
     "create account":   (False, False, False, False,    False, True),
     "read audit log":   (False, False, False, False,    False, True),
     "export":           (False, False, False, False,    True,  True),
+    "reset a trainee's reference": (False, False, True, False, False, True),
 }
 WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
 

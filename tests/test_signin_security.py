@@ -455,6 +455,11 @@ def test_a_supervisor_loses_access_the_moment_the_trainee_leaves_the_cohort(stor
     with pytest.raises(AccessDenied):
         Practice(store, lib, OfflineEngine(), actor=sup).transcript(session.id)
     assert [m["username"] for m in cohorts.cohort_members(store, cohort)] == ["sup"]
+    cohorts.add_member(store, admin, cohort, tess.id, "trainee")
+    assert Practice(store, lib, OfflineEngine(), actor=sup).transcript(session.id) == []
+    cohorts.remove_member(store, admin, cohort, sup.id)  # the supervisor leaves: the same at once
+    with pytest.raises(AccessDenied):
+        Practice(store, lib, OfflineEngine(), actor=sup).transcript(session.id)
 
 
 def test_the_audit_log_names_people_and_filters(store, admin, clock):
@@ -507,3 +512,29 @@ def test_the_audit_log_names_people_and_filters(store, admin, clock):
     assert audit.audit_entries(store, admin, since=date.today() + timedelta(days=2)) == []
     with pytest.raises(AccessDenied):
         audit.audit_entries(store, sup)
+
+
+def test_the_admin_page_shows_the_audit_log_as_a_table_with_usernames(tmp_path, monkeypatch):
+    from simulator.core.db import Store
+    from simulator.migrations import migrate
+
+    monkeypatch.setenv("PRACTICUM_DB", str(tmp_path / "app.db"))
+    st.cache_resource.clear()
+    store = Store(tmp_path / "app.db")
+    migrate(store)
+    admin = users.create_user(store, None, "ada", PW, "admin")
+    users.create_user(store, admin, "tess", PW, "trainee")
+    fail(store, "tess")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state["auth_token"] = signin.login(store, "ada", PW)[1]
+    at.run()
+    at.switch_page("views/admin.py").run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert {"who", "action", "about"} <= set(table.columns)
+    failure = table[table["action"] == "signin.failure"].iloc[0]
+    assert failure["about"] == "tess"
+    assert "ada" in set(table["who"])  # usernames, not ids
+    at.multiselect(key="audit-actions").select("signin.failure").run()
+    assert set(at.dataframe[-1].value["action"]) == {"signin.failure"}
+    st.cache_resource.clear()

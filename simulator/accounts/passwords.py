@@ -76,6 +76,7 @@ class HashPool:
             self._started = True
 
     def _work(self) -> None:
+        _lower_priority()
         while True:
             _, _, fn, future = self._jobs.get()
             if not future.set_running_or_notify_cancel():
@@ -108,6 +109,16 @@ class HashPool:
         return self._jobs.qsize()
 
 
+def _lower_priority() -> None:
+    """Run this worker thread at a lower CPU priority (Linux: a thread's own nice value), so a
+    storm of hashing gives way to the writes and page runs people are waiting for."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICE)
+    except (AttributeError, OSError) as err:  # not Linux, or not allowed: hashing keeps normal priority
+        log.info("argon2 workers keep normal CPU priority (%s)", err)
+
+
+HASH_NICE = 10
 pool = HashPool()
 _dummy: str | None = None
 _dummy_lock = threading.Lock()

@@ -177,9 +177,10 @@ def handoff(store: Store, token: str) -> str:
         row = db.execute("select user_id, family from logins where token_hash = ?", [_hash(token)]).fetchone()
         if row is None:
             raise AccountError("That sign-in has ended; please sign in again.")
+        now = clock.now().timestamp()
+        db.execute("delete from signin_handoffs where expires_at < ?", [now])
         db["signin_handoffs"].insert({"code_hash": _hash(code), "family": row[1], "user_id": row[0],
-                                      "created_at": clock.now_iso(),
-                                      "expires_at": clock.now().timestamp() + HANDOFF_SECONDS})
+                                      "created_at": clock.now_iso(), "expires_at": now + HANDOFF_SECONDS})
     return code
 
 
