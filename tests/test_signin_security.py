@@ -95,6 +95,22 @@ def test_failures_slow_the_next_attempt_doubling_to_a_minute_but_never_lock(stor
     assert signin.login(store, "ada", PW)[0] == admin  # the admin too: never locked out
 
 
+def test_a_burst_of_simultaneous_guesses_gets_no_more_than_sequential_ones(store, admin):
+    done = passwords.pool.done
+    start = threading.Barrier(12)
+
+    def guess(n: int) -> None:
+        start.wait()
+        fail(store, "ada", f"burst guess number {n}")
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert passwords.pool.done - done <= 2  # the free slip and one more; the rest wait
+
+
 def test_failures_decay(store, admin, clock):
     for _ in range(6):
         fail(store, "ada")
@@ -465,9 +481,9 @@ def test_a_supervisor_loses_access_the_moment_the_trainee_leaves_the_cohort(stor
 def test_the_audit_log_names_people_and_filters(store, admin, clock):
     from datetime import date
 
-    from simulator.services import Services
     from simulator.core.settings import Settings
     from simulator.dearman.scenarios import ScenarioLibrary
+    from simulator.services import Services
 
     sup = users.create_user(store, admin, "sup", PW, "supervisor")
     tess = users.create_user(store, admin, "tess", PW, "trainee")

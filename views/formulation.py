@@ -135,8 +135,8 @@ def page() -> None:
     if turns < needed:
         st.info(f"Submitting opens after {needed} of your turns in the interview (you have {turns}): the "
                 "reference is shown only after a real attempt.")
-    st.caption("Submitting is final: it ends the session and shows the reference and your scores."
-               + (" Your first submission on a case and situation is your graded attempt." if attempt != "repeat" else ""))
+    graded_note = "" if attempt == "repeat" else " Your first submission on a case and situation is graded."
+    st.caption("Submitting is final: it ends the session and shows the reference and your scores." + graded_note)
     if formulations.load_draft(session_id) is not None:
         with st.popover("Discard draft", icon=":material/delete:"):
             st.write("Throw away what you have written here? The interview stays.")

@@ -6,8 +6,8 @@ import secrets
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.audit import audit
-from simulator.accounts.policy import require_admin
 from simulator.accounts.errors import AccountError
+from simulator.accounts.policy import require_admin
 from simulator.core.clock import now_iso
 from simulator.core.db import Store
 

@@ -90,13 +90,14 @@ def _device_hash(db: sqlite_utils.Database, device: str | None, user_id: str) ->
     return digest if found else None
 
 
-def _keys(username: str, known_device: str | None, client: str | None) -> tuple[list[str], list[str]]:
-    """(every throttle key of the attempt, the keys a success clears)."""
+def _keys(username: str, known_device: str | None, client: str | None) -> tuple[list[str], list[str], list[str]]:
+    """(every throttle key of the attempt, the keys a success clears, the keys it only forgives)."""
     if known_device:
         key = throttle.device_key(known_device)
-        return [key], [key]
+        return [key], [key], []
     account = throttle.username_key(username)
-    return [account] + ([throttle.client_key(client)] if client else []), [account]
+    shared = [throttle.client_key(client)] if client else []
+    return [account, *shared], [account], shared
 
 
 def login(store: Store, username: str, password: str, *, device: str | None = None,
@@ -110,28 +111,31 @@ def login(store: Store, username: str, password: str, *, device: str | None = No
     name = (username or "").strip().lower()[:MAX_USERNAME]
     password = (password or "")[:MAX_PASSWORD_INPUT]
     now = clock.now().timestamp()
-    with store.db() as db:  # reads only: no write lock is held while anything is hashed
+    with store.db() as db:  # reads only: a slowed attempt writes nothing
         row = user_row(db, name) if name else None
         known = _device_hash(db, device, row["id"]) if row else None
-        keys, clears = _keys(name, known, client)
+        keys, clears, forgives = _keys(name, known, client)
         wait = throttle.wait_left(db, keys, now)
-    if wait > 0:
-        _note_slowed(store, keys, row, now + wait)
+    claimed = None
+    if wait == 0:
+        with store.db() as db, db.conn:  # counted before hashing; no lock is held while hashing
+            db.execute("BEGIN IMMEDIATE")
+            claimed = throttle.claim(db, keys, now)
+    if claimed is None:
+        _note_slowed(store, keys, row, now + max(wait, 1.0))
         passwords.pad(started)
         raise AccountError(GENERIC)
     priority = passwords.PRIORITY_KNOWN if known else passwords.PRIORITY_OTHER
     right = passwords.verify(row["password_hash"] if row else None, password, priority)
     if not (right and row["active"]):
-        with store.db() as db, db.conn:
-            db.execute("BEGIN IMMEDIATE")
-            slowed_for = throttle.record_failure(db, keys, now)
-            about = {"user_id": row["id"]} if row else {"account": "unknown"}
-            write_audit(db, None, "signin.failure", {**about, "wait_seconds": round(slowed_for, 1)})
+        about = {"user_id": row["id"]} if row else {"account": "unknown"}
+        audit(store, None, "signin.failure", {**about, "wait_seconds": round(claimed, 1)})
         raise AccountError(GENERIC)
     upgraded = passwords.hash_password(password, priority) if passwords.needs_rehash(row["password_hash"]) else None
     with store.db() as db, db.conn:
         db.execute("BEGIN IMMEDIATE")
         throttle.clear(db, clears)
+        throttle.forgive(db, forgives, now)
         token = _new_login(db, row["id"])
         if upgraded:
             db.execute("update users set password_hash = ? where id = ?", [upgraded, row["id"]])
@@ -272,29 +276,29 @@ def change_own_password(store: Store, actor: Actor, current: str, new: str, toke
     started = time.perf_counter()
     now = clock.now().timestamp()
     keys = [throttle.username_key(actor.username)]
+    refused = ("Your current password is not right, or there were too many attempts just now: try "
+               "again in a minute.")
     with store.db() as db:
         row = user_row(db, actor.username)
-        wait = throttle.wait_left(db, keys, now)
     if row is None or row["id"] != actor.id:
         raise AccountError("This account no longer exists.")
-    if wait > 0:
-        passwords.pad(started)
-        raise AccountError("Your current password is not right, or there were too many attempts just "
-                           "now: try again in a minute.")
-    if not passwords.verify(row["password_hash"], (current or "")[:MAX_PASSWORD_INPUT], passwords.PRIORITY_KNOWN):
-        with store.db() as db, db.conn:
-            db.execute("BEGIN IMMEDIATE")
-            throttle.record_failure(db, keys, now)
-            write_audit(db, actor.id, "password.change_refused", {"user_id": actor.id})
-        raise AccountError("Your current password is not right, or there were too many attempts just "
-                           "now: try again in a minute.")
     passwords.check_strength(new, username=actor.username, email=row["email"])
     if new == current:
         raise AccountError("The new password is the same as the current one.")
+    with store.db() as db, db.conn:  # the current password is guessed at like a sign-in: slowed alike
+        db.execute("BEGIN IMMEDIATE")
+        claimed = throttle.claim(db, keys, now)
+    if claimed is None:
+        passwords.pad(started)
+        raise AccountError(refused)
+    if not passwords.verify(row["password_hash"], (current or "")[:MAX_PASSWORD_INPUT], passwords.PRIORITY_KNOWN):
+        audit(store, actor.id, "password.change_refused", {"user_id": actor.id})
+        raise AccountError(refused)
     new_hash = passwords.hash_password(new, passwords.PRIORITY_KNOWN)
     keep = family_of(store, token)
     with store.db() as db, db.conn:
         db.execute("BEGIN IMMEDIATE")
+        throttle.clear(db, keys)
         db.execute("update users set password_hash = ? where id = ?", [new_hash, actor.id])
         ended = end_sign_ins(db, actor.id, keep_family=keep)
         write_audit(db, actor.id, "password.change", {"user_id": actor.id, "other_sign_ins_ended": ended})

@@ -2,9 +2,10 @@
 
 Every failed sign-in raises a score on the attempt's throttle keys; the score halves every
 `HALF_LIFE` seconds. After a failure the key waits `delay(score)` seconds: nothing after a single
-slip, then 1 s doubling with each further failure, never more than `CAP`. An attempt under a key that is still waiting is answered like a
-wrong password, without checking it and without adding to the score, so an attacker can renew a
-wait of at most a minute, never a lock. The keys of an attempt:
+slip, then 1 s doubling with each further failure, never more than `CAP`. An attempt under a key
+that is still waiting is answered like a wrong password, without checking it and without adding
+to the score, so an attacker can renew a wait of at most a minute, never a lock. The keys of an
+attempt:
 
 - the username, for a browser that has not signed in to that account before. Known and unknown
   usernames are keyed alike (a hash of the name), so a slowdown tells nothing about which
@@ -13,6 +14,10 @@ wait of at most a minute, never a lock. The keys of an attempt:
   from elsewhere never slows the owner down in the browser they use.
 - the client's address, only when a trusted proxy header names it (settings); Streamlit's own
   view of the address is not a security signal and is never used.
+
+An attempt is counted as a failure *before* its password is hashed (`claim`, in a short write
+transaction) and forgiven if the password was right, so a burst of simultaneous attempts cannot
+all slip through the same free moment: the second already sees the first one's wait.
 
 There is no global switch: nothing an attacker does slows down an account they do not name.
 """
@@ -72,6 +77,24 @@ def wait_left(db: sqlite_utils.Database, keys: list[str], now: float) -> float:
     marks = ",".join("?" for _ in keys)
     (latest,) = db.execute(f"select max(next_at) from signin_throttle where key in ({marks})", keys).fetchone()
     return max(0.0, (latest or 0.0) - now)
+
+
+def claim(db: sqlite_utils.Database, keys: list[str], now: float) -> float | None:
+    """Inside the caller's write transaction: None if a key is still waiting (the attempt is
+    slowed), else count the attempt as a failure on every key and return the wait it set."""
+    if wait_left(db, keys, now) > 0:
+        return None
+    return record_failure(db, keys, now)
+
+
+def forgive(db: sqlite_utils.Database, keys: list[str], now: float) -> None:
+    """Take one claimed failure back from each key (a right password from a shared client)."""
+    for key in keys:
+        row = db.execute("select score, updated_at from signin_throttle where key = ?", [key]).fetchone()
+        if row:
+            score = max(0.0, decayed(row[0], now - row[1]) - 1.0)
+            db.execute("update signin_throttle set score = ?, updated_at = ?, next_at = ? where key = ?",
+                       [score, now, now + delay(score), key])
 
 
 def record_failure(db: sqlite_utils.Database, keys: list[str], now: float) -> float:
