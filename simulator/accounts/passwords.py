@@ -144,10 +144,11 @@ def verify(password_hash: str | None, password: str, priority: int = PRIORITY_OT
 
 
 def dummy_hash() -> str:
+    """A hash of nothing anyone knows, made once (in the pool), for unknown usernames."""
     global _dummy
     with _dummy_lock:
         if _dummy is None:
-            _dummy = hasher.hash(secrets.token_urlsafe(16))
+            _dummy = pool.run(lambda: hasher.hash(secrets.token_urlsafe(16)))
         return _dummy
 
 
