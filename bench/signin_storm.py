@@ -1,8 +1,9 @@
 """Sign-in storm: 20 sign-in attempts a second for 10 seconds while 10 sessions write turns.
 
 Reported: the p50/p95 time to write a turn with and without the storm (target: p95 within 2x of
-the quiet figure, measured for 10 s before and 10 s after the storm), and the legitimate user's sign-in time during the storm, from the browser she
-usually signs in with and from a browser that never signed in to her account.
+the quiet figure, measured for 10 s before and 10 s after the storm), and the legitimate user's
+sign-in time during the storm, from the browser she usually signs in with and from a browser that
+never signed in to her account.
 
 The storm is the attacks of issue 12 at once: half the attempts guess the legitimate user's
 password, a quarter spray the other accounts, a quarter try unknown usernames. Every attempt runs
