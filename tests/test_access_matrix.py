@@ -21,6 +21,8 @@ from simulator.traps import drill
 
 PW = "a long enough password"
 SCENARIOS = ScenarioLibrary.load()
+INTERVIEW = ["What brings you in?", "What happened?", "How did you feel?", "What did you do then?",
+             "What went through your mind?", "What does that say about you?"]
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +97,7 @@ def op(world, work, who, name):
         "create account": lambda: svc.accounts.create_user(f"new-{who}-x", PW, "trainee"),
         "read audit log": lambda: svc.accounts.audit_entries(),
         "export": lambda: svc.research.collect(export.Filters()),
+        "reset a trainee's reference": lambda: svc.supervision.reset_reveal(people["alice"].id, "tomas-herrera"),
     }
     try:
         ops[name]()
@@ -129,6 +132,7 @@ MATRIX = {
     "create account":   (False, False, False, False,    False, True),
     "read audit log":   (False, False, False, False,    False, True),
     "export":           (False, False, False, False,    True,  True),
+    "reset a trainee's reference": (False, False, True, False, False, True),
 }
 WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
 
@@ -157,9 +161,12 @@ def test_sessions_from_before_accounts_can_be_given_an_owner(world):
 
     ownerless = Practice(store, lib, OfflineEngine(), actor=None)
     old = ownerless.start("tomas-herrera", "plain", seed=2)
-    ownerless.say(old.id, "What brings you in?")
-    list(ownerless.respond(old.id))
-    submit(store, None, old.id, {"situation": "A setback at work", "emotions": ["hurt"]}, Settings())
+    for line in INTERVIEW:  # a formulation is accepted after six trainee turns
+        ownerless.say(old.id, line)
+        list(ownerless.respond(old.id))
+    submit(store, None, old.id, {"situation": "A setback at work today", "emotions": ["hurt"],
+                                 "behavior": "He went home early", "automatic_thoughts": "I am not good enough"},
+           Settings())
     assert any(s["id"] == old.id for s in handover.ownerless_sessions(store, people["admin"]))
     with pytest.raises(AccessDenied):
         handover.assign_session(store, people["sup"], old.id, people["bob"].id)

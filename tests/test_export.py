@@ -114,7 +114,13 @@ def test_every_exercise_is_exported_for_consenting_trainees(world, tmp_path):
     store, admin, res, alice, bob = world
     users.set_consent(store, alice, True)
     sid = SessionStore(store).list_sessions(owner=alice.id)[0].id
+    practice = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=alice)
+    for line in ["What happened?", "How did you feel?", "What did you do?", "What went through your mind?",
+                 "What does that say about you?"]:  # a formulation is accepted after six trainee turns
+        practice.say(sid, line)
+        list(practice.respond(sid))
     submit_formulation(store, alice, sid, {"situation": "Passed over for head chef", "emotions": ["hurt"],
+                                           "behavior": "Hid in the walk-in fridge",
                                            "core_beliefs": ["I am incompetent."]}, Settings())
     dm = DearmanPractice(store, Settings(), alice)
     scenario = next(iter(ScenarioLibrary.load(DATA_DIR / "scenarios").scenarios.values()))

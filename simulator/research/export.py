@@ -129,16 +129,26 @@ def _session_row(r, who, k: Keys, kind: str = "session", at: str = "created_at")
             "at_s": k.since(r["start_at"], r[at])}
 
 
+# A CBT session's attempt (simulator.cbt.formulation.reveal): "graded" or "repeat" once its
+# formulation is submitted; "repeat" while the reference of its case and situation has been seen;
+# empty for an open session that would still be graded.
+_ATTEMPT = ("coalesce((select f.attempt from formulation_submissions f where f.session_id = x.id), "
+            "case when exists (select 1 from formulation_reveals r where r.owner is x.owner and "
+            "r.case_id = x.case_id and r.situation_index = x.situation_index and r.session_id != x.id "
+            "and (r.reset_at is null or r.reset_at > x.created_at)) then 'repeat' end)")
+
 # Tables of the CBT practice sessions, filtered through their session (alias x).
 _SESSION_TABLES = [
     ExportTable(
         "sessions",
-        ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed", "status", "date",
+        ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed", "status", "attempt", "date",
          "ended_s", "final_state"),
-        _owned("select x.* from sessions x where {where} order by x.created_at", "created_at", "case_id",
+        _owned(f"select x.*, {_ATTEMPT} as attempt from sessions x where {{where}} order by x.created_at",
+               "created_at", "case_id",
                lambda r, who, k: {"session_id": k.id("session", r["id"]), "trainee": who, "case_id": r["case_id"],
                                   "situation": r["situation_index"] + 1, "style": r["style"], "engine": r["engine"],
-                                  "seed": r["seed"], "status": r["status"], "date": k.day(r["created_at"]),
+                                  "seed": r["seed"], "status": r["status"], "attempt": r["attempt"],
+                                  "date": k.day(r["created_at"]),
                                   "ended_s": k.since(r["created_at"], r["ended_at"]),
                                   "final_state": r["state_json"]}),
         json_text=("final_state",)),
@@ -183,15 +193,15 @@ TABLES: list[ExportTable] = [
     *_SESSION_TABLES,
     ExportTable(
         "formulations",
-        ("session_id", "trainee", "case_id", "situation", "date", "submitted_s", "formulation", "engine", "kind",
-         "total", "result", "fallback_reason"),
+        ("session_id", "trainee", "case_id", "situation", "attempt", "date", "submitted_s", "formulation", "engine",
+         "kind", "total", "result", "fallback_reason"),
         _owned("select x.*, ss.created_at as start_at, s.engine, s.kind, s.total, s.result_json, s.fallback_reason "
                "from formulation_submissions x left join sessions ss on ss.id = x.session_id "
                "left join formulation_scores s on s.submission_id = x.id where {where} order by x.id, s.id",
                "submitted_at", "case_id",
                lambda r, who, k: {"session_id": k.id("session", r["session_id"]), "trainee": who,
                                   "case_id": r["case_id"], "situation": r["situation_index"] + 1,
-                                  "date": k.day(r["start_at"] or r["submitted_at"]),
+                                  "attempt": r["attempt"], "date": k.day(r["start_at"] or r["submitted_at"]),
                                   "submitted_s": k.since(r["start_at"], r["submitted_at"]),
                                   "formulation": r["data_json"], "engine": r["engine"], "kind": r["kind"],
                                   "total": r["total"], "result": r["result_json"],
