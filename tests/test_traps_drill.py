@@ -10,7 +10,7 @@ def test_naming_the_second_pattern_of_a_two_pattern_thought_earns_credit_and_the
     grade = drill.grade_patterns(item, ["fortune_telling"])
     assert grade.credit and not grade.exact and grade.hits == ["fortune_telling"]
     text = drill.explain(grade, item)
-    assert text.startswith("Credit: Fortune-telling fits")
+    assert text.startswith("You picked Fortune-telling. Credit: Fortune-telling fits")
     assert f"The clearest pattern here is Catastrophizing: {patterns()['catastrophizing'].definition}" in text
 
 
@@ -30,5 +30,5 @@ def test_a_pattern_that_does_not_pass_earns_no_credit():
     wrong = next(p for p in pattern_ids() if p not in accepted)
     grade = drill.grade_patterns(item, [wrong])
     assert not grade.credit and grade.extra == [wrong] and grade.missed == item.patterns
-    assert drill.explain(grade, item).startswith("Not quite.")
+    assert drill.explain(grade, item).startswith("You picked Catastrophizing. Not quite.")
     assert name_of(item.patterns[0]) in drill.explain(grade, item)

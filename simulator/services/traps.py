@@ -29,6 +29,9 @@ class TrapsService:
     actor: Actor | None
 
     # -- drill --
+    def drill_round(self) -> drill.DrillRound:
+        return drill.current_round(self.store, self.actor)
+
     def drill_submit(self, item_id: str, picked: list[str], reframe: str) -> drill.DrillResult:
         return drill.submit(self.store, self.actor, item_id, picked, reframe, self.settings)
 

@@ -7,6 +7,7 @@ decision. The feedback explains the clearest one (the item's first pattern).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from functools import lru_cache
@@ -76,6 +77,33 @@ def pick_item(seed: int, exclude: set[str] = frozenset()) -> DrillItem:
     return random.Random(seed).choice(pool)
 
 
+class DrillRound(BaseModel):
+    """Where a trainee is in the drill: one round goes through every item once, in an order fixed by
+    who they are and how far they got, so a reload or a new sign-in shows the same next thought."""
+
+    number: int  # 1-based
+    answered: list[str]  # items answered in this round
+    total: int
+    next: DrillItem
+    last: dict | None = None  # the latest attempt, for "your last answer"
+
+
+def current_round(store, actor: Actor | None) -> DrillRound:
+    attempts = traps_store.drill_attempts(store, actor)
+    bank = items()
+    ids = {i.id for i in bank}
+    number, answered = 1, []
+    for a in attempts:
+        if a["item_id"] in ids and a["item_id"] not in answered:
+            answered.append(a["item_id"])
+            if len(answered) == len(ids):
+                number, answered = number + 1, []
+    owner = actor.id if actor else "-"
+    seed = int.from_bytes(hashlib.sha256(f"{owner}:{number}:{len(answered)}".encode()).digest()[:8], "big")
+    return DrillRound(number=number, answered=answered, total=len(ids), next=pick_item(seed, set(answered)),
+                      last=attempts[-1] if attempts else None)
+
+
 def accepted_patterns(item: DrillItem) -> list[str]:
     """The item's patterns, then any other pattern the offline detector's decision includes."""
     return list(dict.fromkeys([*item.patterns, *detect_offline(item.thought).passing]))
@@ -103,7 +131,8 @@ def explain(grade: PatternGrade, item: DrillItem) -> str:
     hits = ", ".join(name_of(p) for p in grade.hits)
     lead = w["exact"] if grade.exact else w["credit"].format(hits=hits) if grade.credit else w["no_credit"]
     best = item.patterns[0]
-    parts = [lead, w["best"].format(best=name_of(best), definition=patterns()[best].definition, why=item.why)]
+    picked = ", ".join(name_of(p) for p in grade.picked) or w["nothing"]
+    parts = [w["picked"].format(picked=picked), lead, w["best"].format(best=name_of(best), definition=patterns()[best].definition, why=item.why)]
     others = [name_of(p) for p in grade.accepted if p != best]
     if others:
         parts.append(w["others"].format(others=", ".join(others)))
