@@ -289,6 +289,32 @@ def test_admin_sees_why_an_account_was_not_added(fresh_app):
     assert [u["username"] for u in users.list_users(Store(fresh_app), signin.login(Store(fresh_app), "ada", PASSWORD)[0])] == ["ada"]
 
 
+def test_the_add_account_form_clears_after_a_save_and_a_role_change_asks_first(fresh_app):
+    at = open_app()
+    at.switch_page("views/admin.py").run()
+
+    def field(label):
+        return next(w for w in [*at.text_input, *at.selectbox] if w.label == label)
+
+    field("Username").input("sup1")
+    field("Role").set_value("supervisor")
+    field("Initial password").input("lantern quarry obelisk 42")
+    next(b for b in at.button if b.label == "Add account").click().run()
+    assert not at.error, [e.value for e in at.error]
+    # The next person starts from an empty form: never silently a supervisor like the last one.
+    assert field("Username").value == "" and field("Role").value == "trainee"
+    assert field("Initial password").value == ""
+
+    store = Store(fresh_app)
+    admin = signin.login(store, "ada", PASSWORD)[0]
+    sup = next(u for u in users.list_users(store, admin) if u["username"] == "sup1")
+    next(w for w in at.selectbox if w.label == "Role of sup1").set_value("admin").run()
+    assert any("Change sup1's role from supervisor to admin?" in w.value for w in at.warning)
+    assert next(u for u in users.list_users(store, admin) if u["id"] == sup["id"])["role"] == "supervisor"
+    next(b for b in at.button if b.label == "Change role").click().run()
+    assert next(u for u in users.list_users(store, admin) if u["id"] == sup["id"])["role"] == "admin"
+
+
 def test_signing_out_leaves_nothing_for_the_next_person(fresh_app):
     at = open_app()
     at.button(key="choose-tomas-herrera").click().run()

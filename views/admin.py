@@ -31,17 +31,25 @@ names = {u["id"]: u["username"] for u in accounts}
 tab_users, tab_cohorts, tab_sessions, tab_audit = st.tabs(
     ["People", "Cohorts", "Sessions without an owner", "Audit log"])
 
+NEW_ACCOUNT_FIELDS = ("new-username", "new-role", "new-email", "new-password")
+
 with tab_users:
+    if st.session_state.pop("new-account-saved", False):
+        # After a save the form starts empty, so the next person is never added with the last one's role.
+        for key in NEW_ACCOUNT_FIELDS:
+            st.session_state.pop(key, None)
     with st.form("new-user"):
         st.subheader("Add an account")
         c1, c2, c3 = st.columns(3)
-        username = c1.text_input("Username")
-        role = c2.selectbox("Role", ROLES)
-        email = c3.text_input("Email (for single sign-on, optional)")
-        password = st.text_input("Initial password", type="password")
+        username = c1.text_input("Username", key="new-username")
+        role = c2.selectbox("Role", ROLES, key="new-role")
+        email = c3.text_input("Email (for single sign-on, optional)", key="new-email")
+        password = st.text_input("Initial password", type="password", key="new-password")
         if st.form_submit_button("Add account", type="primary"):
+            # On a refusal the fields keep what was typed, beside the reason.
             if attempt(admin.create_user, username, password, role, email or None,
-                    done=f"Added {username}."):
+                       done=f"Added {username} as a {role}."):
+                st.session_state["new-account-saved"] = True
                 st.rerun()
     for u in accounts:
         c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
@@ -49,10 +57,20 @@ with tab_users:
         c1.caption(("active" if u["active"] else "deactivated")
                    + (" · sign-ins slowed by failed attempts" if u.get("slowed") else "")
                    + (" · research consent" if u["consent"] else ""))
-        new_role = c2.selectbox("Role", ROLES, index=ROLES.index(u["role"]),
-                                key=f"role-{u['id']}", label_visibility="collapsed")
+        new_role = c2.selectbox(f"Role of {u['username']}", ROLES, index=ROLES.index(u["role"]),
+                                key=f"role-{u['id']}-{u['role']}", label_visibility="collapsed")
         if new_role != u["role"]:
-            attempt(admin.set_role, u["id"], new_role, done="Role changed.")
+            # A role changes only once the admin confirms it for this named person.
+            with c2.container(border=True):
+                st.warning(f"Change {as_text(u['username'])}'s role from {u['role']} to {new_role}?")
+                yes, no = st.columns(2)
+                if yes.button("Change role", key=f"confirm-role-{u['id']}", type="primary"):
+                    if attempt(admin.set_role, u["id"], new_role,
+                               done=f"{u['username']} is now a {new_role}."):
+                        st.rerun()
+                if no.button("Keep", key=f"cancel-role-{u['id']}"):
+                    st.session_state.pop(f"role-{u['id']}-{u['role']}", None)
+                    st.rerun()
         label = "Deactivate" if u["active"] else "Reactivate"
         if c3.button(label, key=f"active-{u['id']}"):
             if attempt(admin.set_active, u["id"], not u["active"], done=f"{label}d."):
