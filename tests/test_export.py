@@ -165,8 +165,14 @@ def _all_exercises(store, who):
     from simulator.traps import drill
 
     sid = SessionStore(store).list_sessions(owner=who.id)[0].id
+    practice = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=who)
+    for line in ["What happened?", "How did you feel?", "What did you do?", "What went through your mind?",
+                 "What does that say about you?"]:  # a formulation is accepted after six trainee turns
+        practice.say(sid, line)
+        list(practice.respond(sid))
     submit_formulation(store, who, sid, {"situation": "Passed over for head chef when Marco Rossi got the job",
-                                         "emotions": ["hurt"], "core_beliefs": ["I am incompetent."]}, Settings())
+                                         "emotions": ["hurt"], "behavior": "Hid in the walk-in fridge",
+                                         "core_beliefs": ["I am incompetent."]}, Settings())
     dm = DearmanPractice(store, Settings(), who)
     info = dm.start(custom_scenario("My flatmate Jake Morrison never pays his share of the bills.",
                                     "Get Jake to set up a standing order.", "my flatmate", 5),

@@ -413,7 +413,7 @@ def test_the_page_carries_a_one_time_code_never_a_token_and_no_deprecated_compon
     at.text_input[1].input(PW)
     with caplog.at_level(logging.DEBUG):
         next(b for b in at.button if b.label == "Sign in").click().run()
-    assert "Signed in as **ada**" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Signed in as **ada**" in " ".join(c.value for c in at.sidebar.markdown)
     script = " ".join(h.proto.body for h in at.html)
     assert "/auth/cookie" in script and at.session_state["auth_token"] not in script
     assert "components.v1" not in caplog.text and "document.cookie" not in script
