@@ -220,9 +220,11 @@ def test_timestamps_are_the_date_and_seconds_since_the_start(world):
     with store.db() as db:
         started = next(db.query("select created_at from sessions where owner = ?", [alice.id]))["created_at"]
     assert data["sessions"][0]["date"] == started[:10]
-    assert [r["turn"] for r in data["turns"]] == [0, 1]
-    assert 0 <= data["turns"][0]["at_s"] <= data["turns"][1]["at_s"] < 600
-    assert data["formulations"][0]["submitted_s"] >= data["turns"][1]["at_s"]
+    turns = [r["turn"] for r in data["turns"]]
+    assert turns == list(range(len(turns))) and len(turns) >= 12
+    seconds = [r["at_s"] for r in data["turns"]]
+    assert 0 <= seconds[0] and seconds == sorted(seconds) and seconds[-1] < 600
+    assert data["formulations"][0]["submitted_s"] >= seconds[-1]
     assert data["dearman_sessions"][0]["ended_s"] >= 0
     clock = re.compile(r"\d{2}:\d{2}:\d{2}")
     for name, rows in data.items():
