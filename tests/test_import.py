@@ -266,7 +266,7 @@ def test_an_imported_case_has_no_risk_profile_never_an_invented_none(tmp_path):
     report = import_file(ABE, tmp_path)
     abe = load_case_file(tmp_path / "abe.json")
     assert abe.schema_version == 2 and abe.risk.level == "unknown" and not abe.risk.cues
-    assert not CaseCard.of(abe).has_risk_profile
+    assert not CaseCard.of(abe, "imported").has_risk_profile
     assert any(d.field == "risk" and d.value == {"level": "unknown"} for d in report.defaults)
     plan, _ = plan_turn(abe, 0, "plain", DisclosureState(), "Any thoughts of suicide?", 0,
                         Recognition(moves=["closed_question", "ask_risk"]))

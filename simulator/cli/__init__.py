@@ -53,14 +53,32 @@ def cmd_import(args, settings: Settings) -> int:
     from simulator.cbt.importer import CaseImportError, import_file
 
     try:
-        report = import_file(Path(args.file), settings.cases_dir, replace=args.replace)
+        report = import_file(Path(args.file), settings.cases_dir, replace=args.replace,
+                             dry_run=args.dry_run)
     except CaseImportError as err:
         print(f"import failed, nothing was added:\n{err}", file=sys.stderr)
         return 2
+    print(f"read {report.records} record(s): {len(report.cases)} patient(s), "
+          f"{report.situations} situation(s) ({report.source_format} format)")
+    for u in report.synonyms:
+        print(f"synonym {u.kind} {u.given!r} read as {u.read_as!r} ({u.records} record(s), "
+              f"first {u.first_record})")
     for m in report.mappings:
         print(f"mapped  {m.record_id} {m.field}: {m.given!r} -> {m.mapped_to!r}")
+    for o in report.overrides:
+        print(f"own     {o.case_id} situation {o.situation} (record {o.record_id}): "
+              f"{', '.join(o.fields)}")
     for d in report.defaults:
         print(f"default {d.case_id} {d.field}: {d.value!r} (not in the source format)")
+    if report.unrendered:
+        print(f"third person: {len(report.unrendered)} sentence(s) the first-person rendering "
+              "could not convert" + ("" if args.verbose or args.dry_run else " (--verbose lists them)"))
+        if args.verbose or args.dry_run:
+            for u in report.unrendered:
+                print(f"  {u.record_id} {u.field}: {u.sentence}")
+    if args.dry_run:
+        print(f"dry run: nothing was written to {settings.cases_dir}")
+        return 0
     for path in report.written:
         print(f"wrote   {path}")
     print(f"imported {len(report.cases)} case(s) from {args.file} ({report.source_format} format)")
@@ -107,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("import", help="import cases (PATIENT-Ψ records or native format)")
     s.add_argument("file")
     s.add_argument("--replace", action="store_true", help="replace cases with the same id")
+    s.add_argument("--dry-run", action="store_true",
+                   help="check the file and print the whole report; write nothing")
+    s.add_argument("--verbose", action="store_true",
+                   help="also list every sentence the first-person rendering could not convert")
     s.set_defaults(fn=cmd_import)
     s = sub.add_parser("simulate", help="feed a script of therapist lines to a patient")
     s.add_argument("--case", required=True)
