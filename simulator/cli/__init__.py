@@ -68,8 +68,15 @@ def cmd_import(args, settings: Settings) -> int:
     for o in report.overrides:
         print(f"own     {o.case_id} situation {o.situation} (record {o.record_id}): "
               f"{', '.join(o.fields)}")
+    by_field: dict[str, list] = {}
     for d in report.defaults:
-        print(f"default {d.case_id} {d.field}: {d.value!r} (not in the source format)")
+        by_field.setdefault(d.field, []).append(d)
+    for name, used in by_field.items():  # one line for a value every case got
+        if len({json.dumps(d.value, sort_keys=True) for d in used}) == 1 and len(used) > 1:
+            print(f"default {name}: {used[0].value!r} for all {len(used)} cases (not in the source format)")
+        else:
+            for d in used:
+                print(f"default {d.case_id} {d.field}: {d.value!r} (not in the source format)")
     if report.unrendered:
         print(f"third person: {len(report.unrendered)} sentence(s) the first-person rendering "
               "could not convert" + ("" if args.verbose or args.dry_run else " (--verbose lists them)"))
