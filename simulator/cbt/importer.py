@@ -168,6 +168,35 @@ class ImportReport:
     def situations(self) -> int:
         return sum(len(c.situations) for c in self.cases)
 
+    def lines(self, verbose: bool = False) -> list[str]:
+        """The report as text, one line per finding: what was read, each synonym once, every
+        near-miss mapping, each situation with its own model, the defaults (a value every case
+        got, once), and the sentences left in the third person (listed when `verbose`)."""
+        out = [f"read {self.records} record(s): {len(self.cases)} patient(s), {self.situations} "
+               f"situation(s) ({self.source_format} format)"]
+        out += [f"synonym {u.kind} {u.given!r} read as {u.read_as!r} ({u.records} record(s), "
+                f"first {u.first_record})" for u in self.synonyms]
+        out += [f"mapped  {m.record_id} {m.field}: {m.given!r} read as {m.mapped_to!r}"
+                for m in self.mappings]
+        out += [f"own     {o.case_id} situation {o.situation} (record {o.record_id}): "
+                f"{', '.join(o.fields)}" for o in self.overrides]
+        by_field: dict[str, list[DefaultUsed]] = {}
+        for d in self.defaults:
+            by_field.setdefault(d.field, []).append(d)
+        for name, used in by_field.items():
+            if len(used) > 1 and len({repr(d.value) for d in used}) == 1:
+                out.append(f"default {name}: {used[0].value!r} for all {len(used)} cases "
+                           "(not in the source format)")
+            else:
+                out += [f"default {d.case_id} {d.field}: {d.value!r} (not in the source format)"
+                        for d in used]
+        if self.unrendered:
+            out.append(f"third person: {len(self.unrendered)} sentence(s) the first-person "
+                       "rendering could not convert" + ("" if verbose else " (--verbose lists them)"))
+            if verbose:
+                out += [f"  {u.record_id} {u.field}: {u.sentence}" for u in self.unrendered]
+        return out
+
 
 # ---------------------------------------------------------------- label matching
 
