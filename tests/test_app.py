@@ -221,6 +221,9 @@ def test_llm_engine_failure_shows_a_message_and_ask_again_recovers(fresh_app, mo
     next(b for b in at.button if b.label == "Ask again").click().run()
     last = SessionStore(Store(fresh_app)).transcript(session_id)[-3:]
     assert [(t.role, t.complete) for t in last] == [("therapist", True), ("patient", False), ("patient", True)]
+    # On screen one question shows one answer: the cut reply is folded away under the question.
+    assert [t.replace("\\", "") for t in chat_texts(at)[-2:]] == ["What happened next?", "Work has been hard since the announcement."]
+    assert any("cut off, then asked again" in e.label for e in at.expander)
 
 
 def test_show_thinking_traps_marks_patient_lines(fresh_app):
