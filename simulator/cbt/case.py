@@ -55,6 +55,9 @@ RISK_LEVELS: dict[str, str] = {
 RISK_ASPECTS: tuple[str, ...] = ("ideation", "plan", "intent", "means", "past_attempts",
                                  "protective_factors")
 Percent = Field(ge=0, le=100)
+# The parts of the model a situation may hold itself (see Situation and PatientCase.model_for).
+SITUATION_MODEL: tuple[str, ...] = ("core_beliefs", "intermediate_beliefs",
+                                    "intermediate_beliefs_depression", "coping_strategies")
 
 
 class _Strict(BaseModel):
@@ -306,9 +309,7 @@ class PatientCase(_Strict):
         if not 0 <= situation_index < len(self.situations):
             raise ValueError(f"case {self.id} has no situation {situation_index}")
         s = self.situations[situation_index]
-        overridden = {name for name in ("core_beliefs", "intermediate_beliefs",
-                                        "intermediate_beliefs_depression", "coping_strategies")
-                      if getattr(s, name) is not None}
+        overridden = {name for name in SITUATION_MODEL if getattr(s, name) is not None}
         own_depression = s.intermediate_beliefs_depression  # "" says: none in this situation
         return SituationModel(
             core_beliefs=tuple((s.core_beliefs or self.core_beliefs).all()),

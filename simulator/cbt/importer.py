@@ -70,9 +70,6 @@ PSI_KEY_SYNONYMS = {f"{key}_current": key for key in PSI_BELIEF_KEYS}
 # Fields that describe the patient, not the situation: every record of a patient must agree.
 # (Beliefs, rules and coping may differ by situation; the styles of all records are allowed.)
 PSI_PATIENT_FIELDS = ("name", "history")
-# The per-situation parts of the model, as the case schema names them.
-OVERRIDABLE = ("core_beliefs", "intermediate_beliefs", "intermediate_beliefs_depression",
-               "coping_strategies")
 
 
 @dataclass(frozen=True)
