@@ -425,3 +425,75 @@ def test_authoring_form_edits_the_version_2_fields_and_refuses_inconsistent_risk
     saved = authoring.case_library(Store(fresh_app), DATA_DIR / "patients").get("amara-okafor")
     assert saved.goals == "To feel less on edge before exams." and saved.schema_version == 2
     assert saved.situations[0].emotion_intensity and saved.voicings.core_beliefs  # kept through the form
+
+
+def test_a_66_case_library_is_searched_and_filtered_by_source_difficulty_and_risk(fresh_app, tmp_path):
+    import json
+
+    from bench.psi_import import expand_published
+
+    published = tmp_path / "published.json"  # 106 records for 50 patients, made from our test file
+    published.write_text(json.dumps(expand_published()), encoding="utf-8")
+    token = signed_in_token(fresh_app)
+    store = Store(fresh_app)
+    with store.db() as db:
+        ada = users.actor_of(users.user_row(db, "ada"))
+    library = authoring.case_library(store, DATA_DIR / "patients")
+    authoring.import_cases(store, ada, published, library)  # 16 library + 50 imported = 66
+    clone = library.get("walter-brandt").model_dump(mode="json") | {"id": "walt-clinic", "name": "Walt Clinic"}
+    authoring.save_case(store, ada, clone, library, new=True)  # and one written here
+    at = open_app(token=token)
+    assert not at.exception
+
+    def shown():
+        caption = next(c.value for c in at.caption if c.value.endswith("patients"))
+        return caption.split(" of ")[0], {b.key.removeprefix("choose-") for b in at.button
+                                          if (b.key or "").startswith("choose-")}
+
+    assert shown()[0] == "67"
+    at.multiselect(key="case_source").select("imported").run()
+    count, ids = shown()
+    assert count == "50" and "corinne" in ids and "tomas-herrera" not in ids
+    at.multiselect(key="case_source").unselect("imported").select("authored").run()
+    assert shown() == ("1", {"walt-clinic"})
+    at.multiselect(key="case_source").unselect("authored").select("library").run()
+    assert shown()[0] == "16"
+    # Risk as the cards may say it: the three library cases whose content note announces it.
+    at.multiselect(key="case_risk").select("present").run()
+    assert shown() == ("3", {"dale-hutchins", "river-castillo", "walter-brandt"})
+    at.multiselect(key="case_source").unselect("library").run()
+    assert shown()[1] == {"dale-hutchins", "river-castillo", "walter-brandt", "walt-clinic"}
+    at.multiselect(key="case_risk").unselect("present").select("unknown").run()
+    assert shown()[0] == "50"  # imported cases record no risk
+    at.multiselect(key="case_difficulty").select("beginner").run()
+    assert shown()[0] == "0"
+    at.text_input(key="case_query").input("Tobiah").run()
+    at.multiselect(key="case_difficulty").unselect("beginner").run()
+    count, ids = shown()
+    assert count == "5" and "tobiah" in ids and "tobiah-abara" in ids
+    page = " ".join(m.value for m in at.markdown)
+    assert "imported" in page and "No risk profile" in " ".join(c.value for c in at.caption)
+
+
+def test_editing_an_imported_case_keeps_each_situation_model_and_its_origin(fresh_app):
+    from tests.test_import import PUBLISHED
+
+    token = signed_in_token(fresh_app)
+    store = Store(fresh_app)
+    with store.db() as db:
+        ada = users.actor_of(users.user_row(db, "ada"))
+    authoring.import_cases(store, ada, PUBLISHED, authoring.case_library(store, DATA_DIR / "patients"))
+    before = authoring.case_library(store, DATA_DIR / "patients").get("corinne")
+    at = open_app(token=token)
+    at.switch_page("views/authoring.py").run()
+    next(s for s in at.selectbox if s.label == "Case").select("corinne").run()
+    goals = next(t for t in at.text_area if t.label.startswith("Goals"))
+    goals.input("To stop carrying everyone.")
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    assert any("as version 2" in s.value for s in at.success), [e.value for e in at.error]
+    lib = authoring.case_library(store, DATA_DIR / "patients")
+    after = lib.get("corinne")
+    assert after.goals == "To stop carrying everyone."
+    assert after.situations == before.situations and after.imported_from == before.imported_from
+    assert after.model_for(1).core_beliefs == before.model_for(1).core_beliefs != after.model_for(0).core_beliefs
+    assert lib.source("corinne") == "imported"
