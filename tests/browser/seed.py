@@ -10,6 +10,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from simulator.accounts import users
 from simulator.cbt.engine_offline import OfflineEngine
 from simulator.core.db import Store
 from simulator.core.settings import Settings
@@ -42,7 +43,7 @@ def seed(db_path: str | Path) -> dict[str, str]:
     settings = Settings(db_path=Path(db_path), export_secret="seed-secret")
     prepare_database(settings)
     store = Store(settings.db_path)
-    SignIn.for_settings(settings).create_first_admin("ada", PASSWORD)
+    users.create_user(store, None, "ada", PASSWORD, "admin")  # the first admin, as the command line makes it
     admin = SignIn.for_settings(settings).resume(SignIn.for_settings(settings).login("ada", PASSWORD))
 
     def services(actor) -> Services:
