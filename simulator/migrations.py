@@ -15,6 +15,7 @@ from simulator.core.db import Store, applied
 from simulator.dearman import store as dearman_store
 from simulator.supervision import authoring, reviews
 from simulator.traps import store as traps_store
+from simulator.traps.restructuring import store as restructuring_store
 
 migrations = sqlite_utils.Migrations("practicum")
 
@@ -26,6 +27,7 @@ STEPS = [
     ("m005_thinking_traps", traps_store.create_tables),
     ("m006_reviews", reviews.create_tables),
     ("m007_authoring", authoring.create_tables),
+    ("m008_restructuring_turns", restructuring_store.carry_over),
 ]
 
 for _name, _fn in STEPS:

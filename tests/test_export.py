@@ -128,11 +128,26 @@ def test_every_exercise_is_exported_for_consenting_trainees(world, tmp_path):
     dm.end(info.id, EmotionRatings(anger=2, fear=2, sadness=2, disgust=1))
     item = drill.items()[0]
     drill.submit(store, alice, item.id, [item.patterns[0]], "Maybe it is not as bad as it seems right now.")
+    from simulator.cbt.library import CaseLibrary
+    from simulator.traps.restructuring.dialogue import distorted_thoughts
+    from simulator.traps.restructuring.practice import RestructuringPractice
+
+    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+    rs = RestructuringPractice(store, Settings(), alice)
+    rs_id = rs.start(case, distorted_thoughts(case)[0], seed=1)
+    rs.say(rs_id, "What went through your mind, alice.w?")
+    rs.finish(rs_id)
 
     data = export.collect(store, res, "k", export.Filters())
     me = export.pseudonym("k", alice.id)
-    for name in ("formulations", "dearman_sessions", "dearman_turns", "drill_attempts"):
+    for name in ("formulations", "dearman_sessions", "dearman_turns", "drill_attempts", "restructuring_sessions",
+                 "restructuring_turns"):
         assert data[name] and all(r["trainee"] == me for r in data[name]), name
+    turns = [r for r in data["restructuring_turns"] if r["session_id"] == rs_id]
+    assert [r["role"] for r in turns] == ["patient", "therapist", "patient"]
+    assert turns[1]["text"] == "What went through your mind, [redacted]?"  # a username typed is masked
+    assert turns[2]["rules_text"] == turns[2]["text"] and turns[2]["voice"] == "rules"
+    assert next(r for r in data["restructuring_sessions"] if r["session_id"] == rs_id)["status"] == "ended"
     assert json.loads(data["dearman_sessions"][0]["emotions_after"])["anger"] == 2
     assert any(r["counterpart_state"] for r in data["dearman_turns"])
     assert {r["engine"] for r in data["formulations"]} == {"offline"}

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     cases_dir: Path = DATA_DIR / "patients"
     soft_limit_minutes: int = Field(default=50, ge=1)
     idle_minutes: int = Field(default=60, ge=1)  # a sign-in ends after this long unused
+    # A restructuring dialogue untouched this long is closed as abandoned (with its feedback).
+    restructuring_idle_days: int = Field(default=7, ge=1)
     export_secret: str | None = None  # key for research pseudonyms; required to export
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     llm: LLMSettings = LLMSettings()
@@ -70,6 +72,7 @@ def load_settings() -> Settings:
         "cases_dir": _env("PRACTICUM_CASES_DIR"),
         "soft_limit_minutes": _env("PRACTICUM_SOFT_LIMIT_MINUTES"),
         "idle_minutes": _env("PRACTICUM_IDLE_MINUTES"),
+        "restructuring_idle_days": _env("PRACTICUM_RESTRUCTURING_IDLE_DAYS"),
         "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
         "log_level": (_env("PRACTICUM_LOG_LEVEL") or "").upper() or None,
     }

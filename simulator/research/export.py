@@ -161,12 +161,21 @@ TABLES: list[ExportTable] = [
                                "strategy": r["strategy"], "engine": r["engine"], "created_at": r["created_at"]})),
     ExportTable(
         "restructuring_sessions",
-        ("session_id", "trainee", "case_id", "situation", "engine", "status", "state", "created_at"),
+        ("session_id", "trainee", "case_id", "situation", "engine", "status", "state", "created_at", "ended_at"),
         _owned("select x.* from restructuring_sessions x where {where} order by x.created_at", "created_at",
                "case_id",
                lambda r, who: {"session_id": r["id"], "trainee": who, "case_id": r["case_id"],
                                "situation": r["situation_index"] + 1, "engine": r["engine"],
-                               "status": r["status"], "state": r["state_json"], "created_at": r["created_at"]})),
+                               "status": r["status"], "state": r["state_json"], "created_at": r["created_at"],
+                               "ended_at": r["ended_at"]})),
+    ExportTable(
+        "restructuring_turns",
+        ("session_id", "trainee", "turn", "role", "text", "rules_text", "acts", "stage", "voice", "created_at"),
+        _owned("select t.*, x.owner from restructuring_turns t join restructuring_sessions x on x.id = t.session_id "
+               "where {where} order by t.session_id, t.idx", "created_at", "case_id",
+               lambda r, who: {"session_id": r["session_id"], "trainee": who, "turn": r["idx"], "role": r["role"],
+                               "text": r["text"], "rules_text": r["content"], "acts": r["acts_json"],
+                               "stage": r["stage"], "voice": r["voice"], "created_at": r["created_at"]})),
 ]
 
 

@@ -73,7 +73,7 @@ class Services:
 
     @cached_property
     def traps(self) -> TrapsService:
-        return TrapsService(self.store, self.settings, self.actor)
+        return TrapsService(self.store, self.settings, self.actor, self.library)
 
     @cached_property
     def supervision(self) -> SupervisionService:
