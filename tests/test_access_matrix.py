@@ -195,3 +195,14 @@ def test_an_assignment_names_something_that_exists(world):
                        trainee_id=people["alice"].id)
     assert a.kind == "dearman" and a.style is None
     assert any(x.target_id == scenario.id for x in reviews.assignments_for(store, people["alice"]))
+
+
+def test_my_sessions_lists_every_kind_of_ones_own_work_and_nobody_elses(world, alices_other_work):
+    store, lib, people, cohort, sid = world
+    mine = services_for(world, people["alice"]).work.mine()
+    kinds = {(i.kind, i.id) for i in mine}
+    assert ("cbt", sid) in kinds and ("dearman", alices_other_work["dearman"]) in kinds
+    assert ("restructuring", alices_other_work["restructuring"]) in kinds
+    assert [i.updated_at for i in mine] == sorted((i.updated_at for i in mine), reverse=True)
+    for other in ("bob", "sup", "admin"):  # a supervisor or admin reads alice's work in Review, not here
+        assert not {i.id for i in services_for(world, people[other]).work.mine()} & {i.id for i in mine}, other
