@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 BENCHES = ["offline_engine", "llm_path", "prompt_tokens", "storage", "formulation", "dearman",
-           "dearman_accuracy", "traps"]
+           "dearman_accuracy", "traps", "restructuring"]
 
 
 def machine() -> dict:
