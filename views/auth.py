@@ -110,7 +110,7 @@ def gate() -> Actor:
     if st.session_state.get("set_cookie"):
         _cookie(st.session_state.pop("set_cookie"))
     with st.sidebar:
-        st.caption(f"Signed in as **{actor.username}** ({actor.role})")
+        st.markdown(f"Signed in as **{actor.username}** ({actor.role})")
         if st.button("Sign out", icon=":material/logout:"):
             sign_in().logout(st.session_state.get(TOKEN))
             st.session_state.clear()

@@ -22,39 +22,60 @@ def engine_badge() -> None:
         st.badge(f"Model: {label}", icon=":material/cloud:", color="blue")
 
 
+def case_matches(card, query: str, difficulties: list[str]) -> bool:
+    text = " ".join((card.name, card.occupation, card.presenting_problem)).casefold()
+    return query.casefold() in text and (not difficulties or card.difficulty in difficulties)
+
+
+def start_form(card) -> None:
+    """The setup of a session with the chosen patient, drawn at the top where the trainee is looking."""
+    with st.form("start", border=True):
+        st.subheader(f"Session with {as_text(card.name)}")
+        if card.content_note:
+            st.caption(f":material/warning: Content note: {as_text(card.content_note)}")
+        options = ["Random"] + [f"Situation {n}" for n in range(1, card.situation_count + 1)]
+        situation = st.selectbox("Situation", options)
+        style = st.selectbox("Conversational style", card.styles)
+        if st.form_submit_button("Start session", type="primary"):
+            index = None if situation == "Random" else options.index(situation) - 1
+            info = services().interviews.start(card.id, style, situation_index=index)
+            st.session_state.pop("chosen_case", None)
+            st.query_params["session"] = info.id
+            st.rerun()
+    if st.button("Choose another patient", icon=":material/arrow_back:"):
+        st.session_state.pop("chosen_case", None)
+        st.rerun()
+
+
 def choose_case() -> None:
     st.title("Practice a CBT interview")
     engine_badge()
     interviews = services().interviews
     for err in interviews.library.errors:
         st.warning(f"A case file could not be loaded: {err}")
-    chosen = st.session_state.get("chosen_case")
     cards = interviews.cards()
-    cols = st.columns(3)
-    for i, card in enumerate(cards):
-        with cols[i % 3].container(border=True):
-            st.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)}")
-            st.caption(f"{as_text(card.occupation)} · {card.difficulty}")
-            st.write(as_text(card.presenting_problem))
-            if card.content_note:
-                st.caption(f":material/warning: Content note: {as_text(card.content_note)}")
-            if st.button("Choose", key=f"choose-{card.id}", type="primary" if chosen == card.id else "secondary"):
-                st.session_state.chosen_case = card.id
-                st.rerun()
-    if not chosen:
+    chosen = next((c for c in cards if c.id == st.session_state.get("chosen_case")), None)
+    if chosen:
+        start_form(chosen)
         return
-    card = next(c for c in cards if c.id == chosen)
-    with st.form("start"):
-        st.subheader(f"Session with {as_text(card.name)}")
-        options = ["Random"] + [f"Situation {n}" for n in range(1, card.situation_count + 1)]
-        situation = st.selectbox("Situation", options)
-        style = st.selectbox("Conversational style", card.styles)
-        if st.form_submit_button("Start session", type="primary"):
-            index = None if situation == "Random" else options.index(situation) - 1
-            info = interviews.start(card.id, style, situation_index=index)
-            st.session_state.pop("chosen_case", None)
-            st.query_params["session"] = info.id
-            st.rerun()
+    c1, c2 = st.columns([3, 2])
+    query = c1.text_input("Search patients", placeholder="Name, occupation or problem", key="case_query")
+    difficulties = c2.multiselect("Difficulty", ["beginner", "intermediate", "advanced"], key="case_difficulty")
+    shown = [c for c in cards if case_matches(c, query.strip(), difficulties)]
+    st.caption(f"{len(shown)} of {len(cards)} patients")
+    with st.container(height=560, border=False):
+        for card in shown:
+            with st.container(border=True):
+                text, button = st.columns([6, 1], vertical_alignment="center")
+                text.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)} · "
+                              f"{as_text(card.occupation)} · {card.difficulty}  \n{as_text(card.presenting_problem)}")
+                if card.content_note:
+                    text.caption(f":material/warning: Content note: {as_text(card.content_note)}")
+                if not card.has_risk_profile:
+                    text.caption("No risk profile: this case says nothing about risk.")
+                if button.button("Choose", key=f"choose-{card.id}"):
+                    st.session_state.chosen_case = card.id
+                    st.rerun()
 
 
 @st.fragment(run_every="1s")
@@ -68,10 +89,18 @@ def timer(started: datetime, ended: datetime | None) -> None:
         st.caption(f"Past the {limit}-minute mark: time to summarise and close.")
 
 
-def stream_reply(session_id: str) -> None:
+def stream_reply(session_id: str, name: str) -> None:
     with st.chat_message("assistant"):
+        typing = st.empty()
+        typing.caption(f"{as_text(name)} is typing…")  # until the first words arrive
+
+        def words():
+            for chunk in services().interviews.respond(session_id):
+                typing.empty()
+                yield as_text(chunk)
+
         try:
-            st.write_stream(as_text(chunk) for chunk in services().interviews.respond(session_id))
+            st.write_stream(words())
         except EngineError as err:
             # Shown on the rerun, beside the Ask again button that only then exists.
             st.session_state.engine_error = err.user_message
@@ -127,10 +156,10 @@ def session_view(session_id: str) -> None:
         st.text_area("Your message (not sent)", rejected[1], height=150)
     failed = st.session_state.pop("engine_error", None)
     if failed:
-        st.error(f"{as_text(failed)} Your message is saved: press **Ask again** to retry.")
+        st.error(f"{as_text(failed)} Your message is saved: press **Ask again**.")
     if needs_reply(transcript):
         if st.button("Ask again", icon=":material/refresh:"):
-            stream_reply(session_id)
+            stream_reply(session_id, case.name)
     message = st.chat_input(f"Say something to {case.name}…", submit_mode="disable")
     if message is not None:
         try:
@@ -139,7 +168,7 @@ def session_view(session_id: str) -> None:
             st.session_state.rejected = (str(err), message)
             st.rerun()
         show_turn("therapist", message.strip())
-        stream_reply(session_id)
+        stream_reply(session_id, case.name)
 
 
 session_id = st.query_params.get("session")

@@ -10,17 +10,12 @@ from pathlib import Path
 from simulator.cli import admin as cli_admin
 from simulator.cli import dearman as cli_dearman
 from simulator.cli import formulation as cli_formulation
+from simulator.cli import research as cli_research
 from simulator.cli import traps as cli_traps
-from simulator.cli.common import CliError, emit, load_case
+from simulator.cli.common import CliError, emit, library, load_case
 from simulator.core import logs
 from simulator.core.settings import Settings, load_settings
 from simulator.migrations import migrate
-
-
-def _library(settings: Settings):
-    from simulator.cbt.library import CaseLibrary
-
-    return CaseLibrary.load(settings.cases_dir)
 
 
 def cmd_migrate(args, settings: Settings) -> int:
@@ -32,7 +27,7 @@ def cmd_migrate(args, settings: Settings) -> int:
 
 
 def cmd_cases(args, settings: Settings) -> int:
-    lib = _library(settings)
+    lib = library(settings)
     if args.json:
         print(json.dumps([c.model_dump() for c in lib.cards()], indent=2))
     else:
@@ -120,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_traps.register(sub)
     cli_dearman.register(sub)
     cli_formulation.register(sub)
+    cli_research.register(sub)
     return p
 
 

@@ -22,5 +22,6 @@ class ResearchService:
         require_exporter(self.actor)
         return [c["name"] for c in cohorts.cohorts(self.store)]
 
-    def collect(self, filters: export.Filters) -> dict[str, list[dict]]:
-        return export.collect(self.store, self.actor, self.settings.export_secret, filters)
+    def collect(self, filters: export.Filters, free_text: bool = False) -> dict[str, list[dict]]:
+        """Free text is left out unless asked for; then it is scrubbed (simulator/research/scrub.py)."""
+        return export.collect(self.store, self.actor, self.settings.export_secret, filters, free_text=free_text)

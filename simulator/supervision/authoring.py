@@ -81,6 +81,87 @@ def save_case(store: Store, actor: Actor | None, data: dict, library: CaseLibrar
     return case, version
 
 
+# -- the case form: version-2 fields typed as text ------------------------------------------
+
+def _lines(text: str | None) -> list[str]:
+    return [ln.strip().lstrip("-•*").strip() for ln in (text or "").splitlines()
+            if ln.strip().lstrip("-•*").strip()]
+
+
+def belief_voicings_text(voicings: dict[str, list[str]]) -> str:
+    """Voicings per core belief as the form shows them: the belief on its own line, then its
+    voicings, one per line, each starting with "- "."""
+    return "\n\n".join(b + "\n" + "\n".join(f"- {v}" for v in vs) for b, vs in voicings.items())
+
+
+def belief_voicings_from_text(text: str) -> dict[str, list[str]]:
+    """The inverse of `belief_voicings_text`; a belief line is one not starting with "- "."""
+    out: dict[str, list[str]] = {}
+    current: str | None = None
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(("-", "•", "*")) and current is not None:
+            out[current].append(line.lstrip("-•*").strip())
+        else:
+            current = line
+            out.setdefault(current, [])
+    return out
+
+
+def case_form_defaults(data: dict) -> dict:
+    """Case data with the version-2 lists turned into the text the form edits."""
+    data = json.loads(json.dumps(data))
+    risk = data.setdefault("risk", {"level": "unknown"})
+    risk["cues"] = "\n".join(risk.get("cues") or [])
+    voicings = data.setdefault("voicings", {})
+    voicings["core_beliefs"] = belief_voicings_text(voicings.get("core_beliefs") or {})
+    for key in ("intermediate_beliefs", "intermediate_beliefs_depression", "coping_strategies",
+                "history"):
+        voicings[key] = "\n".join(voicings.get(key) or [])
+    for s in data.get("situations", []):
+        s["emotion_intensity"] = ", ".join(str(v) for v in (s.get("emotion_intensity") or {}).values())
+    return data
+
+
+def case_from_form(form: dict) -> dict:
+    """Case data (schema version 2) from the form's text fields; raises CaseFileError naming the
+    field when the emotion ratings do not match the chosen emotions."""
+    from simulator.cbt.library import CaseFileError
+
+    data = json.loads(json.dumps(form))
+    data["schema_version"] = 2
+    risk = data.get("risk") or {}
+    risk["cues"] = _lines(risk.get("cues"))
+    data["risk"] = {k: v for k, v in risk.items() if v not in ("", None)}
+    v = data.get("voicings") or {}
+    data["voicings"] = {
+        "core_beliefs": belief_voicings_from_text(v.get("core_beliefs", "")),
+        **{k: _lines(v.get(k)) for k in ("intermediate_beliefs", "intermediate_beliefs_depression",
+                                         "coping_strategies", "history")},
+    }
+    problems: list[CaseFileError] = []
+    for n, s in enumerate(data.get("situations", [])):
+        text = s.get("emotion_intensity") or ""
+        if isinstance(text, dict):
+            continue
+        numbers = [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
+        where = f"situations.{n}.emotion_intensity"
+        if numbers and len(numbers) != len(s.get("emotions", [])):
+            problems.append(CaseFileError("the form", where, f"give one number per chosen emotion "
+                                          f"({len(s.get('emotions', []))}), in the same order"))
+        elif not all(t.isdigit() for t in numbers):
+            problems.append(CaseFileError("the form", where, "must be whole numbers from 0 to 100, "
+                                          "separated by commas"))
+        s["emotion_intensity"] = {e: int(t) for e, t in zip(s.get("emotions", []), numbers)
+                                  if t.isdigit()}
+    if problems:
+        problems[0].all = problems
+        raise problems[0]
+    return data
+
+
 def case_library(store: Store, cases_dir: str | Path) -> CaseLibrary:
     """The file library with each case's newest authored version laid over it."""
     lib = CaseLibrary.load(cases_dir)

@@ -61,17 +61,18 @@ class _Element:
 
 def reference_elements(case: PatientCase, situation_index: int) -> list[_Element]:
     s = case.situations[situation_index]
+    model = case.model_for(situation_index)
     out = [_Element("situation", "situation", s.situation),
            _Element("automatic_thoughts", "automatic_thoughts", s.automatic_thoughts)]
     out += [_Element(e, "emotions", e) for e in s.emotions]
     out += [_Element("behavior", "behavior", s.behavior)]
-    out += [_Element(b, "core_beliefs", b) for b in case.core_beliefs.all()]
-    out += [_Element("intermediate_beliefs", "intermediate_beliefs", case.intermediate_beliefs)]
-    if case.intermediate_beliefs_depression:
+    out += [_Element(b, "core_beliefs", b) for b in model.core_beliefs]
+    out += [_Element("intermediate_beliefs", "intermediate_beliefs", model.intermediate_beliefs)]
+    if model.intermediate_beliefs_depression:
         out.append(_Element("intermediate_beliefs_depression", "intermediate_beliefs",
-                            case.intermediate_beliefs_depression))
-    out += [_Element("coping_strategies", "coping_strategies", case.coping_strategies),
-            _Element("history", "history", case.history)]
+                            model.intermediate_beliefs_depression))
+    out += [_Element("coping_strategies", "coping_strategies", model.coping_strategies),
+            _Element("history", "history", model.history)]
     return out
 
 

@@ -15,8 +15,9 @@ def lower_first(s: str) -> str:
     return s if re.match(r"I\b|I'", s) else s[:1].lower() + s[1:]
 
 
-def core_clause(case: PatientCase) -> str:
-    belief = case.core_beliefs.all()[0].rstrip(".")
+def core_clause(case: PatientCase, situation_index: int = 0) -> str:
+    """The first core belief at work in the situation, as the patient would say it."""
+    belief = case.model_for(situation_index).core_beliefs[0].rstrip(".")
     return re.sub(r"^I am\b", "I'm", belief)
 
 
@@ -41,7 +42,7 @@ class PatientVoice:
         return others[0] if others else self.state.current.text
 
     def rule(self) -> str:
-        rules = case_text(self.case).rules or case_text(self.case).rules_depression
+        rules = self.text.rules or self.text.rules_depression  # the situation's own rules
         return " ".join(rules[:2]) if rules else self.texts.phrase("rule_fallback")
 
     def counter(self, friend_first: bool) -> str | None:
@@ -59,7 +60,7 @@ class PatientVoice:
     def values(self) -> dict[str, str]:
         """What the phrases may name, all from the case and the thought in hand."""
         fact = self.fact()
-        core = core_clause(self.case)
+        core = core_clause(self.case, self.state.current.situation_index)
         return dict(thought=self.state.current.text, fact=fact, fact_lower=lower_first(fact),
                     fact_lower_nodot=lower_first(fact).rstrip("."), interpretation=self.interpretation(),
                     rule=self.rule(), core=lower_first(core) + ".", core_clause=core)
