@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from simulator.accounts import users
+from simulator.accounts import setup, signin, users
 from simulator.cbt import sessions
+from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation import store as formulation_store
 from simulator.core.db import Store, applied
 from simulator.dearman import store as dearman_store
@@ -19,6 +20,12 @@ from simulator.traps.restructuring import store as restructuring_store
 
 migrations = sqlite_utils.Migrations("practicum")
 
+
+def _signin_security(db: sqlite_utils.Database) -> None:
+    signin.create_tables(db)
+    setup.create_tables(db)
+
+
 STEPS = [
     ("m001_sessions_and_turns", sessions.create_sessions_and_turns),
     ("m002_accounts", users.create_tables),
@@ -27,7 +34,9 @@ STEPS = [
     ("m005_thinking_traps", traps_store.create_tables),
     ("m006_reviews", reviews.create_tables),
     ("m007_authoring", authoring.create_tables),
-    ("m008_restructuring_turns", restructuring_store.carry_over),
+    ("m008_signin_security", _signin_security),
+    ("m009_formulation_reveals", reveal.create_tables),
+    ("m010_restructuring_turns", restructuring_store.carry_over),
 ]
 
 for _name, _fn in STEPS:

@@ -21,6 +21,8 @@ from simulator.traps import drill
 
 PW = "a long enough password"
 SCENARIOS = ScenarioLibrary.load()
+INTERVIEW = ["What brings you in?", "What happened?", "How did you feel?", "What did you do then?",
+             "What went through your mind?", "What does that say about you?"]
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +84,10 @@ def op(world, work, who, name):
         "add a restructuring turn": lambda: svc.traps.restructuring_say(work["restructuring"],
                                                                         "What went through your mind?"),
         "finish restructuring": lambda: svc.traps.restructuring_finish(work["rs_to_finish"]),
+        # Situation 2: alice's formulation draft (saved above) locks situation 1 for her.
         "start restructuring": lambda: svc.traps.start_restructuring(
-            "tomas-herrera", svc.traps.restructuring_thoughts("tomas-herrera")[0], seed=9),
+            "tomas-herrera", next(t for t in svc.traps.restructuring_thoughts("tomas-herrera")
+                                  if t.situation_index == 1), seed=9),
         "read drill results": lambda: svc.traps.summary(owner=people["alice"].id),
         "author a case": lambda: svc.authoring.save_case(new_case, lib, new=True),
         "read authoring history": lambda: svc.authoring.history("case", "tomas-herrera"),
@@ -101,6 +105,7 @@ def op(world, work, who, name):
         "create account": lambda: svc.accounts.create_user(f"new-{who}-x", PW, "trainee"),
         "read audit log": lambda: svc.accounts.audit_entries(),
         "export": lambda: svc.research.collect(export.Filters()),
+        "reset a trainee's reference": lambda: svc.supervision.reset_reveal(people["alice"].id, "tomas-herrera"),
     }
     try:
         ops[name]()
@@ -139,6 +144,7 @@ MATRIX = {
     "create account":   (False, False, False, False,    False, True),
     "read audit log":   (False, False, False, False,    False, True),
     "export":           (False, False, False, False,    True,  True),
+    "reset a trainee's reference": (False, False, True, False, False, True),
 }
 WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
 
@@ -167,9 +173,12 @@ def test_sessions_from_before_accounts_can_be_given_an_owner(world):
 
     ownerless = Practice(store, lib, OfflineEngine(), actor=None)
     old = ownerless.start("tomas-herrera", "plain", seed=2)
-    ownerless.say(old.id, "What brings you in?")
-    list(ownerless.respond(old.id))
-    submit(store, None, old.id, {"situation": "A setback at work", "emotions": ["hurt"]}, Settings())
+    for line in INTERVIEW:  # a formulation is accepted after six trainee turns
+        ownerless.say(old.id, line)
+        list(ownerless.respond(old.id))
+    submit(store, None, old.id, {"situation": "A setback at work today", "emotions": ["hurt"],
+                                 "behavior": "He went home early", "automatic_thoughts": "I am not good enough"},
+           Settings())
     assert any(s["id"] == old.id for s in handover.ownerless_sessions(store, people["admin"]))
     with pytest.raises(AccessDenied):
         handover.assign_session(store, people["sup"], old.id, people["bob"].id)

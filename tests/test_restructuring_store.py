@@ -148,7 +148,7 @@ def test_the_model_is_called_outside_any_lock(store, case, thought, openai_serve
 
 
 def _old_dialogue(db, case, state, *, sid: str, status: str, created: str, updated: str) -> None:
-    """A dialogue as stored before m008: case and state (with its turns) in one JSON document."""
+    """A dialogue as stored before m010_restructuring_turns: case and state (with its turns) in one JSON document."""
     db["restructuring_sessions"].insert({
         "id": sid, "owner": ALICE.id, "case_id": case.id, "situation_index": state.situation_index,
         "engine": "offline", "status": status, "created_at": created, "updated_at": updated,
@@ -161,7 +161,7 @@ def test_the_migration_carries_every_turn_of_existing_dialogues_over(tmp_path, c
     store.path.parent.mkdir(parents=True, exist_ok=True)
     with store.db() as db:
         db.enable_wal()
-        migrations.apply(db, stop_before="m008_restructuring_turns")
+        migrations.apply(db, stop_before="m010_restructuring_turns")
         assert "restructuring_turns" not in db.table_names()
     active = rs.begin(case, thought, seed=2)
     for m in MESSAGES[:5]:
@@ -176,7 +176,7 @@ def test_the_migration_carries_every_turn_of_existing_dialogues_over(tmp_path, c
         _old_dialogue(db, case, ended, sid="old-ended", status="ended", created="2024-01-02T10:00:00+00:00",
                       updated="2024-01-02T10:05:00+00:00")
 
-    assert "m008_restructuring_turns" in migrate(store)
+    assert "m010_restructuring_turns" in migrate(store)
     p = RestructuringPractice(store, Settings(restructuring_idle_days=100000), ALICE)
     moved = p.open("old-active")
     assert moved.state == active  # every turn, in order, and the rest of the state

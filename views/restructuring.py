@@ -10,6 +10,7 @@ import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.core.errors import SessionNotFound
+from simulator.services.traps import RestructuringLocked
 from simulator.traps.patterns import name_of
 from simulator.traps.restructuring.state import STAGE_NAMES
 from views.common import as_text, ensure_database, services
@@ -54,6 +55,11 @@ def choose() -> None:
     if card is None:
         return
     version = interviews.library.version(card.id)
+    locks = services().traps.restructuring_locks(interviews.case(card.id))
+    for reason in dict.fromkeys(locks.values()):
+        st.warning(as_text(reason), icon=":material/lock:")
+    if len(locks) == card.situation_count:
+        return
     # Finding the traps loads the embedding model: only when asked, never on the page's first paint.
     if st.session_state.get("rs_case") != (card.id, version):
         if st.button("See this patient's automatic thoughts"):
@@ -61,14 +67,20 @@ def choose() -> None:
             st.rerun()
         return
     with st.spinner("Finding the thinking traps in this patient's thoughts…"):
-        thoughts = _distorted(card.id, version)
+        # Thoughts of a situation the trainee still owes a formulation on are not listed.
+        thoughts = [t for t in _distorted(card.id, version) if t.situation_index not in locks]
     if not thoughts:
         st.info("This case has no automatic thought with a clear thinking trap.")
         return
     labels = [as_text(f"{t.text} ({', '.join(name_of(p).lower() for p in t.patterns)})") for t in thoughts]
     choice = st.radio("Automatic thought", range(len(thoughts)), format_func=lambda i: labels[i])
     if st.button("Start", type="primary"):
-        open_dialogue(services().traps.start_restructuring(card.id, thoughts[choice], seed=len(labels[choice])))
+        try:
+            session_id = services().traps.start_restructuring(card.id, thoughts[choice], seed=len(labels[choice]))
+        except RestructuringLocked as err:
+            st.error(as_text(str(err)))
+            return
+        open_dialogue(session_id)
 
 
 def leave() -> None:

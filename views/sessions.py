@@ -19,7 +19,7 @@ def describe(item) -> str:
     else:
         about = f"\u201c{as_text(item.thought)}\u201d"
     return (f"**{as_text(item.subject)}** · {KIND[item.kind]} · {about} · {item.messages} messages · "
-            f"{status_label(item.status)}")
+            f"{status_label(item.status)}" + (f" · **{item.attempt_label}**" if item.attempt_label else ""))
 
 
 st.title("My sessions")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.core.settings import LLMSettings
-from simulator.dearman.exemplars import Bank
+from simulator.dearman.exemplars import Bank, default_bank
 from simulator.dearman.prompts import rater_messages
 from simulator.dearman.rater_offline import OfflineRater, default_rater
 from simulator.dearman.schema import SKILLS, MessageContext, Rating, SkillRatings
@@ -39,7 +39,7 @@ class LLMRater:
         from simulator.llm import client as llm
 
         def model() -> Rating:
-            examples = nearest_examples(ctx.message, self.offline.bank)
+            examples = nearest_examples(ctx.message, default_bank())
             value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples))
             return Rating(ratings=value, engine=self.settings.model)  # validated by llm.structured
 

@@ -28,6 +28,7 @@ class WorkItem:
     style: str | None = None  # CBT: the conversational style
     outcome: str | None = None  # DEAR MAN: agreed, gave_up, turn_limit
     thought: str | None = None  # restructuring: the first thought worked on
+    attempt_label: str = ""  # CBT: graded attempt or repeat practice, once known
 
     @property
     def resumable(self) -> bool:
@@ -44,7 +45,8 @@ class WorkService:
         """The actor's own work of every kind, most recently touched first."""
         items = [WorkItem(kind="cbt", id=r.info.id, subject=r.info.case_name, status=r.info.status,
                           messages=r.messages, engine=r.info.engine, created_at=r.info.created_at,
-                          updated_at=r.info.updated_at, situation=r.info.situation_index + 1, style=r.info.style)
+                          updated_at=r.info.updated_at, situation=r.info.situation_index + 1, style=r.info.style,
+                          attempt_label=r.attempt_label)
                  for r in self.interviews.my_sessions_with_counts()]
         items += [WorkItem(kind="dearman", id=s.id, subject=s.scenario.title, status=s.status, messages=n,
                            engine=s.engine, created_at=s.created_at, updated_at=s.updated_at, outcome=s.outcome)

@@ -3,7 +3,7 @@
 Every row has an owner (the trainee's Actor.id, NULL in single-user mode), and every function
 that reads or writes a row checks access.require first. Restructuring dialogues are read and
 written by simulator/traps/restructuring/store.py (their table is created here, in m005, and given
-one row per turn by m008).
+one row per turn by m010_restructuring_turns).
 """
 
 from __future__ import annotations

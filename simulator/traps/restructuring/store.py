@@ -9,7 +9,7 @@ outside any transaction, and no lock is ever held across a model call. A dialogu
 `ended` (the trainee finished it) or `abandoned` (closed by `close_idle` after going untouched).
 
 Every function that reads or writes a dialogue on someone's behalf checks the access policy first.
-Migration m008_restructuring_turns (`carry_over`) moved the dialogues stored before it, one JSON
+Migration m010_restructuring_turns (`carry_over`) moved the dialogues stored before it, one JSON
 document each, into this shape.
 """
 
@@ -58,7 +58,7 @@ class DialogueClosed(ValueError):
 # -- schema --
 
 def carry_over(db: sqlite_utils.Database) -> None:
-    """Migration m008_restructuring_turns (registered in simulator/migrations.py).
+    """Migration m010_restructuring_turns (registered in simulator/migrations.py).
 
     Adds the turns table, the case snapshot and the closing time, and moves every dialogue stored
     as one document ({"case": ..., "state": {..., "turns": [...]}}) into that shape, turn by turn.
