@@ -185,7 +185,8 @@ def test_the_migration_carries_every_turn_of_existing_dialogues_over(tmp_path, c
     assert closed.state == ended and closed.status == "ended"
     assert closed.ended_at.isoformat() == "2024-01-02T10:05:00+00:00"
     with store.db() as db:
-        assert db.execute("select count(*) from restructuring_turns").fetchone()[0] == len(active.turns) + len(ended.turns)
+        stored = db.execute("select count(*) from restructuring_turns").fetchone()[0]
+    assert stored == len(active.turns) + len(ended.turns)
     # The carried-over dialogue goes on as any other.
     state = p.say("old-active", MESSAGES[5])
     assert len(state.turns) == len(active.turns) + 2
