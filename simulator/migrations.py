@@ -16,6 +16,7 @@ from simulator.core.db import Store, applied
 from simulator.dearman import store as dearman_store
 from simulator.supervision import authoring, reviews
 from simulator.traps import store as traps_store
+from simulator.traps.restructuring import store as restructuring_store
 
 migrations = sqlite_utils.Migrations("practicum")
 
@@ -35,6 +36,7 @@ STEPS = [
     ("m007_authoring", authoring.create_tables),
     ("m008_signin_security", _signin_security),
     ("m009_formulation_reveals", reveal.create_tables),
+    ("m010_restructuring_turns", restructuring_store.carry_over),
 ]
 
 for _name, _fn in STEPS:

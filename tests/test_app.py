@@ -497,3 +497,81 @@ def test_editing_an_imported_case_keeps_each_situation_model_and_its_origin(fres
     assert after.situations == before.situations and after.imported_from == before.imported_from
     assert after.model_for(1).core_beliefs == before.model_for(1).core_beliefs != after.model_for(0).core_beliefs
     assert lib.source("corinne") == "imported"
+
+
+def _restructuring(store, actor, messages=("What went through your mind when that happened?",)):
+    from simulator.cbt.library import CaseLibrary
+    from simulator.core.settings import DATA_DIR, Settings
+    from simulator.traps.restructuring.dialogue import distorted_thoughts
+    from simulator.traps.restructuring.practice import RestructuringPractice
+
+    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+    practice = RestructuringPractice(store, Settings(), actor)
+    sid = practice.start(case, distorted_thoughts(case)[0], seed=1)
+    for m in messages:
+        practice.say(sid, m)
+    return practice, sid
+
+
+def test_my_sessions_lists_all_three_kinds_to_resume_or_read(fresh_app):
+    from simulator.core.settings import Settings
+    from simulator.dearman.practice import DearmanPractice
+    from simulator.dearman.scenarios import ScenarioLibrary
+
+    at = open_app()
+    start_session(at)
+    at.chat_input[0].set_value("Hello there.").run()
+    store = Store(fresh_app)
+    ada = signin.login(store, "ada", PASSWORD)[0]
+    dm = DearmanPractice(store, Settings(), ada)
+    conversation = dm.start(next(iter(ScenarioLibrary.load())), None, seed=1)
+    dm.send(conversation.id, "I need the money back by Friday, please.")
+    list(dm.respond(conversation.id))
+    practice, open_id = _restructuring(store, ada)
+    _, done_id = _restructuring(store, ada)
+    practice.finish(done_id)
+
+    at.switch_page("views/sessions.py").run()
+    assert not at.exception, at.exception
+    lines = [m.value for m in at.markdown if "messages" in m.value]
+    assert sum("CBT interview" in line for line in lines) == 1
+    assert sum("DEAR MAN" in line and "2 messages" in line for line in lines) == 1
+    assert sum("Cognitive restructuring" in line and "in progress" in line for line in lines) == 1
+    assert sum("Cognitive restructuring" in line and "finished" in line for line in lines) == 1
+    assert at.button(key=f"open-restructuring-{done_id}").label == "Read"
+    assert at.button(key=f"open-dearman-{conversation.id}").label == "Resume"
+
+    at.button(key=f"open-restructuring-{open_id}").click().run()
+    assert not at.exception, at.exception
+    assert open_id in str(at.query_params["rs"])
+    assert len(at.chat_message) == 3 and at.chat_input  # resumed, ready for the next message
+
+    at.switch_page("views/sessions.py").run()
+    at.button(key=f"open-dearman-{conversation.id}").click().run()
+    assert not at.exception, at.exception
+    assert conversation.id in str(at.query_params["dm"])
+    assert any("money back by Friday" in m.value.replace("\\", "") for m in at.markdown)
+
+
+def test_review_shows_a_trainees_restructuring_dialogues_read_only(fresh_app):
+    store = Store(fresh_app)
+    migrate(store)
+    admin = users.create_user(store, None, "ada", PASSWORD, "admin")
+    sup = users.create_user(store, admin, "sam", PASSWORD, "supervisor")
+    tess = users.create_user(store, admin, "tess", PASSWORD, "trainee")
+    cohort = cohorts.create_cohort(store, admin, "Autumn")
+    cohorts.add_member(store, admin, cohort, tess.id, "trainee")
+    cohorts.add_member(store, admin, cohort, sup.id, "supervisor")
+    practice, sid = _restructuring(store, tess, ["What went through your mind when that happened?",
+                                                 "If that were true, what would it mean?"])
+    practice.finish(sid)
+
+    at = open_app(token=signin.login(store, "sam", PASSWORD)[1])
+    at.switch_page("views/review.py").run()
+    assert not at.exception, at.exception
+    assert "No CBT sessions yet." in [m.value for m in at.markdown]
+    assert "finished" in at.selectbox(key="review-rs").format_func(sid)
+    assert len(at.chat_message) == 5  # the opening and two exchanges
+    assert "Feedback by stage" in [h.value for h in at.subheader]
+    assert not at.chat_input  # read-only
+    assert len(practice.open(sid).state.turns) == 5

@@ -159,8 +159,8 @@ def test_the_engines_speak_the_situation_own_model() -> None:
 
 
 def test_restructuring_works_on_the_situation_own_belief() -> None:
-    from simulator.traps.restructuring import _core_clause
+    from simulator.traps.restructuring.patient import core_clause
 
     case = _with_situation_override()
-    assert _core_clause(case, 1) == "I'm bound to be rejected"
-    assert _core_clause(case, 0) == "I'm incompetent"
+    assert core_clause(case, 1) == "I'm bound to be rejected"
+    assert core_clause(case, 0) == "I'm incompetent"

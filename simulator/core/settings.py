@@ -43,6 +43,8 @@ class Settings(BaseModel):
     client_ip_header: str | None = None
     secure_cookie: Literal["auto", "always"] = "auto"  # auto: Secure when the request came by https
     reveal_min_turns: int = Field(default=6, ge=0)  # trainee turns before a formulation shows the reference
+    # A restructuring dialogue untouched this long is closed as abandoned (with its feedback).
+    restructuring_idle_days: int = Field(default=7, ge=1)
     export_secret: str | None = None  # key for research pseudonyms; required to export
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     llm: LLMSettings = LLMSettings()
@@ -80,6 +82,7 @@ def load_settings() -> Settings:
         "client_ip_header": _env("PRACTICUM_CLIENT_IP_HEADER"),
         "secure_cookie": _env("PRACTICUM_SECURE_COOKIE"),
         "reveal_min_turns": _env("PRACTICUM_REVEAL_MIN_TURNS"),
+        "restructuring_idle_days": _env("PRACTICUM_RESTRUCTURING_IDLE_DAYS"),
         "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
         "log_level": (_env("PRACTICUM_LOG_LEVEL") or "").upper() or None,
     }

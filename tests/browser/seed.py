@@ -23,7 +23,6 @@ from simulator.services import (
     scenario_library,
 )
 from simulator.traps import drill
-from simulator.traps import restructuring as rs
 
 PASSWORD = "a long enough password for tests"
 PEOPLE = {"ada": "admin", "sam": "supervisor", "tess": "trainee", "rhea": "researcher"}
@@ -91,8 +90,8 @@ def seed(db_path: str | Path) -> dict[str, str]:
 
     item = drill.items()[0]
     tess.traps.drill_submit(item.id, [item.patterns[0]], "It went badly this time; that does not decide every time.")
-    case = tess.interviews.case("tomas-herrera")
-    dialogue = tess.traps.start_restructuring(case, rs.case_thoughts(case)[0], seed=2)
+    thought = tess.traps.restructuring_thoughts("tomas-herrera")[0]
+    dialogue = tess.traps.start_restructuring("tomas-herrera", thought, seed=2)
     tess.traps.restructuring_say(dialogue, "What went through your mind when that happened?")
 
     sam = services(people["sam"])
