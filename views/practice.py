@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
+from simulator.cbt.moves import warm as warm_recogniser
 from simulator.cbt.practice import needs_reply
 from simulator.core.errors import EngineError, SessionNotFound
 from simulator.core.messages import MessageRejected
@@ -52,6 +53,7 @@ def choose_case() -> None:
         if st.form_submit_button("Start session", type="primary"):
             index = None if situation == "Random" else options.index(situation) - 1
             info = practice().start(card.id, style, situation_index=index)
+            warm_recogniser()  # background thread: the first reply need not wait for the model
             st.session_state.pop("chosen_case", None)
             st.query_params["session"] = info.id
             st.rerun()
@@ -121,6 +123,7 @@ def session_view(session_id: str) -> None:
         show_grades(session_id)
         return
 
+    warm_recogniser()  # an active session reopened in a fresh server process
     rejected = st.session_state.pop("rejected", None)
     if rejected:
         st.warning(rejected[0])

@@ -12,7 +12,7 @@ import random
 from simulator.cbt.case import PatientCase
 from simulator.cbt.engine import Behaviour, TurnPlan
 from simulator.cbt.interview import DisclosureState, Element, Move
-from simulator.cbt.moves import classify
+from simulator.cbt.moves import recognise
 from simulator.cbt.styles import StyleParams, style_params
 
 # How each move changes trust.
@@ -33,8 +33,13 @@ ASKS: dict[str, Element] = {
     "ask_thoughts": "automatic_thoughts", "ask_coping": "coping_strategies",
     "ask_history": "history",
 }
-# Moves that invite the patient to keep talking without asking for anything in particular.
-INVITING = {"open_question", "agenda", "reflect", "validate", "summarise", "other"}
+# Assessment questions the case cannot answer yet (goals, body, intensity, risk): the patient
+# reveals nothing new for them rather than an unrelated element. Never the automatic thoughts for
+# a risk question, whatever else the message was recognised as.
+UNANSWERED = {"ask_intensity", "ask_body", "ask_goals", "ask_risk"}
+# Moves that invite the patient to keep talking without asking for anything in particular; a
+# closed question with no topic counts as one.
+INVITING = {"open_question", "closed_question", "agenda", "reflect", "validate", "summarise", "other"}
 WARM = {"reflect", "validate", "summarise"}
 
 
@@ -78,9 +83,11 @@ def _allowed(element: Element, case: PatientCase, state: DisclosureState, probin
 def _requested(moves: list[Move], case: PatientCase, state: DisclosureState,
                rng: random.Random) -> list[Element]:
     wanted: list[Element] = [ASKS[m] for m in moves if m in ASKS]
+    if "ask_risk" in moves:
+        wanted = [e for e in wanted if e != "automatic_thoughts"]
     if "ask_meaning" in moves:
         wanted.append(_next_depth(case, state))
-    if wanted or not set(moves) & INVITING:
+    if wanted or not set(moves) & INVITING or set(moves) & UNANSWERED:
         return list(dict.fromkeys(wanted))
     fresh = [e for e in SURFACE if e not in state.surfaced]
     if fresh:
@@ -108,7 +115,8 @@ def plan_turn(case: PatientCase, situation_index: int, style: str, state: Disclo
     turn = state.turn + 1
     rng = _rng(seed, turn, case.id)
     params = style_params(style)
-    moves = classify(message)
+    recognition = recognise(message, state.last_reply)
+    moves = recognition.moves
     mset = set(moves)
 
     rapport = state.rapport + sum(RAPPORT_DELTA.get(m, 0.0) for m in moves)
@@ -187,7 +195,7 @@ def plan_turn(case: PatientCase, situation_index: int, style: str, state: Disclo
         surfaced.setdefault(element, turn)
 
     plan = TurnPlan(
-        moves=moves, reveal=reveal, withheld=list(dict.fromkeys(withheld)),
+        moves=moves, risk_aspects=recognition.risk_aspects, reveal=reveal, withheld=list(dict.fromkeys(withheld)),
         core_beliefs=core_now, behaviours=list(dict.fromkeys(behaviours)),
         target_sentences=target,
     )

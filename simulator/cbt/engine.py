@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from simulator.cbt.case import PatientCase
-from simulator.cbt.interview import DisclosureState, Element, Move, Turn
+from simulator.cbt.interview import DisclosureState, Element, Move, RiskAspect, Turn
 from simulator.cbt.vocab import Style
 
 Behaviour = Literal["deflect", "tangent", "resist", "agree", "elaborate"]
@@ -24,6 +24,7 @@ class TurnPlan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     moves: list[Move]
+    risk_aspects: list[RiskAspect] = []  # which aspects of risk the trainee asked about
     reveal: list[Element] = []  # elements to talk about in this reply
     withheld: list[Element] = []  # asked about, not yet willing to say
     core_beliefs: list[str] = []  # core beliefs voiced in this reply
