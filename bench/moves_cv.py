@@ -18,8 +18,9 @@ import numpy as np
 from simulator.cbt import move_model as mm
 
 
-def figures(rows: list[np.ndarray], y: np.ndarray, alpha: float, combined: bool) -> dict:
-    oof = mm.out_of_fold(rows, y, alpha, combined=combined)
+def figures(rows: list[np.ndarray], y: np.ndarray, alpha: float, combined: bool,
+            dense: int | None = None) -> dict:
+    oof = mm.out_of_fold(rows, y, alpha, combined=combined, dense=dense)
     # Thresholds chosen on the other folds' scores, applied to each fold: no peeking.
     ids = mm.fold_ids(len(rows), seed=1)
     pred = np.zeros_like(y)
@@ -36,14 +37,18 @@ def figures(rows: list[np.ndarray], y: np.ndarray, alpha: float, combined: bool)
 
 def run(compare: bool = False) -> dict:
     items = mm.load_labelled(mm.BANK_PATH)
-    rows = mm.bank_rows(items, mm.EmbeddingCache())
+    dense_rows = mm.bank_rows(items, mm.EmbeddingCache())
+    dense = dense_rows[0].shape[1]
+    ngrams = mm.fit_ngrams(items)  # unsupervised, fitted on the whole bank
+    rows = [mm.with_ngrams(r, mm.unit_texts_only(i.text), ngrams) for r, i in zip(dense_rows, items)]
     y = mm.label_matrix(items, mm.MOVES)
     out = {"bank_items": len(items), "note": "cross-validation on the training bank (tuned-on data)",
-           "shipped": figures(rows, y, mm.RIDGE_ALPHA, combined=True)}
+           "shipped": figures(rows, y, mm.RIDGE_ALPHA, combined=True, dense=dense)}
     if compare:
-        out["whole_message_only"] = figures(rows, y, mm.RIDGE_ALPHA, combined=False)
-        for alpha in (100.0, 300.0, 3000.0):
-            out[f"alpha_{alpha:g}"] = figures(rows, y, alpha, combined=True)
+        out["without_ngrams"] = figures(dense_rows, y, mm.RIDGE_ALPHA, combined=True)
+        out["whole_message_only"] = figures(rows, y, mm.RIDGE_ALPHA, combined=False, dense=dense)
+        for alpha in (300.0, 3000.0):
+            out[f"alpha_{alpha:g}"] = figures(rows, y, alpha, combined=True, dense=dense)
     return out
 
 

@@ -45,7 +45,8 @@ ASPECTS: tuple[str, ...] = get_args(RiskAspect)
 BANK_PATH = DATA_DIR / "moves" / "bank.jsonl"
 DEFINITIONS_PATH = DATA_DIR / "moves" / "definitions.json"
 CACHE_DIR = DATA_DIR / "cache"
-RIDGE_ALPHA = 1000.0  # chosen by 5-fold cross-validation in the bank (bench/moves.py)
+RIDGE_ALPHA = 1000.0  # chosen by 5-fold cross-validation in the bank (bench/moves_cv.py)
+NGRAM_WEIGHT = 24.0  # scale of the character n-gram block against the standardised rest (same)
 ASPECT_ALPHA = 30.0
 FOLDS = 5
 
@@ -246,21 +247,30 @@ def aspect_features(row: np.ndarray, text: str) -> np.ndarray:
 # ---------------------------------------------------------------- the classifier
 
 class _Ridge:
-    """Standardised ridge regression with one output column per label (targets -1/+1)."""
+    """Ridge regression with one output column per label (targets -1/+1). The first `dense`
+    columns are standardised; the rest (character n-grams, already unit length) are not."""
 
-    def __init__(self, alpha: float) -> None:
+    def __init__(self, alpha: float, dense: int | None = None) -> None:
         self.alpha = alpha
+        self.dense = dense
+
+    def _scale(self, x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(x)
+        out = x.astype(np.float64, copy=True)
+        out[:, : self.k] = (x[:, : self.k] - self.mu) / self.sd
+        return out
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> _Ridge:
         from sklearn.linear_model import Ridge
 
-        self.mu = x.mean(0)
-        self.sd = x.std(0) + 1e-6
-        self.model = Ridge(alpha=self.alpha, solver="cholesky").fit((x - self.mu) / self.sd, y * 2.0 - 1.0)
+        self.k = x.shape[1] if self.dense is None else self.dense
+        self.mu = x[:, : self.k].mean(0)
+        self.sd = x[:, : self.k].std(0) + 1e-6
+        self.model = Ridge(alpha=self.alpha, solver="auto").fit(self._scale(x), y * 2.0 - 1.0)
         return self
 
     def scores(self, x: np.ndarray) -> np.ndarray:
-        out = self.model.predict((np.atleast_2d(x) - self.mu) / self.sd)
+        out = self.model.predict(self._scale(x))
         return out.reshape(len(np.atleast_2d(x)), -1)
 
 
@@ -292,13 +302,13 @@ def combine(unit_scores: np.ndarray) -> np.ndarray:
 
 
 def out_of_fold(rows: list[np.ndarray], y: np.ndarray, alpha: float, folds: int = FOLDS,
-                combined: bool = True) -> np.ndarray:
+                combined: bool = True, dense: int | None = None) -> np.ndarray:
     """Scores of each message from a model trained (on whole messages) without it, k-fold."""
     ids = fold_ids(len(rows), folds)
     whole = np.array([r[0] for r in rows])
     oof = np.zeros(y.shape, dtype=np.float64)
     for k in range(folds):
-        model = _Ridge(alpha).fit(whole[ids != k], y[ids != k])
+        model = _Ridge(alpha, dense).fit(whole[ids != k], y[ids != k])
         for idx in np.flatnonzero(ids == k):
             scores = model.scores(rows[idx] if combined else rows[idx][:1])
             oof[idx] = combine(scores) if combined else scores[0]
@@ -325,6 +335,11 @@ class MoveModel:
     aspects: _Ridge
     aspect_thresholds: np.ndarray
     bank_size: int
+    ngrams: object  # the character n-gram vectoriser fitted on the bank
+
+    def rows(self, message: str, previous: str) -> np.ndarray:
+        """Feature rows of a live message (whole message first, then each sentence)."""
+        return with_ngrams(message_rows(message, previous), unit_texts_only(message), self.ngrams)
 
     def move_margins(self, rows: np.ndarray) -> np.ndarray:
         """Score minus threshold per move: above zero means the move is recognised."""
@@ -338,18 +353,37 @@ def label_matrix(items: list[LabelledMessage], names: tuple[str, ...], field: st
     return np.array([[n in getattr(i, field) for n in names] for i in items], dtype=bool)
 
 
-def train(items: list[LabelledMessage], rows: list[np.ndarray]) -> MoveModel:
+def fit_ngrams(items: list[LabelledMessage]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                           preprocessor=normalise, dtype=np.float32).fit([i.text for i in items])
+
+
+def unit_texts_only(message: str) -> list[str]:
+    return [text for text, _ in units(message)]
+
+
+def with_ngrams(rows: np.ndarray, texts: list[str], ngrams) -> np.ndarray:
+    grams = ngrams.transform(texts).toarray() * NGRAM_WEIGHT
+    return np.hstack([rows, grams]).astype(np.float32)
+
+
+def train(items: list[LabelledMessage], dense_rows: list[np.ndarray]) -> MoveModel:
     y = label_matrix(items, MOVES)
-    thresholds = best_thresholds(out_of_fold(rows, y, RIDGE_ALPHA), y)
+    ngrams = fit_ngrams(items)
+    dense = dense_rows[0].shape[1]
+    rows = [with_ngrams(r, unit_texts_only(i.text), ngrams) for r, i in zip(dense_rows, items)]
+    thresholds = best_thresholds(out_of_fold(rows, y, RIDGE_ALPHA, dense=dense), y)
     risky = [k for k, i in enumerate(items) if "ask_risk" in i.labels and i.risk_aspects]
     xa = [aspect_features(rows[k][0], items[k].text)[None, :] for k in risky]
     ya = label_matrix([items[k] for k in risky], ASPECTS, "risk_aspects")
     aspect_thresholds = best_thresholds(out_of_fold(xa, ya, ASPECT_ALPHA, combined=False), ya)
     whole = np.array([r[0] for r in rows])
     return MoveModel(
-        moves=_Ridge(RIDGE_ALPHA).fit(whole, y), move_thresholds=thresholds,
+        moves=_Ridge(RIDGE_ALPHA, dense).fit(whole, y), move_thresholds=thresholds,
         aspects=_Ridge(ASPECT_ALPHA).fit(np.vstack(xa), ya), aspect_thresholds=aspect_thresholds,
-        bank_size=len(items),
+        bank_size=len(items), ngrams=ngrams,
     )
 
 

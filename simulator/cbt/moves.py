@@ -90,7 +90,7 @@ def recognise(message: str, previous: str = "") -> Recognition:
         log.info("message recognised as other: not in English (%s)", lang)
         return Recognition(moves=["other"])
     model = move_model.model()
-    rows = move_model.message_rows(text, previous[:MAX_CHARS])
+    rows = model.rows(text, previous[:MAX_CHARS])
     margins = model.move_margins(rows)
     score = dict(zip(MOVES, (float(m) for m in margins)))
     found = {m for m, s in score.items() if s >= 0}
@@ -140,7 +140,7 @@ def _warm() -> None:
     try:
         move_model.model()
         _language_identifier()
-        move_model.message_rows("How did that feel?", "")  # first call pays for torch kernels
+        move_model.model().rows("How did that feel?", "")  # first call pays for torch kernels
     except Exception:
         log.exception("warming the move recogniser failed; the first reply will load it instead")
 
