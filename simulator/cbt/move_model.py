@@ -14,8 +14,9 @@ second); each move has its own threshold, chosen on out-of-fold scores within th
 are not sprayed. Risk aspects get a second, smaller model of the same kind trained on the bank's
 risk questions, with cue patterns from data/moves/risk_cues.json.
 
-Encoding the bank takes seconds: the vectors are cached on disk (data/cache/, not committed),
-keyed by the embedding model and the text, so only new bank lines are encoded again.
+Encoding the bank and training take tens of seconds on a busy machine: the bank's vectors are
+cached on disk (data/cache/, not committed) keyed by model and text, so only new bank lines are
+encoded again, and the trained model is cached there too, keyed by everything it depends on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import re
 import tempfile
 import threading
@@ -391,6 +393,47 @@ def bank_digest(path: Path = BANK_PATH) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
+def training_key() -> str:
+    """Everything a trained model depends on: the bank, the cue files, this module's code, the
+    embedding model and the scikit-learn version. A change to any of them retrains."""
+    import sklearn
+
+    from simulator.core import embeddings
+
+    h = hashlib.sha256()
+    for path in (BANK_PATH, DATA_DIR / "offline" / "moves.json", DATA_DIR / "moves" / "risk_cues.json",
+                 Path(__file__)):
+        h.update(path.read_bytes())
+    h.update(f"{embeddings.MODEL_PACKAGE}:{sklearn.__version__}:{np.__version__}".encode())
+    return h.hexdigest()[:16]
+
+
+def _load_trained(path: Path) -> MoveModel | None:
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as src:
+            trained = pickle.load(src)  # our own cache file, written by _save_trained below
+        if isinstance(trained, MoveModel):
+            return trained
+        log.warning("ignoring %s: not a trained move model; training afresh", path)
+    except Exception as err:  # a truncated or stale file: train again rather than fail a session
+        log.warning("ignoring unreadable trained move model %s (%s); training afresh", path, err)
+    return None
+
+
+def _save_trained(trained: MoveModel, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".pkl")
+        with os.fdopen(fd, "wb") as out:
+            pickle.dump(trained, out)
+        os.replace(tmp, path)
+    except OSError as err:
+        log.warning("could not cache the trained move model at %s (%s); it will be trained again",
+                    path, err)
+
+
 _lock = threading.Lock()
 _model: MoveModel | None = None
 
@@ -402,10 +445,15 @@ def model() -> MoveModel:
     if _model is None:
         with _lock:
             if _model is None:
-                items = load_labelled(BANK_PATH)
-                _model = train(items, bank_rows(items, EmbeddingCache()))
-                log.info("move recogniser trained on %d bank messages (bank %s)", len(items),
-                         bank_digest())
+                path = CACHE_DIR / f"moves-model-{training_key()}.pkl"
+                trained = _load_trained(path)
+                if trained is None:
+                    items = load_labelled(BANK_PATH)
+                    trained = train(items, bank_rows(items, EmbeddingCache()))
+                    _save_trained(trained, path)
+                    log.info("move recogniser trained on %d bank messages (bank %s)", len(items),
+                             bank_digest())
+                _model = trained
     return _model
 
 
