@@ -87,6 +87,9 @@ def _requested(moves: list[Move], case: PatientCase, state: DisclosureState,
         wanted = [e for e in wanted if e != "automatic_thoughts"]
     if "ask_meaning" in moves:
         wanted.append(_next_depth(case, state))
+    if len(wanted) > 1 and "situation" in state.surfaced:
+        # "How did you feel when that happened?" asks about the feeling, not for the story again.
+        wanted = [e for e in wanted if e != "situation"]
     if wanted or not set(moves) & INVITING or set(moves) & UNANSWERED:
         return list(dict.fromkeys(wanted))
     fresh = [e for e in SURFACE if e not in state.surfaced]
