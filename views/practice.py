@@ -47,6 +47,7 @@ def start_form(card) -> None:
         if st.form_submit_button("Start session", type="primary"):
             index = None if situation == "Random" else options.index(situation) - 1
             info = services().interviews.start(card.id, style, situation_index=index)
+            services().interviews.warm()  # in the background: the first reply need not wait for the model
             st.session_state.pop("chosen_case", None)
             st.query_params["session"] = info.id
             st.rerun()
@@ -167,6 +168,7 @@ def session_view(session_id: str) -> None:
         show_grades(session_id)
         return
 
+    services().interviews.warm()  # an active session reopened in a fresh server process
     rejected = st.session_state.pop("rejected", None)
     if rejected:
         st.warning(rejected[0])

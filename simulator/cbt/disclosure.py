@@ -136,8 +136,13 @@ def _requested(moves: list[Move], case: PatientCase, situation_index: int,
     if mset & FACT_FREE:
         return []
     wanted: list[Element] = [ASKS[m] for m in moves if m in ASKS]
+    if "ask_risk" in moves:
+        wanted = [e for e in wanted if e != "automatic_thoughts"]
     if "ask_meaning" in moves:
         wanted.append(_next_depth(case, situation_index, state))
+    if len(wanted) > 1 and "situation" in state.surfaced:
+        # "How did you feel when that happened?" asks about the feeling, not for the story again.
+        wanted = [e for e in wanted if e != "situation"]
     if wanted or not mset & INVITING:
         return list(dict.fromkeys(wanted))
     fresh = [e for e in SURFACE if e not in state.surfaced]

@@ -58,6 +58,7 @@ class Turn(_Strict):
     text: str
     complete: bool = True
     moves: list[Move] = []
+    risk_aspects: list[RiskAspect] = []  # what a risk question asks about (therapist turns)
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
 

@@ -1,90 +1,160 @@
-"""Recognise what the trainee is doing in one message (the cue patterns live in data/offline/moves.json)."""
+"""Recognise what the trainee is doing in one message, read against the patient's previous reply.
+
+The labels and their conventions are the coding manual in data/moves/definitions.json. A learned
+classifier (simulator/cbt/move_model.py: sentence embeddings, cue patterns, surface form, trained
+on data/moves/bank.jsonl) scores every move; this module turns the scores into labels with the
+manual's rules: a question has one form label (open or closed) plus its topics, `other` only
+when nothing else fits, and messages with no words or not in English are `other`.
+
+The embedding model and the trained classifier load on first use, in seconds: call `warm()` when
+a session starts so the first reply does not wait, never on a page's first paint.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 import re
+import threading
 from functools import lru_cache
-from typing import get_args
 
 from pydantic import BaseModel
 
+from simulator.cbt import move_model
 from simulator.cbt.interview import Move, RiskAspect
-from simulator.core.settings import DATA_DIR
+from simulator.cbt.move_model import MOVES, normalise, segments, words
 
-MOVES: tuple[str, ...] = get_args(Move)
+log = logging.getLogger(__name__)
 
-# Short replies that keep the patient talking: not curt, even though they are two words long.
-_ENCOURAGERS = {
-    "ok", "okay", "i see", "right", "yes", "yeah", "mm", "mm-hmm", "mhm", "uh-huh", "hmm", "sure",
-    "go on", "say more", "tell me more", "and then", "of course", "got it", "i understand",
-}
-_QUESTION_WORDS = {"what", "how", "where", "when", "who", "which"}
-_POLITE = re.compile(r"\b(please|could you|would you|can you|if you|would it|i wonder|i'm curious)\b")
+FORMS = ("open_question", "closed_question")
+TOPICS = tuple(m for m in MOVES if m.startswith("ask_"))
+MAX_CHARS = 2000  # longer messages are read up to here (the app refuses them anyway)
 
-
-@lru_cache(maxsize=1)
-def _patterns() -> dict[str, list[re.Pattern[str]]]:
-    raw = json.loads((DATA_DIR / "offline" / "moves.json").read_text(encoding="utf-8"))
-    unknown = set(raw) - set(MOVES) - {"_about"}
-    if unknown:
-        raise ValueError(f"data/offline/moves.json names unknown moves: {sorted(unknown)}")
-    return {m: [re.compile(p, re.IGNORECASE) for p in raw.get(m, [])] for m in MOVES}
-
-
-def _normalise(message: str) -> str:
-    text = message.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
-    text = text.replace("\u201d", '"').replace("\u2014", " - ").replace("\u2013", " - ")
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+(?:-[a-z0-9']+)*", text)
-
-
-def _is_abrupt(text: str, found: set[str]) -> bool:
-    """Curt commands and rapid interrogation, beyond what single patterns catch."""
-    words = _words(text)
-    bare = " ".join(words)
-    if bare in _ENCOURAGERS or found & {"greeting", "closing", "validate", "reflect", "summarise"}:
-        return False
-    if text.count("?") >= 3 and len(words) <= 6 * text.count("?"):
-        return True  # several closed questions fired at once
-    # A bare one- or two-word demand ("Feelings?", "Explain.") with no softening.
-    if not words or words[0] in _QUESTION_WORDS:
-        return False
-    return len(words) <= 2 and not _POLITE.search(text) and bool(found & {
-        "ask_thoughts", "ask_feelings", "ask_behavior", "ask_situation", "ask_meaning",
-        "ask_history", "ask_coping",
-    })
+# Languages a trainee might type in by mistake; restricting the identifier to a set sharpens its
+# probabilities on short text.
+_LANGUAGES = ["en", "es", "pt", "fr", "de", "it", "nl", "pl", "ro", "sv", "da", "no", "fi", "tr",
+              "id", "tl", "sw", "cs", "hu", "ca"]
 
 
 class Recognition(BaseModel):
-    """What the trainee does in one message: moves in canonical order, and for a risk question
-    which aspects of risk it asks about."""
+    """What the trainee does in one message: moves in canonical order; for a risk question, which
+    aspects of risk it asks about; and each move's score (above 0.5 means the classifier
+    recognised it before the manual's rules were applied)."""
 
     moves: list[Move]
     risk_aspects: list[RiskAspect] = []
+    scores: dict[str, float] = {}
+
+
+@lru_cache(maxsize=1)
+def _language_identifier():
+    import py3langid.langid as langid
+
+    ident = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE,
+                                                     norm_probs=True)
+    ident.set_languages(_LANGUAGES)
+    return ident
+
+
+def foreign_language(message: str) -> str | None:
+    """The language of a message clearly not in English, or None.
+
+    Text mostly in a non-Latin script is foreign whatever its length; Latin-script text needs
+    three words and a confident identifier, so that short English ("ok", "go on") is never
+    mistaken for something else.
+    """
+    letters = [c for c in message if c.isalpha()]
+    if not letters:
+        return None
+    latin = sum(1 for c in letters if c.isascii() or "\u00c0" <= c <= "\u024f")
+    if latin / len(letters) < 0.5:
+        return "non-latin script"
+    if len(words(message)) < 3:
+        return None
+    lang, prob = _language_identifier().classify(message)
+    return lang if lang != "en" and prob >= 0.95 else None
+
+
+def _sigmoid(margin: float) -> float:
+    import math
+
+    return round(1.0 / (1.0 + math.exp(-6.0 * margin)), 3)
 
 
 def recognise(message: str, previous: str = "") -> Recognition:
     """The trainee's moves in `message`, read against the patient's `previous` reply."""
-    return Recognition(moves=classify(message))
+    text = message[:MAX_CHARS]
+    if not re.search(r"[^\W\d_]", text):
+        return Recognition(moves=["other"])  # empty, punctuation, emoji or digits only
+    lang = foreign_language(text)
+    if lang:
+        log.info("message recognised as other: not in English (%s)", lang)
+        return Recognition(moves=["other"])
+    model = move_model.model()
+    rows = model.rows(text, previous[:MAX_CHARS])
+    margins = model.move_margins(rows)
+    score = dict(zip(MOVES, (float(m) for m in margins)))
+    found = {m for m, s in score.items() if s >= 0}
+    found = _apply_manual(found, score, text)
+    moves: list[Move] = [m for m in MOVES if m in found] or ["other"]
+    aspects: list[RiskAspect] = []
+    if "ask_risk" in found:
+        a_margins = model.aspect_margins(rows, text)
+        aspects = [a for a, s in zip(move_model.ASPECTS, a_margins) if s >= 0]
+        if not aspects:  # a risk question asks about something: its likeliest aspect
+            aspects = [move_model.ASPECTS[int(a_margins.argmax())]]
+    return Recognition(moves=moves, risk_aspects=aspects,
+                       scores={m: _sigmoid(s) for m, s in score.items()})
+
+
+def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[str]:
+    """The coding manual's conventions on top of the per-move decisions."""
+    found = set(found)
+    questions = sum(1 for s in segments(normalise(text)) if s.endswith("?"))
+    forms = found & set(FORMS)
+    if found & set(TOPICS) and not forms:
+        # Every question has a form: the likelier one.
+        found.add(max(FORMS, key=score.__getitem__))
+    elif len(forms) == 2 and questions < 2:
+        found.discard(min(FORMS, key=score.__getitem__))  # one question, one form
+    if "ask_risk" in found:
+        found.discard("ask_thoughts")  # "thoughts of hurting yourself" asks about risk
+    if "judgmental" in found:
+        found.discard("validate")  # "that's ridiculous, but understandable" is not validation
+    if len(found) > 1:
+        found.discard("other")
+    return found
 
 
 def classify(message: str, previous: str = "") -> list[Move]:
     """The trainee's moves in this message, in the canonical order of `Move`; ["other"] if none."""
-    text = _normalise(message)
-    if not text:
-        return ["other"]
-    found = {m for m, pats in _patterns().items() if any(p.search(text) for p in pats)}
-    if _is_abrupt(text, found):
-        found.add("abrupt")
-    if _words(text) and " ".join(_words(text)) in {"go on", "say more", "tell me more", "and then"}:
-        found.add("open_question")
-    if "probe_prompt" in found:
-        # An extraction attempt is answered as such, whatever else it dresses up as.
-        found &= {"probe_prompt", "greeting", "judgmental", "abrupt"}
-    if "judgmental" in found:
-        found -= {"validate"}  # "that's ridiculous, it's understandable" is not validation
-    return [m for m in MOVES if m in found] or ["other"]
+    return recognise(message, previous).moves
+
+
+# ---------------------------------------------------------------- warming up
+
+_warm_lock = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
+def _warm() -> None:
+    try:
+        move_model.model()
+        _language_identifier()
+        move_model.model().rows("How did that feel?", "")  # first call pays for torch kernels
+    except Exception:
+        log.exception("warming the move recogniser failed; the first reply will load it instead")
+
+
+def warm() -> threading.Thread:
+    """Load the embedding model and train the recogniser in a background thread (once per
+    process). Call when a practice session starts; replies wait for it only if it is unfinished."""
+    global _warm_thread
+    with _warm_lock:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(target=_warm, name="warm-move-recogniser", daemon=True)
+            _warm_thread.start()
+        return _warm_thread
+
+
+def is_ready() -> bool:
+    return move_model.is_ready()

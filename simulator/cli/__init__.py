@@ -86,11 +86,24 @@ def cmd_simulate(args, settings: Settings) -> int:
     result = {
         "case": case.id, "situation": args.situation, "style": args.style, "engine": engine.label,
         "seed": args.seed,
-        "transcript": [t.model_dump(mode="json", include={"index", "role", "text", "complete", "moves"}) for t in turns],
+        "transcript": [t.model_dump(mode="json", include={"index", "role", "text", "complete", "moves", "risk_aspects"}) for t in turns],
         "state": state.model_dump(mode="json"),
     }
     emit(result, args.json, lambda r: [print(f"{'T' if t['role'] == 'therapist' else 'P'}: {t['text']}")
                                        for t in r["transcript"]])
+    return 0
+
+
+def cmd_eval_moves(args, settings: Settings) -> int:
+    from simulator.cbt import move_eval
+
+    files = [Path(f) for f in args.files] or None
+    try:
+        report = move_eval.run(files)
+    except move_eval.OverlapError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    emit(report, args.json, lambda r: print(move_eval.format_report(r)))
     return 0
 
 
@@ -121,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_simulate)
+    s = sub.add_parser("eval-moves", help="score the move recogniser on the blind evaluation sets")
+    s.add_argument("files", nargs="*", help="JSONL sets to score (default: data/eval/blind/moves_*.jsonl)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_eval_moves)
     cli_admin.register(sub)
     cli_traps.register(sub)
     cli_dearman.register(sub)

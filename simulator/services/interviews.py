@@ -9,6 +9,7 @@ from simulator.accounts.policy import require, require_trainee_reader
 from simulator.cbt.case import CaseCard, PatientCase
 from simulator.cbt.formulation import reveal
 from simulator.cbt.interview import SessionInfo, Turn
+from simulator.cbt.moves import warm as warm_recogniser
 from simulator.cbt.practice import Practice
 
 
@@ -25,6 +26,11 @@ class SessionRow:
 
 @dataclass
 class InterviewService(Practice):
+    @staticmethod
+    def warm() -> None:
+        """Load the move recogniser in the background, so the first reply does not wait for it."""
+        warm_recogniser()
+
     @property
     def engine_label(self) -> str:
         return self.engine.label

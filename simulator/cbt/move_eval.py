@@ -1,0 +1,156 @@
+"""Evaluate the move recogniser on labelled sets written blind to the training bank.
+
+`python -m simulator eval-moves` runs it on data/eval/blind/moves_a.jsonl and moves_b.jsonl.
+It refuses to run when any evaluation message also appears in a training bank (compared after
+normalising case, quotes, punctuation and spacing): a figure on trained-on text would flatter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator.cbt.move_model import (
+    ASPECTS,
+    BANK_PATH,
+    MOVES,
+    LabelledMessage,
+    load_labelled,
+    normalise,
+)
+from simulator.core.settings import DATA_DIR
+
+BLIND_SETS = [DATA_DIR / "eval" / "blind" / "moves_a.jsonl", DATA_DIR / "eval" / "blind" / "moves_b.jsonl"]
+TRAINING_BANKS = [BANK_PATH]
+
+
+class OverlapError(Exception):
+    """An evaluation message is also in a training bank."""
+
+
+def comparable(text: str) -> str:
+    """The form two messages are compared in: lower case, letters and digits, single spaces
+    (a message with neither, such as an emoji, is compared as written, less spaces)."""
+    key = " ".join(re.findall(r"[^\W_]+", normalise(text)))
+    return key or re.sub(r"\s+", "", text)
+
+
+def check_disjoint(eval_files: list[Path], banks: list[Path] = TRAINING_BANKS) -> None:
+    seen: dict[str, str] = {}
+    for bank in banks:
+        for number, item in enumerate(load_labelled(bank), start=1):
+            seen.setdefault(comparable(item.text), f"{bank.name} item {number}")
+    clashes = []
+    for path in eval_files:
+        for number, item in enumerate(load_labelled(path), start=1):
+            key = comparable(item.text)
+            if key in seen:
+                clashes.append(f"{path.name} item {number} is also {seen[key]}")
+    if clashes:
+        raise OverlapError("evaluation refused: evaluation text also in a training bank:\n  "
+                           + "\n  ".join(clashes))
+
+
+@dataclass
+class Scores:
+    """Per-label counts and the figures derived from them."""
+
+    names: tuple[str, ...]
+    tp: dict[str, int] = field(default_factory=dict)
+    fp: dict[str, int] = field(default_factory=dict)
+    fn: dict[str, int] = field(default_factory=dict)
+    items: int = 0
+    gold_labels: int = 0
+    predicted_labels: int = 0
+    exact: int = 0
+
+    def add(self, gold: set[str], predicted: set[str]) -> None:
+        self.items += 1
+        self.gold_labels += len(gold)
+        self.predicted_labels += len(predicted)
+        self.exact += gold == predicted
+        for name in self.names:
+            g, p = name in gold, name in predicted
+            self.tp[name] = self.tp.get(name, 0) + (g and p)
+            self.fp[name] = self.fp.get(name, 0) + (p and not g)
+            self.fn[name] = self.fn.get(name, 0) + (g and not p)
+
+    def per_label(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for name in self.names:
+            tp, fp, fn = self.tp.get(name, 0), self.fp.get(name, 0), self.fn.get(name, 0)
+            if tp + fp + fn == 0:
+                continue  # absent from gold and predictions: no figure
+            precision = tp / (tp + fp) if tp + fp else 0.0
+            recall = tp / (tp + fn) if tp + fn else 0.0
+            f1 = 2 * tp / (2 * tp + fp + fn)
+            out[name] = {"precision": round(precision, 3), "recall": round(recall, 3),
+                         "f1": round(f1, 3), "support": tp + fn}
+        return out
+
+    def summary(self) -> dict:
+        per = self.per_label()
+        f1s = [v["f1"] for v in per.values()]
+        gold_mean = self.gold_labels / self.items if self.items else 0.0
+        pred_mean = self.predicted_labels / self.items if self.items else 0.0
+        return {
+            "items": self.items,
+            "macro_f1": round(sum(f1s) / len(f1s), 3) if f1s else 0.0,
+            "lowest": min(per.items(), key=lambda kv: kv[1]["f1"])[0] if per else None,
+            "exact_match": round(self.exact / self.items, 3) if self.items else 0.0,
+            "labels_per_item": {"predicted": round(pred_mean, 3), "gold": round(gold_mean, 3),
+                                "ratio": round(pred_mean / gold_mean, 3) if gold_mean else None},
+            "per_label": per,
+        }
+
+
+def evaluate(items: list[LabelledMessage], recognise) -> dict:
+    """Move and risk-aspect figures of `recognise(message, previous)` against the gold labels."""
+    moves, aspects = Scores(MOVES), Scores(ASPECTS)
+    for item in items:
+        rec = recognise(item.text, item.previous)
+        moves.add(set(item.labels), set(rec.moves))
+        if "ask_risk" in item.labels:
+            aspects.add(set(item.risk_aspects), set(rec.risk_aspects))
+    return {"moves": moves.summary(), "risk_aspects": aspects.summary()}
+
+
+def run(files: list[Path] | None = None, banks: list[Path] = TRAINING_BANKS) -> dict:
+    """Figures per file and for all files together. Raises OverlapError before scoring anything
+    if an evaluation message is in a training bank."""
+    from simulator.cbt.moves import recognise
+
+    files = files or BLIND_SETS
+    check_disjoint(files, banks)
+    per_file = {p.name: load_labelled(p) for p in files}
+    report = {name: evaluate(items, recognise) for name, items in per_file.items()}
+    if len(files) > 1:
+        report["combined"] = evaluate([i for items in per_file.values() for i in items], recognise)
+    return report
+
+
+TARGETS = {"macro_f1": 0.88, "lowest_f1": 0.75, "labels_ratio_within": 0.10}
+
+
+def format_report(report: dict) -> str:
+    lines: list[str] = []
+    for name, result in report.items():
+        m = result["moves"]
+        lpi = m["labels_per_item"]
+        lines.append(f"== {name}: {m['items']} messages  macro-F1 {m['macro_f1']:.3f}  "
+                     f"exact match {m['exact_match']:.3f}  labels per message {lpi['predicted']:.2f} "
+                     f"(gold {lpi['gold']:.2f}, ratio {lpi['ratio']})")
+        lines.append(f"   {'move':18} {'P':>6} {'R':>6} {'F1':>6} {'n':>5}")
+        for move, v in m["per_label"].items():
+            flag = "  <0.75" if v["f1"] < TARGETS["lowest_f1"] else ""
+            lines.append(f"   {move:18} {v['precision']:6.3f} {v['recall']:6.3f} {v['f1']:6.3f} "
+                         f"{v['support']:5d}{flag}")
+        a = result["risk_aspects"]
+        if a["items"]:
+            lines.append(f"   risk aspects on {a['items']} gold risk questions: macro-F1 "
+                         f"{a['macro_f1']:.3f}, exact {a['exact_match']:.3f}")
+            for aspect, v in a["per_label"].items():
+                lines.append(f"     {aspect:16} {v['precision']:6.3f} {v['recall']:6.3f} "
+                             f"{v['f1']:6.3f} {v['support']:5d}")
+    return "\n".join(lines)

@@ -1,0 +1,461 @@
+"""The learned part of move recognition: a linear classifier per move over sentence embeddings,
+cue patterns and a few surface features, trained on the labelled bank in data/moves/bank.jsonl.
+
+Features of one message (all chosen by cross-validation inside the bank, see bench/moves.py):
+- the embedding of the whole message and of its last sentence (a reflection followed by a
+  question ends on the question; a single sentence gives the same vector twice);
+- which cue patterns of data/offline/moves.json match (one flag per move);
+- surface form: question marks, the first word (an auxiliary verb opens a yes/no question, a
+  wh-word an open one), length, digits, and how much of the message restates the patient's
+  previous reply (a reflection repeats what was just said, often with no lead-in).
+
+The classifier is ridge regression with one output per move (closed form, trains in well under a
+second); each move has its own threshold, chosen on out-of-fold scores within the bank so labels
+are not sprayed. Risk aspects get a second, smaller model of the same kind trained on the bank's
+risk questions, with cue patterns from data/moves/risk_cues.json.
+
+Encoding the bank and training take tens of seconds on a busy machine: the bank's vectors are
+cached on disk (data/cache/, not committed) keyed by model and text, so only new bank lines are
+encoded again, and the trained model is cached there too, keyed by everything it depends on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import pickle
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import get_args
+
+import numpy as np
+
+from simulator.cbt.interview import Move, RiskAspect
+from simulator.core.settings import DATA_DIR
+
+log = logging.getLogger(__name__)
+
+MOVES: tuple[str, ...] = get_args(Move)
+ASPECTS: tuple[str, ...] = get_args(RiskAspect)
+BANK_PATH = DATA_DIR / "moves" / "bank.jsonl"
+DEFINITIONS_PATH = DATA_DIR / "moves" / "definitions.json"
+CACHE_DIR = DATA_DIR / "cache"
+RIDGE_ALPHA = 1000.0  # chosen by 5-fold cross-validation in the bank (bench/moves_cv.py)
+NGRAM_WEIGHT = 24.0  # scale of the character n-gram block against the standardised rest (same)
+ASPECT_ALPHA = 30.0
+FOLDS = 5
+
+AUXILIARIES = frozenset(
+    "do does did don't doesn't didn't is are was were isn't aren't wasn't weren't have has had "
+    "haven't hasn't can could would will should shall may might am".split())
+WH_WORDS = frozenset("what how why where when who which whose whom".split())
+
+
+# ---------------------------------------------------------------- text
+
+def normalise(message: str) -> str:
+    """Lower case, straight quotes and dashes, single spaces."""
+    text = message.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+    text = text.replace("\u201d", '"').replace("\u2014", " - ").replace("\u2013", " - ")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+(?:-[a-z0-9']+)*", text.lower())
+
+
+def segments(message: str) -> list[str]:
+    """The message cut into sentences (and dash-joined clauses), each with a letter in it."""
+    parts = re.split(r"(?<=[.?!\u2026])\s+|\s+[\u2014\u2013-]+\s+", message.strip())
+    return [p.strip() for p in parts if re.search(r"[^\W\d_]", p)] or [message.strip()]
+
+
+def last_segment(message: str) -> str:
+    return segments(message)[-1]
+
+
+# ---------------------------------------------------------------- bank
+
+@dataclass(frozen=True)
+class LabelledMessage:
+    previous: str
+    text: str
+    labels: tuple[str, ...]
+    risk_aspects: tuple[str, ...] = ()
+
+
+def load_labelled(path: Path) -> list[LabelledMessage]:
+    """A JSONL file of labelled messages; unknown labels are refused with the line number."""
+    items: list[LabelledMessage] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        bad = [m for m in row["labels"] if m not in MOVES]
+        bad += [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
+        if bad or not row["labels"]:
+            raise ValueError(f"{path.name} line {number}: unknown or missing labels {bad}")
+        items.append(LabelledMessage(row.get("previous", ""), row["text"], tuple(row["labels"]),
+                                     tuple(row.get("risk_aspects", []))))
+    return items
+
+
+# ---------------------------------------------------------------- cue patterns
+
+@lru_cache(maxsize=1)
+def move_cues() -> dict[str, list[re.Pattern[str]]]:
+    raw = json.loads((DATA_DIR / "offline" / "moves.json").read_text(encoding="utf-8"))
+    unknown = set(raw) - set(MOVES) - {"_about"}
+    if unknown:
+        raise ValueError(f"data/offline/moves.json names unknown moves: {sorted(unknown)}")
+    return {m: [re.compile(p, re.IGNORECASE) for p in raw.get(m, [])] for m in MOVES}
+
+
+@lru_cache(maxsize=1)
+def risk_cues() -> dict[str, list[re.Pattern[str]]]:
+    raw = json.loads((DATA_DIR / "moves" / "risk_cues.json").read_text(encoding="utf-8"))
+    unknown = set(raw) - set(ASPECTS) - {"_about"}
+    if unknown:
+        raise ValueError(f"data/moves/risk_cues.json names unknown aspects: {sorted(unknown)}")
+    return {a: [re.compile(p, re.IGNORECASE) for p in raw.get(a, [])] for a in ASPECTS}
+
+
+def cue_flags(text: str, cues: dict[str, list[re.Pattern[str]]]) -> list[float]:
+    return [1.0 if any(p.search(text) for p in pats) else 0.0 for pats in cues.values()]
+
+
+def surface(message: str, previous: str) -> list[float]:
+    text = normalise(message)
+    ws = words(text)
+    last = words(last_segment(text))
+    prev = {w for w in words(previous) if len(w) > 3}
+    content = [w for w in ws if len(w) > 3]
+    overlap = sum(1 for w in content if w in prev) / len(content) if content else 0.0
+    questions = text.count("?")
+    return [
+        float(text.endswith("?")), float(min(questions, 4)), float(questions >= 2),
+        float(bool(ws) and ws[0] in AUXILIARIES), float(bool(ws) and ws[0] in WH_WORDS),
+        float(bool(last) and last[0] in AUXILIARIES), float(bool(last) and last[0] in WH_WORDS),
+        math.log1p(len(ws)), float(len(ws) <= 2), float(len(segments(text))), overlap,
+        float(bool(previous.strip())), float(bool(re.search(r"\d", text))),
+        float(bool(re.search(r"\b(right|yeah|is that it|isn't it|no)\?\s*$", text))),
+    ]
+
+
+def handmade(message: str, previous: str) -> np.ndarray:
+    """Cue flags and surface features of one message (no embedding)."""
+    text = normalise(message)
+    return np.array(cue_flags(text, move_cues()) + surface(message, previous), dtype=np.float32)
+
+
+# ---------------------------------------------------------------- embeddings and their cache
+
+class EmbeddingCache:
+    """Vectors of bank texts kept on disk between processes, keyed by model and text."""
+
+    def __init__(self, directory: Path = CACHE_DIR) -> None:
+        from simulator.core import embeddings
+
+        model = embeddings.MODEL_PACKAGE
+        self.path = directory / f"moves-{model}.npz"
+        self.vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            try:
+                data = np.load(self.path, allow_pickle=False)
+                self.vectors = dict(zip(data["texts"].tolist(), data["vectors"]))
+            except (OSError, ValueError, KeyError) as err:
+                log.warning("ignoring unreadable embedding cache %s (%s); encoding afresh",
+                            self.path, err)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        from simulator.core import embeddings
+
+        missing = sorted({t for t in texts if t not in self.vectors})
+        if missing:
+            log.info("encoding %d bank texts not in %s", len(missing), self.path)
+            for text, vec in zip(missing, embeddings.encode(missing)):
+                self.vectors[text] = vec
+            self._save()
+        return np.array([self.vectors[t] for t in texts], dtype=np.float32)
+
+    def _save(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            texts = sorted(self.vectors)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, texts=np.array(texts), vectors=np.array([self.vectors[t] for t in texts]))
+            os.replace(tmp, self.path)
+        except OSError as err:
+            log.warning("could not write the embedding cache %s (%s); it will be rebuilt next time",
+                        self.path, err)
+
+
+MAX_SEGMENTS = 6  # a long message is read by its first and last three sentences
+
+
+def units(message: str) -> list[tuple[str, str]]:
+    """What one message is scored as: (text, its last sentence) for the whole message, then for
+    each sentence when there are several (a reflection followed by a question is both)."""
+    parts = segments(message)
+    if len(parts) > MAX_SEGMENTS:
+        parts = parts[: MAX_SEGMENTS // 2] + parts[-(MAX_SEGMENTS // 2):]
+    whole = (message, parts[-1])
+    return [whole] + ([(p, p) for p in parts] if len(parts) > 1 else [])
+
+
+def unit_rows(message: str, previous: str, vectors: dict[str, np.ndarray]) -> np.ndarray:
+    """Feature rows of one message's units, from embeddings looked up in `vectors`."""
+    rows = []
+    for text, last in units(message):
+        rows.append(np.concatenate([vectors[text], vectors[last], handmade(text, previous)]))
+    return np.array(rows, dtype=np.float32)
+
+
+def unit_texts(message: str) -> list[str]:
+    return list(dict.fromkeys(t for pair in units(message) for t in pair))
+
+
+def message_rows(message: str, previous: str) -> np.ndarray:
+    """Feature rows of a live message: its texts are encoded in one batched call."""
+    from simulator.core import embeddings
+
+    texts = unit_texts(message)
+    if len(texts) == 1:
+        vectors = {texts[0]: embeddings.encode_one(texts[0])}
+    else:
+        vectors = dict(zip(texts, embeddings.encode(texts)))
+    return unit_rows(message, previous, vectors)
+
+
+def bank_rows(items: list[LabelledMessage], cache: EmbeddingCache) -> list[np.ndarray]:
+    texts = list(dict.fromkeys(t for i in items for t in unit_texts(i.text)))
+    vectors = dict(zip(texts, cache.encode(texts)))
+    return [unit_rows(i.text, i.previous, vectors) for i in items]
+
+
+def aspect_features(row: np.ndarray, text: str) -> np.ndarray:
+    """Whole-message embedding and the risk cue flags."""
+    return np.concatenate([row[:384], np.array(cue_flags(normalise(text), risk_cues()), np.float32)])
+
+
+# ---------------------------------------------------------------- the classifier
+
+class _Ridge:
+    """Ridge regression with one output column per label (targets -1/+1). The first `dense`
+    columns are standardised; the rest (character n-grams, already unit length) are not."""
+
+    def __init__(self, alpha: float, dense: int | None = None) -> None:
+        self.alpha = alpha
+        self.dense = dense
+
+    def _scale(self, x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(x)
+        out = x.astype(np.float64, copy=True)
+        out[:, : self.k] = (x[:, : self.k] - self.mu) / self.sd
+        return out
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> _Ridge:
+        from sklearn.linear_model import Ridge
+
+        self.k = x.shape[1] if self.dense is None else self.dense
+        self.mu = x[:, : self.k].mean(0)
+        self.sd = x[:, : self.k].std(0) + 1e-6
+        self.model = Ridge(alpha=self.alpha, solver="auto").fit(self._scale(x), y * 2.0 - 1.0)
+        return self
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        out = self.model.predict(self._scale(x))
+        return out.reshape(len(np.atleast_2d(x)), -1)
+
+
+def f1_per_label(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    tp = (gold & pred).sum(0)
+    fp = (~gold & pred).sum(0)
+    fn = (gold & ~pred).sum(0)
+    denom = 2 * tp + fp + fn
+    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 1.0)
+
+
+def fold_ids(n: int, folds: int = FOLDS, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).permutation(n) % folds
+
+
+# Moves any one sentence can carry for the whole message; the rest (`other`, `abrupt`, a summary
+# of many things) belong to the message as a whole.
+WHOLE_ONLY = frozenset({"other", "abrupt", "summarise"})
+_SENTENCE_COLUMNS = np.array([m not in WHOLE_ONLY for m in MOVES])
+
+
+def combine(unit_scores: np.ndarray) -> np.ndarray:
+    """One message's score per move from its units' scores (row 0 is the whole message)."""
+    whole = unit_scores[0]
+    if len(unit_scores) == 1:
+        return whole
+    best = unit_scores.max(0)
+    return np.where(_SENTENCE_COLUMNS, best, whole) if len(whole) == len(MOVES) else whole
+
+
+def out_of_fold(rows: list[np.ndarray], y: np.ndarray, alpha: float, folds: int = FOLDS,
+                combined: bool = True, dense: int | None = None) -> np.ndarray:
+    """Scores of each message from a model trained (on whole messages) without it, k-fold."""
+    ids = fold_ids(len(rows), folds)
+    whole = np.array([r[0] for r in rows])
+    oof = np.zeros(y.shape, dtype=np.float64)
+    for k in range(folds):
+        model = _Ridge(alpha, dense).fit(whole[ids != k], y[ids != k])
+        for idx in np.flatnonzero(ids == k):
+            scores = model.scores(rows[idx] if combined else rows[idx][:1])
+            oof[idx] = combine(scores) if combined else scores[0]
+    return oof
+
+
+THRESHOLD_GRID = np.round(np.linspace(-0.8, 0.8, 33), 3)
+
+
+def best_thresholds(scores: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """Per label, the threshold on out-of-fold scores with the best F1 (ties: the middle one)."""
+    table = np.array([f1_per_label(gold, scores >= t) for t in THRESHOLD_GRID])  # grid x labels
+    out = []
+    for col in table.T:
+        best = np.flatnonzero(col >= col.max() - 1e-9)
+        out.append(THRESHOLD_GRID[best[len(best) // 2]])
+    return np.array(out)
+
+
+@dataclass
+class MoveModel:
+    moves: _Ridge
+    move_thresholds: np.ndarray
+    aspects: _Ridge
+    aspect_thresholds: np.ndarray
+    bank_size: int
+    ngrams: object  # the character n-gram vectoriser fitted on the bank
+
+    def rows(self, message: str, previous: str) -> np.ndarray:
+        """Feature rows of a live message (whole message first, then each sentence)."""
+        return with_ngrams(message_rows(message, previous), unit_texts_only(message), self.ngrams)
+
+    def move_margins(self, rows: np.ndarray) -> np.ndarray:
+        """Score minus threshold per move: above zero means the move is recognised."""
+        return combine(self.moves.scores(rows)) - self.move_thresholds
+
+    def aspect_margins(self, rows: np.ndarray, text: str) -> np.ndarray:
+        return self.aspects.scores(aspect_features(rows[0], text))[0] - self.aspect_thresholds
+
+
+def label_matrix(items: list[LabelledMessage], names: tuple[str, ...], field: str = "labels") -> np.ndarray:
+    return np.array([[n in getattr(i, field) for n in names] for i in items], dtype=bool)
+
+
+def fit_ngrams(items: list[LabelledMessage]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                           preprocessor=normalise, dtype=np.float32).fit([i.text for i in items])
+
+
+def unit_texts_only(message: str) -> list[str]:
+    return [text for text, _ in units(message)]
+
+
+def with_ngrams(rows: np.ndarray, texts: list[str], ngrams) -> np.ndarray:
+    grams = ngrams.transform(texts).toarray() * NGRAM_WEIGHT
+    return np.hstack([rows, grams]).astype(np.float32)
+
+
+def train(items: list[LabelledMessage], dense_rows: list[np.ndarray]) -> MoveModel:
+    y = label_matrix(items, MOVES)
+    ngrams = fit_ngrams(items)
+    dense = dense_rows[0].shape[1]
+    rows = [with_ngrams(r, unit_texts_only(i.text), ngrams) for r, i in zip(dense_rows, items)]
+    thresholds = best_thresholds(out_of_fold(rows, y, RIDGE_ALPHA, dense=dense), y)
+    risky = [k for k, i in enumerate(items) if "ask_risk" in i.labels and i.risk_aspects]
+    xa = [aspect_features(rows[k][0], items[k].text)[None, :] for k in risky]
+    ya = label_matrix([items[k] for k in risky], ASPECTS, "risk_aspects")
+    aspect_thresholds = best_thresholds(out_of_fold(xa, ya, ASPECT_ALPHA, combined=False), ya)
+    whole = np.array([r[0] for r in rows])
+    return MoveModel(
+        moves=_Ridge(RIDGE_ALPHA, dense).fit(whole, y), move_thresholds=thresholds,
+        aspects=_Ridge(ASPECT_ALPHA).fit(np.vstack(xa), ya), aspect_thresholds=aspect_thresholds,
+        bank_size=len(items), ngrams=ngrams,
+    )
+
+
+def bank_digest(path: Path = BANK_PATH) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def training_key() -> str:
+    """Everything a trained model depends on: the bank, the cue files, this module's code, the
+    embedding model and the scikit-learn version. A change to any of them retrains."""
+    import sklearn
+
+    from simulator.core import embeddings
+
+    h = hashlib.sha256()
+    for path in (BANK_PATH, DATA_DIR / "offline" / "moves.json", DATA_DIR / "moves" / "risk_cues.json",
+                 Path(__file__)):
+        h.update(path.read_bytes())
+    h.update(f"{embeddings.MODEL_PACKAGE}:{sklearn.__version__}:{np.__version__}".encode())
+    return h.hexdigest()[:16]
+
+
+def _load_trained(path: Path) -> MoveModel | None:
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as src:
+            trained = pickle.load(src)  # our own cache file, written by _save_trained below
+        if isinstance(trained, MoveModel):
+            return trained
+        log.warning("ignoring %s: not a trained move model; training afresh", path)
+    except Exception as err:  # a truncated or stale file: train again rather than fail a session
+        log.warning("ignoring unreadable trained move model %s (%s); training afresh", path, err)
+    return None
+
+
+def _save_trained(trained: MoveModel, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".pkl")
+        with os.fdopen(fd, "wb") as out:
+            pickle.dump(trained, out)
+        os.replace(tmp, path)
+    except OSError as err:
+        log.warning("could not cache the trained move model at %s (%s); it will be trained again",
+                    path, err)
+
+
+_lock = threading.Lock()
+_model: MoveModel | None = None
+
+
+def model() -> MoveModel:
+    """The model trained on the bank: built once per process (seconds the first time on a new
+    machine, while the bank is encoded), then shared by every thread."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                path = CACHE_DIR / f"moves-model-{training_key()}.pkl"
+                trained = _load_trained(path)
+                if trained is None:
+                    items = load_labelled(BANK_PATH)
+                    trained = train(items, bank_rows(items, EmbeddingCache()))
+                    _save_trained(trained, path)
+                    log.info("move recogniser trained on %d bank messages (bank %s)", len(items),
+                             bank_digest())
+                _model = trained
+    return _model
+
+
+def is_ready() -> bool:
+    return _model is not None
