@@ -289,12 +289,13 @@ def _case() -> PatientCase:
 def test_new_assessment_questions_reveal_no_unrelated_element() -> None:
     case = _case()
     opened = DisclosureState(rapport=0.6, surfaced={"situation": 1, "emotions": 1})
-    for line in ["Have you had any thoughts of hurting yourself?",
-                 "Where did you feel that in your body?",
-                 "How strongly did you believe that thought, from 0 to 100?",
-                 "What would you like to get out of therapy?"]:
+    for line, element in [("Have you had any thoughts of hurting yourself?", "risk"),
+                          ("Where did you feel that in your body?", "body"),
+                          ("How strongly did you believe that thought, from 0 to 100?", "intensity"),
+                          ("What would you like to get out of therapy?", "goals")]:
         plan, _ = plan_turn(case, 0, "plain", opened, line, seed=3)
-        assert plan.reveal == [], (line, plan.moves, plan.reveal)
+        # Answered from the case field the question asks about, or not yet: never another element.
+        assert set(plan.reveal) <= {element}, (line, plan.moves, plan.reveal)
     plan, _ = plan_turn(case, 0, "plain", opened, "Have you had any thoughts of hurting yourself?")
     assert "automatic_thoughts" not in plan.reveal + plan.withheld and plan.risk_aspects == ["ideation"]
 

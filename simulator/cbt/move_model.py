@@ -417,7 +417,7 @@ def _load_trained(path: Path) -> MoveModel | None:
         if isinstance(trained, MoveModel):
             return trained
         log.warning("ignoring %s: not a trained move model; training afresh", path)
-    except Exception as err:  # a truncated or stale file: train again rather than fail a session
+    except Exception as err:  # noqa: BLE001 - a truncated or stale cache: logged, and trained afresh
         log.warning("ignoring unreadable trained move model %s (%s); training afresh", path, err)
     return None
 
