@@ -26,6 +26,8 @@ STEPS = [
     ("m005_thinking_traps", traps_store.create_tables),
     ("m006_reviews", reviews.create_tables),
     ("m007_authoring", authoring.create_tables),
+    ("m008_turn_risk_aspects_and_session_assignment", sessions.add_risk_aspects_and_assignment),
+    ("m009_grade_versions_and_live_counts", reviews.add_versions_and_live_counts),
 ]
 
 for _name, _fn in STEPS:

@@ -23,7 +23,8 @@ def run_script(engine: PatientEngine, case: PatientCase, situation_index: int, s
         reply = engine.reply(TurnRequest(case=case, situation_index=situation_index, style=style,
                                          transcript=list(turns), state=state, seed=seed))
         text = "".join(reply.chunks)
-        turns[-1] = turns[-1].model_copy(update={"moves": list(reply.plan.moves)})
+        turns[-1] = turns[-1].model_copy(update={
+            "moves": list(reply.plan.moves), "risk_aspects": list(reply.plan.risk_aspects)})
         turns.append(Turn(index=len(turns), role="patient", text=text))
         # An engine that streams can only know its reply once drained.
         state = reply.state.model_copy(update={"last_reply": text})
