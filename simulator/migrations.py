@@ -11,9 +11,10 @@ import sqlite_utils
 from simulator.accounts import users
 from simulator.cbt import sessions
 from simulator.cbt.formulation import store as formulation_store
+from simulator.cbt.report import store as report_store
 from simulator.core.db import Store, applied
 from simulator.dearman import store as dearman_store
-from simulator.supervision import authoring, reviews
+from simulator.supervision import authoring, corrections, reviews
 from simulator.traps import store as traps_store
 
 migrations = sqlite_utils.Migrations("practicum")
@@ -28,6 +29,8 @@ STEPS = [
     ("m007_authoring", authoring.create_tables),
     ("m008_turn_risk_aspects_and_session_assignment", sessions.add_risk_aspects_and_assignment),
     ("m009_grade_versions_and_live_counts", reviews.add_versions_and_live_counts),
+    ("m010_interview_reports", report_store.create_tables),
+    ("m011_corrections", corrections.create_tables),
 ]
 
 for _name, _fn in STEPS:

@@ -206,7 +206,7 @@ def test_timestamps_are_the_date_and_seconds_since_the_start(world):
     with store.db() as db:
         started = next(db.query("select created_at from sessions where owner = ?", [alice.id]))["created_at"]
     assert data["sessions"][0]["date"] == started[:10]
-    assert [r["turn"] for r in data["turns"]] == [0, 1]
+    assert [r["turn"] for r in data["turns"]] == [1, 2]  # the turn numbers the app shows
     assert 0 <= data["turns"][0]["at_s"] <= data["turns"][1]["at_s"] < 600
     assert data["formulations"][0]["submitted_s"] >= data["turns"][1]["at_s"]
     assert data["dearman_sessions"][0]["ended_s"] >= 0

@@ -1,10 +1,16 @@
-"""Review page for supervisors: a trainee's sessions, turn comments, scores and the grade form."""
+"""Review page for supervisors: a trainee's sessions, turn comments, the interview report with its
+risk flag, automatic scores with corrections, grades, and how each automatic scorer agrees with
+supervisors."""
 
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.formulation.errors import NotSubmitted
+from simulator.cbt.interview import turn_number
+from simulator.traps.patterns import name_of
 from views.common import as_text, services
+from views.corrections_view import correction_form, show_corrections
+from views.report_view import risk_banner, show_report
 from views.rubric_view import show_formulation_rubric
 from views.transcript import show_grades, show_transcript
 
@@ -17,55 +23,163 @@ if not trainees:
 
 names = {t["id"]: t["username"] for t in trainees}
 trainee = st.selectbox("Trainee", list(names), format_func=names.get)
-sessions = [row.info for row in svc.interviews.sessions_of(trainee)]
-if not sessions:
-    st.write("No sessions yet.")
-    st.stop()
-
-
-labels = {s.id: f"{s.created_at:%Y-%m-%d %H:%M} · {s.case_name} · {s.style} · {s.status}" for s in sessions}
-session_id = st.selectbox("Session", list(labels), format_func=labels.get)
-try:
-    turns = svc.interviews.transcript(session_id)  # checks that this reviewer may read it
-    show_transcript(session_id, turns, can_comment=True)
-except AccessDenied as err:
-    st.error(str(err))
-    st.stop()
-
-st.divider()
-st.subheader("Automatic scores")
-with st.expander("How formulations are scored (the rubric)"):
-    show_formulation_rubric()
-try:
-    sub = svc.formulations.submission(session_id)
-except NotSubmitted:
-    st.write("No formulation submitted for this session yet.")
-else:
-    ev = sub.score.evidence
-    c1, c2 = st.columns(2)
-    c1.metric("Formulation total", f"{sub.score.total:g} / 100")
-    if ev is not None:
-        c2.metric("Lost to interview gaps", f"{ev.gap_points:g} points")
-    st.dataframe({"field": [f.label for f in sub.score.fields],
-                  "level (0-2)": [round(f.level, 2) for f in sub.score.fields],
-                  "points": [round(f.points, 1) for f in sub.score.fields]}, hide_index=True)
-    if st.button("Open the full formulation feedback"):
-        st.switch_page("views/feedback.py", query_params={"session": session_id})
-
-st.divider()
-st.subheader("Grades")
-show_grades(session_id)
 rubric = svc.supervision.rubric()
-with st.form("grade"):
-    st.caption(f"{rubric.name}: {rubric.scale['min']}–{rubric.scale['max']} per item")
-    scores = {}
-    for item in rubric.items:
-        scores[item.id] = st.slider(item.title, rubric.scale["min"], rubric.scale["max"], 3, key=f"g-{item.id}")
-        st.caption(" · ".join(f"{k}: {as_text(v)}" for k, v in item.anchors.items()))
-    note = st.text_area("Note to the trainee")
-    if st.form_submit_button("Save grade", type="primary"):
-        try:
-            g = svc.supervision.grade(session_id, scores, note)
-            st.success(f"Saved: {g.total:.0f}/100.")
-        except (ValueError, AccessDenied) as err:
-            st.error(str(err))
+titles = {i.id: i.title for i in rubric.items}
+corrections = svc.supervision.corrections_of(trainee)
+
+
+def interviews_tab() -> None:
+    sessions = [row.info for row in svc.interviews.sessions_of(trainee)]
+    if not sessions:
+        st.write("No sessions yet.")
+        return
+    flags = svc.reports.risk_flags([s.id for s in sessions])
+    labels = {s.id: f"{'⚠ risk cues not asked about · ' if flags.get(s.id) else ''}"
+                    f"{s.created_at:%Y-%m-%d %H:%M} · {s.case_name} · {s.style} · {s.status}" for s in sessions}
+    session_id = st.selectbox("Session", list(labels), format_func=labels.get)
+    info = next(s for s in sessions if s.id == session_id)
+    try:
+        turns = svc.interviews.transcript(session_id)  # checks that this reviewer may read it
+    except AccessDenied as err:
+        st.error(str(err))
+        return
+    report = svc.reports.report(session_id)
+    risk_banner(report)
+    show_transcript(session_id, turns, can_comment=True, corrections=corrections,
+                    correct_traps=lambda turn, patterns, reason: svc.supervision.correct_trap_label(
+                        session_id, turn, patterns, reason))
+
+    st.divider()
+    if info.status == "ended":
+        show_report(report, corrections, rubric_titles=titles,
+                    correct=lambda item, score, reason: svc.supervision.correct_interview_item(
+                        session_id, item, score, reason))
+    else:
+        st.info("The session is still active: the report so far is below; it is kept, and can be "
+                "corrected, once the session ends.")
+        show_report(report, corrections, rubric_titles=titles)
+
+    st.divider()
+    st.subheader("Formulation")
+    with st.expander("How formulations are scored (the rubric)"):
+        show_formulation_rubric()
+    try:
+        sub = svc.formulations.submission(session_id)
+    except NotSubmitted:
+        st.write("No formulation submitted for this session yet.")
+    else:
+        ev = sub.score.evidence
+        c1, c2 = st.columns(2)
+        c1.metric("Formulation total", f"{sub.score.total:g} / 100")
+        if ev is not None:
+            c2.metric("Lost to interview gaps", f"{ev.gap_points:g} points")
+        for fs in sub.score.fields:
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.markdown(f"**{fs.label}**: level {fs.level:g} of 2 · {fs.points:.1f} of {fs.weight:g} points")
+            with left:
+                show_corrections(corrections, "formulation_field", fs.field, shown_as=lambda v: f"level {v}")
+            with right:
+                correction_form(f"ff-{fs.field}", [0, 1, 2], int(round(fs.level)),
+                                lambda value, reason, f=fs.field: svc.supervision.correct_formulation_field(
+                                    session_id, f, value, reason), label="Right level")
+        if st.button("Open the full formulation feedback"):
+            st.switch_page("views/feedback.py", query_params={"session": session_id})
+
+    st.divider()
+    st.subheader("Grades")
+    show_grades(session_id)
+    with st.form("grade"):
+        st.caption(f"{rubric.name}, version {rubric.version}: {rubric.scale['min']}–{rubric.scale['max']} per item")
+        scores = {}
+        for item in rubric.items_of():
+            scores[item.id] = st.slider(item.title, rubric.scale["min"], rubric.scale["max"], 3, key=f"g-{item.id}")
+            st.caption(" · ".join(f"{k}: {as_text(v)}" for k, v in item.anchors.items()))
+        note = st.text_area("Note to the trainee")
+        if st.form_submit_button("Save grade", type="primary"):
+            try:
+                g = svc.supervision.grade(session_id, scores, note)
+                st.success(f"Saved: {g.total:.0f}/100.")
+            except (ValueError, AccessDenied) as err:
+                st.error(str(err))
+
+
+SKILL_LEVELS = {"mindful": ["yes", "no"], "confident": ["yes", "no"]}
+
+
+def dearman_tab() -> None:
+    talks = svc.supervision.dearman_sessions_of(trainee)
+    if not talks:
+        st.write("No DEAR MAN conversations yet.")
+        return
+    labels = {t.id: f"{t.created_at:%Y-%m-%d %H:%M} · {t.scenario_id} · {t.status}" for t in talks}
+    talk_id = st.selectbox("Conversation", list(labels), format_func=labels.get)
+    for turn in svc.supervision.dearman_turns(talk_id):
+        n = turn_number(turn.index)
+        who = "Trainee" if turn.role == "trainee" else "Counterpart"
+        st.markdown(f"**{n}. {who}:** {as_text(turn.text)}")
+        if turn.role != "trainee" or turn.ratings is None:
+            continue
+        with st.container(border=True):
+            for skill, level in turn.ratings.levels().items():
+                left, right = st.columns([5, 1], vertical_alignment="center")
+                left.markdown(f"{skill.capitalize()}: **{level}** ({as_text(turn.rater or 'offline')})")
+                with left:
+                    show_corrections(corrections, "dearman_skill", skill, turn=n)
+                with right:
+                    correction_form(f"dm-{talk_id}-{n}-{skill}", SKILL_LEVELS.get(skill, ["strong", "weak", "none"]),
+                                    level, lambda value, reason, s=skill, t=n: svc.supervision.correct_dearman_skill(
+                                        talk_id, t, s, value, reason), label="Right rating")
+
+
+CHECKS = {"addresses_thought": "Addresses the thought", "realistic": "Realistic, not merely positive",
+          "keeps_context": "Keeps the person's context", "honours_feeling": "Does not dismiss the feeling"}
+
+
+def drill_tab() -> None:
+    attempts = svc.supervision.drill_attempts_of(trainee)
+    if not attempts:
+        st.write("No thinking-trap drill attempts yet.")
+        return
+    for a in reversed(attempts[-20:]):
+        with st.container(border=True):
+            st.markdown(f"**{as_text(a['thought'])}**  \nPicked: {', '.join(name_of(p) for p in a['picked'])} · "
+                        f"expected: {', '.join(name_of(p) for p in a['correct'])}  \nReframe: {as_text(a['reframe'])}")
+            for check, title in CHECKS.items():
+                ok = bool(a["feedback"][check]["ok"])
+                left, right = st.columns([5, 1], vertical_alignment="center")
+                left.markdown(f"{title}: **{'yes' if ok else 'no'}** ({as_text(a['engine'])})")
+                with left:
+                    show_corrections([c for c in corrections if c.record_id == a["id"]], "reframe_check", check,
+                                     shown_as=lambda v: "yes" if v else "no")
+                with right:
+                    correction_form(f"rc-{a['id']}-{check}", [True, False], ok,
+                                    lambda value, reason, c=check, i=a["id"]: svc.supervision.correct_reframe_check(
+                                        i, c, value, reason), label="Right answer",
+                                    shown_as=lambda v: "yes" if v else "no")
+
+
+def agreement_tab() -> None:
+    st.caption("How often supervisors agreed with each automatic scorer, over every score a supervisor "
+               "corrected or confirmed and every graded interview-report item of the trainees you review. "
+               "Corrections never change the scorers: they are a growing set to check them against.")
+    rows = svc.supervision.agreement()
+    if not rows:
+        st.write("No corrections or graded sessions yet.")
+        return
+    st.dataframe({
+        "score": [r.kind.replace("_", " ") for r in rows], "scorer": [r.scorer for r in rows],
+        "item": [titles.get(r.item, r.item) for r in rows], "judged": [r.judged for r in rows],
+        "agreed": [f"{r.agreed} ({r.share:.0%})" for r in rows],
+        "within one point": ["-" if r.within_one is None else str(r.within_one) for r in rows],
+    }, hide_index=True)
+
+
+tabs = st.tabs(["Interviews", "DEAR MAN", "Thinking-traps drill", "Agreement with supervisors"])
+with tabs[0]:
+    interviews_tab()
+with tabs[1]:
+    dearman_tab()
+with tabs[2]:
+    drill_tab()
+with tabs[3]:
+    agreement_tab()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from simulator.supervision.corrections import KINDS
 from views.common import as_text, services
 
 st.title("My sessions")
@@ -22,3 +23,14 @@ for row in rows:
             st.switch_page("views/practice.py", query_params={"session": info.id})
         if right.button("Formulation", key=f"form-{info.id}"):
             st.switch_page("views/formulation.py", query_params={"session": info.id})
+
+corrections = services().supervision.my_corrections()
+if corrections:
+    st.subheader("Corrections from your supervisors")
+    st.caption("Where a supervisor checked one of the automatic scores of your work, and what they said.")
+    for c in reversed(corrections):
+        where = f" · turn {c.turn}" if c.turn else ""
+        verdict = "agrees with the automatic score" if c.agrees else (
+            f"corrected {c.automatic!r} to {c.corrected!r}: {c.reason}")
+        st.markdown(f"- **{as_text(KINDS[c.kind])}** · {as_text(c.item.replace('_', ' '))}{where} · "
+                    f"{as_text(c.author)} {as_text(verdict)} ({c.created_at:%Y-%m-%d})")

@@ -8,6 +8,7 @@ from simulator.accounts.policy import require, require_trainee_reader
 from simulator.cbt.case import CaseCard, PatientCase
 from simulator.cbt.interview import SessionInfo
 from simulator.cbt.practice import Practice
+from simulator.supervision import reviews
 
 
 @dataclass
@@ -36,6 +37,13 @@ class InterviewService(Practice):
         """A trainee's sessions, for the trainee, a supervisor of their cohort or an admin."""
         require_trainee_reader(self.store, self.actor, trainee_id)
         return self._with_counts(self.sessions.list_sessions(owner=trainee_id))
+
+    def start_assignment(self, assignment_id: str, seed: int | None = None) -> SessionInfo:
+        """Start the CBT interview an assignment asks for (it must be assigned to this actor)."""
+        a = reviews.assigned_to(self.store, self.actor, assignment_id)
+        if a.kind != "cbt":
+            raise ValueError("That assignment is not a CBT interview.")
+        return self.start(a.target_id, a.style, seed=seed, assignment_id=a.id)
 
     def end(self, session_id: str) -> None:
         require(self.store, self.actor, "write", self.sessions.session(session_id).owner)

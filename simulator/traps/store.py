@@ -82,6 +82,20 @@ def drill_attempts(store, actor: Actor | None, owner: str | None = None) -> list
     return rows
 
 
+def drill_attempt(store, actor: Actor | None, attempt_id: str) -> dict:
+    """One attempt, if this actor may read its owner's work."""
+    with store.db() as db:
+        rows = list(db["drill_attempts"].rows_where("id = ?", [attempt_id]))
+    if not rows:
+        raise NotFound(attempt_id)
+    r = rows[0]
+    require(store, actor, "read", r["owner"])
+    r["picked"] = json.loads(r.pop("picked_json"))
+    r["correct"] = json.loads(r.pop("correct_json"))
+    r["feedback"] = json.loads(r.pop("feedback_json"))
+    return r
+
+
 # -- restructuring sessions --
 
 def insert_session(store, actor: Actor | None, case_id: str, situation_index: int, engine: str,

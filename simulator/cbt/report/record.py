@@ -100,9 +100,24 @@ def from_simulation(data: dict[str, Any], case: PatientCase | None = None) -> In
 
 
 def from_plain(turns: list[dict[str, Any]], first_session: bool = True) -> InterviewRecord:
-    """A transcript with text only ({"role": "therapist"|"patient", "text": ...} per turn)."""
+    """A transcript with text only ({"role": "therapist"|"patient", "text": ...} per turn).
+
+    Besides the recogniser, a trainee turn counts as asking about risk when the patient's answer
+    shows it did: a denial that names suicide or self-harm (risk_text.answers_risk_question).
+    """
+    from simulator.cbt.report.risk_text import answers_risk_question
+
     plain = [Turn(index=i, role=t["role"], text=t["text"]) for i, t in enumerate(turns)]
-    return from_session(plain, {}, None, first_session)
+    record = from_session(plain, {}, None, first_session)
+    for i, t in enumerate(record.turns):
+        if t.role != "therapist" or "ask_risk" in t.moves:
+            continue
+        answer = record.next_patient(i)
+        if answer is not None and answers_risk_question(answer.text):
+            log.info("turn %d counted as a risk question: the patient's answer is about risk", turn_number(i))
+            record.turns[i] = t.model_copy(update={"moves": [*t.moves, "ask_risk"],
+                                                   "risk_aspects": ["ideation"]})
+    return record
 
 
 def read_transcript(data: Any, case_lookup=None) -> InterviewRecord:

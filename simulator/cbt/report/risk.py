@@ -20,6 +20,8 @@ from simulator.cbt.report.wording import aspect_label, aspect_question, level_wo
 FOLLOW_UP = ("plan", "intent", "means", "past_attempts", "protective_factors")
 # A cue counts as followed at once when risk is asked within this many of the trainee's turns.
 PROMPT_TURNS = 2
+# An answer this short that starts with a yes ("Yeah. Sometimes.") says yes to what was asked.
+BARE_WORDS = 8
 
 
 class Cue(BaseModel):
@@ -108,7 +110,7 @@ def _from_text(record: InterviewRecord, risk_turns: set[int]) -> tuple[list[Cue]
         found = [r.label for r in sentences]
         if answers and not any(x in risk_text.LEVEL_OF or x == "denial" for x in found):
             # A bare "yeah, sometimes" answers what was asked.
-            if risk_text.answer_polarity(t.text) == "yes":
+            if risk_text.answer_polarity(t.text) == "yes" and len(t.text.split()) <= BARE_WORDS:
                 asked = asker.risk_aspects or ["ideation"]
                 if "plan" in asked:
                     found.append("plan")

@@ -153,6 +153,14 @@ def is_cue(reading: Reading) -> bool:
     return reading.label in ("plan", "past") and mentions_risk(reading.sentence)
 
 
+def answers_risk_question(text: str) -> bool:
+    """Whether a patient turn reads as the answer to a question about risk: a denial or a
+    "never act on it" that names suicide, death or self-harm ("God no, I'd never hurt myself").
+    Nobody volunteers such a denial, so the question before it asked about risk, however it
+    was worded. (Thoughts of death said after some other question are cues, never this.)"""
+    return any(r.label in ("denial", "intent_low") and mentions_risk(r.sentence) for r in read([text])[0])
+
+
 def answer_polarity(text: str) -> str | None:
     """"no", "yes" or None for how a short answer to a yes-or-no question begins."""
     if _NO.search(text):

@@ -37,6 +37,18 @@ def _asked(cov: Coverage, area: str) -> str:
     return say("rubric", "asked_at", turn=first) if first else wording()["rubric"]["not_asked"]
 
 
+def _harshness(c: Counts) -> float:
+    """A penalty that grows with the share of judgemental (weighted double) and abrupt turns."""
+    return 6 * (2 * c.moves["judgmental"].count + c.moves["abrupt"].count) / max(1, 2 * c.therapist_turns)
+
+
+def _questions(c: Counts, cov: Coverage) -> tuple[int, int]:
+    """(open, closed) questions, leaving out risk and rating questions, which are closed by nature."""
+    skip = set(cov.risk_turns) | set(cov.areas["intensity"].turns)
+    return (len([t for t in c.open_questions.turns if t not in skip]),
+            len([t for t in c.closed_questions.turns if t not in skip]))
+
+
 def _band(value: float, cuts: tuple[float, ...]) -> int:
     """How many of the ascending `cuts` `value` reaches."""
     return sum(1 for c in cuts if value >= c)
@@ -44,17 +56,18 @@ def _band(value: float, cuts: tuple[float, ...]) -> int:
 
 def agenda(c: Counts, cov: Coverage) -> ItemScore:
     w = wording()["rubric"]["agenda"]
+    goals = set(cov.areas["goals"].turns)
     turns = c.moves["agenda"].turns
     if not turns:
         return ItemScore(score=0, reason=w["none"])
     first = turns[0]
     early = first <= max(7, round(c.therapist_turns * 2 * 0.2))  # in the first fifth of the session
-    checked = any(t in c.permission_or_choice.turns or t + 2 in c.checks_understanding.turns
-                  or t in c.checks_understanding.turns for t in turns[:2])
-    later = [t for t in turns if t > first + 6]
+    checked = any(t in c.permission_or_choice.turns or t in c.checks_understanding.turns for t in turns[:2])
+    # Coming back to the focus later (a question about goals for therapy is not that).
+    later = [t for t in turns if t > first + 6 and t not in goals]
     if not early:
         return ItemScore(score=2, evidence_turns=turns, reason=w["late"].format(turn=first))
-    score = 3 + checked + (2 if later else 0)
+    score = 3 + checked + (1 if later else 0) + (1 if later and checked else 0)
     reason = (w["early"].format(turn=first) + (w["checked"] if checked else "")
               + (w["revisited"].format(turn2=later[0]) if later else "") + w["end"])
     return ItemScore(score=_clip(score), evidence_turns=turns, reason=reason)
@@ -67,20 +80,21 @@ def empathy(c: Counts) -> ItemScore:
     if c.complex_reflections.count >= 3 and (c.complex_share or 0) >= 0.4:
         score += 1
     harsh = c.judgemental_or_abrupt.count
-    score -= 1.5 * c.moves["judgmental"].count + 0.75 * c.moves["abrupt"].count
+    score -= _harshness(c)
     return ItemScore(score=_clip(score), evidence_turns=warm_turns + c.judgemental_or_abrupt.turns,
                      reason=say("rubric", "empathy", warm=len(warm_turns), turns=c.therapist_turns,
                                 complex=c.complex_reflections.count, harsh=harsh))
 
 
 def guided_discovery(c: Counts, cov: Coverage) -> ItemScore:
-    questions = c.open_questions.count + c.closed_questions.count
-    open_share = c.open_questions.count / questions if questions else 0.0
+    n_open, n_closed = _questions(c, cov)
+    questions = n_open + n_closed
+    open_share = n_open / questions if questions else 0.0
     meaning = len(cov.areas["meaning"].turns)
     score = _band(open_share, (0.2, 0.4, 0.55, 0.7)) if questions >= 3 else min(1, questions)
     score += min(2, meaning) * 0.75 + (0.5 if c.complex_reflections.count >= 2 else 0)
     score -= 0.75 * c.directs.count + 0.5 * max(0, c.psychoeducation.count - 1)
-    score -= 1.0 * c.moves["judgmental"].count
+    score -= _harshness(c) / 2
     return ItemScore(score=_clip(score), evidence_turns=cov.areas["meaning"].turns + c.directs.turns,
                      reason=say("rubric", "guided_discovery", open=c.open_questions.count,
                                 closed=c.closed_questions.count, meaning=meaning, directs=c.directs.count,
@@ -107,7 +121,7 @@ def thoughts_emotions(c: Counts, cov: Coverage) -> ItemScore:
 def downward_arrow(c: Counts, cov: Coverage) -> ItemScore:
     turns = cov.areas["meaning"].turns
     m = len(turns)
-    score = {0: 0, 1: 2, 2: 4, 3: 5}.get(m, 6 if not cov.has_states else 5)
+    score = {0: 0, 1: 2, 2: 4}.get(m, 6 if not cov.has_states else 5)
     belief = min(cov.core_beliefs.values()) if cov.core_beliefs else None
     if cov.has_states and belief is not None:
         score = 6 if m >= 2 else max(score, 4)
@@ -146,8 +160,7 @@ def collaboration(c: Counts) -> ItemScore:
     invites = c.permission_or_choice.count + c.checks_understanding.count + min(2, c.moves["agenda"].count)
     rate = invites / max(1, c.therapist_turns)
     score = 1 + _band(rate, (0.05, 0.12, 0.2, 0.3, 0.4))
-    score -= 0.75 * c.directs.count + 1.5 * c.moves["judgmental"].count + 0.5 * c.moves["abrupt"].count
-    score -= 0.5 * max(0, c.psychoeducation.count - 2)
+    score -= 0.75 * c.directs.count + _harshness(c) + 0.5 * max(0, c.psychoeducation.count - 2)
     return ItemScore(score=_clip(score), evidence_turns=sorted(set(c.permission_or_choice.turns + c.checks_understanding.turns + c.directs.turns)),
                      reason=say("rubric", "collaboration", choices=c.permission_or_choice.count,
                                 checks=c.checks_understanding.count, directs=c.directs.count,
@@ -155,11 +168,15 @@ def collaboration(c: Counts) -> ItemScore:
 
 
 def pacing(c: Counts, cov: Coverage) -> ItemScore:
-    questions = c.open_questions.count + c.closed_questions.count
-    closed_share = c.closed_questions.count / questions if questions else 0.0
+    n_open, n_closed = _questions(c, cov)
+    questions = n_open + n_closed
+    closed_share = n_closed / questions if questions else 0.0
     areas = sum(1 for a in AREAS if cov.asked(a))
+    warm = len(set(c.reflections.turns) | set(c.validations.turns) | set(c.summaries.turns))
     score = 2 + _band(areas, (3, 5, 7)) + (1 if c.therapist_turns >= 12 else 0)
     score -= 1 if closed_share > 0.6 else 0
+    # Question after question with nothing given back is an interrogation, however orderly.
+    score -= _band(-warm / max(1, c.therapist_turns), (-0.2, -0.1))
     score -= min(2, c.several_questions.count * 0.5) + min(2, c.moves["abrupt"].count * 0.75)
     score -= min(2, c.off_topic.count * 0.75)
     return ItemScore(score=_clip(score), evidence_turns=sorted(set(c.several_questions.turns + c.moves["abrupt"].turns + c.off_topic.turns)),
