@@ -255,8 +255,11 @@ def build_evidence(trainee: Formulation, reference: Formulation, score: Formulat
         if fs.closed:
             extras += [ExtraItem(field=fs.field, claim=x, kind="label",
                                  sentence=wording()["extra"]["label"].format(claim=x)) for x in fs.closed.extras]
+    # A written sentence is extra when nothing the patient said backs it and it is not the reference's
+    # either (a close paraphrase of the reference is the patient's, however the patient worded it).
+    close = {(fs.field, m.trainee) for fs in score.fields for m in fs.matches if m.similarity >= t.support}
     for c in claims:
-        if c.field in TEXT_FIELDS and not c.supported:
+        if c.field in TEXT_FIELDS and not c.supported and (c.field, c.claim) not in close:
             extras.append(ExtraItem(field=c.field, claim=c.claim, kind="unsupported",
                                     sentence=wording()["extra"]["unsupported"].format(claim=c.claim)))
 
