@@ -10,7 +10,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHES = ["offline_engine", "llm_path", "llm_guard", "prompt_tokens", "storage", "formulation", "dearman",
+BENCHES = ["offline_engine", "llm_path", "llm_guard", "prompt_tokens", "storage", "formulation", "report", "dearman",
            "dearman_accuracy", "traps", "scrub"]
 
 
