@@ -111,7 +111,7 @@ def dearman_tab() -> None:
     if not talks:
         st.write("No DEAR MAN conversations yet.")
         return
-    labels = {t.id: f"{t.created_at:%Y-%m-%d %H:%M} · {t.scenario_id} · {t.status}" for t in talks}
+    labels = {t.id: f"{t.created_at:%Y-%m-%d %H:%M} · {t.scenario.title} · {t.status}" for t in talks}
     talk_id = st.selectbox("Conversation", list(labels), format_func=labels.get)
     for turn in svc.supervision.dearman_turns(talk_id):
         n = turn_number(turn.index)
