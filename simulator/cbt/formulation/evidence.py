@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 EVIDENCE_VERSION = 2  # 2: one status per element, turn numbers, advice from the coverage
 # Words too common to count as naming an emotion on their own ("sit down", "mad rush").
 _AMBIGUOUS = {"down", "mad"}
+_MARKS = " \"'\u201c\u201d\u2018\u2019"
 # The order a field's badges are shown in.
 STATUS_ORDER = ("captured", "partly", "missed", "never_surfaced", "extra")
 
@@ -112,8 +113,9 @@ class _Patient:
     """The patient's sentences, each with its turn number, embedded once."""
 
     def __init__(self, turns: list[Turn]) -> None:
-        self.lines: list[tuple[int, str]] = [(turn_number(t.index), s) for t in turns if t.role == "patient"
-                                             for s in sentences(t.text)]
+        # Sentences without the speech marks around them (a quoted thought keeps its words).
+        self.lines: list[tuple[int, str]] = [(turn_number(t.index), s.strip(_MARKS)) for t in turns
+                                             if t.role == "patient" for s in sentences(t.text) if s.strip(_MARKS)]
         self.vectors = embed([s for _, s in self.lines])
 
     def similarities(self, texts: list[str]) -> np.ndarray:
