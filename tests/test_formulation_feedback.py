@@ -156,3 +156,29 @@ def test_history_asked_before_any_trust_is_explained_not_advised(submitted):
             assert "although you asked about history at turn 3" in history.sentence
             checked += 1
     assert checked
+
+
+def test_feedback_stored_before_one_verdict_per_element_is_rebuilt_once_on_reading(tmp_path):
+    import json
+
+    from simulator.cbt.formulation.store import submission
+    from tests.formulation_helpers import interviewed
+
+    store, sid = interviewed(tmp_path, FULL_SCRIPT[:4])
+    first = submit(store, None, sid, GRADED[0].formulation.model_dump() if GRADED[0].case_id == "tomas-herrera"
+                   else {"situation": "Passed over at the Monday briefing.", "emotions": ["hurt"]},
+                   Settings(engine="offline"))
+    old = json.loads(first.score.model_dump_json())
+    old["evidence"].update(version=1, fields=[], extras=[], advice=[], asked={},
+                           field_status={"history": "interview_gap"})
+    for e in old["evidence"]["elements"]:
+        e["sentence"] = ""
+    with store.db() as db:
+        db.execute("update formulation_scores set result_json = ? where kind = 'score'", [json.dumps(old)])
+    again = submission(store, None, sid)
+    assert again.score.evidence.version == 2 and again.score.evidence.fields
+    assert all(e.sentence for e in again.score.evidence.elements)
+    assert again.score.total == first.score.total  # the score never changes, only its explanation
+    with store.db() as db:
+        kept = json.loads(db.execute("select result_json from formulation_scores where kind = 'score'").fetchone()[0])
+    assert kept["evidence"]["version"] == 2  # rebuilt once, then read as stored

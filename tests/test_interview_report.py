@@ -6,9 +6,11 @@ import shutil
 
 import pytest
 
-from simulator.cbt.interview import Turn, turn_number
+from simulator.cbt.interview import turn_number
 from simulator.cbt.moves import Recognition
-from simulator.cbt.report import evaluate, record as record_module, store as reports
+from simulator.cbt.report import evaluate
+from simulator.cbt.report import record as record_module
+from simulator.cbt.report import store as reports
 from simulator.cbt.report.build import interview_report
 from simulator.cbt.report.competence import competence_rubric
 from simulator.cbt.report.record import from_plain

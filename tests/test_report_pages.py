@@ -6,11 +6,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from simulator.accounts.actor import Actor
-from simulator.core.db import Store
-from simulator.core.settings import ROOT
-from simulator.services import Services, case_library, scenario_library
 from simulator.cbt.engine_offline import OfflineEngine
-from simulator.core.settings import Settings
+from simulator.core.db import Store
+from simulator.core.settings import ROOT, Settings
+from simulator.services import Services, case_library, scenario_library
 from tests.browser.seed import seed
 
 
@@ -118,3 +117,20 @@ def test_live_counts_show_in_free_practice_and_are_off_for_an_assignment_that_di
     services_for(world, "sam").supervision.set_live_counts(assignment.id, True)
     at = page(world, "practice.py", "tess", session=assigned.id)
     assert [t for t in at.toggle if t.label == "Show live counts"]
+
+
+def test_cues_never_asked_about_are_flagged_first_on_review_and_on_the_trainees_report(world, monkeypatch, tmp_path):
+    from tests import report_helpers as h
+
+    tess = actor(world, "tess")
+    store = Store(world[0])
+    _, sid = h.play(tmp_path, monkeypatch, [h.OPEN, h.SITUATION, h.FEELINGS, h.REFLECT, h.THOUGHTS, h.VALIDATE,
+                                            h.BEHAVIOUR], actor=tess, store=store, end=True)
+    review = page(world, "review.py", "sam")  # the newest session is shown first
+    assert not review.exception, review.exception
+    banner = [e.value for e in review.error]
+    assert banner and "Risk was not asked about after the patient gave a cue" in banner[0]
+    assert "ask directly about thoughts of suicide" in banner[0]
+    assert any("risk cues not asked about" in str(o) for o in review.selectbox[1].options)
+    practice = page(world, "practice.py", "tess", session=sid)
+    assert [e.value for e in practice.error][0] == banner[0]

@@ -34,7 +34,7 @@ def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = F
     """The transcript with comments; `correct_traps(turn, patterns, reason)`, when given, lets a
     supervisor correct the thinking traps marked on a patient line."""
     from simulator.traps.patterns import name_of, pattern_ids
-    from views.corrections_view import correction_form, show_corrections
+    from views.corrections_view import show_corrections
 
     by_turn: dict[int, list] = {}
     if current_actor() is not None:

@@ -45,8 +45,8 @@ def _print_report(out: dict) -> None:
 def cmd_interview_report(args, settings: Settings) -> int:
     from simulator.cbt.report import store as reports
     from simulator.cbt.report.build import interview_report
-    from simulator.cbt.report.judge import judged
     from simulator.cbt.report.competence import competence_rubric
+    from simulator.cbt.report.judge import judged
     from simulator.cbt.report.record import read_transcript
     from simulator.cli.admin import SHELL
     from simulator.cli.common import load_case

@@ -19,8 +19,17 @@ from pydantic import BaseModel
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
 from simulator.cbt.formulation.errors import ALREADY, AlreadySubmitted, NotSubmitted
-from simulator.cbt.formulation.evidence import EVIDENCE_VERSION, Interview, score_with_evidence
-from simulator.cbt.formulation.judge import JudgeResult, Narrative, judge, offline_narrative
+from simulator.cbt.formulation.evidence import (
+    EVIDENCE_VERSION,
+    Interview,
+    score_with_evidence,
+)
+from simulator.cbt.formulation.judge import (
+    JudgeResult,
+    Narrative,
+    judge,
+    offline_narrative,
+)
 from simulator.cbt.formulation.rubric import Rubric, load_rubric
 from simulator.cbt.formulation.scoring import (
     Formulation,

@@ -134,7 +134,3 @@ def read_transcript(data: Any, case_lookup=None) -> InterviewRecord:
     if "turns" in data:
         return from_plain(data["turns"], data.get("first_session", True))
     raise ValueError("No turns found: expected 'transcript' (from simulate --json) or 'turns'.")
-
-
-__all__ = ["InterviewRecord", "from_plain", "from_session", "from_simulation", "read_transcript",
-           "turn_number"]

@@ -89,12 +89,17 @@ def report(store: Store, actor: Actor | None, session_id: str, settings: Setting
 
 
 def risk_flags(store: Store, session_ids: list[str]) -> dict[str, bool]:
-    """Sessions whose kept report flags cues with no risk question (for lists; no access check:
-    callers pass sessions the actor may already read)."""
+    """Whether each session's report flags cues with no risk question: from the kept report, or
+    for a session without one from the offline report of what is stored (the flag never depends on
+    the rubric's engine). No access check: callers pass sessions the actor may already read."""
     if not session_ids:
         return {}
     marks = ",".join("?" for _ in session_ids)
     with store.db() as db:
         rows = db.execute(f"select session_id, json_extract(report_json, '$.risk.flag') from interview_reports "
                           f"where session_id in ({marks})", session_ids).fetchall()
-    return {sid: bool(flag) for sid, flag in rows}
+    flags = {sid: bool(flag) for sid, flag in rows}
+    for sid in session_ids:
+        if sid not in flags:
+            flags[sid] = interview_report(record_of(store, sid)).risk.flag
+    return flags
