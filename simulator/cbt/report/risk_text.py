@@ -2,8 +2,8 @@
 imported ones). Simulated sessions never need this: their disclosure state records every cue and
 every answer.
 
-Each sentence is read by a softmax regression over its sentence embedding (all-MiniLM-L6-v2) and
-a few word features, trained in-process on the labelled statements in
+Each sentence is read by a logistic regression (scikit-learn) over its sentence embedding
+(all-MiniLM-L6-v2) and a few word features, trained in-process on the labelled statements in
 data/report/risk_statements.jsonl (written for this project). Labels: none, denial, passive,
 active, plan, past (attempts), protective (reasons for living), intent_low ("I'd never act on
 it"). Ten-fold cross-validation on the bank: `python -m bench report_calibrate`.
@@ -41,9 +41,7 @@ _PATTERNS = [re.compile(p, re.IGNORECASE) for p in _WORDS]
 WORD_WEIGHT = 0.5
 # Below this probability a sentence reads as "none" whatever its likeliest label.
 MIN_CONFIDENCE = 0.6
-L2 = 1e-4
-EPOCHS = 3000
-STEP = 4.0
+C = 25.0  # inverse regularisation strength of the logistic regression
 _NO = re.compile(r"^\W*(no|nope|nah|never|not really|not at all|god,? no|um,? no|no,? no)\b", re.IGNORECASE)
 _YES = re.compile(r"^\W*(yes|yeah|yep|yup|sometimes|a bit|a little|i have|i do|i did|i think so|"
                   r"maybe|kind of|sort of|once|occasionally|mm,? yeah|honestly,? yes)\b", re.IGNORECASE)
@@ -77,40 +75,28 @@ def features(texts: list[str]) -> np.ndarray:
     return np.hstack([embeddings.encode(texts), word_features(texts)])
 
 
-def train(x: np.ndarray, y: np.ndarray, l2: float = L2, epochs: int = EPOCHS,
-          step: float = STEP) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression by full-batch gradient descent (a few hundred rows)."""
-    classes = len(LABELS)
-    w, b = np.zeros((x.shape[1], classes)), np.zeros(classes)
-    target = np.eye(classes)[y]
-    for _ in range(epochs):
-        z = x @ w + b
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - target) / len(x)
-        w -= step * (x.T @ g + l2 * w)
-        b -= step * g.sum(axis=0)
-    return w, b
+def train(x: np.ndarray, y: np.ndarray, c: float = C):
+    """Multinomial logistic regression (scikit-learn) over the features of a few hundred statements."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=2000).fit(x, y)
 
 
-def predict(x: np.ndarray, model: tuple[np.ndarray, np.ndarray]) -> list[tuple[str, float]]:
-    w, b = model
-    z = x @ w + b
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
+def predict(x: np.ndarray, model) -> list[tuple[str, float]]:
+    """(label, probability) per row; below MIN_CONFIDENCE the label is "none"."""
+    p = model.predict_proba(x)
     out = []
-    for row, i in zip(p, p.argmax(axis=1)):
-        label = LABELS[int(i)] if row[i] >= MIN_CONFIDENCE else "none"
+    for row in p:
+        i = int(row.argmax())
+        label = LABELS[int(model.classes_[i])] if row[i] >= MIN_CONFIDENCE else "none"
         out.append((label, round(float(row[i]), 3)))
     return out
 
 
-_model: tuple[np.ndarray, np.ndarray] | None = None
+_model = None
 
 
-def model() -> tuple[np.ndarray, np.ndarray]:
+def model():
     global _model
     with _lock:
         if _model is None:
