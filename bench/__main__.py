@@ -10,8 +10,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHES = ["moves", "offline_engine", "llm_path", "llm_guard", "prompt_tokens", "storage", "formulation", "dearman",
-           "dearman_accuracy", "traps", "scrub", "signin_storm", "psi_import", "restructuring"]
+BENCHES = ["moves", "offline_engine", "llm_path", "llm_guard", "prompt_tokens", "storage", "formulation", "report",
+           "dearman", "dearman_accuracy", "traps", "scrub", "signin_storm", "psi_import", "restructuring"]
 
 
 def machine() -> dict:

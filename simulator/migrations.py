@@ -12,9 +12,10 @@ from simulator.accounts import setup, signin, users
 from simulator.cbt import sessions
 from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation import store as formulation_store
+from simulator.cbt.report import store as report_store
 from simulator.core.db import Store, applied
 from simulator.dearman import store as dearman_store
-from simulator.supervision import authoring, reviews
+from simulator.supervision import authoring, corrections, reviews
 from simulator.traps import store as traps_store
 from simulator.traps.restructuring import store as restructuring_store
 
@@ -37,6 +38,10 @@ STEPS = [
     ("m008_signin_security", _signin_security),
     ("m009_formulation_reveals", reveal.create_tables),
     ("m010_restructuring_turns", restructuring_store.carry_over),
+    ("m011_turn_risk_aspects_and_session_assignment", sessions.add_risk_aspects_and_assignment),
+    ("m012_grade_versions_and_live_counts", reviews.add_versions_and_live_counts),
+    ("m013_interview_reports", report_store.create_tables),
+    ("m014_corrections", corrections.create_tables),
 ]
 
 for _name, _fn in STEPS:

@@ -58,7 +58,20 @@ def alices_other_work(world):
     item = drill.items()[0]
     alice.traps.drill_submit(item.id, [item.patterns[0]], "It may not turn out as badly as I fear.")
     to_end = alice.interviews.start("tomas-herrera", "plain", seed=4)
-    return {"dearman": dm.id, "restructuring": rs_id, "rs_to_finish": rs_to_finish, "to_end": to_end.id}
+    sent = alice.dearman.send(dm.id, "I paid the whole bill last month; please pay your half by Friday.")
+    attempt = alice.traps.drill_submit(item.id, [item.patterns[0]], "This went badly once; that is not always.")
+    reviewed = alice.interviews.start("tomas-herrera", "plain", seed=5)
+    for line in ("What brings you here today?", "What happened?", "How did you feel?", "What did you do?",
+                 "What went through your mind?", "What does that say about you?"):  # six turns before a submission
+        alice.interviews.say(reviewed.id, line)
+        list(alice.interviews.respond(reviewed.id))
+    alice.formulations.submit(reviewed.id, {"situation": "Passed over at work for a younger cook.", "emotions": ["hurt"],
+                                            "behavior": "He left the kitchen early that night.",
+                                            "core_beliefs": ["I am incompetent."]})  # ends it
+    alice.reports.report(reviewed.id)  # kept once the session has ended
+    return {"dearman": dm.id, "restructuring": rs_id, "rs_to_finish": rs_to_finish, "to_end": to_end.id,
+            "dearman_turn": sent.index + 1,
+            "attempt": attempt.attempt_id, "reviewed": reviewed.id}
 
 
 def services_for(world, actor) -> Services:
@@ -106,6 +119,19 @@ def op(world, work, who, name):
         "read audit log": lambda: svc.accounts.audit_entries(),
         "export": lambda: svc.research.collect(export.Filters()),
         "reset a trainee's reference": lambda: svc.supervision.reset_reveal(people["alice"].id, "tomas-herrera"),
+        "read interview report": lambda: svc.reports.report(sid),
+        "correct an interview-report score": lambda: svc.supervision.correct_interview_item(
+            work["reviewed"], "empathy", 3, "Warmer than scored."),
+        "correct a formulation level": lambda: svc.supervision.correct_formulation_field(
+            work["reviewed"], "situation", 1, "Vague."),
+        "correct a DEAR MAN rating": lambda: svc.supervision.correct_dearman_skill(
+            work["dearman"], work["dearman_turn"], "describe", "weak", "No facts, only a request."),
+        "correct a reframe check": lambda: svc.supervision.correct_reframe_check(
+            work["attempt"], "realistic", False, "Too rosy."),
+        "correct thinking-trap labels": lambda: svc.supervision.correct_trap_label(
+            work["reviewed"], 2, ["catastrophizing"], "The worst case is given the most weight."),
+        "read corrections of alice's work": lambda: svc.supervision.corrections_of(people["alice"].id),
+        "see agreement with supervisors": lambda: svc.supervision.agreement(),
     }
     try:
         ops[name]()
@@ -145,6 +171,14 @@ MATRIX = {
     "read audit log":   (False, False, False, False,    False, True),
     "export":           (False, False, False, False,    True,  True),
     "reset a trainee's reference": (False, False, True, False, False, True),
+    "read interview report": (True, False, True, False,   False, True),
+    "correct an interview-report score": (False, False, True, False, False, True),
+    "correct a formulation level": (False, False, True, False, False, True),
+    "correct a DEAR MAN rating": (False, False, True, False, False, True),
+    "correct a reframe check": (False, False, True, False, False, True),
+    "correct thinking-trap labels": (False, False, True, False, False, True),
+    "read corrections of alice's work": (True, False, True, False, False, True),
+    "see agreement with supervisors": (False, False, True, True, False, True),
 }
 WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
 

@@ -68,13 +68,16 @@ def test_feedback_is_refused_before_submit_and_shown_after(session):
     at.button(key="fm-submit").click().run()
     assert not at.exception
     assert "submitted this formulation" in page_text(at)
+    assert "What you submitted" in page_text(at) and "He went to the walk\\-in fridge" in page_text(at)
+    assert not at.text_area  # read-only once submitted
 
     after = open_page(FEEDBACK, sid)
     assert not after.exception
     text = page_text(after)
     assert "younger cook from outside" in text  # the reference, now
     assert "(#turn-" in text  # evidence quotes link to their turns
-    assert "This never came up: next time ask about" in text
+    assert "Never came up: an interview gap" in text  # the badge
+    assert "Next interview" in text and "never asked about it" in text  # advice from the coverage
     assert "_Offline feedback:_" in text  # the judge's per-field comments are shown
 
     progress = open_page(PROGRESS, sid)

@@ -18,6 +18,7 @@ from simulator.cbt.formulation.store import (
     submission,
     submit,
 )
+from simulator.cbt.interview import turn_number
 from simulator.cbt.sessions import SessionStore
 from simulator.cli import main as cli_main
 from simulator.core.settings import LLMSettings, Settings
@@ -122,7 +123,7 @@ def test_every_element_is_linked_to_the_turn_that_disclosed_it(full):
     from simulator.cbt.formulation.scoring import Formulation
 
     _, score = score_session(store, None, sid, Formulation.model_validate(GOOD))
-    turns = {t.index: t.text for t in SessionStore(store).transcript(sid)}
+    turns = {turn_number(t.index): t.text for t in SessionStore(store).transcript(sid)}
     ev = {e.element: e for e in score.evidence.elements}
     assert all(e.surfaced for e in ev.values()), [k for k, e in ev.items() if not e.surfaced]
     # The belief was hinted at in the patient's own words, never said as the checklist label.
@@ -136,8 +137,11 @@ def test_every_element_is_linked_to_the_turn_that_disclosed_it(full):
     assert all(q.text in turns[q.turn] for e in ev.values() for q in e.quotes)
     # Came up and left out of the formulation: a formulation error, not an interview gap.
     assert ev["coping_strategies"].status == "missed"
-    assert score.evidence.field_status["coping_strategies"] == "formulation_error"
+    assert score.evidence.field_status["coping_strategies"] == "missed"
     assert score.evidence.gap_points == 0 and score.evidence.suggestions == []
+    # Turns are the numbers shown beside the messages, in the sentence as in the quote.
+    q = ev["coping_strategies"].quotes[0]
+    assert f"turn {q.turn}:" in ev["coping_strategies"].sentence and q.text in turns[q.turn]
 
 
 def test_what_never_came_up_is_an_interview_gap_with_a_question_to_ask(tmp_path):
@@ -148,8 +152,8 @@ def test_what_never_came_up_is_an_interview_gap_with_a_question_to_ask(tmp_path)
     ev = score.evidence
     cb = [e for e in ev.elements if e.field == "core_beliefs"]
     assert all(not e.surfaced and e.ask_next for e in cb)
-    assert ev.field_status["history"] == "interview_gap" and ev.field_status["situation"] == "captured"
-    assert any(s.startswith("Relevant history never came up: next time ask about") for s in ev.suggestions)
+    assert ev.field_status["history"] == "never_surfaced" and ev.field_status["situation"] == "captured"
+    assert any(s.startswith("History never came up, and the interview never asked about it") for s in ev.suggestions)
     assert ev.gap_points > 0 and ev.total_on_surfaced > score.total
     # Ticked without the patient ever voicing them: no support, said so.
     claims = {c.claim: c for c in ev.claims}

@@ -31,7 +31,15 @@ st.subheader("Assigned to me")
 if not mine:
     st.write("Nothing assigned to you.")
 for a in mine:
-    st.markdown(f"- {describe(a)}")
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.markdown(f"- {describe(a)}")
+    if a.kind == "cbt" and right.button("Start", key=f"start-{a.id}", icon=":material/play_arrow:"):
+        try:
+            info = services().interviews.start_assignment(a.id)
+        except (ValueError, AccessDenied) as err:
+            st.error(str(err))
+        else:
+            st.switch_page("views/practice.py", query_params={"session": info.id})
 
 if actor.role in ("supervisor", "admin"):
     st.subheader("Set an exercise")
@@ -53,10 +61,13 @@ if actor.role in ("supervisor", "admin"):
                                format_func=lambda i: next(t["username"] for t in trainees if t["id"] == i))
         due = st.date_input("Due", date.today() + timedelta(days=7))
         note = st.text_area("Note")
+        live = st.checkbox("Show live interview counts while the trainee practises", value=False,
+                           help="Off by default for assigned sessions: the trainee sees the counts in the "
+                                "report afterwards either way.") if kind == "CBT interview" else False
         if st.form_submit_button("Assign", type="primary"):
             try:
                 supervision.assign("cbt" if kind == "CBT interview" else "dearman", target, due,
-                                   style=style, note=note,
+                                   style=style, note=note, live_counts=live,
                                cohort_id=cohort if who == "A cohort" else None,
                                trainee_id=trainee if who == "One trainee" else None)
                 st.success("Assigned.")
@@ -64,4 +75,12 @@ if actor.role in ("supervisor", "admin"):
                 st.error(str(err))
     st.subheader("Set by me")
     for a in supervision.assignments_set():
-        st.markdown(f"- {describe(a)}")
+        left, right = st.columns([5, 2], vertical_alignment="center")
+        left.markdown(f"- {describe(a)}")
+        if a.kind == "cbt":
+            on = right.toggle("Live counts", value=a.live_counts, key=f"live-{a.id}")
+            if on != a.live_counts:
+                try:
+                    supervision.set_live_counts(a.id, on)
+                except AccessDenied as err:
+                    st.error(str(err))

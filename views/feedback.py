@@ -1,7 +1,9 @@
 """Feedback page: the trainee's formulation beside the reference, field by field, with scores,
 the patient's words linked to their turns, and questions for the next interview.
 
-Shown only after submission (simulator.formulation_store.submission refuses before it).
+Shown only after submission (the formulation service refuses before it). Every badge, sentence
+and point comes from the evidence's one verdict per element (simulator/cbt/formulation/evidence.py);
+this page only lays them out.
 """
 
 from __future__ import annotations
@@ -10,13 +12,20 @@ import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.formulation.errors import NotSubmitted
+from simulator.cbt.interview import turn_number
 from simulator.core.errors import SessionNotFound
 from views.common import as_text, chosen_session, services
+from views.corrections_view import show_corrections
 from views.rubric_view import show_field_comments, show_formulation_rubric
 
-STATUS = {
+BADGES = {
     "captured": ("Captured", "green"),
-    "formulation_error": ("Came up, missed in the formulation", "orange"),
+    "partly": ("Partly captured", "orange"),
+    "missed": ("Came up, missed in the formulation", "red"),
+    "never_surfaced": ("Never came up: an interview gap", "blue"),
+    "extra": ("Not the patient's", "violet"),
+    # Version-1 evidence (before one verdict per element) is rebuilt on read; these never show.
+    "formulation_error": ("Came up, missed in the formulation", "red"),
     "interview_gap": ("Never came up: an interview gap", "blue"),
 }
 
@@ -27,8 +36,17 @@ def _value(value) -> str:
     return as_text(value) if value else "_(empty)_"
 
 
-def _turn_link(turn: int) -> str:
-    return f"[turn {turn + 1}](#turn-{turn})"
+def _link(turn: int) -> str:
+    """A link to the transcript line of turn number `turn` (the number shown beside it)."""
+    return f"[turn {turn}](#turn-{int(turn)})"
+
+
+def _with_links(sentence: str) -> str:
+    """The sentence, escaped, with "turn N" made a link to that turn."""
+    import re
+
+    escaped = as_text(sentence)
+    return re.sub(r"turn (\d+)", lambda m: _link(int(m.group(1))), escaped)
 
 
 def summary(sub) -> None:
@@ -39,7 +57,7 @@ def summary(sub) -> None:
         c2.metric("On what came up", "-" if ev.total_on_surfaced is None else f"{ev.total_on_surfaced:g} / 100",
                   help="Your score against only the parts of the case the patient disclosed.")
         c3.metric("Lost to interview gaps", f"{ev.gap_points:g} points",
-                  help="Points missed on fields that never came up in the interview.")
+                  help="Points missed on elements that never came up in the interview.")
     for result in sub.narratives:
         label = "Offline feedback" if result.engine == "offline" else f"Feedback from {result.engine[4:]}"
         with st.container(border=True):
@@ -47,33 +65,37 @@ def summary(sub) -> None:
             st.markdown(as_text(result.narrative.summary))
             if result.narrative.strengths:
                 st.markdown("**Strengths**  \n" + "  \n".join(f"- {as_text(s)}" for s in result.narrative.strengths))
-            if result.narrative.next_interview:
-                st.markdown("**Next interview**  \n" + "  \n".join(
-                    f"- {as_text(s)}" for s in result.narrative.next_interview))
             if result.fallback_reason:
                 st.caption(f"The model judge was not used: {as_text(result.fallback_reason)}")
+    if ev is not None:
+        with st.container(border=True):
+            st.markdown("**Next interview**")
+            if ev.advice:
+                for a in ev.advice:
+                    st.markdown(f"- {as_text(a.text)}")
+            else:
+                st.markdown("Every area behind the formulation was asked about in this interview.")
 
 
-def field_section(sub, fs) -> None:
+def field_section(sub, fs, corrections) -> None:
     ev = sub.score.evidence
-    status = ev.field_status.get(fs.field) if ev else None
+    fb = next((f for f in ev.fields if f.field == fs.field), None) if ev else None
     with st.container(border=True):
-        head, badge = st.columns([3, 2])
+        head, badges = st.columns([3, 2])
         head.subheader(f"{fs.label}: {fs.level:g} / 2")
-        if status:
-            text, color = STATUS[status]
-            badge.badge(text, color=color)
-        st.caption(f"Weight {fs.weight:g} · {fs.points:.1f} points · {as_text(fs.descriptor)}")
+        if fb is not None:
+            for status in fb.statuses:
+                text, color = BADGES[status]
+                badges.badge(text, color=color)
+        gap = f" · {fb.gap_points:g} lost to interview gaps" if fb is not None and fb.gap_points else ""
+        st.caption(f"Weight {fs.weight:g} · {fs.points:.1f} points{gap} · {as_text(fs.descriptor)}")
+        show_corrections(corrections, "formulation_field", fs.field, shown_as=lambda v: f"level {v}")
         mine, ref = st.columns(2)
         mine.markdown("**You wrote**  \n" + _value(getattr(sub.formulation, fs.field)))
         ref.markdown("**Reference**  \n" + _value(getattr(sub.reference, fs.field)))
         if fs.closed:
             st.markdown(f"Precision {fs.closed.precision:.2f} · recall {fs.closed.recall:.2f} · "
                         f"F1 {fs.closed.f1:.2f}")
-            if fs.closed.misses:
-                st.markdown("Missed: " + "; ".join(as_text(m) for m in fs.closed.misses))
-            if fs.closed.extras:
-                st.markdown("Not the patient's: " + "; ".join(as_text(x) for x in fs.closed.extras))
         for m in fs.matches:
             st.markdown(f"- {as_text(m.trainee)} → closest reference sentence: "
                         f"_{as_text(m.reference)}_ (similarity {m.similarity:.2f})")
@@ -81,26 +103,21 @@ def field_section(sub, fs) -> None:
             show_field_comments(sub.narratives, fs.field)
             return
         for e in (e for e in ev.elements if e.field == fs.field):
-            name = as_text(e.element) if fs.closed else ""
-            if e.surfaced:
-                quotes = "; ".join(f"{_turn_link(q.turn)}: “{as_text(q.text)}”" for q in e.quotes)
-                verb = "you have it" if e.status == "captured" else "missing from your formulation"
-                st.markdown(f"{name} Came up: {quotes} ({verb}).")
-            else:
-                st.markdown(f"{name} This never came up: next time ask about {as_text(e.ask_next or '')}")
-        unsupported = [c for c in ev.claims if c.field == fs.field and not c.supported]
-        for c in unsupported:
-            st.markdown(f"Nothing the patient said supports “{as_text(c.claim)}”: check it with them next time.")
+            name = f"**{as_text(e.element)}**: " if fs.closed else ""
+            st.markdown(name + _with_links(e.sentence))
+        for x in (x for x in ev.extras if x.field == fs.field):
+            st.markdown(_with_links(x.sentence))
         show_field_comments(sub.narratives, fs.field)
 
 
 def transcript(session_id: str) -> None:
     st.subheader("Transcript")
     for t in services().interviews.transcript(session_id):
+        n = turn_number(t.index)
         # The anchor id is built from an integer only, so this HTML carries no user text.
-        st.markdown(f'<div id="turn-{int(t.index)}"></div>', unsafe_allow_html=True)
+        st.markdown(f'<div id="turn-{int(n)}"></div>', unsafe_allow_html=True)
         who = "You" if t.role == "therapist" else "Patient"
-        st.markdown(f"**{t.index + 1}. {who}:** {as_text(t.text)}")
+        st.markdown(f"**{n}. {who}:** {as_text(t.text)}")
 
 
 def page() -> None:
@@ -125,11 +142,12 @@ def page() -> None:
                    "apart from your graded attempt.")
     else:
         st.badge("Graded attempt", icon=":material/verified:", color="green")
+    corrections = services().supervision.corrections_of(sub.owner, record_id=session_id)
     summary(sub)
     with st.expander("How this is scored (the rubric)"):
         show_formulation_rubric()
     for fs in sub.score.fields:
-        field_section(sub, fs)
+        field_section(sub, fs, corrections)
     transcript(session_id)
 
 

@@ -102,6 +102,20 @@ def diagram_form(session_id: str) -> None:
         st.caption("Draft saved.")
 
 
+def show_submitted(formulation) -> None:
+    """What was submitted, read-only, in the diagram's order."""
+    st.subheader("What you submitted")
+    for name in ("history", "core_beliefs", "intermediate_beliefs", "coping_strategies", "situation",
+                 "automatic_thoughts", "emotions", "behavior"):
+        value = getattr(formulation, name)
+        with st.container(border=True):
+            st.markdown(f"**{LABELS[name]}**")
+            if isinstance(value, list):
+                st.markdown("  \n".join(f"- {as_text(v)}" for v in value) if value else "_(empty)_")
+            else:
+                st.markdown(as_text(value) if value else "_(empty)_")
+
+
 def page() -> None:
     st.title("Case formulation")
     session_id = chosen_session("Session")
@@ -128,6 +142,7 @@ def page() -> None:
         st.success("You have submitted this formulation. A submission is final.")
         if st.button("See feedback", type="primary"):
             st.switch_page("views/feedback.py", query_params={"session": session_id})
+        show_submitted(formulations.submission(session_id).formulation)
         return
     diagram_form(session_id)
     st.divider()

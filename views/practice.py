@@ -12,6 +12,7 @@ from simulator.cbt.practice import needs_reply
 from simulator.core.errors import EngineError, SessionNotFound
 from simulator.core.messages import MessageRejected
 from views.common import as_text, current_actor, services, settings
+from views.report_view import live_counts, show_report
 from views.transcript import show_grades, show_transcript, show_turn
 
 
@@ -165,10 +166,21 @@ def session_view(session_id: str) -> None:
         st.info("This session has ended. You can read it here or in My sessions.")
         if st.button("Write or read the case formulation", type="primary", icon=":material/account_tree:"):
             st.switch_page("views/formulation.py", query_params={"session": session_id})
+        with st.spinner("Preparing your interview report…"):
+            report = services().reports.report(session_id)
+        corrections = services().supervision.corrections_of(info.owner, record_id=session_id)
+        rubric = services().supervision.rubric()
+        show_report(report, corrections, rubric_titles={i.id: i.title for i in rubric.items})
         show_grades(session_id)
         return
 
     services().interviews.warm()  # an active session reopened in a fresh server process
+    if services().reports.live_counts_allowed(session_id):
+        with st.sidebar:
+            if st.toggle("Show live counts", value=info.assignment_id is None, key=f"live-{session_id}",
+                         help="Your questions, reflections and what you have asked about so far."):
+                live_counts(services().reports.report(session_id))
+
     rejected = st.session_state.pop("rejected", None)
     if rejected:
         st.warning(rejected[0])

@@ -1,26 +1,49 @@
-"""Review page for supervisors: a trainee's CBT sessions (turn comments, scores, the grade form) and
-their cognitive-restructuring dialogues (read-only)."""
+"""Review page for supervisors: a trainee's sessions, turn comments, the interview report with its
+risk flag, automatic scores with corrections, grades, repeat practice and the reference reset, the
+trainee's cognitive-restructuring dialogues (read-only), and how each automatic scorer agrees with
+supervisors."""
 
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.formulation.errors import NotSubmitted
+from simulator.cbt.interview import turn_number
+from simulator.traps.patterns import name_of
 from views.common import as_text, services
+from views.corrections_view import correction_form, show_corrections
+from views.report_view import risk_banner, show_report
 from views.restructuring_view import show_dialogue, summary_line
 from views.rubric_view import show_formulation_rubric
 from views.transcript import show_grades, show_transcript
 
+svc = services()
+st.title("Review")
+trainees = svc.supervision.trainees()
+if not trainees:
+    st.info("You supervise no trainees yet. An admin adds you to a cohort as its supervisor.")
+    st.stop()
 
-def cbt_review(svc, trainee: str) -> None:
+names = {t["id"]: t["username"] for t in trainees}
+trainee = st.selectbox("Trainee", list(names), format_func=names.get)
+rubric = svc.supervision.rubric()
+titles = {i.id: i.title for i in rubric.items}
+corrections = svc.supervision.corrections_of(trainee)
+
+
+def interviews_tab() -> None:
     rows = svc.interviews.sessions_of(trainee)
     if not rows:
-        st.write("No CBT sessions yet.")
+        st.write("No sessions yet.")
         return
-    labels = {r.info.id: f"{r.info.created_at:%Y-%m-%d %H:%M} · {r.info.case_name} · situation "
+    sessions = [row.info for row in rows]
+    flags = svc.reports.risk_flags([s.id for s in sessions])
+    labels = {r.info.id: f"{'⚠ risk cues not asked about · ' if flags.get(r.info.id) else ''}"
+                         f"{r.info.created_at:%Y-%m-%d %H:%M} · {r.info.case_name} · situation "
                          f"{r.info.situation_index + 1} · {r.info.style} · {r.info.status}"
                          + (f" · {r.attempt_label}" if r.attempt_label else "") for r in rows}
     session_id = st.selectbox("Session", list(labels), format_func=labels.get)
     chosen = next(r for r in rows if r.info.id == session_id)
+    info = chosen.info
     if chosen.attempt == "repeat":
         st.badge("Repeat practice", icon=":material/replay:", color="orange")
         st.caption("The trainee had seen the reference for this case and situation: judge this session as practice.")
@@ -28,12 +51,27 @@ def cbt_review(svc, trainee: str) -> None:
         st.badge("Graded attempt", icon=":material/verified:", color="green")
     try:
         turns = svc.interviews.transcript(session_id)  # checks that this reviewer may read it
-        show_transcript(session_id, turns, can_comment=True)
     except AccessDenied as err:
         st.error(str(err))
         return
+    report = svc.reports.report(session_id)
+    risk_banner(report)
+    show_transcript(session_id, turns, can_comment=True, corrections=corrections,
+                    correct_traps=lambda turn, patterns, reason: svc.supervision.correct_trap_label(
+                        session_id, turn, patterns, reason))
+
     st.divider()
-    st.subheader("Automatic scores")
+    if info.status == "ended":
+        show_report(report, corrections, rubric_titles=titles,
+                    correct=lambda item, score, reason: svc.supervision.correct_interview_item(
+                        session_id, item, score, reason))
+    else:
+        st.info("The session is still active: the report so far is below; it is kept, and can be "
+                "corrected, once the session ends.")
+        show_report(report, corrections, rubric_titles=titles)
+
+    st.divider()
+    st.subheader("Formulation")
     with st.expander("How formulations are scored (the rubric)"):
         show_formulation_rubric()
     try:
@@ -46,28 +84,34 @@ def cbt_review(svc, trainee: str) -> None:
         c1.metric("Formulation total", f"{sub.score.total:g} / 100")
         if ev is not None:
             c2.metric("Lost to interview gaps", f"{ev.gap_points:g} points")
-        st.dataframe({"field": [f.label for f in sub.score.fields],
-                      "level (0-2)": [round(f.level, 2) for f in sub.score.fields],
-                      "points": [round(f.points, 1) for f in sub.score.fields]}, hide_index=True)
+        for fs in sub.score.fields:
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.markdown(f"**{fs.label}**: level {fs.level:g} of 2 · {fs.points:.1f} of {fs.weight:g} points")
+            with left:
+                show_corrections(corrections, "formulation_field", fs.field, shown_as=lambda v: f"level {v}")
+            with right:
+                correction_form(f"ff-{fs.field}", [0, 1, 2], int(round(fs.level)),
+                                lambda value, reason, f=fs.field: svc.supervision.correct_formulation_field(
+                                    session_id, f, value, reason), label="Right level")
         if st.button("Open the full formulation feedback"):
             st.switch_page("views/feedback.py", query_params={"session": session_id})
     with st.popover("Reset the reference for this case", icon=":material/restart_alt:"):
-        st.write(f"The trainee's next formulation on {as_text(chosen.info.case_name)} will count as a graded "
+        st.write(f"The trainee's next formulation on {as_text(info.case_name)} will count as a graded "
                  "attempt again (for every situation). Earlier sessions keep their labels. This is logged.")
         if st.button("Reset", key="reveal-reset"):
             try:
-                n = svc.supervision.reset_reveal(trainee, chosen.info.case_id)
+                n = svc.supervision.reset_reveal(trainee, info.case_id)
                 st.success(f"Reset ({n} reveal(s))." if n else "There was nothing to reset for this case.")
             except AccessDenied as err:
                 st.error(str(err))
+
     st.divider()
     st.subheader("Grades")
     show_grades(session_id)
-    rubric = svc.supervision.rubric()
     with st.form("grade"):
-        st.caption(f"{rubric.name}: {rubric.scale['min']}–{rubric.scale['max']} per item")
+        st.caption(f"{rubric.name}, version {rubric.version}: {rubric.scale['min']}–{rubric.scale['max']} per item")
         scores = {}
-        for item in rubric.items:
+        for item in rubric.items_of():
             scores[item.id] = st.slider(item.title, rubric.scale["min"], rubric.scale["max"], 3, key=f"g-{item.id}")
             st.caption(" · ".join(f"{k}: {as_text(v)}" for k, v in item.anchors.items()))
         note = st.text_area("Note to the trainee")
@@ -79,7 +123,62 @@ def cbt_review(svc, trainee: str) -> None:
                 st.error(str(err))
 
 
-def restructuring_review(svc, trainee: str) -> None:
+SKILL_LEVELS = {"mindful": ["yes", "no"], "confident": ["yes", "no"]}
+
+
+def dearman_tab() -> None:
+    talks = svc.supervision.dearman_sessions_of(trainee)
+    if not talks:
+        st.write("No DEAR MAN conversations yet.")
+        return
+    labels = {t.id: f"{t.created_at:%Y-%m-%d %H:%M} · {t.scenario.title} · {t.status}" for t in talks}
+    talk_id = st.selectbox("Conversation", list(labels), format_func=labels.get)
+    for turn in svc.supervision.dearman_turns(talk_id):
+        n = turn_number(turn.index)
+        who = "Trainee" if turn.role == "trainee" else "Counterpart"
+        st.markdown(f"**{n}. {who}:** {as_text(turn.text)}")
+        if turn.role != "trainee" or turn.ratings is None:
+            continue
+        with st.container(border=True):
+            for skill, level in turn.ratings.levels().items():
+                left, right = st.columns([5, 1], vertical_alignment="center")
+                left.markdown(f"{skill.capitalize()}: **{level}** ({as_text(turn.rater or 'offline')})")
+                with left:
+                    show_corrections(corrections, "dearman_skill", skill, turn=n)
+                with right:
+                    correction_form(f"dm-{talk_id}-{n}-{skill}", SKILL_LEVELS.get(skill, ["strong", "weak", "none"]),
+                                    level, lambda value, reason, s=skill, t=n: svc.supervision.correct_dearman_skill(
+                                        talk_id, t, s, value, reason), label="Right rating")
+
+
+CHECKS = {"addresses_thought": "Addresses the thought", "realistic": "Realistic, not merely positive",
+          "keeps_context": "Keeps the person's context", "honours_feeling": "Does not dismiss the feeling"}
+
+
+def drill_tab() -> None:
+    attempts = svc.supervision.drill_attempts_of(trainee)
+    if not attempts:
+        st.write("No thinking-trap drill attempts yet.")
+        return
+    for a in reversed(attempts[-20:]):
+        with st.container(border=True):
+            st.markdown(f"**{as_text(a['thought'])}**  \nPicked: {', '.join(name_of(p) for p in a['picked'])} · "
+                        f"expected: {', '.join(name_of(p) for p in a['correct'])}  \nReframe: {as_text(a['reframe'])}")
+            for check, title in CHECKS.items():
+                ok = bool(a["feedback"][check]["ok"])
+                left, right = st.columns([5, 1], vertical_alignment="center")
+                left.markdown(f"{title}: **{'yes' if ok else 'no'}** ({as_text(a['engine'])})")
+                with left:
+                    show_corrections([c for c in corrections if c.record_id == a["id"]], "reframe_check", check,
+                                     shown_as=lambda v: "yes" if v else "no")
+                with right:
+                    correction_form(f"rc-{a['id']}-{check}", [True, False], ok,
+                                    lambda value, reason, c=check, i=a["id"]: svc.supervision.correct_reframe_check(
+                                        i, c, value, reason), label="Right answer",
+                                    shown_as=lambda v: "yes" if v else "no")
+
+
+def restructuring_tab() -> None:
     try:
         dialogues = svc.traps.restructuring_of(trainee)
     except AccessDenied as err:
@@ -96,17 +195,31 @@ def restructuring_review(svc, trainee: str) -> None:
         st.error(str(err))
 
 
-svc = services()
-st.title("Review")
-trainees = svc.supervision.trainees()
-if not trainees:
-    st.info("You supervise no trainees yet. An admin adds you to a cohort as its supervisor.")
-    st.stop()
+def agreement_tab() -> None:
+    st.caption("How often supervisors agreed with each automatic scorer, over every score a supervisor "
+               "corrected or confirmed and every graded interview-report item of the trainees you review. "
+               "Corrections never change the scorers: they are a growing set to check them against.")
+    rows = svc.supervision.agreement()
+    if not rows:
+        st.write("No corrections or graded sessions yet.")
+        return
+    st.dataframe({
+        "score": [r.kind.replace("_", " ") for r in rows], "scorer": [r.scorer for r in rows],
+        "item": [titles.get(r.item, r.item) for r in rows], "judged": [r.judged for r in rows],
+        "agreed": [f"{r.agreed} ({r.share:.0%})" for r in rows],
+        "within one point": ["-" if r.within_one is None else str(r.within_one) for r in rows],
+    }, hide_index=True)
 
-names = {t["id"]: t["username"] for t in trainees}
-trainee = st.selectbox("Trainee", list(names), format_func=names.get)
-tab_cbt, tab_rs = st.tabs(["CBT interviews", "Cognitive restructuring"])
-with tab_cbt:
-    cbt_review(svc, trainee)
-with tab_rs:
-    restructuring_review(svc, trainee)
+
+tabs = st.tabs(["Interviews", "DEAR MAN", "Thinking-traps drill", "Cognitive restructuring",
+                "Agreement with supervisors"])
+with tabs[0]:
+    interviews_tab()
+with tabs[1]:
+    dearman_tab()
+with tabs[2]:
+    drill_tab()
+with tabs[3]:
+    restructuring_tab()
+with tabs[4]:
+    agreement_tab()

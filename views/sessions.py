@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from simulator.supervision.corrections import KINDS
 from views.common import as_text, services
 from views.restructuring_view import status_label
 
@@ -37,3 +38,14 @@ for item in items:
             st.switch_page(page, query_params={param: item.id})
         if item.kind == "cbt" and right.button("Formulation", key=f"form-{item.id}"):
             st.switch_page("views/formulation.py", query_params={"session": item.id})
+
+corrections = services().supervision.my_corrections()
+if corrections:
+    st.subheader("Corrections from your supervisors")
+    st.caption("Where a supervisor checked one of the automatic scores of your work, and what they said.")
+    for c in reversed(corrections):
+        where = f" · turn {c.turn}" if c.turn else ""
+        verdict = "agrees with the automatic score" if c.agrees else (
+            f"corrected {c.automatic!r} to {c.corrected!r}: {c.reason}")
+        st.markdown(f"- **{as_text(KINDS[c.kind])}** · {as_text(c.item.replace('_', ' '))}{where} · "
+                    f"{as_text(c.author)} {as_text(verdict)} ({c.created_at:%Y-%m-%d})")

@@ -76,3 +76,10 @@ class SessionInfo(_Strict):
     owner: str | None = None
     case_version: int | None = 1
     case_name: str = ""  # from the session's case snapshot, for lists that show many sessions
+    assignment_id: str | None = None  # the assignment this session was started for, if any
+
+
+def turn_number(index: int) -> int:
+    """The number a person sees beside a turn (1 for the first message): used in every page, link,
+    report, comment and export, so a turn is called the same everywhere."""
+    return index + 1

@@ -39,14 +39,18 @@ class Practice:
         return SessionStore(self.store)
 
     def start(self, case_id: str, style: str, situation_index: int | None = None,
-              seed: int | None = None) -> SessionInfo:
-        """Start a session; no situation means a random one of the case's situations."""
+              seed: int | None = None, assignment_id: str | None = None) -> SessionInfo:
+        """Start a session; no situation means a random one of the case's situations.
+
+        `assignment_id` links the session to the assignment it was started for (checked by the
+        caller that offers it)."""
         case = self.library.get(case_id)
         if situation_index is None:
             situation_index = random.Random(seed).randrange(len(case.situations))
         return self.sessions.create_session(case, situation_index, style, self.engine.label, seed=seed,
                                          owner=self.actor.id if self.actor else None,
-                                         case_version=self.library.version(case_id))
+                                         case_version=self.library.version(case_id),
+                                         assignment_id=assignment_id)
 
     def session(self, session_id: str, action: str = "read") -> SessionInfo:
         """The session, if this actor may `action` it (AccessDenied otherwise)."""
@@ -112,6 +116,8 @@ class Practice:
                 state = reply.state.model_copy(update={"last_reply": text})
                 self.sessions.add_turn(session_id, "patient", text, complete=complete,
                                     moves=reply.plan.moves, state=state)
+                self.sessions.set_moves(session_id, transcript[-1].index, reply.plan.moves,
+                                        reply.plan.risk_aspects)
 
     def end(self, session_id: str) -> None:
         self.session(session_id, "write")

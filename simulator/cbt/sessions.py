@@ -41,6 +41,13 @@ def create_sessions_and_turns(db: sqlite_utils.Database) -> None:
     db["sessions"].create_index(["owner", "updated_at"])
 
 
+def add_risk_aspects_and_assignment(db: sqlite_utils.Database) -> None:
+    """Migration m008: the aspects of risk each message asked about, stored beside its moves; and
+    the assignment a session was started for (NULL: free practice)."""
+    db["turns"].add_column("risk_aspects_json", str)
+    db["sessions"].add_column("assignment_id", str)
+
+
 class SessionStore:
     """The interview tables of one database."""
 
@@ -49,7 +56,7 @@ class SessionStore:
 
     def create_session(self, case: PatientCase, situation_index: int, style: str, engine: str,
                        seed: int | None = None, owner: str | None = None,
-                       case_version: int = 1) -> SessionInfo:
+                       case_version: int = 1, assignment_id: str | None = None) -> SessionInfo:
         if not 0 <= situation_index < len(case.situations):
             raise ValueError(f"{case.name} has no situation {situation_index + 1}")
         if style not in case.styles:
@@ -61,6 +68,7 @@ class SessionStore:
             "seed": seed if seed is not None else secrets.randbelow(2**31), "status": "active",
             "state_json": DisclosureState().model_dump_json(), "owner": owner,
             "created_at": now, "updated_at": now, "ended_at": None, "case_version": case_version,
+            "assignment_id": assignment_id,
         }
         with self.store.db() as db:
             db["sessions"].insert(row)
@@ -90,6 +98,13 @@ class SessionStore:
             ).fetchone()
         return DisclosureState.model_validate_json(row[0]) if row else DisclosureState()
 
+    def states(self, session_id: str) -> dict[int, DisclosureState]:
+        """The disclosure state left by each patient turn, by transcript index."""
+        with self.store.db() as db:
+            rows = db.execute("select idx, state_json from turns where session_id = ? and role = 'patient' "
+                              "and state_json is not null order by idx", [session_id]).fetchall()
+        return {idx: DisclosureState.model_validate_json(raw) for idx, raw in rows}
+
     def list_sessions(self, owner: str | None = None) -> list[SessionInfo]:
         with self.store.db() as db:
             where, args = ("owner = ?", [owner]) if owner is not None else ("owner is null", [])
@@ -118,17 +133,27 @@ class SessionStore:
             return [_turn(r) for r in rows]
 
     def add_turn(self, session_id: str, role: str, text: str, *, complete: bool = True,
-                 moves: list[str] | None = None, state: DisclosureState | None = None) -> Turn:
+                 moves: list[str] | None = None, state: DisclosureState | None = None,
+                 risk_aspects: list[str] | None = None) -> Turn:
         """Append a turn; a patient turn also records the disclosure state it leaves behind.
 
         The next index is taken inside the write transaction, so concurrent writers never
         collide and never lose a turn.
         """
         row = {"role": role, "text": text, "complete": int(complete), "moves_json": json.dumps(moves or []),
+               "risk_aspects_json": json.dumps(risk_aspects or []),
                "state_json": state.model_dump_json() if state else None}
         return _turn(self.store.append_turn("sessions", "turns", session_id, row,
                                       session_state=row["state_json"], ended="This session has ended; "
                                       "start a new one to keep practising."))
+
+    def set_moves(self, session_id: str, turn_index: int, moves: list[str], risk_aspects: list[str]) -> None:
+        """Record on the trainee's message what it was recognised as (its moves and, for a risk
+        question, the aspects asked), once the patient's reply has been planned from it."""
+        with self.store.db() as db:
+            db.execute("update turns set moves_json = ?, risk_aspects_json = ? where session_id = ? "
+                       "and idx = ? and role = 'therapist'",
+                       [json.dumps(moves), json.dumps(risk_aspects), session_id, turn_index])
 
     def _row(self, session_id: str) -> dict:
         with self.store.db() as db:
@@ -150,5 +175,6 @@ def _info(row: dict) -> SessionInfo:
 def _turn(row: dict) -> Turn:
     return Turn(
         index=row["idx"], role=row["role"], text=row["text"], complete=bool(row["complete"]),
-        moves=json.loads(row.get("moves_json") or "[]"), created_at=row["created_at"],
+        moves=json.loads(row.get("moves_json") or "[]"),
+        risk_aspects=json.loads(row.get("risk_aspects_json") or "[]"), created_at=row["created_at"],
     )

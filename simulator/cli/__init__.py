@@ -14,6 +14,7 @@ from pathlib import Path
 from simulator.cli import admin as cli_admin
 from simulator.cli import dearman as cli_dearman
 from simulator.cli import formulation as cli_formulation
+from simulator.cli import report as cli_report
 from simulator.cli import research as cli_research
 from simulator.cli import traps as cli_traps
 from simulator.cli.common import CliError, emit, library, load_case
@@ -78,8 +79,9 @@ def cmd_simulate(args, settings: Settings) -> int:
         return 2
     lines = [ln.strip() for ln in Path(args.script).read_text(encoding="utf-8").splitlines() if ln.strip()]
     engine = get_engine(settings, args.engine)
+    trace: list = []
     try:
-        turns, state = run_script(engine, case, args.situation - 1, args.style, lines, args.seed)
+        turns, state = run_script(engine, case, args.situation - 1, args.style, lines, args.seed, trace=trace)
     except EngineError as err:
         print(f"error: {err.user_message}", file=sys.stderr)
         return 3
@@ -88,6 +90,8 @@ def cmd_simulate(args, settings: Settings) -> int:
         "seed": args.seed,
         "transcript": [t.model_dump(mode="json", include={"index", "role", "text", "complete", "moves", "risk_aspects"}) for t in turns],
         "state": state.model_dump(mode="json"),
+        # The state after each patient turn, by transcript index (what interview-report reads).
+        "states": {str(2 * i + 1): s.model_dump(mode="json") for i, (_, s) in enumerate(trace)},
     }
     emit(result, args.json, lambda r: [print(f"{'T' if t['role'] == 'therapist' else 'P'}: {t['text']}")
                                        for t in r["transcript"]])
@@ -143,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_dearman.register(sub)
     cli_formulation.register(sub)
     cli_research.register(sub)
+    cli_report.register(sub)
     return p
 
 

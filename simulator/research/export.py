@@ -32,6 +32,7 @@ import sqlite_utils
 from simulator.accounts.actor import Actor
 from simulator.accounts.audit import audit
 from simulator.accounts.policy import require_exporter
+from simulator.cbt.interview import turn_number
 from simulator.cbt.vocab import CORE_BELIEFS, EMOTIONS
 from simulator.core.db import Store
 from simulator.core.settings import DATA_DIR
@@ -154,12 +155,13 @@ _SESSION_TABLES = [
         json_text=("final_state",)),
     ExportTable(
         "turns",
-        ("session_id", "trainee", "turn", "role", "text", "complete", "moves", "state_after", "date", "at_s"),
+        ("session_id", "trainee", "turn", "role", "text", "complete", "moves", "risk_aspects", "state_after", "date",
+         "at_s"),
         _owned("select t.*, x.owner, x.created_at as start_at from turns t join sessions x on x.id = t.session_id "
                "where {where} order by t.session_id, t.idx", "created_at", "case_id",
-               lambda r, who, k: {**_session_row(r, who, k), "turn": r["idx"], "role": r["role"], "text": r["text"],
-                                  "complete": bool(r["complete"]), "moves": r["moves_json"],
-                                  "state_after": r["state_json"]}),
+               lambda r, who, k: {**_session_row(r, who, k), "turn": turn_number(r["idx"]), "role": r["role"],
+                                  "text": r["text"], "complete": bool(r["complete"]), "moves": r["moves_json"],
+                                  "risk_aspects": r.get("risk_aspects_json"), "state_after": r["state_json"]}),
         text=("text",), json_text=("state_after",)),
     ExportTable(
         "comments",
@@ -167,17 +169,27 @@ _SESSION_TABLES = [
         _owned("select c.*, x.owner, x.created_at as start_at, u.role as author_role from comments c "
                "join sessions x on x.id = c.session_id join users u on u.id = c.author_id where {where} "
                "order by c.id", "created_at", "case_id",
-               lambda r, who, k: {**_session_row(r, who, k), "turn": r["turn_idx"], "author_role": r["author_role"],
-                                  "text": r["text"]}),
+               lambda r, who, k: {**_session_row(r, who, k), "turn": turn_number(r["turn_idx"]),
+                                  "author_role": r["author_role"], "text": r["text"]}),
         text=("text",)),
     ExportTable(
         "grades",
-        ("session_id", "trainee", "scores", "total", "note", "date", "at_s"),
+        ("session_id", "trainee", "rubric_version", "scores", "total", "note", "date", "at_s"),
         _owned("select g.*, x.owner, x.created_at as start_at from grades g join sessions x on x.id = g.session_id "
                "where {where} order by g.id", "created_at", "case_id",
-               lambda r, who, k: {**_session_row(r, who, k), "scores": r["scores_json"], "total": r["total"],
-                                  "note": r["note"]}),
+               lambda r, who, k: {**_session_row(r, who, k), "rubric_version": r.get("rubric_version", 1),
+                                  "scores": r["scores_json"], "total": r["total"], "note": r["note"]}),
         text=("note",)),
+    ExportTable(
+        "interview_reports",
+        ("session_id", "trainee", "engine", "rubric_version", "report_version", "report", "fallback_reason",
+         "date", "at_s"),
+        _owned("select i.*, i.created_at as at, x.owner, x.created_at as start_at from interview_reports i "
+               "join sessions x on x.id = i.session_id where {where} order by i.created_at", "created_at", "case_id",
+               lambda r, who, k: {**_session_row(r, who, k, at="at"), "engine": r["engine"],
+                                  "rubric_version": r["rubric_version"], "report_version": r["report_version"],
+                                  "report": r["report_json"], "fallback_reason": r["fallback_reason"]}),
+        json_text=("report",)),
 ]
 
 
@@ -262,6 +274,21 @@ TABLES: list[ExportTable] = [
                                   "text": r["text"], "rules_text": r["content"], "acts": r["acts_json"],
                                   "stage": r["stage"], "voice": r["voice"]}),
         text=("text", "rules_text")),
+    ExportTable(
+        "corrections",
+        ("record_id", "trainee", "kind", "turn", "item", "scorer", "automatic", "corrected", "agrees",
+         "author_role", "reason", "date"),
+        _owned("select x.*, u.role as author_role from corrections x join users u on u.id = x.author_id "
+               "where {where} order by x.id", "created_at", None,
+               lambda r, who, k: {"record_id": k.id("attempt" if r["kind"] == "reframe_check" else
+                                                    "dearman" if r["kind"] == "dearman_skill" else "session",
+                                                    r["record_id"]),
+                                  "trainee": who, "kind": r["kind"], "turn": r["turn"], "item": r["item"],
+                                  "scorer": r["scorer"], "automatic": r["automatic_json"],
+                                  "corrected": r["corrected_json"], "agrees": bool(r["agrees"]),
+                                  "author_role": r["author_role"], "reason": r["reason"],
+                                  "date": k.day(r["created_at"])}),
+        text=("reason",)),
 ]
 
 # -- free text ---------------------------------------------------------------------------------

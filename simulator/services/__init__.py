@@ -22,6 +22,7 @@ from simulator.services.authoring import AuthoringService
 from simulator.services.dearman import DearmanService
 from simulator.services.formulations import FormulationService
 from simulator.services.interviews import InterviewService
+from simulator.services.reports import ReportService
 from simulator.services.research import ResearchService
 from simulator.services.supervision import SupervisionService
 from simulator.services.traps import TrapsService
@@ -83,7 +84,11 @@ class Services:
 
     @cached_property
     def supervision(self) -> SupervisionService:
-        return SupervisionService(self.store, self.actor, self.library, self.scenarios)
+        return SupervisionService(self.store, self.actor, self.library, self.scenarios, self.settings)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        return ReportService(self.store, self.settings, self.actor)
 
     @cached_property
     def authoring(self) -> AuthoringService:

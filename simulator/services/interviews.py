@@ -11,6 +11,7 @@ from simulator.cbt.formulation import reveal
 from simulator.cbt.interview import SessionInfo, Turn
 from simulator.cbt.moves import warm as warm_recogniser
 from simulator.cbt.practice import Practice
+from simulator.supervision import reviews
 
 
 @dataclass
@@ -70,6 +71,12 @@ class InterviewService(Practice):
 
     def seen_situations(self, case_id: str) -> list[int]:
         return reveal.seen_situations(self.store, self.actor.id if self.actor else None, case_id)
+    def start_assignment(self, assignment_id: str, seed: int | None = None) -> SessionInfo:
+        """Start the CBT interview an assignment asks for (it must be assigned to this actor)."""
+        a = reviews.assigned_to(self.store, self.actor, assignment_id)
+        if a.kind != "cbt":
+            raise ValueError("That assignment is not a CBT interview.")
+        return self.start(a.target_id, a.style, seed=seed, assignment_id=a.id)
 
     def end(self, session_id: str) -> None:
         require(self.store, self.actor, "write", self.sessions.session(session_id).owner)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from datetime import date, datetime, timezone
-from functools import lru_cache
 from typing import Literal
 
 import sqlite_utils
@@ -13,26 +13,25 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.audit import audit
-from simulator.accounts.policy import require, require_assigner, require_reviewer
+from simulator.accounts.policy import (
+    AccessDenied,
+    require,
+    require_assigner,
+    require_reviewer,
+)
+
+# The rubric lives with the interview report that scores it; supervisors grade with the same file.
+from simulator.cbt.report.competence import (  # noqa: F401
+    CompetenceRubric,
+    RubricItem,
+    competence_rubric,
+)
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
-from simulator.core.settings import DATA_DIR
+
+log = logging.getLogger(__name__)
 
 MAX_COMMENT_CHARS = 2000
-
-
-class RubricItem(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str
-    title: str
-    anchors: dict[str, str]
-
-
-class CompetenceRubric(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str
-    scale: dict[str, int]
-    items: list[RubricItem]
 
 
 class Comment(BaseModel):
@@ -51,6 +50,7 @@ class Grade(BaseModel):
     note: str = ""
     total: float
     created_at: datetime
+    rubric_version: int = 1  # the rubric version the grade was given under (its items)
 
 
 class Assignment(BaseModel):
@@ -65,6 +65,8 @@ class Assignment(BaseModel):
     note: str = ""
     created_by: str
     created_at: datetime
+    # Whether the trainee sees live interview counts while practising this assignment.
+    live_counts: bool = False
 
     @field_validator("note")
     @classmethod
@@ -97,9 +99,11 @@ def create_tables(db: sqlite_utils.Database) -> None:
     )
 
 
-@lru_cache(maxsize=1)
-def competence_rubric() -> CompetenceRubric:
-    return CompetenceRubric.model_validate_json((DATA_DIR / "rubrics" / "cbt_competence.json").read_text("utf-8"))
+def add_versions_and_live_counts(db: sqlite_utils.Database) -> None:
+    """Migration m009: grades keep the rubric version they were given under (earlier grades were
+    given under version 1); assignments say whether live counts are shown (off by default)."""
+    db["grades"].add_column("rubric_version", int, not_null_default=1)
+    db["assignments"].add_column("live_counts", int, not_null_default=0)
 
 
 def _now() -> str:
@@ -144,7 +148,7 @@ def grade(store: Store, actor: Actor | None, session_id: str, scores: dict[str, 
     info = SessionStore(store).session(session_id)
     require_reviewer(store, actor, info.owner)
     rubric = competence_rubric()
-    ids = {item.id for item in rubric.items}
+    ids = {item.id for item in rubric.items_of()}
     if set(scores) != ids:
         raise ValueError(f"A grade needs a score for each of: {', '.join(sorted(ids))}.")
     lo, hi = rubric.scale["min"], rubric.scale["max"]
@@ -155,12 +159,12 @@ def grade(store: Store, actor: Actor | None, session_id: str, scores: dict[str, 
         raise ValueError(f"A note is at most {MAX_COMMENT_CHARS:,} characters.")
     total = round(sum(scores.values()) / (hi * len(ids)) * 100, 1)
     row = {"session_id": session_id, "author_id": actor.id, "scores_json": json.dumps(scores),
-           "total": total, "note": note.strip(), "created_at": _now()}
+           "total": total, "note": note.strip(), "created_at": _now(), "rubric_version": rubric.version}
     with store.db() as db:
         db["grades"].insert(row)
     audit(store, actor.id, "grade", {"session_id": session_id, "total": total, "user_id": info.owner})
     return Grade(session_id=session_id, author=actor.username, scores=scores, note=row["note"],
-                 total=total, created_at=row["created_at"])
+                 total=total, created_at=row["created_at"], rubric_version=rubric.version)
 
 
 def grades(store: Store, actor: Actor | None, session_id: str) -> list[Grade]:
@@ -168,16 +172,16 @@ def grades(store: Store, actor: Actor | None, session_id: str) -> list[Grade]:
     require(store, actor, "read", SessionStore(store).session(session_id).owner)
     with store.db() as db:
         rows = db.execute(
-            "select g.session_id, u.username, g.scores_json, g.note, g.total, g.created_at from grades g "
-            "join users u on u.id = g.author_id where g.session_id = ? order by g.id desc",
+            "select g.session_id, u.username, g.scores_json, g.note, g.total, g.created_at, g.rubric_version "
+            "from grades g join users u on u.id = g.author_id where g.session_id = ? order by g.id desc",
             [session_id]).fetchall()
     return [Grade(session_id=r[0], author=r[1], scores=json.loads(r[2]), note=r[3] or "", total=r[4],
-                  created_at=r[5]) for r in rows]
+                  created_at=r[5], rubric_version=r[6]) for r in rows]
 
 
 def assign(store: Store, actor: Actor | None, kind: str, target_id: str, due: date, *,
            cases, scenarios, style: str | None = None, cohort_id: str | None = None,
-           trainee_id: str | None = None, note: str = "") -> Assignment:
+           trainee_id: str | None = None, note: str = "", live_counts: bool = False) -> Assignment:
     """A supervisor assigns an exercise to a cohort they supervise or to one of its trainees.
 
     `cases` and `scenarios` are the libraries the target must exist in: a CBT interview needs a
@@ -199,7 +203,7 @@ def assign(store: Store, actor: Actor | None, kind: str, target_id: str, due: da
     require_assigner(store, actor, cohort_id, trainee_id)
     a = Assignment(id=secrets.token_hex(6), kind=kind, target_id=target_id, style=style,
                    cohort_id=cohort_id, trainee_id=trainee_id, due=due, note=note.strip(),
-                   created_by=actor.id, created_at=_now())
+                   created_by=actor.id, created_at=_now(), live_counts=live_counts)
     with store.db() as db:
         db["assignments"].insert(a.model_dump(mode="json"))
     audit(store, actor.id, "assignment", {"assignment_id": a.id, "kind": kind, "target": target_id,
@@ -221,3 +225,40 @@ def assignments_by(store: Store, actor: Actor) -> list[Assignment]:
     with store.db() as db:
         where, args = ("1 = 1", []) if actor.role == "admin" else ("created_by = ?", [actor.id])
         return [Assignment.model_validate(r) for r in db["assignments"].rows_where(where, args, order_by="due")]
+
+
+def assignment(store: Store, assignment_id: str) -> Assignment:
+    """One assignment by id (no access check: callers check what they do with it)."""
+    with store.db() as db:
+        rows = list(db["assignments"].rows_where("id = ?", [assignment_id]))
+    if not rows:
+        raise KeyError(f"There is no assignment {assignment_id!r}.")
+    return Assignment.model_validate(rows[0])
+
+
+def assigned_to(store: Store, actor: Actor | None, assignment_id: str) -> Assignment:
+    """The assignment, if it is assigned to this actor (directly or through a cohort)."""
+    if actor is None or not any(a.id == assignment_id for a in assignments_for(store, actor)):
+        raise AccessDenied("That assignment is not yours.")
+    return assignment(store, assignment_id)
+
+
+def set_live_counts(store: Store, actor: Actor | None, assignment_id: str, on: bool) -> Assignment:
+    """Show or hide live interview counts for an assignment: its author or an admin decides."""
+    a = assignment(store, assignment_id)
+    if actor is None or (actor.role != "admin" and actor.id != a.created_by):
+        raise AccessDenied("Only the supervisor who set this assignment can change it.")
+    with store.db() as db:
+        db["assignments"].update(assignment_id, {"live_counts": int(on)})
+    return a.model_copy(update={"live_counts": on})
+
+
+def live_counts_allowed(store: Store, assignment_id: str | None) -> bool:
+    """Free practice may always show live counts; an assigned session only if its assignment says so."""
+    if assignment_id is None:
+        return True
+    try:
+        return assignment(store, assignment_id).live_counts
+    except KeyError:
+        log.warning("session names assignment %s, which no longer exists: live counts allowed", assignment_id)
+        return True

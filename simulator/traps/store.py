@@ -18,6 +18,10 @@ from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
 
 
+class NotFound(KeyError):
+    """No drill attempt with that id."""
+
+
 def create_tables(db: sqlite_utils.Database) -> None:
     """Migration m005_thinking_traps (registered in simulator/migrations.py)."""
     db["drill_attempts"].create(
@@ -78,3 +82,17 @@ def drill_attempts(store, actor: Actor | None, owner: str | None = None) -> list
         r["correct"] = json.loads(r.pop("correct_json"))
         r["feedback"] = json.loads(r.pop("feedback_json"))
     return rows
+
+
+def drill_attempt(store, actor: Actor | None, attempt_id: str) -> dict:
+    """One attempt, if this actor may read its owner's work."""
+    with store.db() as db:
+        rows = list(db["drill_attempts"].rows_where("id = ?", [attempt_id]))
+    if not rows:
+        raise NotFound(attempt_id)
+    r = rows[0]
+    require(store, actor, "read", r["owner"])
+    r["picked"] = json.loads(r.pop("picked_json"))
+    r["correct"] = json.loads(r.pop("correct_json"))
+    r["feedback"] = json.loads(r.pop("feedback_json"))
+    return r

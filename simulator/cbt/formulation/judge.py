@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from simulator.cbt.formulation.evidence import wording
 from simulator.cbt.formulation.rubric import FieldName, Rubric
 from simulator.cbt.formulation.scoring import (
     FIELD_ORDER,
@@ -64,49 +65,43 @@ def _quote(text: str, limit: int = 160) -> str:
 
 
 def offline_narrative(trainee: Formulation, score: FormulationScore, rubric: Rubric) -> Narrative:
+    """Built from the score and the evidence's one verdict per element, with its wording from
+    data/report/formulation_wording.json; the next-interview advice is the evidence's."""
+    w = wording()["narrative"]
     ev = score.evidence
     captured = [f.label for f in score.fields if f.level >= 2]
-    summary = f"Your formulation scores {score.total:g} of 100."
+    summary = w["total"].format(total=f"{score.total:g}")
     if captured:
-        summary += f" You captured: {', '.join(captured)}."
+        summary += w["captured"].format(fields=", ".join(captured))
     if ev is not None and ev.gap_points:
-        summary += (f" {ev.gap_points:g} of the points you missed were on things that never came up "
-                    "in the interview: those are interview gaps, not formulation errors.")
+        summary += w["gaps"].format(points=f"{ev.gap_points:g}")
     if ev is not None and ev.total_on_surfaced is not None:
-        summary += f" Against only what the patient disclosed, you score {ev.total_on_surfaced:g}."
+        summary += w["on_surfaced"].format(score=f"{ev.total_on_surfaced:g}")
 
     strengths = [f"{f.label}: {f.descriptor}" for f in score.fields if f.level >= 2][:5]
     improvements: list[FieldComment] = []
     for f in score.fields:
         if f.level >= 2 and not (f.closed and f.closed.extras):
             continue
-        status = ev.field_status.get(f.field) if ev else None
+        mine = [e for e in ev.elements if e.field == f.field] if ev is not None else []
         parts: list[str] = []
-        if status == "interview_gap":
-            parts.append("This never came up in the interview, so it is an interview gap rather "
-                         "than a formulation error.")
-        elif ev is not None:
-            missed = [e for e in ev.elements if e.field == f.field and e.status == "missed"]
-            for e in missed[:2]:
-                q = e.quotes[0]
-                parts.append(f"At turn {q.turn} the patient said {_quote(q.text)}, and your "
-                             "formulation leaves it out.")
+        if mine and all(e.status == "never_surfaced" for e in mine):
+            parts.append(w["gap_field"])
+        for e in [e for e in mine if e.status == "missed"][:2]:
+            q = e.quotes[0]
+            parts.append(w["missed_quote"].format(turn=q.turn, quote=_quote(q.text)))
         if f.closed:
             if f.closed.misses:
-                parts.append("Missing: " + "; ".join(f.closed.misses) + ".")
+                parts.append(w["missing"].format(items="; ".join(m.rstrip(".") for m in f.closed.misses)))
             if f.closed.extras:
-                parts.append("Not the patient's: " + "; ".join(f.closed.extras) + ".")
+                parts.append(w["extras"].format(items="; ".join(x.rstrip(".") for x in f.closed.extras)))
         elif not getattr(trainee, f.field):
-            parts.append("You left this empty.")
+            parts.append(w["empty"])
         else:
-            parts.append(f"Level {f.level:g} of 2: {f.descriptor}")
+            parts.append(w["level"].format(level=f"{f.level:g}", descriptor=f.descriptor))
         improvements.append(FieldComment(field=f.field, comment=" ".join(parts)[:800]))
 
-    if ev is not None and ev.suggestions:
-        next_interview = ev.suggestions[:5]
-    else:
-        next_interview = [f"Ask about {rubric.fields[f.field].ask_next}" for f in score.fields
-                          if f.level < 2][:5]
+    next_interview = [a.text for a in ev.advice][:5] if ev is not None else []
     return Narrative(summary=summary, strengths=strengths, improvements=improvements[:8],
                      next_interview=next_interview)
 
@@ -134,13 +129,11 @@ def _scores(score: FormulationScore) -> str:
 def _evidence(score: FormulationScore) -> str:
     if score.evidence is None:
         return "(no transcript)"
-    out = []
-    for e in score.evidence.elements:
-        if e.surfaced:
-            quotes = " | ".join(f"turn {q.turn}: {q.text}" for q in e.quotes[:2])
-            out.append(f"- {LABELS[e.field]} ({e.element}): came up; {quotes}; trainee: {e.status}")
-        else:
-            out.append(f"- {LABELS[e.field]} ({e.element}): never came up")
+    ev = score.evidence
+    out = [f"- {LABELS[e.field]} ({e.element}): {e.status.replace('_', ' ')}. {e.sentence}" for e in ev.elements]
+    asked = ", ".join(f"{a} at turn {t}" for a, t in ev.asked.items() if t) or "none"
+    never = ", ".join(a for a, t in ev.asked.items() if not t) or "none"
+    out.append(f"- Areas the interview asked about: {asked}. Never asked: {never}.")
     return "\n".join(out)
 
 

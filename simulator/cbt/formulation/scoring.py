@@ -220,14 +220,15 @@ class FieldScore(BaseModel):
 
 
 class Quote(BaseModel):
-    turn: int  # the transcript index of the patient's turn
+    turn: int  # evidence version 2: the turn number shown beside the message (version 1: its index)
     text: str  # the patient's sentence
     similarity: float | None = None
     source: Literal["disclosure", "similarity", "words"]  # the engine's record, embeddings, or label words
 
 
-ElementStatus = Literal["captured", "missed", "never_surfaced", "inferred"]
-FieldStatus = Literal["captured", "formulation_error", "interview_gap"]
+# One verdict per element of the reference (evidence version 2); version 1 also had "inferred".
+ElementStatus = Literal["captured", "partly", "missed", "never_surfaced", "inferred"]
+FieldStatus = str  # a field's main badge: an ElementStatus or "extra" (version 1: other names)
 
 
 class ElementEvidence(BaseModel):
@@ -237,10 +238,12 @@ class ElementEvidence(BaseModel):
     field: FieldName
     reference: str
     surfaced: bool
-    first_turn: int | None = None  # transcript index of the turn that first disclosed it
-    quotes: list[Quote] = []
+    first_turn: int | None = None  # the turn that first disclosed it (a turn number from version 2)
+    quotes: list[Quote] = []  # a line of the turn where it surfaced
     status: ElementStatus
-    ask_next: str | None = None  # for an element that never came up
+    asked_turn: int | None = None  # never came up although its area was asked about at this turn
+    ask_next: str | None = None  # never came up and never asked: the question to ask next time
+    sentence: str = ""  # the one line the feedback shows for it
 
 
 class ClaimSupport(BaseModel):
@@ -252,13 +255,45 @@ class ClaimSupport(BaseModel):
     quote: Quote | None = None
 
 
+class ExtraItem(BaseModel):
+    """Something in the formulation that is not the patient's: a ticked label the reference lacks,
+    or a sentence nothing the patient said supports."""
+
+    field: FieldName
+    claim: str
+    kind: Literal["label", "unsupported"]
+    sentence: str
+
+
+class FieldFeedback(BaseModel):
+    """A field's badges and points, read from its elements' statuses."""
+
+    field: FieldName
+    label: str
+    statuses: list[str]  # badges, in the order captured, partly, missed, never_surfaced, extra
+    level: float
+    points: float
+    weight: float
+    gap_points: float  # of the 100 points, those this field lost to elements that never came up
+
+
+class Advice(BaseModel):
+    area: str  # an assessment area (simulator/cbt/report/coverage.py) the interview never asked about
+    text: str
+
+
 class EvidenceReport(BaseModel):
+    version: int = 1
     elements: list[ElementEvidence]
     claims: list[ClaimSupport]
     field_status: dict[str, FieldStatus]
-    gap_points: float  # points of the 100 lost on fields that never came up
+    gap_points: float  # points of the 100 lost on elements that never came up
     total_on_surfaced: float | None  # the score against only what came up (None: nothing did)
-    suggestions: list[str]  # concrete questions for the next interview
+    suggestions: list[str]  # the advice as sentences
+    fields: list[FieldFeedback] = []
+    extras: list[ExtraItem] = []
+    advice: list[Advice] = []
+    asked: dict[str, int | None] = {}  # assessment area -> turn first asked (the coverage)
 
 
 class FormulationScore(BaseModel):

@@ -11,6 +11,7 @@ Everything here checks access first: a formulation belongs to the owner of its s
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from datetime import datetime, timezone
 
@@ -21,8 +22,17 @@ from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
 from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation.errors import ALREADY, AlreadySubmitted, NotSubmitted
-from simulator.cbt.formulation.evidence import Interview, score_with_evidence
-from simulator.cbt.formulation.judge import JudgeResult, Narrative, judge
+from simulator.cbt.formulation.evidence import (
+    EVIDENCE_VERSION,
+    Interview,
+    score_with_evidence,
+)
+from simulator.cbt.formulation.judge import (
+    JudgeResult,
+    Narrative,
+    judge,
+    offline_narrative,
+)
 from simulator.cbt.formulation.rubric import Rubric, load_rubric
 from simulator.cbt.formulation.scoring import (
     Formulation,
@@ -30,10 +40,11 @@ from simulator.cbt.formulation.scoring import (
     parse_formulation,
     reference_for,
 )
-from simulator.cbt.interview import DisclosureState
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
 from simulator.core.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
 
 
 def create_formulation_tables(db: sqlite_utils.Database) -> None:
@@ -85,16 +96,15 @@ def _owner(store: Store, session_id: str) -> str | None:
 
 def interview(store: Store, actor: Actor | None, session_id: str) -> Interview:
     """The transcript and the disclosure state stored with each patient turn."""
-    info, case = SessionStore(store).session_with_case(session_id)
-    require(store, actor, "read", info.owner)
-    turns = SessionStore(store).transcript(session_id)
-    states: dict[int, DisclosureState] = {}
-    with store.db() as db:
-        rows = db.execute("select idx, state_json from turns where session_id = ? and role = 'patient' "
-                          "and state_json is not null order by idx", [session_id]).fetchall()
-    for idx, state_json in rows:
-        states[idx] = DisclosureState.model_validate_json(state_json)
-    return Interview(case=case, situation_index=info.situation_index, turns=turns, states=states)
+    require(store, actor, "read", _owner(store, session_id))
+    return _interview(store, session_id)
+
+
+def _interview(store: Store, session_id: str) -> Interview:
+    sessions = SessionStore(store)
+    info, case = sessions.session_with_case(session_id)
+    return Interview(case=case, situation_index=info.situation_index, turns=sessions.transcript(session_id),
+                     states=sessions.states(session_id))
 
 
 def _submitted(db: sqlite_utils.Database, session_id: str) -> bool:
@@ -203,10 +213,13 @@ def submission(store: Store, actor: Actor | None, session_id: str) -> Submission
     narratives = [JudgeResult(engine=s["engine"], fallback_reason=s["fallback_reason"],
                                   narrative=Narrative.model_validate_json(s["result_json"]))
                   for s in scores if s["kind"].startswith("narrative:")]
+    formulation = Formulation.model_validate_json(row["data_json"])
+    if score.evidence is not None and score.evidence.version < EVIDENCE_VERSION:
+        score, narratives = _upgrade(store, row["id"], session_id, formulation, score, narratives)
     return Submission(
         session_id=session_id, owner=row["owner"], case_id=row["case_id"],
         situation_index=row["situation_index"], submitted_at=row["submitted_at"],
-        formulation=Formulation.model_validate_json(row["data_json"]),
+        formulation=formulation,
         reference=reference_for(case, row["situation_index"]),
         score=score, narratives=narratives, attempt=row["attempt"] or "graded",
     )
@@ -236,6 +249,29 @@ def open_drafts(store: Store, actor: Actor | None, case_id: str) -> list[OpenDra
             "join sessions s on s.id = d.session_id where s.owner is ? and s.case_id = ? "
             "order by d.updated_at desc", [owner, case_id]).fetchall()
     return [OpenDraft(session_id=r[0], case_id=r[1], situation_index=r[2], updated_at=r[3]) for r in rows]
+def _upgrade(store: Store, submission_id: int, session_id: str, formulation: Formulation,
+             score: FormulationScore, narratives: list[JudgeResult]) -> tuple[FormulationScore, list[JudgeResult]]:
+    """Evidence stored before one verdict per element (version 1: statuses that could contradict
+    each other, transcript indices for turns): rebuilt from the transcript once, and kept. The
+    score itself does not change; the offline narrative is rebuilt from the new evidence."""
+    talk = _interview(store, session_id)  # the caller has checked that the actor may read it
+    reference = reference_for(talk.case, talk.situation_index)
+    fresh = score_with_evidence(formulation, reference, talk)
+    score = score.model_copy(update={"evidence": fresh.evidence})
+    rebuilt = []
+    for n in narratives:
+        if n.engine == "offline":
+            n = n.model_copy(update={"narrative": offline_narrative(formulation, score, load_rubric())})
+        rebuilt.append(n)
+    with store.db() as db, db.conn:
+        db.execute("update formulation_scores set result_json = ? where submission_id = ? and kind = 'score'",
+                   [score.model_dump_json(), submission_id])
+        for n in rebuilt:
+            if n.engine == "offline":
+                db.execute("update formulation_scores set result_json = ? where submission_id = ? "
+                           "and kind = 'narrative:offline'", [n.narrative.model_dump_json(), submission_id])
+    log.info("formulation evidence of session %s rebuilt to version %d", session_id, EVIDENCE_VERSION)
+    return score, rebuilt
 
 
 class HistoryPoint(BaseModel):

@@ -1,0 +1,162 @@
+"""How the interview report agrees with supervisors on graded transcripts.
+
+A graded transcript (data/graded/interviews/*.json) has the turns, a supervisor's score per rubric
+item and the risk facts (cue turns, asked, first asked turn, aspects asked, disclosed level). The
+report is built from the text alone, exactly as for any outside transcript, and compared: Spearman
+per item and for the total, and agreement on risk asked or not (the target is every one).
+
+The evaluation refuses to run when a graded transcript shares a turn with anything the report
+was built or calibrated on (the calibration transcripts, the risk statements, the reflections
+and the move recogniser's bank), compared after normalising case, quotes and spacing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.cbt.report.build import InterviewReport, interview_report
+from simulator.cbt.report.record import from_plain
+from simulator.core.settings import DATA_DIR
+
+GRADED_DIR = DATA_DIR / "graded" / "interviews"
+CALIBRATION_DIR = DATA_DIR / "interviews" / "calibration"
+MIN_WORDS = 5  # shorter turns ("Mm.", "No, never.") are common to any two transcripts
+
+
+class OverlapError(ValueError):
+    """An evaluation transcript shares text with a training or calibration set."""
+
+
+@dataclass
+class Graded:
+    id: str
+    path: Path
+    turns: list[dict]
+    first_session: bool
+    grades: dict[str, int]
+    risk: dict
+
+
+def load(folder: Path | str) -> list[Graded]:
+    out = []
+    for path in sorted(Path(folder).glob("*.json")):
+        d = json.loads(path.read_text(encoding="utf-8"))
+        out.append(Graded(id=d.get("id", path.stem), path=path, turns=d["turns"],
+                          first_session=d.get("first_session", True), grades=d.get("grades", {}),
+                          risk=d.get("risk", {})))
+    if not out:
+        raise ValueError(f"no transcripts in {folder}")
+    return out
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9' ]", " ", text)).strip()
+
+
+def training_texts(exclude: Path | None = None) -> dict[str, set[str]]:
+    """Every text the report was built or calibrated on, by set."""
+    sets: dict[str, set[str]] = {}
+    for name, path, key in (("risk statements", DATA_DIR / "report" / "risk_statements.jsonl", "text"),
+                            ("reflections", DATA_DIR / "report" / "reflections.jsonl", "text"),
+                            ("move bank", DATA_DIR / "moves" / "bank.jsonl", "text")):
+        if path.exists():
+            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            sets[name] = {normalise(r[key]) for r in rows} | {normalise(r.get("previous", "")) for r in rows}
+    if CALIBRATION_DIR.exists() and (exclude is None or Path(exclude).resolve() != CALIBRATION_DIR.resolve()):
+        sets["calibration transcripts"] = {normalise(t["text"]) for g in load(CALIBRATION_DIR) for t in g.turns}
+    return sets
+
+
+def check_overlap(items: list[Graded], folder: Path) -> None:
+    sets = training_texts(exclude=folder)
+    found = []
+    for g in items:
+        for i, t in enumerate(g.turns):
+            n = normalise(t["text"])
+            if len(n.split()) < MIN_WORDS:
+                continue
+            for name, texts in sets.items():
+                if n in texts:
+                    found.append(f"{g.path.name} turn {i + 1} is in the {name}")
+    if found:
+        raise OverlapError("Refusing to evaluate: evaluation text also appears in a set the report was "
+                           "built or calibrated on:\n  " + "\n  ".join(found[:20]))
+
+
+def _spearman(a: list[float], b: list[float]) -> float | None:
+    from scipy.stats import spearmanr
+
+    if len(set(a)) < 2 or len(set(b)) < 2:
+        return None
+    return round(float(spearmanr(a, b).statistic), 3)
+
+
+def evaluate(folder: Path | str = GRADED_DIR, *, check: bool = True) -> dict:
+    folder = Path(folder)
+    items = load(folder)
+    if check:
+        check_overlap(items, folder)
+    reports: list[tuple[Graded, InterviewReport]] = []
+    for g in items:
+        reports.append((g, interview_report(from_plain(g.turns, g.first_session))))
+    item_ids = [k for k in reports[0][1].rubric.items if all(k in g.grades for g, _ in reports)]
+    per_item = {}
+    for k in item_ids:
+        human = [g.grades[k] for g, _ in reports]
+        machine = [r.rubric.items[k].score for _, r in reports]
+        per_item[k] = {"spearman": _spearman(human, machine),
+                       "exact": round(sum(h == m for h, m in zip(human, machine)) / len(human), 3),
+                       "within_1": round(sum(abs(h - m) <= 1 for h, m in zip(human, machine)) / len(human), 3)}
+    human_total = [sum(g.grades[k] for k in item_ids) for g, _ in reports]
+    machine_total = [sum(r.rubric.items[k].score for k in item_ids) for _, r in reports]
+    risk_rows = []
+    for g, r in reports:
+        want, got = g.risk, r.risk
+        risk_rows.append({
+            "id": g.id, "asked": (want.get("asked"), got.asked),
+            "first_asked_turn": (want.get("first_asked_turn"), got.first_asked_turn),
+            "aspects": (sorted(want.get("aspects_asked", [])), sorted(got.aspects)),
+            "cues": (sorted(want.get("cues_turns", [])), sorted(c.turn for c in got.cues)),
+            "disclosed_level": (want.get("disclosed_level"), got.disclosed_level),
+            "flag": (bool(want.get("cues_turns")) and not want.get("asked"), got.flag),
+        })
+
+    def agree(key: str) -> float:
+        return round(sum(a == b for a, b in (row[key] for row in risk_rows)) / len(risk_rows), 3)
+
+    cue_tp = sum(len(set(a) & set(b)) for a, b in (row["cues"] for row in risk_rows))
+    cue_want = sum(len(a) for a, _ in (row["cues"] for row in risk_rows))
+    cue_got = sum(len(b) for _, b in (row["cues"] for row in risk_rows))
+    aspect_pairs = [(set(a), set(b)) for a, b in (row["aspects"] for row in risk_rows)]
+    return {
+        "set": str(folder), "transcripts": len(reports), "items": item_ids,
+        "spearman_total": _spearman(human_total, machine_total),
+        "per_item": per_item,
+        "totals": [{"id": g.id, "supervisor": h, "report": m}
+                   for (g, _), h, m in zip(reports, human_total, machine_total)],
+        "risk": {
+            "asked_agreement": agree("asked"), "first_asked_turn_agreement": agree("first_asked_turn"),
+            "flag_agreement": agree("flag"), "disclosed_level_agreement": agree("disclosed_level"),
+            "aspects_exact": round(sum(a == b for a, b in aspect_pairs) / len(aspect_pairs), 3),
+            "cue_turns": {"supervisor": cue_want, "report": cue_got, "both": cue_tp},
+            "rows": risk_rows,
+        },
+    }
+
+
+def format_report(out: dict) -> str:
+    lines = [f"{out['set']}: {out['transcripts']} transcripts",
+             f"Spearman, total: {out['spearman_total']}"]
+    for k, v in out["per_item"].items():
+        lines.append(f"  {k:22} Spearman {v['spearman']}  exact {v['exact']:.2f}  within 1 {v['within_1']:.2f}")
+    r = out["risk"]
+    lines.append(f"Risk asked / not asked agreement: {r['asked_agreement']:.2f}; first asked turn "
+                 f"{r['first_asked_turn_agreement']:.2f}; flag {r['flag_agreement']:.2f}; disclosed level "
+                 f"{r['disclosed_level_agreement']:.2f}; aspects exact {r['aspects_exact']:.2f}")
+    c = r["cue_turns"]
+    lines.append(f"Cue turns: supervisor {c['supervisor']}, report {c['report']}, both {c['both']}")
+    return "\n".join(lines)

@@ -1,0 +1,48 @@
+"""Supervisors' corrections shown beside the automatic score they correct (Review, the trainee's
+feedback pages), and the form a supervisor corrects a score with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from simulator.accounts.policy import AccessDenied
+from views.common import as_text
+
+
+def _newest(corrections, kind: str, item: str, turn: int | None = None):
+    found = [c for c in corrections if c.kind == kind and c.item == item and c.turn == turn]
+    return found[-1] if found else None
+
+
+def show_corrections(corrections, kind: str, item: str, turn: int | None = None,
+                     shown_as: Callable[[object], str] = str) -> None:
+    """The newest supervisor verdict on one automatic score, if any."""
+    c = _newest(corrections, kind, item, turn)
+    if c is None:
+        return
+    when = f"{c.created_at:%Y-%m-%d}"
+    if c.agrees:
+        st.caption(f":material/verified: {as_text(c.author)} checked this score and agrees ({when}).")
+    else:
+        reason = f": {as_text(c.reason)}" if c.reason else ""
+        st.warning(f"**{as_text(c.author)} corrected this** ({when}): the automatic score was "
+                   f"{as_text(shown_as(c.automatic))}; the right one is {as_text(shown_as(c.corrected))}{reason}",
+                   icon=":material/edit_note:")
+
+
+def correction_form(key: str, options: list, current, save: Callable[[object, str], object],
+                    label: str = "Right score", shown_as: Callable[[object], str] = str) -> None:
+    """A popover to mark an automatic score right or give the right one with a reason."""
+    with st.popover("Correct", icon=":material/edit_note:"):
+        with st.form(f"correct-{key}", clear_on_submit=True):
+            index = options.index(current) if current in options else 0
+            value = st.selectbox(label, options, index=index, format_func=shown_as, key=f"cv-{key}")
+            reason = st.text_input("Why (needed when you change the score)", key=f"cr-{key}", max_chars=500)
+            if st.form_submit_button("Save"):
+                try:
+                    save(value, reason)
+                    st.rerun()
+                except (ValueError, AccessDenied) as err:
+                    st.error(str(err))
