@@ -86,8 +86,14 @@ def test_every_kind_of_automatic_score_can_be_corrected_and_is_exported(world, m
     store, people, cohort, sid = world
     tess, sam = svc(world, "tess"), svc(world, "sam")
     tess.accounts.set_consent(True)
-    tess.formulations.submit(
-        tess.interviews.start("tomas-herrera", "plain", seed=2).id, {"situation": "At work."})
+    interview = tess.interviews.start("tomas-herrera", "plain", seed=2)
+    for line in ("What brings you here?", "What happened?", "How did you feel?", "What did you do?",
+                 "What went through your mind?", "What does that say about you?"):  # six turns before a submission
+        tess.interviews.say(interview.id, line)
+        list(tess.interviews.respond(interview.id))
+    tess.formulations.submit(interview.id, {"situation": "At work, passed over for head chef.", "emotions": ["hurt"],
+                                            "behavior": "He left the kitchen early that night.",
+                                            "core_beliefs": ["I am incompetent."]})
     sub_sid = tess.interviews.my_sessions()[0].id
     talk = tess.dearman.start(next(iter(SCENARIOS)), None, seed=1)
     sent = tess.dearman.send(talk.id, "I paid last month. Please pay your half by Friday.")

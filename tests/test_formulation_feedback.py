@@ -10,6 +10,7 @@ import pytest
 
 from bench.formulation_calibrate import load_graded
 from simulator.cbt.engine_offline import OfflineEngine
+from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation.scoring import LIST_FIELDS
 from simulator.cbt.formulation.store import submit
 from simulator.cbt.interview import turn_number
@@ -37,7 +38,13 @@ OPENINGS = {"captured": "You have it", "partly": "You have part of it", "missed"
 
 @pytest.fixture(scope="module")
 def submitted(tmp_path_factory):
-    """(graded, script, store, session id, submission) for every graded formulation and script."""
+    """(graded, script, store, session id, submission) for every graded formulation and script.
+
+    Short interviews and near-empty formulations are the point here (every verdict must show), so the
+    rule that a submission needs six turns and four filled parts (tests/test_reveal.py) is lifted.
+    """
+    lifted = pytest.MonkeyPatch()
+    lifted.setattr(reveal, "MIN_FILLED", 0)
     store = Store(tmp_path_factory.mktemp("graded-feedback") / "f.db")
     migrate(store)
     practice = Practice(store=store, library=CaseLibrary.load(DATA_DIR / "patients"), engine=OfflineEngine())
@@ -48,8 +55,9 @@ def submitted(tmp_path_factory):
             for line in lines:
                 practice.say(info.id, line)
                 "".join(practice.respond(info.id))
-            sub = submit(store, None, info.id, g.formulation.model_dump(), Settings(engine="offline"))
+            sub = submit(store, None, info.id, g.formulation.model_dump(), Settings(engine="offline", reveal_min_turns=0))
             out.append((g, name, store, info.id, sub))
+    lifted.undo()
     return out
 
 
@@ -165,8 +173,10 @@ def test_feedback_stored_before_one_verdict_per_element_is_rebuilt_once_on_readi
     from tests.formulation_helpers import interviewed
 
     store, sid = interviewed(tmp_path, FULL_SCRIPT[:4])
-    first = submit(store, None, sid, {"situation": "Passed over at the Monday briefing.", "emotions": ["hurt"]},
-                   Settings(engine="offline"))
+    first = submit(store, None, sid, {"situation": "Passed over at the Monday briefing.", "emotions": ["hurt"],
+                                      "behavior": "He left the kitchen before service ended.",
+                                      "automatic_thoughts": "They could all see I am not good enough."},
+                   Settings(engine="offline", reveal_min_turns=0))
     old = json.loads(first.score.model_dump_json())
     old["evidence"].update(version=1, fields=[], extras=[], advice=[], asked={},
                            field_status={"history": "interview_gap"})

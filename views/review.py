@@ -33,7 +33,7 @@ corrections = svc.supervision.corrections_of(trainee)
 def interviews_tab() -> None:
     rows = svc.interviews.sessions_of(trainee)
     if not rows:
-        st.write("No sessions yet.")
+        st.write("No CBT sessions yet.")
         return
     sessions = [row.info for row in rows]
     flags = svc.reports.risk_flags([s.id for s in sessions])
