@@ -11,8 +11,11 @@ import sqlite_utils
 from simulator.accounts import users
 from simulator.cbt import sessions
 from simulator.cbt.formulation import store as formulation_store
+from simulator.core import dblock
 from simulator.core.db import Store, applied
 from simulator.dearman import store as dearman_store
+from simulator.llm import access as llm_access
+from simulator.llm import usage as llm_usage
 from simulator.supervision import authoring, reviews
 from simulator.traps import store as traps_store
 
@@ -26,6 +29,9 @@ STEPS = [
     ("m005_thinking_traps", traps_store.create_tables),
     ("m006_reviews", reviews.create_tables),
     ("m007_authoring", authoring.create_tables),
+    ("m008_model_usage", llm_usage.create_tables),
+    ("m009_llm_access", llm_access.create_tables),
+    ("m010_last_seen", users.add_last_seen),
 ]
 
 for _name, _fn in STEPS:
@@ -33,10 +39,27 @@ for _name, _fn in STEPS:
 
 
 def migrate(store: Store) -> list[str]:
-    """Create the file if needed, switch to WAL once, apply pending migrations; return their names."""
+    """Create the file if needed, switch to WAL once, apply pending migrations; return their names.
+
+    Processes starting together (several app processes on one host) migrate one after another.
+    """
     store.path.parent.mkdir(parents=True, exist_ok=True)
-    with store.db() as db:
-        db.enable_wal()
-        before = set(applied(db))
-        migrations.apply(db)
-        return [name for name in applied(db) if name not in before]
+    with dblock.migrating(store.path), store.db() as db:
+        return apply_migrations(db)
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Switch `db` to WAL and apply what is pending; the caller makes sure no one else migrates it."""
+    db.enable_wal()
+    before = set(applied(db))
+    migrations.apply(db)
+    return [name for name in applied(db) if name not in before]
+
+
+def known(names: list[str]) -> tuple[list[str], list[str]]:
+    """(pending, unknown) for a database whose applied migrations are `names`.
+
+    `unknown` are migrations this code does not have: the database is newer than the code.
+    """
+    ours = [name for name, _ in STEPS]
+    return [n for n in ours if n not in names], [n for n in names if n not in ours]

@@ -38,6 +38,7 @@ def login(store: Store, username: str, password: str) -> tuple[Actor, str]:
             now = clock.now_iso()
             db["logins"].insert({"token_hash": _token_hash(token), "user_id": row["id"],
                                  "created_at": now, "last_seen": now})
+            db.execute("update users set last_seen_at = ? where id = ?", [now, row["id"]])
     # Raised after the transaction commits, so a failed attempt is counted.
     if outcome is not None:
         raise outcome
@@ -80,6 +81,7 @@ def login_by_email(store: Store, email: str) -> tuple[Actor, str]:
         now = clock.now_iso()
         db["logins"].insert({"token_hash": _token_hash(token), "user_id": rows[0]["id"],
                              "created_at": now, "last_seen": now})
+        db.execute("update users set last_seen_at = ? where id = ?", [now, rows[0]["id"]])
         return actor_of(rows[0]), token
 
 
@@ -105,6 +107,7 @@ def resume(store: Store, token: str | None, idle_minutes: int) -> Actor | None:
         # Every page interaction passes here: record activity at most once a minute, not per rerun.
         if idle > timedelta(minutes=1):
             db.execute("update logins set last_seen = ? where token_hash = ?", [now.isoformat(), key])
+            db.execute("update users set last_seen_at = ? where id = ?", [now.isoformat(), rows[0]["id"]])
         return actor_of(rows[0])
 
 

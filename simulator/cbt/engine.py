@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from simulator.cbt.case import PatientCase
 from simulator.cbt.interview import DisclosureState, Element, Move, Turn
 from simulator.cbt.vocab import Style
+from simulator.llm.usage import Caller
 
 Behaviour = Literal["deflect", "tangent", "resist", "agree", "elaborate"]
 
@@ -39,6 +40,7 @@ class TurnRequest:
     transcript: list[Turn]  # the whole conversation, ending with the trainee's new message
     state: DisclosureState  # the state before that message
     seed: int = 0
+    caller: Caller | None = None  # who the reply is for, when a model call is admitted and recorded
 
 
 @dataclass

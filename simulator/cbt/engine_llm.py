@@ -60,4 +60,4 @@ class LLMEngine:
                                 request.state, request.transcript[-1].text, request.seed)
         messages = self.build_messages(request, plan, state)
         return PatientReply(state=state, plan=plan,
-                            chunks=stream_text(self._model, messages, self.settings))
+                            chunks=stream_text(self._model, messages, self.settings, request.caller))

@@ -29,6 +29,12 @@ class LLMSettings(BaseModel):
     # Where the per-turn disclosure note goes: a trailing system message (OpenAI, llama.cpp), or
     # folded into the trainee's last message for chat templates that allow only a leading system.
     note_placement: Literal["system", "user"] = "system"
+    # Ask streaming servers for token counts (stream_options.include_usage); counts are estimated
+    # with the offline tokenizer where a server sends none. Off for a server that refuses the field.
+    stream_usage: bool = True
+    # Tokens (prompt + completion) one account may use per UTC day; past it, exercises fall back to
+    # the offline engine with a plain message. None: no cap.
+    daily_tokens_per_trainee: int | None = Field(default=None, ge=1)
 
 
 class Settings(BaseModel):
@@ -38,6 +44,8 @@ class Settings(BaseModel):
     soft_limit_minutes: int = Field(default=50, ge=1)
     idle_minutes: int = Field(default=60, ge=1)  # a sign-in ends after this long unused
     export_secret: str | None = None  # key for research pseudonyms; required to export
+    # A trainee inactive this many days is erased by `purge`; None: nothing expires.
+    retention_days: int | None = Field(default=None, ge=1)
     llm: LLMSettings = LLMSettings()
 
 
@@ -57,6 +65,8 @@ def load_settings() -> Settings:
         "max_reply_tokens": _env("PRACTICUM_LLM_MAX_REPLY_TOKENS"),
         "structured_method": _env("PRACTICUM_LLM_STRUCTURED_METHOD"),
         "note_placement": _env("PRACTICUM_LLM_NOTE_PLACEMENT"),
+        "stream_usage": _env("PRACTICUM_LLM_STREAM_USAGE"),
+        "daily_tokens_per_trainee": _env("PRACTICUM_LLM_DAILY_TOKENS"),
     }
     top = {
         "engine": _env("PRACTICUM_ENGINE"),
@@ -65,6 +75,7 @@ def load_settings() -> Settings:
         "soft_limit_minutes": _env("PRACTICUM_SOFT_LIMIT_MINUTES"),
         "idle_minutes": _env("PRACTICUM_IDLE_MINUTES"),
         "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
+        "retention_days": _env("PRACTICUM_RETENTION_DAYS"),
     }
     return Settings(
         **{k: v for k, v in top.items() if v is not None},

@@ -9,6 +9,7 @@ threshold while irritation is low enough.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from functools import lru_cache
 from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR, LLMSettings
 from simulator.dearman import cues
+from simulator.llm.usage import Caller
 from simulator.dearman.schema import (
     CounterpartState,
     DearmanTurn,
@@ -32,6 +34,8 @@ SHUT_DOWN_AT = 0.75  # above this irritation, the counterpart stops considering 
 VALIDATION = re.compile(
     r"\b(?:i (?:understand|hear|know|get|see|appreciate)|that'?s (?:fair|true|a fair point)|fair point|"
     r"you(?:'re| are| may be| might be) right|that may be true|thanks for|thank you|i can see)\b", re.IGNORECASE)
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -192,7 +196,7 @@ class CounterpartReply:
 
 def respond(scenario: Scenario, history: list[DearmanTurn], before: CounterpartState,
             ratings: SkillRatings, message: str, seed: int,
-            settings: LLMSettings | None = None) -> CounterpartReply:
+            settings: LLMSettings | None = None, caller: Caller | None = None) -> CounterpartReply:
     after = update_state(before, ratings, message, scenario, seed)
     text, used = offline_reply(scenario, before, after, ratings, message, seed)
     after = after.model_copy(update={"used_objections": used})
@@ -201,13 +205,13 @@ def respond(scenario: Scenario, history: list[DearmanTurn], before: CounterpartS
         reply.text = text
         reply.chunks = iter([text])
         return reply
-    reply.chunks = _llm_chunks(reply, scenario, history, after, message, text, settings)
+    reply.chunks = _llm_chunks(reply, scenario, history, after, message, text, settings, caller)
     return reply
 
 
 def _llm_chunks(reply: CounterpartReply, scenario: Scenario, history: list[DearmanTurn],
                 state: CounterpartState, message: str, offline_text: str,
-                settings: LLMSettings) -> Iterator[str]:
+                settings: LLMSettings, caller: Caller | None = None) -> Iterator[str]:
     from simulator.dearman.prompts import counterpart_messages
     from simulator.llm import client as llm
 
@@ -215,11 +219,12 @@ def _llm_chunks(reply: CounterpartReply, scenario: Scenario, history: list[Dearm
     reply.engine = settings.model
     try:
         messages = counterpart_messages(scenario, history, state, message, settings.max_reply_tokens)
-        for chunk in llm.stream_text(llm.chat_model(settings), messages, settings):
+        for chunk in llm.stream_text(llm.chat_model(settings), messages, settings, caller):
             shown.append(chunk)
             yield chunk
     except Exception as exc:  # any failure: the conversation goes on
         why = exc.user_message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
+        log.warning("DEAR MAN counterpart reply %s: %s", "cut" if shown else "from the offline engine", why)
         if isinstance(exc, EngineError) and exc.partial:
             shown = [exc.partial] if not shown else shown
         if shown:

@@ -26,6 +26,13 @@ from simulator.dearman.schema import (
     Scenario,
 )
 from simulator.dearman.store import DearmanStore
+from simulator.dearman.scenarios import CUSTOM_ID
+from simulator.llm.usage import Caller
+
+
+def exercise_of(scenario: Scenario) -> str:
+    """The exercise name model use is allowed and counted under: own situations are apart."""
+    return "dearman_own" if scenario.id == CUSTOM_ID else "dearman"
 
 
 def awaiting_reply(turns) -> bool:
@@ -63,9 +70,19 @@ class DearmanPractice:
         last = next((t.text for t in reversed(turns) if t.role == "counterpart"), info.scenario.counterpart.opening)
         return MessageContext.checked(info.scenario.situation, info.scenario.goal, draft, last)
 
+    def caller(self, info: DearmanSessionInfo) -> Caller:
+        return Caller(self.store, exercise_of(info.scenario), self.actor.id if self.actor else None)
+
+    def engine_status(self, scenario: Scenario):
+        """The engine this conversation uses now for this trainee, with the plain reason when offline."""
+        from simulator.llm.access import decide
+
+        return decide(self.store, self.settings, exercise_of(scenario), self.actor.id if self.actor else None)
+
     def check(self, session_id: str, draft: str) -> Rating:
         """Feedback on a draft before it is sent. Raises InputRejected for empty or over-long text."""
-        return get_rater(self.settings).rate(self.context(session_id, draft))
+        info = self.session(session_id)
+        return get_rater(self.settings, caller=self.caller(info)).rate(self.context(session_id, draft))
 
     def suggestion(self, session_id: str) -> Suggestion:
         sent = [t.ratings for t in self.turns(session_id) if t.role == "trainee" and t.ratings]
@@ -78,7 +95,7 @@ class DearmanPractice:
             raise InputRejected("This conversation is over; rate how you feel now to finish it.")
         ctx = self.context(session_id, message)
         if rating is None:
-            rating = get_rater(self.settings).rate(ctx)
+            rating = get_rater(self.settings, caller=self.caller(info)).rate(ctx)
         return self.records.add_turn(self.actor, session_id, "trainee", ctx.message, ratings=rating.ratings,
                                      rater=rating.engine, checks=checks)
 
@@ -90,7 +107,8 @@ class DearmanPractice:
             return
         last = turns[-1]
         llm = self.settings.llm if self.settings.engine == "llm" else None
-        reply = counterpart.respond(info.scenario, turns, info.state, last.ratings, last.text, info.seed, llm)
+        reply = counterpart.respond(info.scenario, turns, info.state, last.ratings, last.text, info.seed, llm,
+                                    self.caller(info))
         parts: list[str] = []
         try:
             for chunk in reply.chunks:

@@ -4,6 +4,8 @@ offline rater, and the result says so."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from simulator.core.errors import EngineError
@@ -12,6 +14,9 @@ from simulator.dearman.exemplars import Bank
 from simulator.dearman.prompts import rater_messages
 from simulator.dearman.rater_offline import OfflineRater, default_rater
 from simulator.dearman.schema import SKILLS, MessageContext, Rating, SkillRatings
+from simulator.llm.usage import Caller
+
+log = logging.getLogger(__name__)
 
 DEMOS_PER_SKILL = 2
 FALLBACK_NOTE = "The model's feedback could not be used ({why}); this is the offline rater's feedback."
@@ -31,21 +36,29 @@ def nearest_examples(message: str, bank: Bank, per_skill: int = DEMOS_PER_SKILL)
 
 
 class LLMRater:
-    def __init__(self, settings: LLMSettings, offline: OfflineRater | None = None) -> None:
+    def __init__(self, settings: LLMSettings, offline: OfflineRater | None = None,
+                 caller: Caller | None = None) -> None:
         self.settings = settings
         self.offline = offline or default_rater()
+        self.caller = caller
 
     def rate(self, ctx: MessageContext) -> Rating:
         from simulator.llm import client as llm
+        from simulator.llm.access import LLMUnavailable
 
         try:
+            if self.caller is not None:  # refused before the examples are looked up
+                from simulator.llm.access import admit
+
+                admit(self.caller, self.settings)
             examples = nearest_examples(ctx.message, self.offline.bank)
-            value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples))
+            value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples), self.caller)
             return Rating(ratings=value, engine=self.settings.model)  # validated by llm.structured
         except Exception as exc:  # every failure: fall back, say why
             why = exc.user_message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {str(exc)[:160]}"
-            return Rating(ratings=self.offline.rate(ctx), engine="offline",
-                          fallback_reason=FALLBACK_NOTE.format(why=why.rstrip(".")))
+            log.warning("DEAR MAN rating by the offline rater: %s", why)
+            note = why if isinstance(exc, LLMUnavailable) else FALLBACK_NOTE.format(why=why.rstrip("."))
+            return Rating(ratings=self.offline.rate(ctx), engine="offline", fallback_reason=note)
 
 
 class OfflineRaterAdapter:
@@ -59,10 +72,10 @@ class OfflineRaterAdapter:
         return Rating(ratings=self.rater.rate(ctx), engine="offline")
 
 
-def get_rater(settings, engine: str | None = None):
+def get_rater(settings, engine: str | None = None, caller: Caller | None = None):
     """The rater for these settings: the LLM one when the engine is "llm", else offline."""
     if (engine or settings.engine) == "llm":
-        return LLMRater(settings.llm)
+        return LLMRater(settings.llm, caller=caller)
     return OfflineRaterAdapter()
 
 

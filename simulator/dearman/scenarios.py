@@ -61,6 +61,9 @@ class ScenarioLibrary:
         return iter(self.scenarios.values())
 
 
+CUSTOM_ID = "custom"  # the id of every scenario a trainee describes: their own, real situation
+
+
 def custom_scenario(situation: str, goal: str, who: str, difficulty: int = 5) -> Scenario:
     """A scenario from the trainee's own words; the counterpart uses generic lines."""
     from simulator.dearman.counterpart import generic_lines
@@ -70,7 +73,7 @@ def custom_scenario(situation: str, goal: str, who: str, difficulty: int = 5) ->
     who = check_text("who", who, limit=60) if who and who.strip() else "The other person"
     lines = generic_lines()
     return Scenario(
-        id="custom", title="Your own situation", category="friends",
+        id=CUSTOM_ID, title="Your own situation", category="friends",
         difficulty=max(1, min(9, int(difficulty))), situation=situation, goal=goal,
         counterpart=CounterpartSpec(name=who, relationship=who, persona=lines["persona"],
                                     opening=lines["opening"], objections=lines["objections"],

@@ -10,6 +10,7 @@ moves only for restructuring steps that were done well.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import threading
@@ -27,6 +28,8 @@ from simulator.traps import store as traps_store
 from simulator.traps.detector import detect_offline
 from simulator.traps.patterns import name_of
 from simulator.traps.reframe import check_reframe_offline
+
+log = logging.getLogger(__name__)
 
 IDENTIFICATION = ("automatic_thought", "intermediate_belief", "core_belief")
 RESTRUCTURING = ("evidence_for", "evidence_against", "alternative")
@@ -516,12 +519,15 @@ def say(store, actor: Actor | None, session_id: str, message: str, settings=None
             raise ValueError("This exercise is finished; start a new one to keep practising.")
         state = respond(state, case, message)
         if settings is not None and settings.engine == "llm":
-            state.turns[-1].text = voice_with_llm(state, case, settings.llm) or state.turns[-1].text
+            from simulator.llm.usage import Caller
+
+            caller = Caller(store, "restructuring", actor.id if actor else None)
+            state.turns[-1].text = voice_with_llm(state, case, settings.llm, caller) or state.turns[-1].text
         _save(store, actor, session_id, case, state)
     return state
 
 
-def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings) -> str | None:
+def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings, caller=None) -> str | None:
     """The last patient answer re-worded by the model, or None if the model fails in any way."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -538,8 +544,10 @@ def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings) -
         "restructuring_voice", thought=work.text, stage=STAGE_NAMES.get(state.stage, state.stage),
         content=state.turns[-1].text, name=case.name)))
     try:
-        text = "".join(stream_text(chat_model(llm_settings), messages, llm_settings)).strip()
-    except Exception:  # noqa: BLE001 - any failure keeps the rule-based wording
+        text = "".join(stream_text(chat_model(llm_settings), messages, llm_settings, caller)).strip()
+    except Exception as exc:  # noqa: BLE001 - any failure keeps the rule-based wording
+        why = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+        log.warning("restructuring reply in the rule-based wording: %s", why)
         return None
     return text or None
 

@@ -7,6 +7,8 @@ any way, the offline one stands alone and carries the reason. Neither changes th
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulator.cbt.formulation.rubric import FieldName, Rubric
@@ -17,6 +19,9 @@ from simulator.cbt.formulation.scoring import (
     FormulationScore,
 )
 from simulator.core.settings import Settings
+from simulator.llm.usage import Caller
+
+log = logging.getLogger(__name__)
 
 
 class FieldComment(BaseModel):
@@ -144,7 +149,7 @@ def _evidence(score: FormulationScore) -> str:
 
 
 def llm_narrative(settings: Settings, trainee: Formulation, reference: Formulation,
-                  score: FormulationScore) -> Narrative:
+                  score: FormulationScore, caller: Caller | None = None) -> Narrative:
     """Ask the configured model for a Narrative. Raises on any failure."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -157,18 +162,22 @@ def llm_narrative(settings: Settings, trainee: Formulation, reference: Formulati
                             trainee=_diagram(trainee), total=f"{score.total:g}",
                             scores=_scores(score), evidence=_evidence(score))),
     ]
-    return structured(settings.llm, Narrative, messages)  # validated against Narrative already
+    return structured(settings.llm, Narrative, messages, caller)  # validated against Narrative already
 
 
 def judge(settings: Settings, trainee: Formulation, reference: Formulation,
-          score: FormulationScore, rubric: Rubric) -> list[JudgeResult]:
-    """The offline narrative, plus the LLM judge's when settings ask for it and it succeeds."""
+          score: FormulationScore, rubric: Rubric, caller: Caller | None = None) -> list[JudgeResult]:
+    """The offline narrative, plus the LLM judge's when settings ask for it and it succeeds.
+
+    With a `caller`, the model is used only when the exercise may use it for that account now.
+    """
     offline = JudgeResult(engine="offline", narrative=offline_narrative(trainee, score, rubric))
     if settings.engine != "llm":
         return [offline]
     try:
-        narrative = llm_narrative(settings, trainee, reference, score)
+        narrative = llm_narrative(settings, trainee, reference, score, caller)
     except Exception as exc:  # any failure: the offline feedback stands, with the reason
         reason = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+        log.warning("formulation feedback from the offline judge only: %s", reason)
         return [offline.model_copy(update={"fallback_reason": str(reason)[:500]})]
     return [offline, JudgeResult(engine=f"llm:{settings.llm.model}", narrative=narrative)]

@@ -31,6 +31,7 @@ from simulator.cbt.interview import DisclosureState
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
 from simulator.core.settings import Settings, load_settings
+from simulator.llm.usage import Caller
 
 
 def create_formulation_tables(db: sqlite_utils.Database) -> None:
@@ -163,7 +164,8 @@ def submit(store: Store, actor: Actor | None, session_id: str, data,
         raise AlreadySubmitted(ALREADY)
     rubric = load_rubric()
     reference, score = score_session(store, actor, session_id, formulation, rubric)
-    narratives = judge(settings, formulation, reference, score, rubric)
+    caller = Caller(store, "formulation", actor.id if actor else None)
+    narratives = judge(settings, formulation, reference, score, rubric, caller)
     now = _now()
     try:
         with store.db() as db, db.conn:
