@@ -10,6 +10,7 @@ from pathlib import Path
 from simulator.cli import admin as cli_admin
 from simulator.cli import dearman as cli_dearman
 from simulator.cli import formulation as cli_formulation
+from simulator.cli import ops as cli_ops
 from simulator.cli import traps as cli_traps
 from simulator.cli.common import CliError, emit, load_case
 from simulator.core.settings import Settings, load_settings
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_traps.register(sub)
     cli_dearman.register(sub)
     cli_formulation.register(sub)
+    cli_ops.register(sub)
     return p
 
 
