@@ -304,3 +304,15 @@ def test_the_purge_command(store):
     done = cli(store, "purge", PRACTICUM_RETENTION_DAYS="30")
     assert done.returncode == 0 and "erased 1 trainee account(s)" in done.stdout
     assert traces(store, ["rita"]) == []
+
+
+def test_restoring_a_backup_from_before_an_erasure_erases_the_person_again(clinic, tmp_path):
+    store, admin, sup, tess, omar, reviewed = clinic  # only other processes open this copy
+    backup_file = tmp_path / "before.db"
+    assert cli(store, "backup", str(backup_file)).returncode == 0
+    assert cli(store, "erase", "--username", NAME, "--yes").returncode == 0
+    done = cli(store, "restore", str(backup_file))
+    assert done.returncode == 0, done.stderr
+    assert "1 account(s) erased after this backup was made were erased again" in done.stdout
+    assert traces(store, [tess.id, NAME, EMAIL, *SECRETS]) == []
+    assert traces(store, [omar.id])

@@ -105,6 +105,8 @@ def cmd_restore(args, settings: Settings) -> int:
         print(f"the database that was there is now {report.moved_aside}")
     if report.migrated:
         print(f"brought forward by {', '.join(report.migrated)}")
+    if report.erased_again:
+        print(f"{report.erased_again} account(s) erased after this backup was made were erased again")
     _print_verification(report.verification)
     return 0
 

@@ -12,10 +12,13 @@ code does not know), and refuses while any other process holds the database (sim
 dblock.py: the app, a backup, a CLI command). It copies the file beside the database, migrates
 the copy forward if it is older, checks it again, moves the current database aside
 (`practicum.db-before-restore-<time>`, with its -wal and -shm) and renames the copy into place.
+Accounts erased in the database being replaced are erased again in the copy first (an older
+backup still holds them; simulator/ops/erasure.py keeps a one-way mark of each erased account).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -61,6 +64,7 @@ class RestoreReport(BaseModel):
     source: str
     migrated: list[str]  # migrations applied to bring the file forward
     moved_aside: str | None  # where the database that was there before went
+    erased_again: int = 0  # accounts erased after the backup was made, erased again in it
     verification: Verification  # of the restored database
 
 
@@ -189,13 +193,17 @@ def restore(source: Path | str, db_path: Path | str) -> RestoreReport:
         try:
             migrated = apply_migrations(sqlite_utils.Database(dst))
             dst.execute("pragma foreign_keys = on")
+            erased_again, erased_rows = _erase_again(dst, db_path)
             result = _check(dst, db_path)
         finally:
             dst.close()  # the last connection: SQLite folds the WAL back into the file
         if not result.ok or result.pending:
             raise BackupError(f"the restored copy failed its check (integrity {result.integrity!r}, "
                               f"pending {result.pending}); the database was not changed.")
-        lost = {t: (n, result.tables.get(t)) for t, n in checked.tables.items()
+        expected = {t: n - erased_rows.get(t, 0) for t, n in checked.tables.items()}
+        if erased_again:
+            expected["audit_log"] += 1  # the entry saying so
+        lost = {t: (n, result.tables.get(t)) for t, n in expected.items()
                 if result.tables.get(t) != n and t != "_sqlite_migrations"}  # that one grows by `migrated`
         if lost:
             raise BackupError(f"the restored copy's row counts differ from the backup's: {lost}; "
@@ -213,4 +221,36 @@ def restore(source: Path | str, db_path: Path | str) -> RestoreReport:
         _fsync_dir(db_path.parent)
     log.info("restored %s from %s (migrated: %s)", db_path, source, ", ".join(migrated) or "none")
     return RestoreReport(path=str(db_path), source=str(source), migrated=migrated,
-                         moved_aside=str(aside) if aside else None, verification=result)
+                         moved_aside=str(aside) if aside else None, verification=result, erased_again=erased_again)
+
+
+def _erase_again(copy: sqlite3.Connection, current: Path) -> tuple[int, dict[str, int]]:
+    """Erase from the restored copy every account the database it replaces had erased.
+
+    Returns (accounts, rows removed per table)."""
+    from simulator.ops.erasure import erased_marks, reapply_erasures
+
+    if not current.exists():
+        return 0, {}
+    old = sqlite3.connect(f"{current.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        marks = erased_marks(sqlite_utils.Database(old))
+    except sqlite3.Error as err:
+        log.warning("cannot read the erasures of %s (%s): erasures made after the backup are not re-applied",
+                    current, err)
+        return 0, {}
+    finally:
+        old.close()
+    if not marks:
+        return 0, {}
+    db = sqlite_utils.Database(copy)
+    with copy:
+        db.execute("BEGIN IMMEDIATE")
+        accounts, removed = reapply_erasures(db, marks)
+        if accounts:
+            db["audit_log"].insert({"at": clock.now_iso(), "actor_id": "restore", "action": "user.erase",
+                                    "details_json": json.dumps({"reapplied": accounts, "removed": removed,
+                                                                "marks": sorted(marks)}, sort_keys=True)})
+    if accounts:
+        log.info("restore: %d account(s) erased after the backup was made were erased again", accounts)
+    return accounts, removed

@@ -20,13 +20,16 @@ What stays, stripped of the person:
   no name;
 - audit entries: the person's id, username and email are replaced by a mark.
 
-The erasure writes one audit entry with the role and the counts, never the person. Everything
-happens in one transaction; a dry run does the same work and rolls it back, so its counts are
-exactly what a real run removes.
+The erasure writes one audit entry with the role, the counts and a one-way mark of the account's
+random id (never the name, email or id): the live database no longer holds anything the mark
+points to, but a restore of an older backup finds the account by it and erases it again
+(`reapply_erasures`). Everything happens in one transaction; a dry run does the same work and
+rolls it back, so its counts are exactly what a real run removes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -190,6 +193,36 @@ def _erase_account(db: sqlite_utils.Database, user: dict) -> tuple[Counter, Coun
     return removed, kept
 
 
+def erasure_mark(user_id: str) -> str:
+    """A one-way mark of an erased account's id, for erasing it again from a restored backup."""
+    return hashlib.sha256(f"practicum-erased:{user_id}".encode()).hexdigest()[:32]
+
+
+def erased_marks(db: sqlite_utils.Database) -> set[str]:
+    """The marks of every account erased in this database (from its audit log)."""
+    marks: set[str] = set()
+    for (details,) in db.execute("select details_json from audit_log where action in "
+                                 "('user.erase', 'retention.purge')").fetchall():
+        try:
+            marks.update(json.loads(details).get("marks", []))
+        except (json.JSONDecodeError, AttributeError) as err:
+            log.warning("an erasure entry of the audit log cannot be read (%s); skipped", err)
+    return marks
+
+
+def reapply_erasures(db: sqlite_utils.Database, marks: set[str]) -> tuple[int, dict[str, int]]:
+    """Erase again, inside the caller's transaction, every account of `db` whose mark is in `marks`
+    (a restored backup from before those erasures). Returns (accounts, rows removed)."""
+    removed: Counter = Counter()
+    accounts = 0
+    for user in list(db.query("select id, username, email, role from users")):
+        if erasure_mark(user["id"]) in marks:
+            gone, _ = _erase_account(db, user)
+            removed.update(gone)
+            accounts += 1
+    return accounts, _tidy(removed)
+
+
 def _tidy(counter: Counter) -> dict[str, int]:
     return {k: v for k, v in sorted(counter.items()) if v}
 
@@ -220,7 +253,7 @@ def erase(store: Store, actor: Actor | None, username: str, *, dry_run: bool = F
     if not dry_run:
         # No id, no name: the entry says that an account of this role was erased, and how much went.
         audit(store, actor.id, "user.erase", {"role": user["role"], "removed": report.removed,
-                                              "kept": report.kept})
+                                              "kept": report.kept, "marks": [erasure_mark(user["id"])]})
         log.info("erased a %s account: %d rows removed", user["role"], report.total_removed)
     return report
 
@@ -299,9 +332,11 @@ def purge(store: Store, actor: Actor | None, retention_days: int | None, *, dry_
     cutoff = ((now or clock.now()) - timedelta(days=retention_days)).isoformat()
     plan = PurgePlan(retention_days=retention_days, cutoff=cutoff, dry_run=dry_run)
     kept: Counter = Counter()
+    marks: list[str] = []
     with store.db() as db, db.conn:
         db.execute("BEGIN IMMEDIATE")
         for user in list(db.query(_ACTIVITY, [cutoff])):
+            marks.append(erasure_mark(user["id"]))
             removed, user_kept = _erase_account(db, user)
             kept.update(user_kept)
             plan.trainees.append(PurgeCandidate(username=user["username"], last_active=user["last_active"],
@@ -314,7 +349,7 @@ def purge(store: Store, actor: Actor | None, retention_days: int | None, *, dry_
             db.conn.rollback()
     if not dry_run and (plan.trainees or plan.ownerless):
         audit(store, actor.id, "retention.purge", {"retention_days": retention_days, "trainees": len(plan.trainees),
-                                                   "removed": plan.removed, "kept": plan.kept})
+                                                   "removed": plan.removed, "kept": plan.kept, "marks": marks})
         log.info("purge: %d trainee account(s) inactive for %d days erased", len(plan.trainees), retention_days)
     return plan
 
