@@ -11,9 +11,11 @@ from simulator.cbt.engine_offline import OfflineEngine
 from simulator.cbt.library import CaseLibrary
 from simulator.cbt.practice import Practice
 from simulator.core.db import Store
-from simulator.core.settings import DATA_DIR
+from simulator.core.settings import DATA_DIR, LLMSettings
 from simulator.dearman.scenarios import ScenarioLibrary
+from simulator.llm import access, usage
 from simulator.migrations import migrate
+from simulator.ops import erasure
 from simulator.research import export
 from simulator.supervision import reviews
 
@@ -92,6 +94,11 @@ def op(world, work, who, name):
         "create account": lambda: users.create_user(store, actor, f"new-{who}-x", PW, "trainee"),
         "read audit log": lambda: audit.audit_entries(store, actor),
         "export": lambda: export.collect(store, actor, "secret", export.Filters()),
+        "erase an account (dry run)": lambda: erasure.erase(store, actor, "bob", dry_run=True),
+        "see the next purge": lambda: erasure.next_purge(store, actor, 30),
+        "read model usage": lambda: usage.summary(store, actor),
+        "choose model use per exercise": lambda: access.set_llm_permission(store, actor, "traps", True),
+        "confirm where text goes": lambda: access.acknowledge(store, actor, LLMSettings(base_url="https://m.example/v1")),
     }
     try:
         ops[name]()
@@ -123,6 +130,11 @@ MATRIX = {
     "create account":   (False, False, False, False,    False, True),
     "read audit log":   (False, False, False, False,    False, True),
     "export":           (False, False, False, False,    True,  True),
+    "erase an account (dry run)":    (False, False, False, False, False, True),
+    "see the next purge":            (False, False, False, False, False, True),
+    "read model usage":              (False, False, False, False, False, True),
+    "choose model use per exercise": (False, False, False, False, False, True),
+    "confirm where text goes":       (True, True, True, True, True, True),
 }
 WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
 

@@ -98,25 +98,22 @@ def test_restore_refuses_while_an_app_process_holds_the_database(store, tmp_path
     sessions(store, 2)
     saved = backup(store, tmp_path / "b.db")
     live = tmp_path / "live" / "practicum.db"
-    migrate(Store(live))  # this process now holds `live` too: use a fresh one for each command
-    app = worker("hold", live)
+    app = worker("hold", live)  # opens (and so creates) the database, as an app process does
     try:
+        with pytest.raises(dblock.DatabaseBusy, match=f"in use by a running process \\(pid {app.pid}"):
+            restore(saved.path, live)
         refused = cli(live, "restore", saved.path)
-        assert refused.returncode == 3
-        assert "in use by a running process" in refused.stderr and f"pid {app.pid}" in refused.stderr
+        assert refused.returncode == 3 and "refused" in refused.stderr and f"pid {app.pid}" in refused.stderr
     finally:
         app.communicate(input="", timeout=30)
-    assert rows(live)["sessions"] == []  # unchanged
-    # This process opened `live` above, so it holds it too: the refusal names that as well.
+    assert "sessions" not in rows(live)  # unchanged: still the empty file the app made
+    restored = restore(saved.path, live)  # the app has stopped
+    aside = Path(restored.moved_aside)
+    assert aside.exists() and aside.name.startswith("practicum.db-before-restore-")
+    assert len(rows(live)["sessions"]) == 2
+    # A process that has opened the database itself cannot restore it either.
     with pytest.raises(dblock.DatabaseBusy, match="this process has"):
-        restore(saved.path, live)
-    moved = tmp_path / "moved" / "practicum.db"
-    assert cli(moved, "migrate").returncode == 0  # made and left by a process that has ended
-    done = cli(moved, "restore", saved.path)
-    assert done.returncode == 0, done.stderr
-    aside = next(moved.parent.glob("practicum.db-before-restore-*"))
-    assert f"now {aside}" in done.stdout
-    assert len(rows(moved)["sessions"]) == 2
+        restore(saved.path, store.path)
 
 
 def test_an_older_backup_is_brought_forward_and_a_newer_one_refused(tmp_path):

@@ -236,3 +236,18 @@ def test_calls_outside_an_exercise_are_not_recorded_and_not_capped(store, openai
     assert "".join(llm.stream_text(llm.chat_model(settings), [], settings)) == openai_server.script.reply
     assert calls(store) == []
     assert access.refusal(store, settings, "interview", None) is None
+
+
+def test_the_study_export_includes_model_usage_of_consenting_trainees_only(store, people, openai_server):
+    from simulator.research import export
+
+    admin, tess, omar = people
+    users.set_consent(store, tess, True)
+    for actor in (tess, omar):
+        p, sid = interview(store, openai_server, actor)
+        p.say(sid, "What brings you in today?")
+        list(p.respond(sid))
+    [row] = export.collect(store, admin, "k", export.Filters())["model_usage"]
+    assert row["trainee"] == export.pseudonym("k", tess.id) and row["exercise"] == "interview"
+    assert row["prompt_tokens"] == openai_server.usage_sent[0]["prompt_tokens"] and row["outcome"] == "ok"
+    assert export.collect(store, admin, "k", export.Filters(case_id="tomas-herrera"))["model_usage"] == []
