@@ -12,8 +12,9 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 # Stamps make re-installs happen only when a requirements file changes.
-$(VENV)/.runtime: requirements.txt | $(PY)
+$(VENV)/.runtime: requirements.txt requirements-nodeps.txt | $(PY)
 	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 # llama-cpp-python compiles from source: build it for a portable x86-64 (AVX2), because a
@@ -33,7 +34,13 @@ run: migrate
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 	  --server.headless true --browser.gatherUsageStats false
 
-test: $(VENV)/.dev
+# axe-core (npm) for the accessibility checks of the browser suite.
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package.json
+	npm ci --prefix tests/browser/axe --no-audit --no-fund --silent
+	touch $@
+
+test: $(VENV)/.dev $(AXE)
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev

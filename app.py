@@ -6,35 +6,64 @@ from views.auth import gate
 from views.common import ensure_database
 
 st.set_page_config(page_title="Practicum", page_icon="🗣️", layout="wide")
+# Streamlit draws captions at 60% opacity, below the WCAG AA contrast ratio: draw them solid and grey.
+st.markdown("<style>[data-testid='stCaptionContainer'] { opacity: 1 !important; color: #5c5e68 !important; }"
+            "</style>", unsafe_allow_html=True)
 ensure_database()
 actor = gate()
 
+SUPERVISORS = ("supervisor", "admin")
+RESEARCHERS = ("researcher", "admin")
+ADMINS = ("admin",)
+ROLE_WORDS = {SUPERVISORS: "supervisors and admins", RESEARCHERS: "researchers and admins", ADMINS: "admins"}
+
+
+def page(path: str, title: str, icon: str, roles: tuple[str, ...] | None = None, **kwargs) -> st.Page:
+    """A page, or for a role that may not open it a hidden stand-in at the same address that says so."""
+    if roles is None or actor.role in roles:
+        return st.Page(path, title=title, icon=icon, **kwargs)
+
+    def not_for_you() -> None:
+        st.title(title)
+        st.warning(f"This page is for {ROLE_WORDS[roles]}; you are signed in as a {actor.role}.")
+
+    return st.Page(not_for_you, title=title, icon=icon, url_path=path.removeprefix("views/").removesuffix(".py"),
+                   visibility="hidden")
+
+
+# Practice is served at the app's root; Streamlit reserves (but does not serve) a default page's own
+# path, so it gets one nobody types, and "/practice" is a hidden page that opens it.
+practice_page = page("views/practice.py", "Practice", ":material/forum:", default=True, url_path="interview")
+
+
+def practice_address() -> None:
+    st.switch_page(practice_page, query_params=dict(st.query_params))
+
+
 practice = [
-    st.Page("views/practice.py", title="Practice", icon=":material/forum:", default=True),
-    st.Page("views/sessions.py", title="My sessions", icon=":material/history:"),
-    st.Page("views/formulation.py", title="Formulation", icon=":material/account_tree:"),
-    st.Page("views/feedback.py", title="Formulation feedback", icon=":material/grading:"),
+    practice_page,
+    st.Page(practice_address, title="Practice", url_path="practice", visibility="hidden"),
+    page("views/sessions.py", "My sessions", ":material/history:"),
+    page("views/formulation.py", "Formulation", ":material/account_tree:"),
+    page("views/feedback.py", "Formulation feedback", ":material/grading:"),
 ]
 me = [
-    st.Page("views/progress.py", title="My progress", icon=":material/trending_up:"),
-    st.Page("views/assignments.py", title="Assignments", icon=":material/assignment:"),
-    st.Page("views/account.py", title="Account", icon=":material/person:"),
+    page("views/progress.py", "My progress", ":material/trending_up:"),
+    page("views/assignments.py", "Assignments", ":material/assignment:"),
+    page("views/account.py", "Account", ":material/person:"),
 ]
 skills = [
-    st.Page("views/dearman.py", title="DEAR MAN practice", icon=":material/handshake:"),
-    st.Page("views/traps_drill.py", title="Thinking traps drill", icon=":material/psychology:"),
-    st.Page("views/restructuring.py", title="Cognitive restructuring", icon=":material/balance:"),
+    page("views/dearman.py", "DEAR MAN practice", ":material/handshake:"),
+    page("views/traps_drill.py", "Thinking traps drill", ":material/psychology:"),
+    page("views/restructuring.py", "Cognitive restructuring", ":material/balance:"),
 ]
 pages = {"Practice": practice, "Skills": skills, "Me": me}
-if actor.role in ("supervisor", "admin"):
-    pages["Supervision"] = [
-        st.Page("views/review.py", title="Review", icon=":material/rate_review:"),
-        st.Page("views/authoring.py", title="Author cases", icon=":material/edit_note:"),
-        st.Page("views/authoring_scenarios.py", title="Author scenarios", icon=":material/edit_square:"),
-    ]
-if actor.role in ("researcher", "admin"):
-    pages["Research"] = [st.Page("views/export.py", title="Export", icon=":material/download:")]
-if actor.role == "admin":
-    pages["Admin"] = [st.Page("views/admin.py", title="Accounts", icon=":material/manage_accounts:")]
+pages["Supervision"] = [
+    page("views/review.py", "Review", ":material/rate_review:", SUPERVISORS),
+    page("views/authoring.py", "Author cases", ":material/edit_note:", SUPERVISORS),
+    page("views/authoring_scenarios.py", "Author scenarios", ":material/edit_square:", SUPERVISORS),
+]
+pages["Research"] = [page("views/export.py", "Export", ":material/download:", RESEARCHERS)]
+pages["Admin"] = [page("views/admin.py", "Accounts", ":material/manage_accounts:", ADMINS)]
 
 st.navigation(pages).run()

@@ -10,8 +10,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHES = ["offline_engine", "llm_path", "prompt_tokens", "storage", "formulation", "dearman",
-           "dearman_accuracy", "traps"]
+BENCHES = ["offline_engine", "llm_path", "llm_guard", "prompt_tokens", "storage", "formulation", "dearman",
+           "dearman_accuracy", "traps", "scrub"]
 
 
 def machine() -> dict:

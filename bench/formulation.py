@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.formulation_calibrate import load_graded
 from bench.stats import percentile
+from simulator.cbt.formulation.evidence import score_with_evidence
 from simulator.cbt.formulation.scoring import reference_for, score_formulation
 from simulator.cbt.formulation.store import interview
 from simulator.cbt.library import CaseLibrary
@@ -58,7 +59,7 @@ def run() -> dict:
         for i in range(10):
             fresh = mine.model_copy(update={"situation": f"{mine.situation} (draft {i})"})
             t = time.perf_counter()
-            score_formulation(fresh, ref, interview=iv)
+            score_with_evidence(fresh, ref, iv)
             with_evidence.append((time.perf_counter() - t) * 1000)
     return {"formulation": {
         "embedding_model_load_s": round(load_s, 2),

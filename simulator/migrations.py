@@ -14,8 +14,8 @@ from simulator.cbt.formulation import store as formulation_store
 from simulator.core import dblock
 from simulator.core.db import Store, applied
 from simulator.dearman import store as dearman_store
-from simulator.llm import access as llm_access
 from simulator.llm import usage as llm_usage
+from simulator.modeluse import access as llm_access
 from simulator.supervision import authoring, reviews
 from simulator.traps import store as traps_store
 

@@ -26,6 +26,7 @@ class Script:
     """What the server does for the next requests. Tests change it freely between calls."""
 
     reply: str = "I suppose it has been a hard few weeks."
+    replies: list[str] | None = None  # one reply per request, in order (then `reply` again)
     chunks: list[str] | None = None  # explicit stream chunks; default: the reply split into words
     chunk_delay: float = 0.0  # seconds between content chunks
     first_token_delay: float = 0.0  # after the headers, before the first content chunk
@@ -89,7 +90,10 @@ class FakeOpenAIServer:
             fail = script.fail_status is not None and script.fail_times != 0
             if fail and script.fail_times > 0:
                 script.fail_times -= 1
-            return Script(fail_status=script.fail_status) if fail else replace(script, fail_status=None)
+            if fail:
+                return Script(fail_status=script.fail_status)
+            reply = script.replies.pop(0) if script.replies else script.reply
+            return replace(script, fail_status=None, reply=reply, replies=None)
 
 
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:

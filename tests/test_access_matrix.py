@@ -4,20 +4,20 @@ from datetime import date
 
 import pytest
 
-from simulator.accounts import audit, cohorts, users
+from simulator.accounts import cohorts, users
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt import handover
 from simulator.cbt.engine_offline import OfflineEngine
 from simulator.cbt.library import CaseLibrary
 from simulator.cbt.practice import Practice
 from simulator.core.db import Store
-from simulator.core.settings import DATA_DIR, LLMSettings
+from simulator.core.settings import DATA_DIR, Settings
 from simulator.dearman.scenarios import ScenarioLibrary
-from simulator.llm import access, usage
 from simulator.migrations import migrate
-from simulator.ops import erasure
 from simulator.research import export
+from simulator.services import Services
 from simulator.supervision import reviews
+from simulator.traps import drill
 
 PW = "a long enough password"
 SCENARIOS = ScenarioLibrary.load()
@@ -45,60 +45,63 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def alices_other_work(world):
-    """Alice's DEAR MAN conversation, restructuring exercise and drill attempt."""
-    from simulator.core.settings import Settings
-    from simulator.dearman.practice import DearmanPractice
-    from simulator.traps import drill
+    """Alice's DEAR MAN conversation, restructuring exercise, drill attempt and a session to end."""
     from simulator.traps import restructuring as rs
 
     store, lib, people, cohort, sid = world
-    alice = people["alice"]
-    dm = DearmanPractice(store, Settings(), alice).start(next(iter(SCENARIOS)), None, seed=1)
+    alice = services_for(world, people["alice"])
+    dm = alice.dearman.start(next(iter(SCENARIOS)), None, seed=1)
     case = lib.get("tomas-herrera")
-    rs_id, _ = rs.start(store, alice, case, rs.case_thoughts(case)[0], seed=1)
+    rs_id = alice.traps.start_restructuring(case, rs.case_thoughts(case)[0], seed=1)
     item = drill.items()[0]
-    drill.submit(store, alice, item.id, [item.patterns[0]], "It may not turn out as badly as I fear.")
-    return {"dearman": dm.id, "restructuring": rs_id}
+    alice.traps.drill_submit(item.id, [item.patterns[0]], "It may not turn out as badly as I fear.")
+    to_end = alice.interviews.start("tomas-herrera", "plain", seed=4)
+    return {"dearman": dm.id, "restructuring": rs_id, "to_end": to_end.id}
+
+
+def services_for(world, actor) -> Services:
+    store, lib, people, cohort, sid = world
+    return Services(store, Settings(export_secret="secret"), actor, lib, SCENARIOS, OfflineEngine())
 
 
 def op(world, work, who, name):
-    from simulator.cbt.formulation.store import load_draft, save_draft
-    from simulator.dearman.store import DearmanStore
-    from simulator.supervision import authoring
-    from simulator.traps import progress as traps_progress
-    from simulator.traps import store as traps_store
-
+    """Run one real operation through the services a page would call, as `who`."""
     store, lib, people, cohort, sid = world
-    actor = people[who]
-    practice = Practice(store, lib, OfflineEngine(), actor=actor)
+    svc = services_for(world, people[who])
     new_case = {**lib.get("tomas-herrera").model_dump(mode="json"), "id": f"authored-by-{who.replace('_', '-')}"}
     ops = {
-        "practise on own session": lambda: practice.say(practice.start("tomas-herrera", "plain", seed=3).id, "Hi."),
-        "read formulation draft": lambda: load_draft(store, actor, sid),
-        "save formulation draft": lambda: save_draft(store, actor, sid, {"situation": "At work."}),
-        "read DEAR MAN talk": lambda: DearmanStore(store).session(actor, work["dearman"]),
-        "write DEAR MAN talk": lambda: DearmanStore(store).session(actor, work["dearman"], "write"),
-        "read restructuring": lambda: traps_store.session_row(store, actor, work["restructuring"]),
-        "read drill results": lambda: traps_progress.summary(store, actor, owner=people["alice"].id),
-        "author a case": lambda: authoring.save_case(store, actor, new_case, lib, new=True),
-        "change a role": lambda: users.set_role(store, actor, people["bob"].id, "trainee"),
-        "read transcript": lambda: practice.transcript(sid),
-        "send message": lambda: practice.say(sid, "How are you feeling?"),
-        "end session": lambda: practice.session(sid, "write"),
-        "read comments": lambda: reviews.comments(store, actor, sid),
-        "comment on turn": lambda: reviews.add_comment(store, actor, sid, 0, "Nice open question."),
-        "grade session": lambda: reviews.grade(store, actor, sid, {i.id: 4 for i in reviews.competence_rubric().items}),
-        "assign to cohort": lambda: reviews.assign(store, actor, "cbt", "tomas-herrera", date(2027, 1, 1),
-                                                   cases=lib, scenarios=SCENARIOS, style="plain", cohort_id=cohort),
-        "list accounts": lambda: users.list_users(store, actor),
-        "create account": lambda: users.create_user(store, actor, f"new-{who}-x", PW, "trainee"),
-        "read audit log": lambda: audit.audit_entries(store, actor),
-        "export": lambda: export.collect(store, actor, "secret", export.Filters()),
-        "erase an account (dry run)": lambda: erasure.erase(store, actor, "bob", dry_run=True),
-        "see the next purge": lambda: erasure.next_purge(store, actor, 30),
-        "read model usage": lambda: usage.summary(store, actor),
-        "choose model use per exercise": lambda: access.set_llm_permission(store, actor, "traps", True),
-        "confirm where text goes": lambda: access.acknowledge(store, actor, LLMSettings(base_url="https://m.example/v1")),
+        "practise on own session": lambda: svc.interviews.say(
+            svc.interviews.start("tomas-herrera", "plain", seed=3).id, "Hi."),
+        "list a trainee's sessions": lambda: svc.interviews.sessions_of(people["alice"].id),
+        "read formulation draft": lambda: svc.formulations.load_draft(sid),
+        "save formulation draft": lambda: svc.formulations.save_draft(sid, {"situation": "At work."}),
+        "read DEAR MAN talk": lambda: svc.dearman.turns(work["dearman"]),
+        "add a DEAR MAN turn": lambda: svc.dearman.send(work["dearman"], "I need the money back by Friday."),
+        "read restructuring": lambda: svc.traps.restructuring(work["restructuring"]),
+        "read drill results": lambda: svc.traps.summary(owner=people["alice"].id),
+        "author a case": lambda: svc.authoring.save_case(new_case, lib, new=True),
+        "read authoring history": lambda: svc.authoring.history("case", "tomas-herrera"),
+        "change a role": lambda: svc.accounts.set_role(people["bob"].id, "trainee"),
+        "read transcript": lambda: svc.interviews.transcript(sid),
+        "send message": lambda: svc.interviews.say(sid, "How are you feeling?"),
+        "end session": lambda: svc.interviews.end(work["to_end"]),
+        "read comments": lambda: svc.supervision.comments(sid),
+        "comment on turn": lambda: svc.supervision.add_comment(sid, 0, "Nice open question."),
+        "grade session": lambda: svc.supervision.grade(sid, {i.id: 4 for i in svc.supervision.rubric().items}),
+        "assign to cohort": lambda: svc.supervision.assign("cbt", "tomas-herrera", date(2027, 1, 1), style="plain",
+                                                           cohort_id=cohort),
+        "list accounts": lambda: svc.accounts.list_users(),
+        "list cohort members": lambda: svc.accounts.cohort_members(cohort),
+        "create account": lambda: svc.accounts.create_user(f"new-{who}-x", PW, "trainee"),
+        "read audit log": lambda: svc.accounts.audit_entries(),
+        "export": lambda: svc.research.collect(export.Filters()),
+        "preview an erasure": lambda: svc.clinic.erase_preview("bob"),
+        "see the next purge": lambda: svc.clinic.next_purge(),
+        "read model usage": lambda: svc.clinic.usage(),
+        "choose model use per exercise": lambda: svc.clinic.set_llm_permission("traps", True),
+        "read model use per exercise": lambda: svc.clinic.llm_permissions(),
+        "confirm where text goes": lambda: svc.clinic.acknowledge(),
+        "see the engine of an exercise": lambda: svc.clinic.engine_for("dearman_own"),
     }
     try:
         ops[name]()
@@ -111,13 +114,15 @@ def op(world, work, who, name):
 MATRIX = {
     #                    alice  bob    sup    other_sup res    admin
     "practise on own session": (True, True, True, True, True, True),
+    "list a trainee's sessions": (True, False, True, False, False, True),
     "read formulation draft":  (True, False, True, False, False, True),
     "save formulation draft":  (True, False, False, False, False, False),
     "read DEAR MAN talk":      (True, False, True, False, False, True),
-    "write DEAR MAN talk":     (True, False, False, False, False, False),
+    "add a DEAR MAN turn":     (True, False, False, False, False, False),
     "read restructuring":      (True, False, True, False, False, True),
     "read drill results":      (True, False, True, False, False, True),
     "author a case":           (False, False, True, True, False, True),
+    "read authoring history":  (False, False, True, True, False, True),
     "change a role":           (False, False, False, False, False, True),
     "read transcript":  (True,  False, True,  False,    False, True),
     "send message":     (True,  False, False, False,    False, False),
@@ -127,14 +132,17 @@ MATRIX = {
     "grade session":    (False, False, True,  False,    False, True),
     "assign to cohort": (False, False, True,  False,    False, True),
     "list accounts":    (False, False, False, False,    False, True),
+    "list cohort members": (False, False, False, False, False, True),
     "create account":   (False, False, False, False,    False, True),
     "read audit log":   (False, False, False, False,    False, True),
     "export":           (False, False, False, False,    True,  True),
-    "erase an account (dry run)":    (False, False, False, False, False, True),
+    "preview an erasure":            (False, False, False, False, False, True),
     "see the next purge":            (False, False, False, False, False, True),
     "read model usage":              (False, False, False, False, False, True),
     "choose model use per exercise": (False, False, False, False, False, True),
+    "read model use per exercise":   (False, False, False, False, False, True),
     "confirm where text goes":       (True, True, True, True, True, True),
+    "see the engine of an exercise": (True, True, True, True, True, True),
 }
 WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
 

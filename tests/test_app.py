@@ -7,8 +7,9 @@ from streamlit.testing.v1 import AppTest
 from simulator.accounts import cohorts, signin, users
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
-from simulator.core.settings import ROOT
+from simulator.core.settings import DATA_DIR, ROOT
 from simulator.migrations import migrate
+from simulator.supervision import authoring
 
 APP = str(ROOT / "app.py")
 
@@ -143,6 +144,21 @@ def test_every_page_opens_for_an_admin(fresh_app):
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
         assert at.title, page
+
+
+def test_export_page_offers_free_text_unticked_and_says_what_may_remain(fresh_app):
+    at = open_app()
+    at.switch_page("views/export.py").run()
+    box = next(c for c in at.checkbox if "free text" in c.label.lower())
+    assert box.value is False
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Always removed" in shown and "What may remain in free text" in shown
+
+
+def test_describe_your_own_asks_for_no_real_names(fresh_app):
+    at = open_app()
+    at.switch_page("views/dearman.py").run()
+    assert any("don't use real names" in c.value for c in at.caption)
 
 
 def test_first_start_asks_for_the_admin_account_then_signs_in(fresh_app):
@@ -302,7 +318,9 @@ def test_review_shows_the_automatic_formulation_score(fresh_app):
 def test_a_case_with_distressing_material_carries_a_content_note_on_its_card(fresh_app):
     at = open_app()
     notes = [c.value for c in at.caption if "Content note" in c.value]
-    assert len(notes) == 1 and "thoughts of death" in notes[0]
+    # The three cases with risk content (Dale, Walter, River) warn before a session.
+    assert len(notes) == 3 and all("thoughts" in n for n in notes)
+    assert any("thoughts of death" in n for n in notes) and any("attempt" in n for n in notes)
 
 
 def test_a_supervisor_assigns_a_dear_man_scenario_from_the_page(fresh_app):
@@ -333,3 +351,32 @@ def test_authoring_form_shows_problems_then_saves_a_new_version(fresh_app):
     problem.input("Worry and poor sleep after a knock-back at university.")
     next(b for b in at.button if b.label == "Save as a new version").click().run()
     assert any("as version 2" in s.value for s in at.success), [e.value for e in at.error]
+
+
+def test_authoring_form_edits_the_version_2_fields_and_refuses_inconsistent_risk(fresh_app):
+    at = open_app()
+    at.switch_page("views/authoring.py").run()
+    level = next(s for s in at.selectbox if s.label == "Level")
+    assert level.value == "none"  # the first case, Amara Okafor, has no risk
+    level.set_value("active_plan")
+    plan = next(t for t in at.text_area if t.label.startswith("Plan"))
+    plan.input("After the exams.")
+    rating = next(t for t in at.text_input if t.label.startswith("Intensity of each emotion"))
+    rating.input("80")
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    errors = " ".join(e.value for e in at.error)
+    assert "situations.0.emotion_intensity: give one number per chosen emotion" in errors
+    rating = next(t for t in at.text_input if t.label.startswith("Intensity of each emotion"))
+    rating.input("80, 60")
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    errors = " ".join(e.value for e in at.error)
+    assert "risk.plan: a plan without ideation" in errors, errors
+    next(s for s in at.selectbox if s.label == "Level").set_value("none")
+    next(t for t in at.text_area if t.label.startswith("Plan")).input("")
+    goals = next(t for t in at.text_area if t.label.startswith("Goals"))
+    goals.input("To feel less on edge before exams.")
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    assert any("as version 2" in s.value for s in at.success), [e.value for e in at.error]
+    saved = authoring.case_library(Store(fresh_app), DATA_DIR / "patients").get("amara-okafor")
+    assert saved.goals == "To feel less on edge before exams." and saved.schema_version == 2
+    assert saved.situations[0].emotion_intensity and saved.voicings.core_beliefs  # kept through the form

@@ -84,7 +84,7 @@ def test_describe_your_own_rejects_an_empty_goal_and_starts_with_a_goal():
 def progress_app():
     from views.progress_dearman import dearman_progress
 
-    dearman_progress(None)
+    dearman_progress()
 
 
 def test_the_progress_section_charts_skills_and_emotion_changes():

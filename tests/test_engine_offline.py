@@ -9,7 +9,7 @@ import statistics
 import pytest
 from pydantic import ValidationError
 
-from simulator.cbt.case import PatientCase
+from simulator.cbt.case import RISK_ASPECTS, PatientCase
 from simulator.cbt.disclosure import plan_turn
 from simulator.cbt.engine import TurnRequest
 from simulator.cbt.engine_offline import OfflineEngine
@@ -155,9 +155,19 @@ def _phrase_words() -> set[str]:
 def _case_fields(case: PatientCase) -> list[str]:
     fields = [case.name, case.occupation, case.presenting_problem, case.history,
               case.intermediate_beliefs, case.intermediate_beliefs_depression or "",
-              case.coping_strategies, *case.core_beliefs.all()]
+              case.coping_strategies, *case.core_beliefs.all(), case.goals or ""]
     for s in case.situations:
-        fields += [s.situation, s.automatic_thoughts, s.behavior, *s.emotions]
+        fields += [s.situation, s.automatic_thoughts, s.behavior, *s.emotions, s.body or ""]
+        ratings = [*s.emotion_intensity.values(), s.belief_then, s.belief_now]
+        fields += [f"{n} {round(n / 10)}" for n in ratings if n is not None]
+    risk = case.risk
+    fields += [risk.answer(a) or "" for a in RISK_ASPECTS] + list(risk.cues)
+    v = case.voicings
+    fields += [*v.intermediate_beliefs, *v.intermediate_beliefs_depression,
+               *v.coping_strategies, *v.history]
+    hints = json.loads((DATA_DIR / "offline" / "core_belief_hints.json").read_text("utf-8"))
+    for belief in case.all_core_beliefs():
+        fields += v.core_beliefs.get(belief) or hints[belief]
     return fields
 
 

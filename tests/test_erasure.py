@@ -25,7 +25,7 @@ from simulator.core.settings import DATA_DIR, LLMSettings, ROOT, Settings
 from simulator.dearman.practice import DearmanPractice
 from simulator.dearman.scenarios import ScenarioLibrary, custom_scenario
 from simulator.dearman.schema import EmotionRatings
-from simulator.llm import access
+from simulator.modeluse import access
 from simulator.migrations import migrate
 from simulator.ops.erasure import ERASED, MASK, erase, next_purge, purge
 from simulator.research import export
@@ -197,12 +197,14 @@ def test_an_erased_trainee_never_appears_in_a_later_export(clinic, tmp_path):
     assert any(r["trainee"] == her for rows in before.values() for r in rows)
 
     erase(store, admin, NAME)
-    after = export.collect(store, admin, "study-key", export.Filters())
-    paths = export.write(after, tmp_path / "out", "jsonl")
-    text = "".join(p.read_text() for p in paths)
-    assert her not in text and tess.id not in text
-    assert not any(s.lower() in text.lower() for s in (NAME, EMAIL, *SECRETS))
-    assert export.pseudonym("study-key", omar.id) in text  # the export itself still works
+    for free_text in (False, True):
+        after = export.collect(store, admin, "study-key", export.Filters(), free_text=free_text)
+        paths = export.write(after, tmp_path / f"out-{free_text}", "jsonl")
+        text = "".join(p.read_text() for p in paths)
+        assert her not in text and tess.id not in text
+        assert not any(s.lower() in text.lower() for s in (NAME, EMAIL, *SECRETS))
+        assert export.pseudonym("study-key", omar.id) in text  # the export itself still works
+        assert [r["trainee"] for r in after["comments"]] == [export.pseudonym("study-key", omar.id)]
     assert [r["text"] for r in after["comments"]] == ["A warm opening."]
 
 

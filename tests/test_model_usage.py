@@ -17,7 +17,8 @@ from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR, LLMSettings, Settings
 from simulator.dearman.practice import DearmanPractice
 from simulator.dearman.scenarios import ScenarioLibrary, custom_scenario
-from simulator.llm import access, usage
+from simulator.llm import usage
+from simulator.modeluse import access, summary
 from simulator.llm import client as llm
 from simulator.llm.tokens import count_message_tokens
 from simulator.traps import drill
@@ -216,18 +217,18 @@ def test_usage_summaries_per_day_exercise_and_cohort_for_admins_only(store, peop
     sent = openai_server.usage_sent
     total = sum(u["prompt_tokens"] + u["completion_tokens"] for u in sent)
 
-    [today] = usage.summary(store, admin, by="day")
+    [today] = summary.summary(store, admin, by="day")
     assert today.key == now_iso()[:10] and today.calls == 3 and today.people == 2
     assert today.total_tokens == total and today.outcomes["ok"] == 3
 
-    by_exercise = {r.key: r for r in usage.summary(store, admin, by="exercise")}
+    by_exercise = {r.key: r for r in summary.summary(store, admin, by="exercise")}
     assert set(by_exercise) == {"interview", "traps"} and by_exercise["interview"].calls == 2
-    by_cohort = {r.key: r for r in usage.summary(store, admin, by="cohort")}
+    by_cohort = {r.key: r for r in summary.summary(store, admin, by="cohort")}
     assert by_cohort["North"].calls == 2 and by_cohort["North"].people == 1
-    assert by_cohort[usage.NO_COHORT].calls == 1
-    assert usage.summary(store, admin, by="day", since=date.today() + timedelta(days=2)) == []
+    assert by_cohort[summary.NO_COHORT].calls == 1
+    assert summary.summary(store, admin, by="day", since=date.today() + timedelta(days=2)) == []
     with pytest.raises(AccessDenied):
-        usage.summary(store, tess)
+        summary.summary(store, tess)
 
 
 def test_calls_outside_an_exercise_are_not_recorded_and_not_capped(store, openai_server):

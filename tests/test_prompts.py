@@ -32,23 +32,30 @@ def test_there_are_cases_to_check():
 
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
-def test_system_prompt_carries_every_field_of_the_case(path):
+def test_system_prompt_carries_the_surface_and_none_of_the_deeper_layers(path):
+    """Persona, presenting problem, goals, style and the surface of the situations are in the
+    static prompt; history, rules, coping, core beliefs and risk come only through the notes."""
     case = load(path)
     # Each case gets a different style (one the case allows), so every style is covered.
     style = case.styles[CASE_FILES.index(path) % len(case.styles)]
     for focus in range(len(case.situations)):
         prompt = patient_system_prompt(case, focus, style, max_reply_tokens=300)
         for value in (case.name, str(case.age), case.pronouns, case.occupation,
-                      case.presenting_problem, case.history, case.intermediate_beliefs,
-                      case.coping_strategies):
+                      case.presenting_problem, case.goals):
             assert value in prompt
-        if case.intermediate_beliefs_depression:
-            assert case.intermediate_beliefs_depression in prompt
-        for belief in case.core_beliefs.all():
-            assert f"- {belief}\n" in prompt
+        for value in (case.history, case.intermediate_beliefs, case.coping_strategies,
+                      case.intermediate_beliefs_depression, *case.all_core_beliefs(),
+                      *case.voicings.history, *case.voicings.intermediate_beliefs,
+                      *case.voicings.coping_strategies,
+                      *(v for vs in case.voicings.core_beliefs.values() for v in vs),
+                      case.risk.ideation, case.risk.plan, case.risk.means, *case.risk.cues):
+            if value:
+                assert value not in prompt
         for s in case.situations:
             for value in (s.situation, s.automatic_thoughts, s.behavior, *s.emotions):
                 assert value in prompt
+        mine = case.situations[focus]
+        assert mine.body in prompt and f"{mine.belief_then} at the time" in prompt
         # The session's situation is marked as such; the others are background.
         focus_block = prompt.split(f"## Situation {focus + 1}: this session is about this one", 1)[1]
         assert focus_block.split("## ", 1)[0].count(case.situations[focus].situation) == 1

@@ -71,10 +71,13 @@ def test_restructuring_page_tracks_the_stage_and_gives_feedback(db):
 
 
 def _progress_script():
+    import streamlit as st
+
     from simulator.accounts.actor import Actor
     from views.progress_traps import traps_progress
 
-    traps_progress(Actor(id="u-alice", username="alice", role="trainee"))
+    st.session_state["actor"] = Actor(id="u-alice", username="alice", role="trainee")
+    traps_progress()
 
 
 def test_progress_section_shows_drill_and_restructuring_results(db):

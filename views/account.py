@@ -3,7 +3,7 @@
 import streamlit as st
 
 from simulator.accounts import users
-from views.common import current_actor, store
+from views.common import current_actor, services
 
 actor = current_actor()
 st.title("Your account")
@@ -15,10 +15,11 @@ st.write(
     "under a pseudonym: never your username or email. You can withdraw at any time; later "
     "exports will leave you out."
 )
-consent = users.consent_of(store(), actor.id)
+account = services().accounts
+consent = account.consent()
 choice = st.toggle("Include my de-identified sessions in research exports", value=consent)
 if choice != consent:
-    users.set_consent(store(), actor, choice)
+    account.set_consent(choice)
     st.success("Saved." if choice else "Withdrawn: future exports will not include your sessions.")
 
 st.subheader("Change password")
@@ -30,7 +31,7 @@ with st.form("password", clear_on_submit=True):
             st.error("The two passwords differ.")
         else:
             try:
-                users.set_password(store(), actor, actor.id, new)
+                account.change_password(new)
                 st.success("Password changed.")
             except users.AccountError as err:
                 st.error(str(err))

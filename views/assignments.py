@@ -4,12 +4,12 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from simulator.accounts import cohorts
 from simulator.accounts.policy import AccessDenied
 from simulator.supervision import reviews
-from views.common import as_text, current_actor, library, scenarios, store
+from views.common import as_text, current_actor, library, scenarios, services
 
 actor = current_actor()
+supervision = services().supervision
 st.title("Assignments")
 cases = {c.id: c for c in library()}
 talks = {s.id: s for s in scenarios()}
@@ -26,7 +26,7 @@ def describe(a: reviews.Assignment) -> str:
     return f"{kind}: {as_text(what)}{style} · due {a.due:%Y-%m-%d}{overdue}" + (f" · {as_text(a.note)}" if a.note else "")
 
 
-mine = reviews.assignments_for(store(), actor)
+mine = supervision.my_assignments()
 st.subheader("Assigned to me")
 if not mine:
     st.write("Nothing assigned to you.")
@@ -35,8 +35,8 @@ for a in mine:
 
 if actor.role in ("supervisor", "admin"):
     st.subheader("Set an exercise")
-    groups = cohorts.cohorts(store())
-    trainees = cohorts.supervised_trainees(store(), actor)
+    groups = supervision.cohorts()
+    trainees = supervision.trainees()
     kind = st.radio("Exercise", ["CBT interview", "DEAR MAN conversation"], horizontal=True)
     if kind == "CBT interview":
         target = st.selectbox("Case", list(cases), format_func=lambda i: cases[i].name)
@@ -55,13 +55,13 @@ if actor.role in ("supervisor", "admin"):
         note = st.text_area("Note")
         if st.form_submit_button("Assign", type="primary"):
             try:
-                reviews.assign(store(), actor, "cbt" if kind == "CBT interview" else "dearman", target, due,
-                               cases=library(), scenarios=scenarios(), style=style, note=note,
+                supervision.assign("cbt" if kind == "CBT interview" else "dearman", target, due,
+                                   style=style, note=note,
                                cohort_id=cohort if who == "A cohort" else None,
                                trainee_id=trainee if who == "One trainee" else None)
                 st.success("Assigned.")
             except (ValueError, AccessDenied) as err:
                 st.error(str(err))
     st.subheader("Set by me")
-    for a in reviews.assignments_by(store(), actor):
+    for a in supervision.assignments_set():
         st.markdown(f"- {describe(a)}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.accounts import signin, users
+from simulator.accounts import users
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import AccessDenied
-from views.common import settings, store
+from views.common import sign_in
 
 TOKEN = "auth_token"
 COOKIE = "practicum_auth"
@@ -53,8 +53,7 @@ def _first_admin() -> None:
                 st.error("The two passwords differ.")
                 return
             try:
-                users.create_user(store(), None, username, password, "admin")
-                _, token = signin.login(store(), username, password)
+                token = sign_in().create_first_admin(username, password)
             except (users.AccountError, AccessDenied) as err:
                 st.error(str(err))
                 return
@@ -70,7 +69,7 @@ def _sign_in() -> None:
             st.error("Your organisation did not confirm that email address, so it cannot sign you in here.")
         if user.is_logged_in and user.get("email") and verified:
             try:
-                _, token = signin.login_by_email(store(), user["email"])
+                token = sign_in().login_by_email(user["email"])
             except users.AccountError as err:
                 st.error(str(err))
             else:
@@ -82,7 +81,7 @@ def _sign_in() -> None:
         password = st.text_input("Password", type="password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                _, token = signin.login(store(), username, password)
+                token = sign_in().login(username, password)
             except users.AccountError as err:
                 st.error(str(err))
                 return
@@ -91,13 +90,13 @@ def _sign_in() -> None:
 
 def gate() -> Actor:
     """The signed-in account; otherwise draw the sign-in (or first-admin) form and stop."""
-    if not users.has_accounts(store()):
+    if not sign_in().has_accounts():
         _first_admin()
         st.stop()
     remembered = st.context.cookies.get(COOKIE)
     if TOKEN not in st.session_state and isinstance(remembered, str) and not st.session_state.get("signed_out"):
         st.session_state[TOKEN] = remembered  # a reload: the cookie remembers the sign-in
-    actor = signin.resume(store(), st.session_state.get(TOKEN), settings().idle_minutes)
+    actor = sign_in().resume(st.session_state.get(TOKEN))
     if actor is None:
         if st.session_state.get(TOKEN):
             st.session_state.clear()  # nothing of the expired sign-in stays on the page
@@ -111,9 +110,9 @@ def gate() -> Actor:
     if st.session_state.get("set_cookie"):
         _cookie(st.session_state.pop("set_cookie"))
     with st.sidebar:
-        st.caption(f"Signed in as **{actor.username}** ({actor.role})")
+        st.markdown(f"Signed in as **{actor.username}** ({actor.role})")
         if st.button("Sign out", icon=":material/logout:"):
-            signin.logout(store(), st.session_state.get(TOKEN))
+            sign_in().logout(st.session_state.get(TOKEN))
             st.session_state.clear()
             st.session_state["signed_out"] = True  # the cookie this page loaded with is void now
             if _sso_configured() and st.user.is_logged_in:

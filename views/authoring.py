@@ -3,15 +3,15 @@
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
+from simulator.cbt.case import RISK_ASPECTS, RISK_LEVELS
 from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS, STYLES
-from simulator.supervision import authoring
+from simulator.supervision.authoring import case_form_defaults, case_from_form
 from views.common import (
     as_text,
-    current_actor,
     library,
     library_changed,
     save_authored,
-    store,
+    services,
 )
 
 st.title("Author cases")
@@ -25,16 +25,16 @@ if mode != "New case":
     # The version this editor opened: a save refuses if someone saved a newer one meanwhile.
     opened = st.session_state.setdefault(f"opened-case-{chosen}", lib.version(chosen))
     with st.expander("Version history"):
-        rows = authoring.history(store(), "case", chosen)
+        rows = services().authoring.history("case", chosen)
         st.write(rows or "Only the original file version (v1).")
-default = base.model_dump(mode="json") if base else {}
+default = case_form_defaults(base.model_dump(mode="json")) if base else {}
 if mode == "Clone a case" and base:
     default["id"], default["name"] = f"{base.id}-copy", f"{base.name} (copy)"
 n_situations = st.number_input("Situations", 1, 6, max(1, len(default.get("situations", [])) or 2))
 
 with st.form("case-form"):
     c1, c2, c3 = st.columns([2, 2, 1])
-    data = {"schema_version": 1}
+    data = {}
     data["id"] = c1.text_input("Id (lower-case, digits, hyphens)", default.get("id", ""),
                                disabled=mode == "Edit a case")
     data["name"] = c2.text_input("Display name", default.get("name", ""))
@@ -61,6 +61,7 @@ with st.form("case-form"):
     data["intermediate_beliefs_depression"] = st.text_area(
         "During depression (optional)", default.get("intermediate_beliefs_depression") or "") or None
     data["coping_strategies"] = st.text_area("Coping strategies", default.get("coping_strategies", ""))
+    data["goals"] = st.text_area("Goals for therapy (patient's words)", default.get("goals") or "") or None
     data["styles"] = st.multiselect("Allowed conversational styles", STYLES, default.get("styles", list(STYLES)))
     data["situations"] = []
     old = default.get("situations", [])
@@ -72,14 +73,41 @@ with st.form("case-form"):
             "automatic_thoughts": st.text_area("Automatic thoughts", s.get("automatic_thoughts", ""), key=f"t{n}"),
             "emotions": st.multiselect("Emotions", EMOTIONS, s.get("emotions", []), key=f"e{n}"),
             "behavior": st.text_area("Behaviour", s.get("behavior", ""), key=f"b{n}"),
+            "body": st.text_area("Physical sensations", s.get("body") or "", key=f"y{n}") or None,
+            "emotion_intensity": st.text_input("Intensity of each emotion, 0-100, in the order chosen "
+                                               "(e.g. 80, 60)", s.get("emotion_intensity", ""), key=f"i{n}"),
+            "belief_then": st.number_input("Belief in the thought then (0-100)", 0, 100,
+                                           s.get("belief_then"), key=f"bt{n}"),
+            "belief_now": st.number_input("Belief in the thought now (0-100)", 0, 100,
+                                          s.get("belief_now"), key=f"bn{n}"),
         })
+    st.markdown("**Risk** (means: what, and whether at hand; never how)")
+    risk = default.get("risk", {"level": "unknown"})
+    levels = list(RISK_LEVELS)
+    data["risk"] = {"level": st.selectbox("Level", levels, levels.index(risk.get("level", "unknown")),
+                                          format_func=RISK_LEVELS.get)}
+    for aspect in RISK_ASPECTS:
+        data["risk"][aspect] = st.text_area(aspect.replace("_", " ").capitalize() + " (patient's answer)",
+                                            risk.get(aspect) or "", key=f"risk-{aspect}") or None
+    data["risk"]["cues"] = st.text_area("Cues let slip before being asked (one per line)", risk.get("cues", ""))
+    with st.expander("Indirect voicings (one per line)"):
+        voicings = default.get("voicings", {})
+        data["voicings"] = {
+            "core_beliefs": st.text_area("Core beliefs: the belief on its own line, then '- ' and a hint per line",
+                                         voicings.get("core_beliefs", "")),
+            **{key: st.text_area(label, voicings.get(key, ""), key=f"v-{key}") for key, label in (
+                ("intermediate_beliefs", "Rules, told as lived examples"),
+                ("intermediate_beliefs_depression", "During depression"),
+                ("coping_strategies", "Coping, told as what they did last week"),
+                ("history", "History"))},
+        }
     saved = st.form_submit_button("Save as a new version", type="primary")
 
 if saved:
     if mode == "Edit a case":
         data["id"] = base.id
-    saved = save_authored("case", lambda: authoring.save_case(
-        store(), current_actor(), data, lib, new=mode != "Edit a case",
+    saved = save_authored("case", lambda: services().authoring.save_case(
+        case_from_form(data), lib, new=mode != "Edit a case",
         baseline=opened if mode == "Edit a case" else None))
     if saved:
         st.success(f"Saved {as_text(saved[0].name)} as version {saved[1]}. New sessions use it; "
@@ -99,7 +127,7 @@ if upload is not None and st.button("Import"):
         path = Path(tmp) / "upload.json"  # the uploaded name is never used as a path
         path.write_bytes(upload.getvalue())
         try:
-            imported, notes = authoring.import_cases(store(), current_actor(), path, library())
+            imported, notes = services().authoring.import_cases(path, library())
         except CaseImportError as err:
             st.error("Nothing was imported:\n\n" + "\n".join(f"- {as_text(str(p))}" for p in err.problems))
         except (ValueError, AccessDenied) as err:

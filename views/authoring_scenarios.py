@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from simulator.supervision import authoring
-from views.common import as_text, current_actor, save_authored, scenarios, store
+from views.common import as_text, save_authored, scenarios, services
 
 st.title("Author DEAR MAN scenarios")
 lib = scenarios()
@@ -15,9 +14,9 @@ if mode != "New scenario":
     chosen = st.selectbox("Scenario", list(items), format_func=lambda i: f"{items[i].title} ({i})")
     default = items[chosen].model_dump(mode="json")
     opened = st.session_state.setdefault(f"opened-scenario-{chosen}",
-                                         authoring.scenario_version(store(), lib, chosen))
+                                         services().authoring.scenario_version(lib, chosen))
     with st.expander("Version history"):
-        st.write(authoring.history(store(), "scenario", chosen) or "Only the original file version (v1).")
+        st.write(services().authoring.history("scenario", chosen) or "Only the original file version (v1).")
     if mode == "Clone a scenario":
         default["id"], default["title"] = f"{chosen}-copy", f"{default['title']} (copy)"
 cp = default.get("counterpart", {})
@@ -55,8 +54,8 @@ with st.form("scenario-form"):
 if saved:
     if mode == "Edit a scenario":
         data["id"] = default["id"]
-    saved = save_authored("scenario", lambda: authoring.save_scenario(
-        store(), current_actor(), data, lib, new=mode != "Edit a scenario",
+    saved = save_authored("scenario", lambda: services().authoring.save_scenario(
+        data, lib, new=mode != "Edit a scenario",
         baseline=opened if mode == "Edit a scenario" else None))
     if saved:
         st.success(f"Saved {as_text(saved[0].title)} as version {saved[1]}. Sessions already run keep "

@@ -1,7 +1,8 @@
-"""What every page needs: settings, the case library, the engine, the store, safe text."""
+"""What every page needs: settings, the case library, the engine, the services, safe text."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import streamlit as st
@@ -10,11 +11,17 @@ from simulator.accounts.actor import Actor
 from simulator.cbt.engine import PatientEngine
 from simulator.cbt.engines import get_engine
 from simulator.cbt.library import CaseLibrary
-from simulator.cbt.practice import Practice
-from simulator.core.db import Store
+from simulator.core import logs
 from simulator.core.settings import Settings, load_settings
-from simulator.migrations import migrate
-from simulator.supervision import authoring
+from simulator.services import (
+    Services,
+    SignIn,
+    case_library,
+    prepare_database,
+    scenario_library,
+)
+
+log = logging.getLogger("simulator.views")
 
 
 def settings() -> Settings:
@@ -23,7 +30,10 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _migrated(db_path: str) -> bool:
-    migrate(Store(db_path))
+    logs.configure(settings().log_level)
+    applied = prepare_database(settings())
+    if applied:
+        log.info("database %s: applied %s", db_path, ", ".join(applied))
     return True
 
 
@@ -34,7 +44,7 @@ def ensure_database() -> None:
 @st.cache_resource(show_spinner=False)
 def _library(cases_dir: str, db_path: str) -> CaseLibrary:
     # Immutable once loaded, so safe to share across sessions and threads; cleared on a save.
-    return authoring.case_library(Store(db_path), cases_dir)
+    return case_library(settings())
 
 
 def library() -> CaseLibrary:
@@ -43,9 +53,7 @@ def library() -> CaseLibrary:
 
 @st.cache_resource(show_spinner=False)
 def _scenarios(db_path: str):
-    from simulator.dearman.scenarios import SCENARIOS_DIR
-
-    return authoring.scenario_library(Store(db_path), SCENARIOS_DIR)
+    return scenario_library(settings())
 
 
 def scenarios():
@@ -68,18 +76,18 @@ def engine() -> PatientEngine:
     return _engine(settings().model_dump_json())
 
 
-def store() -> Store:
-    # A Store is only a path; each call opens its own connection on the current thread.
-    return Store(settings().db_path)
-
-
 def current_actor() -> Actor | None:
     """The signed-in account (set by the sign-in gate in app.py on every run)."""
     return st.session_state.get("actor")
 
 
-def practice() -> Practice:
-    return Practice(store=store(), library=library(), engine=engine(), actor=current_actor())
+def services() -> Services:
+    """Everything a page reads or writes, bound to the signed-in actor and checked for access."""
+    return Services.for_actor(settings(), current_actor(), library(), scenarios(), engine())
+
+
+def sign_in() -> SignIn:
+    return SignIn.for_settings(settings())
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$:])")
@@ -98,7 +106,7 @@ def chosen_session(prompt: str) -> str | None:
     session_id = st.query_params.get("session")
     if session_id:
         return session_id
-    mine = practice().my_sessions()
+    mine = services().interviews.my_sessions()
     if not mine:
         st.info("You have no sessions yet: start one on the Practice page.")
         return None

@@ -22,11 +22,9 @@ from simulator.dearman.schema import (
 )
 from views.common import (
     as_text,
-    current_actor,
     ensure_database,
     scenarios,
-    settings,
-    store,
+    services,
 )
 
 BADGE = {"strong": ("Strong", "green"), "weak": ("Weak", "orange"), "none": ("None", "red"),
@@ -36,7 +34,7 @@ OUTCOME = {"agreed": "They agreed.", "gave_up": "You ended the conversation.",
 
 
 def practice() -> DearmanPractice:
-    return DearmanPractice(store=store(), settings=settings(), actor=current_actor())
+    return services().dearman
 
 
 def emotion_sliders(prefix: str) -> EmotionRatings:
@@ -69,10 +67,13 @@ def choose() -> None:
         if chosen in lib.scenarios:
             start_form(lib.get(chosen))
     with own:
+        st.caption("Please don't use real names: write \"my flatmate\" or a made-up name, and leave out "
+                   "addresses, phone numbers and emails. What you type is kept with your session.")
         with st.form("dm-own"):
             situation = st.text_area("The situation (1–2 sentences)", key="dm-own-situation")
             goal = st.text_area("Your goal (1–2 sentences)", key="dm-own-goal")
-            who = st.text_input("Who is the other person?", key="dm-own-who")
+            who = st.text_input("Who is the other person?", key="dm-own-who",
+                                placeholder="A role or a made-up name, e.g. my flatmate")
             difficulty = st.slider("How hard will they be to convince?", 1, 9, 5, key="dm-own-difficulty")
             st.markdown("**Before you start, how strongly do you feel each of these?** (1 = not at all, 7 = extremely)")
             before = emotion_sliders("dm-own-before")
@@ -176,7 +177,10 @@ def conversation(session_id: str) -> None:
         finished(info)
         return
     if info.outcome:
-        st.success(OUTCOME[info.outcome]) if info.outcome == "agreed" else st.info(OUTCOME[info.outcome])
+        if info.outcome == "agreed":
+            st.success(OUTCOME[info.outcome])
+        else:
+            st.info(OUTCOME[info.outcome])
         with st.form("dm-after"):
             st.markdown("**How strongly do you feel each of these now?** (1 = not at all, 7 = extremely)")
             after = emotion_sliders("dm-after")

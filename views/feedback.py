@@ -9,10 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
-from simulator.cbt.formulation.store import NotSubmitted, submission
-from simulator.cbt.sessions import SessionStore
+from simulator.cbt.formulation.errors import NotSubmitted
 from simulator.core.errors import SessionNotFound
-from views.common import as_text, chosen_session, current_actor, store
+from views.common import as_text, chosen_session, services
 from views.rubric_view import show_field_comments, show_formulation_rubric
 
 STATUS = {
@@ -97,7 +96,7 @@ def field_section(sub, fs) -> None:
 
 def transcript(session_id: str) -> None:
     st.subheader("Transcript")
-    for t in SessionStore(store()).transcript(session_id):
+    for t in services().interviews.transcript(session_id):
         # The anchor id is built from an integer only, so this HTML carries no user text.
         st.markdown(f'<div id="turn-{int(t.index)}"></div>', unsafe_allow_html=True)
         who = "You" if t.role == "therapist" else "Patient"
@@ -110,7 +109,7 @@ def page() -> None:
     if not session_id:
         return
     try:
-        sub = submission(store(), current_actor(), session_id)
+        sub = services().formulations.submission(session_id)
     except NotSubmitted as err:
         st.info(str(err))
         return

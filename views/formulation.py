@@ -9,23 +9,16 @@ from __future__ import annotations
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
+from simulator.cbt.formulation.errors import AlreadySubmitted
 from simulator.cbt.formulation.scoring import (
     LABELS,
     MAX_FIELD_CHARS,
     TEXT_FIELDS,
     FormulationRejected,
 )
-from simulator.cbt.formulation.store import (
-    AlreadySubmitted,
-    is_submitted,
-    load_draft,
-    save_draft,
-    submit,
-)
-from simulator.cbt.sessions import SessionStore
 from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS
 from simulator.core.errors import SessionNotFound
-from views.common import as_text, chosen_session, current_actor, settings, store
+from views.common import as_text, chosen_session, services
 
 HELP = {
     "situation": "What happened, where and when, who was there.",
@@ -52,7 +45,7 @@ def _collect(session_id: str) -> dict:
 
 def _autosave(session_id: str) -> None:
     try:
-        save_draft(store(), current_actor(), session_id, _collect(session_id))
+        services().formulations.save_draft(session_id, _collect(session_id))
         st.session_state[_key(session_id, "problems")] = []
         st.session_state[_key(session_id, "saved")] = True
     except FormulationRejected as err:
@@ -66,7 +59,7 @@ def _load_widgets(session_id: str) -> None:
     flag = _key(session_id, "loaded")
     if st.session_state.get(flag):
         return
-    draft = load_draft(store(), current_actor(), session_id)
+    draft = services().formulations.load_draft(session_id)
     if draft is not None:
         for f in TEXT_FIELDS:
             st.session_state[_key(session_id, f)] = getattr(draft, f)
@@ -114,10 +107,10 @@ def page() -> None:
     session_id = chosen_session("Session")
     if not session_id:
         return
-    actor = current_actor()
+    formulations = services().formulations
     try:
-        info = SessionStore(store()).session(session_id)
-        submitted = is_submitted(store(), actor, session_id)
+        info = formulations.session(session_id)
+        submitted = formulations.is_submitted(session_id)
     except SessionNotFound:
         st.error("There is no such session.")
         return
@@ -137,7 +130,7 @@ def page() -> None:
     if st.button("Submit formulation", type="primary", key="fm-submit"):
         try:
             with st.spinner("Scoring your formulation..."):
-                submit(store(), actor, session_id, _collect(session_id), settings())
+                formulations.submit(session_id, _collect(session_id))
         except FormulationRejected as err:
             for problem in err.problems:
                 st.error(problem)

@@ -10,51 +10,72 @@ from simulator.accounts.policy import AccessDenied
 from simulator.cbt.practice import needs_reply
 from simulator.core.errors import EngineError, SessionNotFound
 from simulator.core.messages import MessageRejected
-from views.common import as_text, current_actor, engine, library, practice, settings
+from views.common import as_text, current_actor, services, settings
 from views.transcript import show_grades, show_transcript, show_turn
 
 
 def engine_badge() -> None:
-    label = engine().label
+    label = services().interviews.engine_label
     if label == "offline":
         st.badge("Offline engine", icon=":material/wifi_off:", color="gray")
     else:
         st.badge(f"Model: {label}", icon=":material/cloud:", color="blue")
 
 
-def choose_case() -> None:
-    st.title("Practice a CBT interview")
-    engine_badge()
-    lib = library()
-    for err in lib.errors:
-        st.warning(f"A case file could not be loaded: {err}")
-    chosen = st.session_state.get("chosen_case")
-    cards = lib.cards()
-    cols = st.columns(3)
-    for i, card in enumerate(cards):
-        with cols[i % 3].container(border=True):
-            st.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)}")
-            st.caption(f"{as_text(card.occupation)} · {card.difficulty}")
-            st.write(as_text(card.presenting_problem))
-            if card.content_note:
-                st.caption(f":material/warning: Content note: {as_text(card.content_note)}")
-            if st.button("Choose", key=f"choose-{card.id}", type="primary" if chosen == card.id else "secondary"):
-                st.session_state.chosen_case = card.id
-                st.rerun()
-    if not chosen:
-        return
-    card = next(c for c in cards if c.id == chosen)
-    with st.form("start"):
+def case_matches(card, query: str, difficulties: list[str]) -> bool:
+    text = " ".join((card.name, card.occupation, card.presenting_problem)).casefold()
+    return query.casefold() in text and (not difficulties or card.difficulty in difficulties)
+
+
+def start_form(card) -> None:
+    """The setup of a session with the chosen patient, drawn at the top where the trainee is looking."""
+    with st.form("start", border=True):
         st.subheader(f"Session with {as_text(card.name)}")
+        if card.content_note:
+            st.caption(f":material/warning: Content note: {as_text(card.content_note)}")
         options = ["Random"] + [f"Situation {n}" for n in range(1, card.situation_count + 1)]
         situation = st.selectbox("Situation", options)
         style = st.selectbox("Conversational style", card.styles)
         if st.form_submit_button("Start session", type="primary"):
             index = None if situation == "Random" else options.index(situation) - 1
-            info = practice().start(card.id, style, situation_index=index)
+            info = services().interviews.start(card.id, style, situation_index=index)
             st.session_state.pop("chosen_case", None)
             st.query_params["session"] = info.id
             st.rerun()
+    if st.button("Choose another patient", icon=":material/arrow_back:"):
+        st.session_state.pop("chosen_case", None)
+        st.rerun()
+
+
+def choose_case() -> None:
+    st.title("Practice a CBT interview")
+    engine_badge()
+    interviews = services().interviews
+    for err in interviews.library.errors:
+        st.warning(f"A case file could not be loaded: {err}")
+    cards = interviews.cards()
+    chosen = next((c for c in cards if c.id == st.session_state.get("chosen_case")), None)
+    if chosen:
+        start_form(chosen)
+        return
+    c1, c2 = st.columns([3, 2])
+    query = c1.text_input("Search patients", placeholder="Name, occupation or problem", key="case_query")
+    difficulties = c2.multiselect("Difficulty", ["beginner", "intermediate", "advanced"], key="case_difficulty")
+    shown = [c for c in cards if case_matches(c, query.strip(), difficulties)]
+    st.caption(f"{len(shown)} of {len(cards)} patients")
+    with st.container(height=560, border=False):
+        for card in shown:
+            with st.container(border=True):
+                text, button = st.columns([6, 1], vertical_alignment="center")
+                text.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)} · "
+                              f"{as_text(card.occupation)} · {card.difficulty}  \n{as_text(card.presenting_problem)}")
+                if card.content_note:
+                    text.caption(f":material/warning: Content note: {as_text(card.content_note)}")
+                if not card.has_risk_profile:
+                    text.caption("No risk profile: this case says nothing about risk.")
+                if button.button("Choose", key=f"choose-{card.id}"):
+                    st.session_state.chosen_case = card.id
+                    st.rerun()
 
 
 @st.fragment(run_every="1s")
@@ -71,7 +92,7 @@ def timer(started: datetime, ended: datetime | None) -> None:
 def stream_reply(session_id: str) -> None:
     with st.chat_message("assistant"):
         try:
-            st.write_stream(as_text(chunk) for chunk in practice().respond(session_id))
+            st.write_stream(as_text(chunk) for chunk in services().interviews.respond(session_id))
         except EngineError as err:
             # Shown on the rerun, beside the Ask again button that only then exists.
             st.session_state.engine_error = err.user_message
@@ -80,7 +101,7 @@ def stream_reply(session_id: str) -> None:
 
 def session_view(session_id: str) -> None:
     try:
-        info, case, transcript = practice().open(session_id)
+        info, case, transcript = services().interviews.open(session_id)
     except (SessionNotFound, AccessDenied) as err:
         missing = isinstance(err, SessionNotFound)
         st.error("That session does not exist." if missing else str(err))
@@ -103,7 +124,7 @@ def session_view(session_id: str) -> None:
         timer(info.created_at, info.ended_at)
     with c3:
         if info.status == "active" and st.button("End session", icon=":material/stop_circle:"):
-            practice().end(session_id)
+            services().interviews.end(session_id)
             st.rerun()
         if st.button("Formulation", icon=":material/account_tree:",
                      help="Fill in the case diagram for this situation, during or after the interview."):
@@ -134,7 +155,7 @@ def session_view(session_id: str) -> None:
     message = st.chat_input(f"Say something to {case.name}…", submit_mode="disable")
     if message is not None:
         try:
-            practice().say(session_id, message)
+            services().interviews.say(session_id, message)
         except MessageRejected as err:
             st.session_state.rejected = (str(err), message)
             st.rerun()

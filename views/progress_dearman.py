@@ -5,34 +5,38 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from simulator.accounts.actor import Actor
-from simulator.dearman.progress import emotion_rows, skill_rows
 from simulator.dearman.schema import EMOTIONS, SKILL_TITLES, SKILLS
-from views.common import as_text, store
+from views.charts import over_time, reading
+from views.common import as_text, services
 
 
-def dearman_progress(actor: Actor | None, owner: str | None = ...) -> None:
+def dearman_progress(owner: str | None = ...) -> None:
     """Render the section for `owner`'s sessions (default: the actor's own)."""
     st.subheader("DEAR MAN skills")
-    rows = skill_rows(store(), actor, owner)
+    rows = services().dearman.skill_rows(owner)
     if not rows:
         st.info("No DEAR MAN messages yet. Practise a conversation to see your skills here.")
         return
     frame = pd.DataFrame(rows)
-    chart = frame.set_index("session")[list(SKILLS)].rename(columns=SKILL_TITLES)
-    st.caption("Average rating of each skill per conversation: 1 = strong (or yes), 0.5 = weak, 0 = none (or no).")
-    st.line_chart(chart, x_label="Conversation", y_label="Rating")
+    overall = [round(100 * sum(r[s] for s in SKILLS) / len(SKILLS)) for r in rows]
+    st.markdown(reading(overall, "average skill rating", "%", count_noun="conversation"))
+    st.caption("Average rating of each skill per conversation: 100% = strong (or yes), 50% = weak, 0 = none (or no).")
+    long = pd.DataFrame([{"conversation": r["session"], "skill": SKILL_TITLES[s], "rating": round(100 * r[s])}
+                         for r in rows for s in SKILLS])
+    over_time(long, x="conversation", y="rating", series="skill", y_title="Rating (%)", domain=(0, 100),
+              x_title="Conversation", x_type="O", description="Each DEAR MAN skill's average rating per conversation")
     st.dataframe(frame[["session", "date", "scenario", "messages", "outcome"]], hide_index=True)
 
     st.subheader("How you felt, before and after")
-    emotions = emotion_rows(store(), actor, owner)
+    emotions = services().dearman.emotion_rows(owner)
     if not emotions:
         st.caption("Finish a conversation with the after ratings to see changes here.")
         return
-    changes = pd.DataFrame(emotions).set_index("session")[[f"{e} change" for e in EMOTIONS]]
-    changes.columns = [e.capitalize() for e in EMOTIONS]
     st.caption("Change from before to after each conversation (1 to 7 scale; negative means it eased).")
-    st.bar_chart(changes, stack=False, x_label="Conversation", y_label="Change")
+    changes = pd.DataFrame([{"conversation": row["session"], "emotion": e.capitalize(), "change": row[f"{e} change"]}
+                            for row in emotions for e in EMOTIONS])
+    over_time(changes, x="conversation", y="change", series="emotion", y_title="Change", x_title="Conversation",
+              x_type="O", description="Change in each emotion from before to after each conversation")
     for row in emotions:
         parts = ", ".join(f"{e} {row[f'{e} before']}→{row[f'{e} after']}" for e in EMOTIONS)
         st.markdown(f"**{row['session']}. {as_text(row['scenario'])}**: {as_text(parts)}")

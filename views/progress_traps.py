@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from simulator.accounts.actor import Actor
-from simulator.traps.progress import summary
-from views.common import as_text, store
+from views.charts import over_time, reading
+from views.common import as_text, services
 
 
-def traps_progress(actor: Actor | None, owner: str | None = None) -> None:
+def traps_progress(owner: str | None = None) -> None:
     """Render drill and restructuring progress for `owner` (default: the actor's own work)."""
-    data = summary(store(), actor, owner)
+    data = services().traps.summary(owner)
     st.subheader("Thinking traps")
     if not data["drill_attempts"] and not data["restructuring"]:
         st.caption("No thinking-traps exercises yet.")
@@ -21,9 +21,15 @@ def traps_progress(actor: Actor | None, owner: str | None = None) -> None:
         c1.metric("Drill attempts", data["drill_attempts"])
         c2.metric("Patterns exactly right", f"{data['pattern_exact']:.0%}")
         c3.metric("Reframe checks met (of 4)", f"{data['reframe_criteria']:.1f}")
-        if len(data["timeline"]) > 1:
-            st.line_chart([{"pattern score": t["pattern_score"], "reframe checks met": t["criteria_met"] / 4}
-                           for t in data["timeline"]])
+        timeline = data["timeline"]
+        st.markdown(reading([round(100 * t["criteria_met"] / 4) for t in timeline], "reframes' checks met", "%",
+                            count_noun="drill attempt"))
+        points = pd.DataFrame([{"attempt": n, "measure": label, "score": round(100 * value)}
+                               for n, t in enumerate(timeline, 1)
+                               for label, value in (("Patterns spotted", t["pattern_score"]),
+                                                    ("Reframe checks met", t["criteria_met"] / 4))])
+        over_time(points, x="attempt", y="score", series="measure", y_title="%", domain=(0, 100),
+                  x_title="Drill attempt", x_type="O", description="Pattern score and reframe checks per drill attempt")
         if data["most_missed"]:
             st.caption("Patterns missed most often: " + ", ".join(data["most_missed"]))
         if data["strategies"]:

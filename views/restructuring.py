@@ -9,11 +9,9 @@ from simulator.traps import restructuring as rs
 from simulator.traps.patterns import name_of
 from views.common import (
     as_text,
-    current_actor,
     ensure_database,
     library,
-    settings,
-    store,
+    services,
 )
 
 ensure_database()
@@ -48,8 +46,7 @@ def choose() -> None:
     labels = [as_text(f"{t.text} ({', '.join(name_of(p).lower() for p in t.patterns)})") for t in thoughts]
     choice = st.radio("Automatic thought", range(len(thoughts)), format_func=lambda i: labels[i])
     if st.button("Start", type="primary"):
-        sid, _ = rs.start(store(), current_actor(), case, thoughts[choice], seed=len(labels[choice]),
-                          engine=settings().engine)
+        sid = services().traps.start_restructuring(case, thoughts[choice], seed=len(labels[choice]))
         st.session_state.rs_session = sid
         st.rerun()
 
@@ -64,8 +61,7 @@ def stage_bar(state: rs.RestructuringState) -> None:
 
 
 def exercise(session_id: str) -> None:
-    actor = current_actor()
-    case, state = rs.load(store(), actor, session_id)
+    case, state = services().traps.restructuring(session_id)
     work = state.current
     st.markdown(f"**{as_text(case.name)}**, thought {len(state.thoughts)}: \u201c{as_text(work.text)}\u201d")
     st.caption(f"Belief at the start: {work.belief_start}%")
@@ -85,7 +81,7 @@ def exercise(session_id: str) -> None:
     if nxt:
         st.caption(f"Next step not yet done: {rs.STAGE_NAMES[nxt]}")
     if st.button("Finish and get feedback"):
-        rs.finish(store(), actor, session_id)
+        services().traps.restructuring_finish(session_id)
         st.rerun()
     problem = st.session_state.pop("rs_problem", None)
     if problem:
@@ -94,7 +90,7 @@ def exercise(session_id: str) -> None:
     if message:
         try:
             with st.spinner("The patient is answering…"):
-                rs.say(store(), actor, session_id, message, settings())
+                services().traps.restructuring_say(session_id, message)
         except ValueError as err:  # empty, too long, or already finished: nothing was stored
             st.session_state.rs_problem = str(err)
         st.rerun()

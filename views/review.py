@@ -2,25 +2,22 @@
 
 import streamlit as st
 
-from simulator.accounts import cohorts
 from simulator.accounts.policy import AccessDenied
-from simulator.cbt.formulation.store import NotSubmitted, submission
-from simulator.cbt.sessions import SessionStore
-from simulator.supervision import reviews
-from views.common import as_text, current_actor, practice, store
+from simulator.cbt.formulation.errors import NotSubmitted
+from views.common import as_text, services
 from views.rubric_view import show_formulation_rubric
 from views.transcript import show_grades, show_transcript
 
-actor = current_actor()
+svc = services()
 st.title("Review")
-trainees = cohorts.supervised_trainees(store(), actor)
+trainees = svc.supervision.trainees()
 if not trainees:
     st.info("You supervise no trainees yet. An admin adds you to a cohort as its supervisor.")
     st.stop()
 
 names = {t["id"]: t["username"] for t in trainees}
 trainee = st.selectbox("Trainee", list(names), format_func=names.get)
-sessions = SessionStore(store()).list_sessions(owner=trainee)
+sessions = [row.info for row in svc.interviews.sessions_of(trainee)]
 if not sessions:
     st.write("No sessions yet.")
     st.stop()
@@ -29,7 +26,7 @@ if not sessions:
 labels = {s.id: f"{s.created_at:%Y-%m-%d %H:%M} · {s.case_name} · {s.style} · {s.status}" for s in sessions}
 session_id = st.selectbox("Session", list(labels), format_func=labels.get)
 try:
-    turns = practice().transcript(session_id)  # checks that this reviewer may read it
+    turns = svc.interviews.transcript(session_id)  # checks that this reviewer may read it
     show_transcript(session_id, turns, can_comment=True)
 except AccessDenied as err:
     st.error(str(err))
@@ -40,7 +37,7 @@ st.subheader("Automatic scores")
 with st.expander("How formulations are scored (the rubric)"):
     show_formulation_rubric()
 try:
-    sub = submission(store(), actor, session_id)
+    sub = svc.formulations.submission(session_id)
 except NotSubmitted:
     st.write("No formulation submitted for this session yet.")
 else:
@@ -58,7 +55,7 @@ else:
 st.divider()
 st.subheader("Grades")
 show_grades(session_id)
-rubric = reviews.competence_rubric()
+rubric = svc.supervision.rubric()
 with st.form("grade"):
     st.caption(f"{rubric.name}: {rubric.scale['min']}–{rubric.scale['max']} per item")
     scores = {}
@@ -68,7 +65,7 @@ with st.form("grade"):
     note = st.text_area("Note to the trainee")
     if st.form_submit_button("Save grade", type="primary"):
         try:
-            g = reviews.grade(store(), actor, session_id, scores, note)
+            g = svc.supervision.grade(session_id, scores, note)
             st.success(f"Saved: {g.total:.0f}/100.")
         except (ValueError, AccessDenied) as err:
             st.error(str(err))

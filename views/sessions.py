@@ -2,20 +2,19 @@
 
 import streamlit as st
 
-from simulator.cbt.sessions import SessionStore
-from views.common import as_text, practice, store
+from views.common import as_text, services
 
 st.title("My sessions")
-sessions = practice().my_sessions()
-if not sessions:
+rows = services().interviews.my_sessions_with_counts()
+if not rows:
     st.info("No sessions yet. Start one on the Practice page.")
-counts = SessionStore(store()).turn_counts([s.id for s in sessions])
-for info in sessions:
+for row in rows:
+    info = row.info
     with st.container(border=True):
         left, right = st.columns([4, 1])
         left.markdown(
             f"**{as_text(info.case_name)}** · situation {info.situation_index + 1} · {info.style} style · "
-            f"{counts.get(info.id, 0)} messages · {'active' if info.status == 'active' else 'ended'}"
+            f"{row.messages} messages · {'active' if info.status == 'active' else 'ended'}"
         )
         left.caption(f"Started {info.created_at:%Y-%m-%d %H:%M} UTC · engine: {info.engine}")
         label = "Resume" if info.status == "active" else "Read"

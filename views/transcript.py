@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from simulator.cbt.interview import Turn
-from simulator.supervision import reviews
-from views.common import as_text, current_actor, store
+from views.common import as_text, current_actor, services
 
 ROLE_AVATAR = {"therapist": "user", "patient": "assistant"}
 
@@ -21,16 +20,14 @@ def show_turn(role: str, text: str, complete: bool = True) -> None:
 @st.cache_data(show_spinner="Looking for thinking traps…", max_entries=64)
 def _traps(session_id: str, turn_count: int, _turns: list[Turn]) -> dict[int, str]:
     # Keyed on the session and its length: a transcript only ever grows.
-    from simulator.traps.annotate import annotate_patient_lines
-
     return {i: ", ".join(f"{p.name} ({p.score:.0%})" for p in found)
-            for i, found in annotate_patient_lines(_turns)}
+            for i, found in services().traps.annotate(_turns)}
 
 
 def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = False) -> None:
-    by_turn: dict[int, list[reviews.Comment]] = {}
+    by_turn: dict[int, list] = {}
     if current_actor() is not None:
-        for c in reviews.comments(store(), current_actor(), session_id):
+        for c in services().supervision.comments(session_id):
             by_turn.setdefault(c.turn_index, []).append(c)
     traps = {}
     if turns and st.toggle("Show thinking traps", key=f"traps-{session_id}",
@@ -48,7 +45,7 @@ def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = F
                     text = st.text_area("Comment on this turn", key=f"ctext-{t.index}")
                     if st.form_submit_button("Save comment"):
                         try:
-                            reviews.add_comment(store(), current_actor(), session_id, t.index, text)
+                            services().supervision.add_comment(session_id, t.index, text)
                             st.rerun()
                         except (ValueError, PermissionError) as err:
                             st.error(str(err))
@@ -57,8 +54,8 @@ def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = F
 def show_grades(session_id: str) -> None:
     if current_actor() is None:
         return
-    rubric = {i.id: i.title for i in reviews.competence_rubric().items}
-    for g in reviews.grades(store(), current_actor(), session_id):
+    rubric = {i.id: i.title for i in services().supervision.rubric().items}
+    for g in services().supervision.grades(session_id):
         with st.container(border=True):
             st.markdown(f"**Grade by {as_text(g.author)}**: {g.total:.0f}/100 · {g.created_at:%Y-%m-%d}")
             st.write(" · ".join(f"{rubric.get(k, k)}: {v}" for k, v in g.scores.items()))

@@ -7,7 +7,7 @@ import secrets
 import streamlit as st
 
 from simulator.traps import drill
-from views.common import as_text, current_actor, ensure_database, settings, store
+from views.common import as_text, ensure_database, services
 
 ensure_database()
 st.title("Thinking traps drill")
@@ -42,8 +42,7 @@ if result is None or result.item.id != item.id:
             st.warning("Write a reframe before checking.")
         else:
             with st.spinner("Checking your reframe..."):
-                st.session_state.drill_result = drill.submit(store(), current_actor(), item.id, picked,
-                                                             reframe, settings())
+                st.session_state.drill_result = services().traps.drill_submit(item.id, picked, reframe)
             st.rerun()
 else:
     grade, fb = result.grade, result.feedback

@@ -13,7 +13,11 @@ from argon2 import PasswordHasher
 
 from simulator.accounts.actor import Actor, UserRole
 from simulator.accounts.audit import audit
-from simulator.accounts.policy import AccessDenied, require_admin
+from simulator.accounts.policy import (
+    require_account_creator,
+    require_admin,
+    require_password_change,
+)
 from simulator.core.clock import now_iso
 from simulator.core.db import Store
 
@@ -97,8 +101,7 @@ def create_user(store: Store, actor: Actor | None, username: str, password: str,
         first = db.execute("select count(*) from users").fetchone()[0] == 0
         if first and role != "admin":
             raise AccountError("The first account must be an admin.")
-        if not first and (actor is None or actor.role != "admin"):
-            raise AccessDenied("Only an admin can create accounts.")
+        require_account_creator(actor, first)
         if user_row(db, username):
             raise AccountError(f"The username {username!r} is taken.")
         row = {
@@ -149,8 +152,7 @@ def set_active(store: Store, actor: Actor | None, user_id: str, active: bool) ->
 
 
 def set_password(store: Store, actor: Actor | None, user_id: str, password: str) -> None:
-    if actor is None or (actor.id != user_id and actor.role != "admin"):
-        raise AccessDenied("Only the account's owner or an admin can change its password.")
+    require_password_change(actor, user_id)
     check_password(password)
     with store.db() as db:
         db["users"].update(user_id, {"password_hash": hasher.hash(password), "failed_logins": 0,

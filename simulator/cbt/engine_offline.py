@@ -2,18 +2,25 @@
 
 `plan_turn` decides what to say; this module turns that plan into first-person sentences from the
 case, joined by fact-free connective phrases from data/offline/phrases.json.
+
+Surface material (what happened, what went through their mind, what they felt and did, the body,
+the ratings, the goals) stays close to the case's words. Deeper layers come out indirectly: core
+beliefs, rules and coping through the case's voicings (the generic hints in
+data/offline/core_belief_hints.json for a case without them), or for rules and coping without
+voicings a fragment of the reference sentence, never the whole of it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 from collections.abc import Iterator
 from functools import lru_cache
 
 from simulator.cbt.case import PatientCase
-from simulator.cbt.disclosure import plan_turn
+from simulator.cbt.disclosure import FACT_FREE, allowed_elements, plan_turn
 from simulator.cbt.engine import PatientReply, TurnPlan, TurnRequest
 from simulator.cbt.interview import DisclosureState
 from simulator.cbt.voice import case_text
@@ -21,12 +28,37 @@ from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import count_sentences
 
+log = logging.getLogger(__name__)
+
 
 @lru_cache(maxsize=1)
 def phrases() -> dict:
     raw = json.loads((DATA_DIR / "offline" / "phrases.json").read_text(encoding="utf-8"))
     raw.pop("_about", None)
     return raw
+
+
+@lru_cache(maxsize=1)
+def belief_hints() -> dict[str, list[str]]:
+    """Generic indirect voicings per closed-list core belief, for cases that have none."""
+    return json.loads((DATA_DIR / "offline" / "core_belief_hints.json").read_text(encoding="utf-8"))
+
+
+_CLAUSE = re.compile(r",\s+|;\s+|:\s+|\s+-\s+|\s+(?=(?:and|but|so|because|then)\b)")
+
+
+def fragment(sentence: str) -> str:
+    """Part of a reference sentence, never the whole of it: its first clause of three or more
+    words, else its first words ("If I relax even for a moment, something terrible will happen"
+    -> "If I relax even for a moment")."""
+    words = sentence.rstrip(".!?").split()
+    for clause in _CLAUSE.split(sentence.rstrip(".!?")):
+        n = len(clause.split())
+        if 3 <= n < len(words):
+            return clause.strip()
+    if len(words) <= 2:
+        return ""
+    return " ".join(words[:max(2, (len(words) * 3) // 5)])
 
 
 # ---------------------------------------------------------------- rendering
@@ -65,10 +97,15 @@ class _Renderer:
                  before: DisclosureState, after: DisclosureState, rng: random.Random) -> None:
         self.style, self.plan, self.rng = style, plan, rng
         self.before, self.after = before, after
+        self.case = case
         self.ct = case_text(case)
         self.sit = self.ct.situations[situation_index]
+        self.situation = case.situations[situation_index]
         self.situation_index = situation_index
         self.brief = plan.target_sentences <= 2
+        # What this reply may go back over when it pads: the asked elements, or anything said
+        # so far for an untargeted invitation.
+        self.scope = allowed_elements(plan.moves)
 
     def pick(self, key: str) -> str:
         options = phrases()[key]
@@ -102,11 +139,107 @@ class _Renderer:
             return self.ct.problem + "."
         return self.pick("problem").format(problem=self.lower_first(self.ct.problem))
 
+    # -- deeper layers, indirectly --
+
+    def voicings(self, element: str) -> list[str]:
+        """The case's indirect voicings of a deeper element for this situation (none when the
+        situation has its own version of the element, which the patient-level voicings do not fit)."""
+        if element in self.sit.overridden:
+            return []
+        return list(getattr(self.case.voicings, element))
+
+    def deep(self, element: str, reference: tuple[str, ...]) -> list[tuple[str, int]]:
+        """What the patient says of a rule or a way of coping: one or two voicings, or a fragment."""
+        voiced = self.voicings(element)
+        if voiced:
+            said = self.rng.sample(voiced, 1 if self.brief else min(2, len(voiced)))
+            return [(said[0], ESSENTIAL), *((v, DETAIL) for v in said[1:])]
+        pieces = [f for f in (fragment(s) for s in reference) if f]
+        if not pieces:
+            log.warning("case %s has nothing to voice for %s in situation %d", self.case.id,
+                        element, self.situation_index)
+            return []
+        log.debug("case %s has no voicings for %s: speaking a fragment", self.case.id, element)
+        return [(self.pick("fragment").format(f=self.lower_first(self.rng.choice(pieces[:2]))),
+                 ESSENTIAL)]
+
+    def belief_voicing(self, belief: str) -> str:
+        own = self.case.voicings.core_beliefs.get(belief)
+        if not own:
+            log.debug("case %s has no voicings for %r: using the generic hints", self.case.id, belief)
+        return self.rng.choice(own or belief_hints()[belief])
+
+    def intensity(self) -> str:
+        of = self.plan.scale
+
+        def n(value: int) -> str:
+            return str(round(value / 10)) if of == 10 else str(value)
+
+        if self.plan.intensity == "belief":
+            then, now = self.situation.belief_then, self.situation.belief_now
+            if then is None:
+                log.debug("case %s situation %d has no belief ratings", self.case.id,
+                          self.situation_index)
+                return self.pick("intensity_unknown")
+            if now is None:
+                return self.pick("belief_rating_then").format(then=n(then), of=of)
+            return self.pick("belief_rating").format(then=n(then), now=n(now), of=of)
+        rated = self.situation.emotion_intensity
+        if not rated:
+            log.debug("case %s situation %d has no emotion ratings", self.case.id,
+                      self.situation_index)
+            return self.pick("intensity_unknown")
+        parts = [self.pick("emotion_part").format(e=label.split(",")[0], n=n(value))
+                 for label, value in rated.items()]
+        joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return self.pick("emotion_rating").format(parts=joined, of=of)
+
+    def risk(self) -> list[str]:
+        manner, aspects = self.plan.risk_manner, self.plan.risk_aspects
+        if manner == "honest":
+            said = []
+            for aspect in aspects:
+                answer = self.case.risk.answer(aspect)
+                if not answer:
+                    log.debug("case %s has no %s in its risk profile: a plain no", self.case.id,
+                              aspect)
+                said.append(answer or self.pick_from(phrases()["risk_absent"][aspect]))
+            return said
+        if manner == "plain_no":
+            key = "risk_none_protective" if aspects == ["protective_factors"] else "risk_none"
+            return [self.pick(key)]
+        if manner == "minimise":
+            return [self.pick("risk_minimise")]
+        return [self.pick("risk_noncommittal")]
+
+    def pick_from(self, options: list[str]) -> str:
+        return self.rng.choice(options)
+
     def element(self, element: str, reply: _Reply) -> None:
         """Add what the patient says about one element: its first sentence is the essential one."""
         sentences: tuple[str, ...] = ()
         lead = None
-        if element == "situation":
+        if element == "risk":
+            for answer in self.risk():
+                reply.add(answer, ESSENTIAL)
+            return
+        if element == "intensity":
+            reply.add(self.intensity(), ESSENTIAL)
+            return
+        if element == "goals":
+            goals = self.case.goals
+            if not goals:
+                log.debug("case %s has no goals: a vague answer", self.case.id)
+            reply.add(self.again(goals, element) if goals else self.pick("goals_unknown"), ESSENTIAL)
+            return
+        if element == "body":
+            if not self.sit.body:
+                log.debug("case %s situation %d has no body sensations", self.case.id,
+                          self.situation_index)
+                reply.add(self.pick("body_unknown"), ESSENTIAL)
+                return
+            sentences = self.sit.body
+        elif element == "situation":
             sentences = self.sit.situation
             if element not in self.before.surfaced:
                 lead = self.pick("situation_lead")
@@ -121,17 +254,31 @@ class _Renderer:
                 reply.add(self.again(self.pick("thought").format(t=" ".join(said)), element),
                           ESSENTIAL)
             return
-        elif element == "coping_strategies":
-            sentences, lead = self.ct.coping, self.pick("coping_lead")
         elif element == "history":
-            sentences, lead = self.ct.history, self.pick("history_lead")
-        elif element == "intermediate_beliefs":
-            sentences, lead = self.ct.rules, self.pick("rule_lead")
-        elif element == "intermediate_beliefs_depression":
-            sentences, lead = self.ct.rules_depression, self.pick("depression_lead")
+            sentences = tuple(self.voicings("history")) or self.ct.history
+            if self.case.voicings.history:
+                sentences = tuple(self.rng.sample(sentences, min(2, len(sentences))))
+            lead = self.pick("history_lead")
+        elif element in ("intermediate_beliefs", "intermediate_beliefs_depression",
+                         "coping_strategies"):
+            reference, lead_key = {
+                "intermediate_beliefs": (self.sit.rules, "rule_lead"),
+                "intermediate_beliefs_depression": (self.sit.rules_depression, "depression_lead"),
+                "coping_strategies": (self.sit.coping, "coping_lead"),
+            }[element]
+            said = self.deep(element, reference)
+            if not said:
+                return
+            if not self.brief:
+                reply.add(self.pick(lead_key), CONNECTIVE)
+            text, weight = said[0]
+            reply.add(self.again(text, element), weight)
+            for text, weight in said[1:]:
+                reply.add(text, weight)
+            return
         elif element == "core_beliefs":
             for belief in self.plan.core_beliefs:
-                reply.add(self.pick("belief").format(b=belief), ESSENTIAL)
+                reply.add(self.pick("belief").format(b=self.belief_voicing(belief)), ESSENTIAL)
             return
         if not sentences:
             return
@@ -154,19 +301,22 @@ class _Renderer:
                       ESSENTIAL)
 
     def allowed_detail(self) -> list[str]:
-        """Case sentences the patient has already shared and may go back over."""
-        out: list[str] = [self.problem()]
+        """Case sentences the patient has already shared and may go back over: within what was
+        asked, or anything said so far when nothing in particular was asked."""
+        out: list[str] = [self.problem()] if self.scope is None else []
         for element in self.after.surfaced:
+            if self.scope is not None and element not in self.scope:
+                continue
             if element == "situation":
                 out += self.sit.situation
             elif element == "behavior":
                 out += self.sit.behavior
+            elif element == "body":
+                out += self.sit.body
             elif element == "history":
-                out += self.ct.history
-            elif element == "coping_strategies":
-                out += self.ct.coping
-            elif element == "intermediate_beliefs":
-                out += self.ct.rules
+                out += self.voicings("history") or list(self.ct.history)
+            elif element in ("coping_strategies", "intermediate_beliefs"):
+                out += self.voicings(element)  # never the reference sentences themselves
         return out
 
     def compose(self) -> str:
@@ -214,8 +364,11 @@ class _Renderer:
             self.tangent(reply)
         if "greeting" in moves and reply.count() <= 1:
             reply.add(self.pick("how_are_you"), CONNECTIVE)
+        if plan.cue is not None:
+            reply.add(self.case.risk.cues[plan.cue], ESSENTIAL)  # let slip, unasked
         if not reply.parts:
-            reply.add(self.pick("confusion" if "other" in moves else "continue"), ESSENTIAL)
+            reply.add(self.pick("other" if moves & FACT_FREE or "off_topic" in moves else "continue"),
+                      ESSENTIAL)
 
         self.pad(reply, acts)
         reply.trim(plan.target_sentences)
@@ -275,7 +428,7 @@ class OfflineEngine:
             raise EngineError("There is no message from you to answer yet.")
         message = request.transcript[-1].text
         plan, state = plan_turn(request.case, request.situation_index, request.style,
-                                request.state, message, request.seed)
+                                request.state, message, request.seed, request.recognition)
         text = render(request.case, request.situation_index, request.style, plan,
                       request.state, state, request.seed)
         state = state.model_copy(update={"last_reply": text})

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from simulator.cbt.case import PatientCase
+from simulator.cbt.case import SCHEMA_VERSION, PatientCase
 from simulator.cbt.library import CaseFileError, case_path, case_to_json
 from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS, STYLES
 from simulator.core.datafiles import describe_validation_error, parse_json
@@ -41,6 +41,7 @@ DEFAULT_AGE = 40
 DEFAULT_PRONOUNS = "they/them"
 DEFAULT_OCCUPATION = "not recorded"
 DEFAULT_DIFFICULTY = "intermediate"
+DEFAULT_RISK_LEVEL = "unknown"
 PRESENTING_PREFIX = "Imported case: "
 PRESENTING_LIMIT = 200
 
@@ -321,6 +322,7 @@ def _build_patient(records: list[dict], out: _Collector, defaults: list[DefaultU
         defaults.append(DefaultUsed(case_id, "id", case_id))
     usual, during = split_intermediate(first["intermediate_belief"])
     data = {
+        "schema_version": SCHEMA_VERSION,
         "id": case_id, "name": first["name"], "history": first["history"],
         "core_beliefs": beliefs, "intermediate_beliefs": usual,
         "intermediate_beliefs_depression": during,
@@ -331,7 +333,9 @@ def _build_patient(records: list[dict], out: _Collector, defaults: list[DefaultU
                       *(s["situation"] + " " + s["behavior"] for s in situations)])
     filled = {"age": DEFAULT_AGE, "pronouns": infer_pronouns(notes), "occupation": DEFAULT_OCCUPATION,
               "presenting_problem": _presenting_problem(first["situation"]),
-              "difficulty": DEFAULT_DIFFICULTY}
+              "difficulty": DEFAULT_DIFFICULTY,
+              # The format says nothing about risk: "unknown", never an invented "none".
+              "risk": {"level": DEFAULT_RISK_LEVEL}}
     if not data["styles"]:
         filled["styles"] = list(STYLES)
     for key, value in filled.items():

@@ -21,10 +21,12 @@ Move = Literal[
 # What a risk question asks about (DESIGN.md section 8), reported per turn.
 RiskAspect = Literal["ideation", "plan", "intent", "means", "past_attempts", "protective_factors"]
 
-# Elements of the case that can surface in a conversation, in the order a patient opens up.
+# Elements of the case that can surface in a conversation, in the order a patient opens up,
+# then what an assessment asks about (schema version 2).
 Element = Literal[
     "situation", "emotions", "behavior", "automatic_thoughts", "coping_strategies", "history",
     "intermediate_beliefs", "intermediate_beliefs_depression", "core_beliefs",
+    "goals", "body", "intensity", "risk",
 ]
 
 
@@ -38,6 +40,11 @@ class DisclosureState(_Strict):
     core_beliefs_surfaced: list[str] = []
     last_moves: list[Move] = []
     last_reply: str = ""
+    # Risk: the aspects answered openly so far, whether risk has been asked about at all, and
+    # which of the case's cues (by index) the patient has let slip.
+    risk_disclosed: list[RiskAspect] = []
+    risk_asked: bool = False
+    cues_dropped: list[int] = []
 
 
 Role = Literal["therapist", "patient"]

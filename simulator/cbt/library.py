@@ -84,7 +84,7 @@ class CaseLibrary:
 
 def case_to_json(case: PatientCase) -> str:
     """The file text of a case: pretty, UTF-8 names kept readable, ending in a newline."""
-    return json.dumps(case.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(case.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False) + "\n"
 
 
 def case_path(case: PatientCase, directory: str | Path) -> Path:

@@ -23,8 +23,7 @@ from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
 from simulator.core.errors import EngineError
 from simulator.core.messages import MessageRejected, check_message  # noqa: F401 - re-exported for the page
-from simulator.llm import access
-from simulator.llm.usage import Caller
+from simulator.modeluse import access
 
 log = logging.getLogger(__name__)
 EXERCISE = "interview"
@@ -114,7 +113,7 @@ class Practice:
             case=case, situation_index=info.situation_index,
             style=info.style, transcript=transcript,
             state=self.sessions.state_before(session_id, transcript[-1].index), seed=info.seed,
-            caller=Caller(self.store, EXERCISE, self._user_id),
+            caller=access.caller_for(self.store, EXERCISE, self._user_id),
         )
         engine = self.engine
         if isinstance(engine, LLMEngine):

@@ -135,6 +135,13 @@ class _SituationText:
     thoughts: tuple[str, ...]
     behavior: tuple[str, ...]
     emotions: tuple[tuple[str, ...], ...]
+    body: tuple[str, ...] = ()
+    # The situation's effective deeper layers (its own where it has them, the patient's otherwise).
+    rules: tuple[str, ...] = ()
+    rules_depression: tuple[str, ...] = ()
+    coping: tuple[str, ...] = ()
+    core_beliefs: tuple[str, ...] = ()
+    overridden: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,8 @@ def _build(case: PatientCase) -> CaseText:
 
     texts = [case.history, case.intermediate_beliefs, case.intermediate_beliefs_depression or "",
              case.coping_strategies, case.presenting_problem, case.occupation, case.name]
-    texts += [s.situation + " " + s.automatic_thoughts + " " + s.behavior for s in case.situations]
+    texts += [s.situation + " " + s.automatic_thoughts + " " + s.behavior + " " + (s.body or "")
+              for s in case.situations]
     # Capitalised words inside a sentence are names: they keep their capital after a lead-in.
     proper = {w for t in texts for s in split_sentences(t)
               for w in re.findall(r"(?<=\s)[A-Z][\w']*", s) if w != "I" and not w.startswith("I'")}
@@ -175,13 +183,24 @@ def _build(case: PatientCase) -> CaseText:
         rules=field(case.intermediate_beliefs),
         rules_depression=field(case.intermediate_beliefs_depression),
         coping=field(case.coping_strategies),
-        situations=tuple(
-            _SituationText(
-                situation=field(s.situation), thoughts=field(s.automatic_thoughts),
-                behavior=field(s.behavior),
-                emotions=tuple(tuple(w.strip() for w in e.split(",")) for e in s.emotions),
-            ) for s in case.situations),
+        situations=tuple(_situation_text(case, i, field) for i in range(len(case.situations))),
         proper_words=frozenset(proper),
+    )
+
+
+def _situation_text(case: PatientCase, i: int, field) -> _SituationText:
+    s = case.situations[i]
+    model = case.model_for(i)
+    return _SituationText(
+        situation=field(s.situation), thoughts=field(s.automatic_thoughts),
+        behavior=field(s.behavior),
+        emotions=tuple(tuple(w.strip() for w in e.split(",")) for e in s.emotions),
+        body=field(s.body),
+        rules=field(model.intermediate_beliefs),
+        rules_depression=field(model.intermediate_beliefs_depression),
+        coping=field(model.coping_strategies),
+        core_beliefs=model.core_beliefs,
+        overridden=model.overridden,
     )
 
 

@@ -11,8 +11,10 @@ from simulator.cli import admin as cli_admin
 from simulator.cli import dearman as cli_dearman
 from simulator.cli import formulation as cli_formulation
 from simulator.cli import ops as cli_ops
+from simulator.cli import research as cli_research
 from simulator.cli import traps as cli_traps
 from simulator.cli.common import CliError, emit, load_case
+from simulator.core import logs
 from simulator.core.settings import Settings, load_settings
 from simulator.migrations import migrate
 
@@ -121,13 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     cli_dearman.register(sub)
     cli_formulation.register(sub)
     cli_ops.register(sub)
+    cli_research.register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    settings = load_settings()
+    logs.configure(settings.log_level)
     try:
-        return args.fn(args, load_settings())
+        return args.fn(args, settings)
     except CliError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -64,7 +64,7 @@ def cmd_export(args, settings: Settings) -> int:
         return 2
     filters = export.Filters(since=since, cohort=args.cohort, case_id=args.case)
     try:
-        data = export.collect(_store(settings), SHELL, settings.export_secret, filters)
+        data = export.collect(_store(settings), SHELL, settings.export_secret, filters, free_text=args.free_text)
         paths = export.write(data, Path(args.out), args.format)
     except export.ExportError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -89,4 +89,7 @@ def register(sub) -> None:
     s.add_argument("--since", help="only sessions started on or after this date (YYYY-MM-DD)")
     s.add_argument("--cohort", help="only trainees of this cohort (name or id)")
     s.add_argument("--case", help="only sessions with this case id")
+    s.add_argument("--free-text", action="store_true",
+                   help="include messages, comments, notes and other free text, scrubbed of names, emails, "
+                        "phone numbers and street addresses (left out by default: no scrubber finds every name)")
     s.set_defaults(fn=cmd_export)

@@ -112,7 +112,7 @@ def cmd_restore(args, settings: Settings) -> int:
 
 
 def cmd_usage(args, settings: Settings) -> int:
-    from simulator.llm.usage import summary
+    from simulator.modeluse.summary import summary
 
     since = date.fromisoformat(args.since) if args.since else date.today() - timedelta(days=args.days - 1)
     rows = summary(_store(settings), SHELL, by=args.by, since=since)
@@ -130,7 +130,7 @@ def cmd_usage(args, settings: Settings) -> int:
 
 
 def cmd_llm_exercises(args, settings: Settings) -> int:
-    from simulator.llm import access
+    from simulator.modeluse import access
 
     store = _store(settings)
     try:

@@ -24,7 +24,8 @@ _LIST_NOUNS = {
     "unlovable": "unlovable core beliefs",
     "worthless": "worthless core beliefs",
     "difficulty": "difficulties (beginner, intermediate, advanced)",
-    "schema_version": "schema versions (1)",
+    "schema_version": "schema versions (1, 2)",
+    "level": "risk levels (unknown, none, passive, active_no_plan, active_plan)",
 }
 
 

@@ -46,7 +46,13 @@ class Settings(BaseModel):
     export_secret: str | None = None  # key for research pseudonyms; required to export
     # A trainee inactive this many days is erased by `purge`; None: nothing expires.
     retention_days: int | None = Field(default=None, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     llm: LLMSettings = LLMSettings()
+
+    @property
+    def uses_llm(self) -> bool:
+        """Whether a model is configured; every feature falls back to its offline engine otherwise."""
+        return self.engine == "llm"
 
 
 def _env(name: str) -> str | None:
@@ -76,6 +82,7 @@ def load_settings() -> Settings:
         "idle_minutes": _env("PRACTICUM_IDLE_MINUTES"),
         "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
         "retention_days": _env("PRACTICUM_RETENTION_DAYS"),
+        "log_level": (_env("PRACTICUM_LOG_LEVEL") or "").upper() or None,
     }
     return Settings(
         **{k: v for k, v in top.items() if v is not None},

@@ -9,7 +9,6 @@ threshold while irritation is low enough.
 from __future__ import annotations
 
 import json
-import logging
 import random
 import re
 from collections.abc import Iterator
@@ -19,13 +18,14 @@ from functools import lru_cache
 from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR, LLMSettings
 from simulator.dearman import cues
-from simulator.llm.usage import Caller
 from simulator.dearman.schema import (
     CounterpartState,
     DearmanTurn,
     Scenario,
     SkillRatings,
 )
+from simulator.llm import fallback
+from simulator.llm.usage import Caller
 
 LINES_FILE = DATA_DIR / "dearman" / "counterpart.json"
 THRESHOLD = 0.7
@@ -34,8 +34,6 @@ SHUT_DOWN_AT = 0.75  # above this irritation, the counterpart stops considering 
 VALIDATION = re.compile(
     r"\b(?:i (?:understand|hear|know|get|see|appreciate)|that'?s (?:fair|true|a fair point)|fair point|"
     r"you(?:'re| are| may be| might be) right|that may be true|thanks for|thank you|i can see)\b", re.IGNORECASE)
-
-log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -222,9 +220,8 @@ def _llm_chunks(reply: CounterpartReply, scenario: Scenario, history: list[Dearm
         for chunk in llm.stream_text(llm.chat_model(settings), messages, settings, caller):
             shown.append(chunk)
             yield chunk
-    except Exception as exc:  # any failure: the conversation goes on
-        why = exc.user_message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
-        log.warning("DEAR MAN counterpart reply %s: %s", "cut" if shown else "from the offline engine", why)
+    except Exception as exc:  # noqa: BLE001 - any failure: the conversation goes on, and the log says why
+        why = fallback.record("DEAR MAN counterpart", exc)
         if isinstance(exc, EngineError) and exc.partial:
             shown = [exc.partial] if not shown else shown
         if shown:

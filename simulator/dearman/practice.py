@@ -25,9 +25,10 @@ from simulator.dearman.schema import (
     Rating,
     Scenario,
 )
-from simulator.dearman.store import DearmanStore
 from simulator.dearman.scenarios import CUSTOM_ID
+from simulator.dearman.store import DearmanStore
 from simulator.llm.usage import Caller
+from simulator.modeluse.access import EngineDecision, caller_for, decide
 
 
 def exercise_of(scenario: Scenario) -> str:
@@ -52,7 +53,7 @@ class DearmanPractice:
 
     @property
     def engine(self) -> str:
-        return self.settings.llm.model if self.settings.engine == "llm" else "offline"
+        return self.settings.llm.model if self.settings.uses_llm else "offline"
 
     def start(self, scenario: Scenario, before: EmotionRatings | None, seed: int | None = None) -> DearmanSessionInfo:
         return self.records.create_session(self.actor, scenario, self.engine, counterpart.initial_state(scenario),
@@ -71,12 +72,10 @@ class DearmanPractice:
         return MessageContext.checked(info.scenario.situation, info.scenario.goal, draft, last)
 
     def caller(self, info: DearmanSessionInfo) -> Caller:
-        return Caller(self.store, exercise_of(info.scenario), self.actor.id if self.actor else None)
+        return caller_for(self.store, exercise_of(info.scenario), self.actor.id if self.actor else None)
 
-    def engine_status(self, scenario: Scenario):
+    def engine_status(self, scenario: Scenario) -> EngineDecision:
         """The engine this conversation uses now for this trainee, with the plain reason when offline."""
-        from simulator.llm.access import decide
-
         return decide(self.store, self.settings, exercise_of(scenario), self.actor.id if self.actor else None)
 
     def check(self, session_id: str, draft: str) -> Rating:
@@ -106,7 +105,7 @@ class DearmanPractice:
         if not awaiting_reply(turns):
             return
         last = turns[-1]
-        llm = self.settings.llm if self.settings.engine == "llm" else None
+        llm = self.settings.llm if self.settings.uses_llm else None
         reply = counterpart.respond(info.scenario, turns, info.state, last.ratings, last.text, info.seed, llm,
                                     self.caller(info))
         parts: list[str] = []

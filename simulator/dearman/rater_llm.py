@@ -14,6 +14,7 @@ from simulator.dearman.exemplars import Bank
 from simulator.dearman.prompts import rater_messages
 from simulator.dearman.rater_offline import OfflineRater, default_rater
 from simulator.dearman.schema import SKILLS, MessageContext, Rating, SkillRatings
+from simulator.llm.fallback import with_fallback
 from simulator.llm.usage import Caller
 
 log = logging.getLogger(__name__)
@@ -44,21 +45,21 @@ class LLMRater:
 
     def rate(self, ctx: MessageContext) -> Rating:
         from simulator.llm import client as llm
-        from simulator.llm.access import LLMUnavailable
 
-        try:
-            if self.caller is not None:  # refused before the examples are looked up
-                from simulator.llm.access import admit
+        if self.caller is not None:  # refused before the examples are looked up, with a plain reason
+            try:
+                self.caller.admit(self.settings)
+            except EngineError as refused:
+                log.info("DEAR MAN rating by the offline rater: %s", refused.user_message)
+                return Rating(ratings=self.offline.rate(ctx), engine="offline", fallback_reason=refused.user_message)
 
-                admit(self.caller, self.settings)
+        def model() -> Rating:
             examples = nearest_examples(ctx.message, self.offline.bank)
             value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples), self.caller)
             return Rating(ratings=value, engine=self.settings.model)  # validated by llm.structured
-        except Exception as exc:  # every failure: fall back, say why
-            why = exc.user_message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {str(exc)[:160]}"
-            log.warning("DEAR MAN rating by the offline rater: %s", why)
-            note = why if isinstance(exc, LLMUnavailable) else FALLBACK_NOTE.format(why=why.rstrip("."))
-            return Rating(ratings=self.offline.rate(ctx), engine="offline", fallback_reason=note)
+
+        return with_fallback("DEAR MAN rating", model, lambda why: Rating(
+            ratings=self.offline.rate(ctx), engine="offline", fallback_reason=FALLBACK_NOTE.format(why=why.rstrip("."))))
 
 
 class OfflineRaterAdapter:

@@ -4,9 +4,9 @@ bound every server honours, and structured output with a fallback across methods
 The client's own retries are off (`max_retries=0`): we retry only before the first token has been
 shown, and we choose the backoff and the message the trainee sees.
 
-A call made for an exercise (`caller`) is first admitted (simulator/llm/access.py: the admin's
-choice for the exercise, the trainee's acknowledgement of where the text goes, the daily token
-cap) and then recorded (simulator/llm/usage.py: tokens, latency, outcome).
+A call made for an exercise (`caller`, built by simulator/modeluse/access.py) is first admitted
+(the admin's choice for the exercise, the trainee's acknowledgement of where the text goes, the
+daily token cap) and then recorded (simulator/llm/usage.py: tokens, latency, outcome).
 """
 
 from __future__ import annotations
@@ -205,17 +205,13 @@ def _texts(messages: list[BaseMessage]) -> list[str]:
 def _meter(caller: Caller | None, settings: LLMSettings, kind, messages: list[BaseMessage]) -> CallMeter:
     """Admit the call (when it is made for an exercise) and start measuring it."""
     if caller is not None:
-        from simulator.llm.access import admit
-
-        admit(caller, settings)
+        caller.admit(settings)
     return CallMeter(caller=caller, settings=settings, kind=kind, prompt_texts=_texts(messages))
 
 
 def _failed(caller: Caller | None) -> str:
     """The outcome of a call that failed before any text: did the exercise use its offline engine?"""
-    from simulator.llm.access import FALLS_BACK
-
-    return "fell_back" if caller is not None and FALLS_BACK.get(caller.exercise, False) else "failed"
+    return "fell_back" if caller is not None and caller.falls_back else "failed"
 
 
 def stream_text(model: ChatOpenAI, messages: list[BaseMessage], settings: LLMSettings,
@@ -342,8 +338,7 @@ def _invoke_once(settings: LLMSettings, schema: type[BaseModel], messages: list[
             if kind in STRUCTURED_RETRYABLE and retries < settings.max_retries:
                 log.warning("structured call (%s) failed (%s), retrying: %s", method, kind, _detail(exc))
                 time.sleep(_backoff(retries, exc))
-                retries += 1
-                meter.attempts += 1
+                retries, meter.attempts = retries + 1, meter.attempts + 1
                 continue
             raise
     raw = result.get("raw")

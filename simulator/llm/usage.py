@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Literal
 
 import sqlite_utils
-from pydantic import BaseModel
 
-from simulator.accounts.actor import Actor
-from simulator.accounts.policy import require_admin
 from simulator.core.clock import now_iso
 from simulator.core.db import Store
 from simulator.core.settings import LLMSettings
@@ -39,8 +35,6 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["ok", "retried", "cut", "fell_back", "failed"]
 OUTCOMES: tuple[str, ...] = ("ok", "retried", "cut", "fell_back", "failed")
-NO_COHORT = "(no cohort)"
-NO_ACCOUNT = "(no account)"
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
@@ -62,11 +56,23 @@ def create_tables(db: sqlite_utils.Database) -> None:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who a model call is made for: the exercise, the account (None from a shell), the database."""
+    """Who a model call is made for: the exercise, the account (None from a shell), the database.
+
+    Built by simulator.modeluse.access.caller_for: `gate` raises (an EngineError with a plain
+    message) when the call may not go out, and `falls_back` says whether the exercise has an
+    offline stand-in when a call fails.
+    """
 
     store: Store
     exercise: str
     user_id: str | None = None
+    falls_back: bool = True
+    gate: Callable[[LLMSettings], None] | None = field(default=None, compare=False)
+
+    def admit(self, settings: LLMSettings) -> None:
+        """Raise if this call may not go to the model now."""
+        if self.gate is not None:
+            self.gate(settings)
 
 
 @dataclass
@@ -130,7 +136,7 @@ class CallMeter:
         try:
             with self.caller.store.db() as db:
                 db["llm_calls"].insert(row)
-        except Exception:  # the reply matters more than its bookkeeping; say so loudly
+        except Exception:  # noqa: BLE001 - the reply matters more than its bookkeeping; logged with its traceback
             log.exception("could not record a model call for %s", self.caller.exercise)
 
 
@@ -141,67 +147,3 @@ def tokens_used(store: Store, user_id: str, day: str | None = None) -> int:
         (total,) = db.execute("select coalesce(sum(prompt_tokens + completion_tokens), 0) from llm_calls "
                               "where user_id = ? and day = ?", [user_id, day]).fetchone()
     return int(total)
-
-
-class UsageRow(BaseModel):
-    key: str  # the day, exercise, cohort name or model
-    calls: int
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
-    estimated_calls: int  # calls whose counts were estimated here, not reported by the server
-    outcomes: dict[str, int]
-    mean_latency_ms: float
-    people: int  # distinct accounts
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-Grouping = Literal["day", "exercise", "cohort", "model"]
-
-
-def summary(store: Store, actor: Actor | None, by: Grouping = "day", since: date | None = None,
-            until: date | None = None) -> list[UsageRow]:
-    """Usage per day, exercise, cohort or model between `since` and `until` (UTC days, inclusive).
-
-    Per cohort, an account counts in every cohort it belongs to now (so cohorts may add up to more
-    than the total); calls of accounts in no cohort, and of erased accounts, have their own rows.
-    """
-    require_admin(actor)
-    if by not in ("day", "exercise", "cohort", "model"):
-        raise ValueError(f"usage is summarised by day, exercise, cohort or model, not {by!r}")
-    where, args = ["1 = 1"], []
-    if since:
-        where.append("c.day >= ?")
-        args.append(since.isoformat())
-    if until:
-        where.append("c.day <= ?")
-        args.append(until.isoformat())
-    if by == "cohort":
-        sql = ("select c.*, coalesce(k.name, case when c.user_id is null then ? else ? end) as grp "
-               "from llm_calls c left join cohort_members m on m.user_id = c.user_id "
-               "left join cohorts k on k.id = m.cohort_id where " + " and ".join(where))
-        args = [NO_ACCOUNT, NO_COHORT, *args]
-    else:
-        sql = f"select c.*, c.{by} as grp from llm_calls c where " + " and ".join(where)
-    groups: dict[str, list[dict]] = defaultdict(list)
-    with store.db() as db:
-        for row in db.query(sql, args):
-            groups[row["grp"]].append(row)
-    out = []
-    for key in sorted(groups):
-        rows = groups[key]
-        outcomes = {o: 0 for o in OUTCOMES}
-        for r in rows:
-            outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
-        out.append(UsageRow(
-            key=key, calls=len(rows), prompt_tokens=sum(r["prompt_tokens"] for r in rows),
-            completion_tokens=sum(r["completion_tokens"] for r in rows),
-            cached_tokens=sum(r["cached_tokens"] or 0 for r in rows),
-            estimated_calls=sum(r["estimated"] for r in rows), outcomes=outcomes,
-            mean_latency_ms=round(sum(r["latency_ms"] for r in rows) / len(rows), 1),
-            people=len({r["user_id"] for r in rows if r["user_id"]}),
-        ))
-    return out

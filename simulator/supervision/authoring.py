@@ -15,7 +15,7 @@ import sqlite_utils
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.audit import audit
-from simulator.accounts.policy import AccessDenied
+from simulator.accounts.policy import require_author
 from simulator.cbt.case import PatientCase
 from simulator.cbt.library import CaseLibrary, validate_case_data
 from simulator.core.db import Store
@@ -28,11 +28,6 @@ def create_tables(db: sqlite_utils.Database) -> None:
         pk=("kind", "item_id", "version"), not_null={"json", "created_at"},
     )
     db["sessions"].add_column("case_version", int)
-
-
-def _require_author(actor: Actor | None) -> None:
-    if actor is None or actor.role not in ("supervisor", "admin"):
-        raise AccessDenied("Only supervisors and admins author cases and scenarios.")
 
 
 def latest_versions(store: Store, kind: str) -> dict[str, tuple[int, str]]:
@@ -48,7 +43,7 @@ def latest_versions(store: Store, kind: str) -> dict[str, tuple[int, str]]:
 def save_version(store: Store, actor: Actor | None, kind: str, item_id: str, payload: dict,
                  baseline: int) -> int:
     """Store a new version after `baseline` (the version the editor started from)."""
-    _require_author(actor)
+    require_author(actor)
     with store.db() as db, db.conn:
         db.execute("BEGIN IMMEDIATE")
         (newest,) = db.execute("select coalesce(max(version), 0) from authored where kind = ? and item_id = ?",
@@ -73,7 +68,7 @@ def save_case(store: Store, actor: Actor | None, data: dict, library: CaseLibrar
     from `baseline`, the version the editor opened (default: the library's). Raises
     CaseFileError naming the field and the problem, AccessDenied, or ValueError.
     """
-    _require_author(actor)
+    require_author(actor)
     case = validate_case_data(data, file="the form")
     exists = case.id in library
     if new and exists:
@@ -84,6 +79,87 @@ def save_case(store: Store, actor: Actor | None, data: dict, library: CaseLibrar
         baseline = library.version(case.id) if exists else 0
     version = save_version(store, actor, "case", case.id, case.model_dump(mode="json"), baseline)
     return case, version
+
+
+# -- the case form: version-2 fields typed as text ------------------------------------------
+
+def _lines(text: str | None) -> list[str]:
+    return [ln.strip().lstrip("-•*").strip() for ln in (text or "").splitlines()
+            if ln.strip().lstrip("-•*").strip()]
+
+
+def belief_voicings_text(voicings: dict[str, list[str]]) -> str:
+    """Voicings per core belief as the form shows them: the belief on its own line, then its
+    voicings, one per line, each starting with "- "."""
+    return "\n\n".join(b + "\n" + "\n".join(f"- {v}" for v in vs) for b, vs in voicings.items())
+
+
+def belief_voicings_from_text(text: str) -> dict[str, list[str]]:
+    """The inverse of `belief_voicings_text`; a belief line is one not starting with "- "."""
+    out: dict[str, list[str]] = {}
+    current: str | None = None
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(("-", "•", "*")) and current is not None:
+            out[current].append(line.lstrip("-•*").strip())
+        else:
+            current = line
+            out.setdefault(current, [])
+    return out
+
+
+def case_form_defaults(data: dict) -> dict:
+    """Case data with the version-2 lists turned into the text the form edits."""
+    data = json.loads(json.dumps(data))
+    risk = data.setdefault("risk", {"level": "unknown"})
+    risk["cues"] = "\n".join(risk.get("cues") or [])
+    voicings = data.setdefault("voicings", {})
+    voicings["core_beliefs"] = belief_voicings_text(voicings.get("core_beliefs") or {})
+    for key in ("intermediate_beliefs", "intermediate_beliefs_depression", "coping_strategies",
+                "history"):
+        voicings[key] = "\n".join(voicings.get(key) or [])
+    for s in data.get("situations", []):
+        s["emotion_intensity"] = ", ".join(str(v) for v in (s.get("emotion_intensity") or {}).values())
+    return data
+
+
+def case_from_form(form: dict) -> dict:
+    """Case data (schema version 2) from the form's text fields; raises CaseFileError naming the
+    field when the emotion ratings do not match the chosen emotions."""
+    from simulator.cbt.library import CaseFileError
+
+    data = json.loads(json.dumps(form))
+    data["schema_version"] = 2
+    risk = data.get("risk") or {}
+    risk["cues"] = _lines(risk.get("cues"))
+    data["risk"] = {k: v for k, v in risk.items() if v not in ("", None)}
+    v = data.get("voicings") or {}
+    data["voicings"] = {
+        "core_beliefs": belief_voicings_from_text(v.get("core_beliefs", "")),
+        **{k: _lines(v.get(k)) for k in ("intermediate_beliefs", "intermediate_beliefs_depression",
+                                         "coping_strategies", "history")},
+    }
+    problems: list[CaseFileError] = []
+    for n, s in enumerate(data.get("situations", [])):
+        text = s.get("emotion_intensity") or ""
+        if isinstance(text, dict):
+            continue
+        numbers = [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
+        where = f"situations.{n}.emotion_intensity"
+        if numbers and len(numbers) != len(s.get("emotions", [])):
+            problems.append(CaseFileError("the form", where, f"give one number per chosen emotion "
+                                          f"({len(s.get('emotions', []))}), in the same order"))
+        elif not all(t.isdigit() for t in numbers):
+            problems.append(CaseFileError("the form", where, "must be whole numbers from 0 to 100, "
+                                          "separated by commas"))
+        s["emotion_intensity"] = {e: int(t) for e, t in zip(s.get("emotions", []), numbers)
+                                  if t.isdigit()}
+    if problems:
+        problems[0].all = problems
+        raise problems[0]
+    return data
 
 
 def case_library(store: Store, cases_dir: str | Path) -> CaseLibrary:
@@ -112,7 +188,7 @@ def import_cases(store: Store, actor: Actor | None, path: Path, library: CaseLib
     """
     from simulator.cbt.importer import read_cases
 
-    _require_author(actor)
+    require_author(actor)
     report = read_cases(path)  # raises CaseImportError listing every problem; nothing is saved
     taken = [c.id for c in report.cases if c.id in library]
     if taken:
@@ -142,7 +218,7 @@ def save_scenario(store: Store, actor: Actor | None, data: dict, library, *, new
     """
     from simulator.dearman.scenarios import validate_scenario_data
 
-    _require_author(actor)
+    require_author(actor)
     scenario = validate_scenario_data(data, file="the form")
     exists = scenario.id in library.scenarios
     if new and exists:

@@ -12,7 +12,7 @@ import sqlite_utils
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from simulator.accounts.actor import Actor
-from simulator.accounts.policy import AccessDenied, require, supervises
+from simulator.accounts.policy import require, require_assigner, require_reviewer
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
 from simulator.core.settings import DATA_DIR
@@ -105,18 +105,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _require_reviewer(store: Store, actor: Actor | None, owner: str | None) -> None:
-    """Comments and grades come from an admin or a supervisor of the session's trainee."""
-    if actor is not None and actor.role == "admin":
-        return
-    if actor is not None and actor.role == "supervisor" and owner and supervises(store, actor.id, owner):
-        return
-    raise AccessDenied("Only a supervisor of this trainee can comment on or grade this session.")
-
-
 def add_comment(store: Store, actor: Actor | None, session_id: str, turn_index: int, text: str) -> Comment:
     info = SessionStore(store).session(session_id)
-    _require_reviewer(store, actor, info.owner)
+    require_reviewer(store, actor, info.owner)
     text = (text or "").strip()
     if not text:
         raise ValueError("A comment cannot be empty.")
@@ -149,7 +140,7 @@ def _comment(row: dict, author: str) -> Comment:
 
 def grade(store: Store, actor: Actor | None, session_id: str, scores: dict[str, int], note: str = "") -> Grade:
     info = SessionStore(store).session(session_id)
-    _require_reviewer(store, actor, info.owner)
+    require_reviewer(store, actor, info.owner)
     rubric = competence_rubric()
     ids = {item.id for item in rubric.items}
     if set(scores) != ids:
@@ -189,8 +180,6 @@ def assign(store: Store, actor: Actor | None, kind: str, target_id: str, due: da
     `cases` and `scenarios` are the libraries the target must exist in: a CBT interview needs a
     case and one of its styles; a DEAR MAN exercise needs a scenario.
     """
-    if actor is None or actor.role not in ("supervisor", "admin"):
-        raise AccessDenied("Only supervisors assign exercises.")
     if (cohort_id is None) == (trainee_id is None):
         raise ValueError("Assign to a cohort or to one trainee.")
     if kind == "cbt":
@@ -204,14 +193,7 @@ def assign(store: Store, actor: Actor | None, kind: str, target_id: str, due: da
         style = None
     else:
         raise ValueError("An exercise is a CBT interview or a DEAR MAN conversation.")
-    if actor.role == "supervisor":
-        with store.db() as db:
-            if cohort_id and not db.execute(
-                "select 1 from cohort_members where cohort_id = ? and user_id = ? and role = 'supervisor'",
-                [cohort_id, actor.id]).fetchone():
-                raise AccessDenied("You do not supervise that cohort.")
-        if trainee_id and not supervises(store, actor.id, trainee_id):
-            raise AccessDenied("You do not supervise that trainee.")
+    require_assigner(store, actor, cohort_id, trainee_id)
     a = Assignment(id=secrets.token_hex(6), kind=kind, target_id=target_id, style=style,
                    cohort_id=cohort_id, trainee_id=trainee_id, due=due, note=note.strip(),
                    created_by=actor.id, created_at=_now())

@@ -9,7 +9,6 @@ simulator.llm, falling back to offline on any failure.
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,9 +17,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from simulator.core import embeddings
+from simulator.llm.fallback import with_fallback
 from simulator.traps.patterns import NONE, exemplars, name_of, pattern_ids, patterns
-
-log = logging.getLogger(__name__)
 
 K = 5  # nearest exemplars per pattern
 KNN_SHARES = (0.0, 0.25, 0.5)  # candidate weights of kNN against the centroid
@@ -171,16 +169,13 @@ def detect(text: str, settings=None, caller=None) -> Detection:
     With a `caller` (simulator.llm.usage.Caller), the model is used only when that exercise may
     use it for that account now.
     """
-    if settings is None or settings.engine != "llm":
+    if settings is None or not settings.uses_llm:
         return detect_offline(text)
-    from simulator.core.errors import EngineError
     from simulator.traps.llm_judge import detect_llm
 
-    try:
-        return detect_llm(text, settings.llm, caller)
-    except Exception as exc:  # any failure of the model server: the offline answer always works
-        why = exc.user_message if isinstance(exc, EngineError) else type(exc).__name__
-        log.warning("thinking-trap detection by the offline detector: %s", why)
+    def offline(why: str) -> Detection:
         result = detect_offline(text)
         result.note = f"model unavailable, offline detector used ({why})"
         return result
+
+    return with_fallback("thinking-trap detection", lambda: detect_llm(text, settings.llm, caller), offline)

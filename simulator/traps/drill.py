@@ -87,9 +87,9 @@ def submit(store, actor: Actor | None, item_id: str, picked: list[str], reframe:
         raise ValueError("Write a reframe before submitting.")
     it = item(item_id)
     grade = grade_patterns(it, picked)
-    from simulator.llm.usage import Caller
+    from simulator.modeluse.access import caller_for
 
-    caller = Caller(store, "traps", actor.id if actor else None)
+    caller = caller_for(store, "traps", actor.id if actor else None)
     fb = check_reframe(it.thought, reframe, it.context, it.id, settings, caller)
     attempt_id = traps_store.add_drill_attempt(store, actor, {
         "item_id": it.id, "thought": it.thought, "picked_json": json.dumps(grade.picked),

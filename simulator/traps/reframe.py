@@ -8,7 +8,6 @@ the drill bank. Offline by default; the LLM judge is used when configured and fa
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -19,10 +18,9 @@ from pydantic import BaseModel
 
 from simulator.core import embeddings
 from simulator.core.settings import DATA_DIR
+from simulator.llm.fallback import with_fallback
 from simulator.traps.detector import detect_offline
 from simulator.traps.patterns import normalise
-
-log = logging.getLogger(__name__)
 
 STRATEGIES: dict[str, str] = {
     "growth_mindset": "Growth mindset",
@@ -242,16 +240,16 @@ def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | 
     With a `caller` (simulator.llm.usage.Caller), the model is used only when that exercise may
     use it for that account now; otherwise the note says why, plainly.
     """
-    if settings is None or settings.engine != "llm":
+    if settings is None or not settings.uses_llm:
         return check_reframe_offline(thought, reframe, context, item_id)
-    from simulator.core.errors import EngineError
     from simulator.traps.llm_judge import reframe_llm
 
-    try:
-        return reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm, caller)
-    except Exception as exc:  # the offline checker always works
-        why = exc.user_message if isinstance(exc, EngineError) else type(exc).__name__
-        log.warning("reframe feedback by the offline checker: %s", why)
+    def offline(why: str) -> ReframeFeedback:
         result = check_reframe_offline(thought, reframe, context, item_id)
         result.note = f"model unavailable, offline checker used ({why})"
         return result
+
+    return with_fallback("reframe check",
+                         lambda: reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm,
+                                             caller),
+                         offline)

@@ -10,7 +10,6 @@ moves only for restructuring steps that were done well.
 from __future__ import annotations
 
 import json
-import logging
 import random
 import re
 import threading
@@ -24,12 +23,12 @@ from simulator.cbt import moves
 from simulator.cbt.case import PatientCase
 from simulator.cbt.voice import case_text
 from simulator.core.settings import DATA_DIR
+from simulator.llm.fallback import with_fallback
 from simulator.traps import store as traps_store
 from simulator.traps.detector import detect_offline
 from simulator.traps.patterns import name_of
 from simulator.traps.reframe import check_reframe_offline
 
-log = logging.getLogger(__name__)
 
 IDENTIFICATION = ("automatic_thought", "intermediate_belief", "core_belief")
 RESTRUCTURING = ("evidence_for", "evidence_against", "alternative")
@@ -179,8 +178,8 @@ def _lower_first(s: str) -> str:
     return s if re.match(r"I\b|I'", s) else s[:1].lower() + s[1:]
 
 
-def _core_clause(case: PatientCase) -> str:
-    belief = case.core_beliefs.all()[0].rstrip(".")
+def _core_clause(case: PatientCase, situation_index: int = 0) -> str:
+    belief = case.model_for(situation_index).core_beliefs[0].rstrip(".")
     return re.sub(r"^I am\b", "I'm", belief)
 
 
@@ -203,7 +202,7 @@ class _Patient:
         return others[0] if others else self.state.current.text
 
     def rule(self) -> str:
-        rules = case_text(self.case).rules or case_text(self.case).rules_depression
+        rules = self.text.rules or self.text.rules_depression  # the situation's own rules
         return " ".join(rules[:2]) if rules else "I have to get things right."
 
     def counter(self, friend_first: bool) -> str | None:
@@ -286,7 +285,8 @@ def respond(state: RestructuringState, case: PatientCase, message: str) -> Restr
     fact = p.fact()
     values = dict(thought=work.text, fact=fact, fact_lower=_lower_first(fact),
                   fact_lower_nodot=_lower_first(fact).rstrip("."), interpretation=p.interpretation(),
-                  rule=p.rule(), core=_lower_first(_core_clause(case)) + ".", core_clause=_core_clause(case))
+                  rule=p.rule(), core=_lower_first(_core_clause(case, work.situation_index)) + ".",
+                  core_clause=_core_clause(case, work.situation_index))
     primary = next((a for a in ACT_ORDER if a in acts), None)
     if primary in ACT_STAGE:
         state.stage = ACT_STAGE[primary]
@@ -518,10 +518,10 @@ def say(store, actor: Actor | None, session_id: str, message: str, settings=None
         if state.finished:
             raise ValueError("This exercise is finished; start a new one to keep practising.")
         state = respond(state, case, message)
-        if settings is not None and settings.engine == "llm":
-            from simulator.llm.usage import Caller
+        if settings is not None and settings.uses_llm:
+            from simulator.modeluse.access import caller_for
 
-            caller = Caller(store, "restructuring", actor.id if actor else None)
+            caller = caller_for(store, "restructuring", actor.id if actor else None)
             state.turns[-1].text = voice_with_llm(state, case, settings.llm, caller) or state.turns[-1].text
         _save(store, actor, session_id, case, state)
     return state
@@ -543,12 +543,9 @@ def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings, c
     messages.append(SystemMessage(render(
         "restructuring_voice", thought=work.text, stage=STAGE_NAMES.get(state.stage, state.stage),
         content=state.turns[-1].text, name=case.name)))
-    try:
-        text = "".join(stream_text(chat_model(llm_settings), messages, llm_settings, caller)).strip()
-    except Exception as exc:  # noqa: BLE001 - any failure keeps the rule-based wording
-        why = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
-        log.warning("restructuring reply in the rule-based wording: %s", why)
-        return None
+    text = with_fallback("restructuring wording",
+                         lambda: "".join(stream_text(chat_model(llm_settings), messages, llm_settings, caller)).strip(),
+                         lambda why: "")  # the rule-based wording stands
     return text or None
 
 

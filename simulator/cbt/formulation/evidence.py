@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.cbt.case import PatientCase
-from simulator.cbt.formulation.rubric import FIELD_ORDER, Rubric
+from simulator.cbt.formulation.rubric import FIELD_ORDER, Rubric, load_rubric
 from simulator.cbt.formulation.scoring import (
     LIST_FIELDS,
     TEXT_FIELDS,
@@ -32,6 +32,7 @@ from simulator.cbt.formulation.scoring import (
     embed,
     match_text,
     score_fields,
+    score_formulation,
     sentences,
 )
 from simulator.cbt.interview import DisclosureState, Turn
@@ -60,17 +61,18 @@ class _Element:
 
 def reference_elements(case: PatientCase, situation_index: int) -> list[_Element]:
     s = case.situations[situation_index]
+    model = case.model_for(situation_index)
     out = [_Element("situation", "situation", s.situation),
            _Element("automatic_thoughts", "automatic_thoughts", s.automatic_thoughts)]
     out += [_Element(e, "emotions", e) for e in s.emotions]
     out += [_Element("behavior", "behavior", s.behavior)]
-    out += [_Element(b, "core_beliefs", b) for b in case.core_beliefs.all()]
-    out += [_Element("intermediate_beliefs", "intermediate_beliefs", case.intermediate_beliefs)]
-    if case.intermediate_beliefs_depression:
+    out += [_Element(b, "core_beliefs", b) for b in model.core_beliefs]
+    out += [_Element("intermediate_beliefs", "intermediate_beliefs", model.intermediate_beliefs)]
+    if model.intermediate_beliefs_depression:
         out.append(_Element("intermediate_beliefs_depression", "intermediate_beliefs",
-                            case.intermediate_beliefs_depression))
-    out += [_Element("coping_strategies", "coping_strategies", case.coping_strategies),
-            _Element("history", "history", case.history)]
+                            model.intermediate_beliefs_depression))
+    out += [_Element("coping_strategies", "coping_strategies", model.coping_strategies),
+            _Element("history", "history", model.history)]
     return out
 
 
@@ -248,3 +250,12 @@ def build_evidence(trainee: Formulation, reference: Formulation, score: Formulat
     return EvidenceReport(elements=elements, claims=claims, field_status=field_status,
                           gap_points=round(gap_points, 1), total_on_surfaced=total_on_surfaced,
                           suggestions=suggestions)
+
+
+def score_with_evidence(trainee: Formulation, reference: Formulation, interview: Interview,
+                        rubric: Rubric | None = None) -> FormulationScore:
+    """Score `trainee`, and link every reference element and every trainee claim to the interview."""
+    rubric = rubric or load_rubric()
+    score = score_formulation(trainee, reference, rubric)
+    score.evidence = build_evidence(trainee, reference, score, interview, rubric)
+    return score

@@ -1,13 +1,11 @@
 """Narrative feedback on a scored formulation: always offline, and from an LLM judge when one is set.
 
 The offline narrative is built from the score and the evidence, so it always exists. With
-settings.engine == "llm" a model writes a second one through structured output; if that fails in
+settings.uses_llm a model writes a second one through structured output; if that fails in
 any way, the offline one stands alone and carries the reason. Neither changes the numbers.
 """
 
 from __future__ import annotations
-
-import logging
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,9 +17,8 @@ from simulator.cbt.formulation.scoring import (
     FormulationScore,
 )
 from simulator.core.settings import Settings
+from simulator.llm.fallback import with_fallback
 from simulator.llm.usage import Caller
-
-log = logging.getLogger(__name__)
 
 
 class FieldComment(BaseModel):
@@ -172,12 +169,10 @@ def judge(settings: Settings, trainee: Formulation, reference: Formulation,
     With a `caller`, the model is used only when the exercise may use it for that account now.
     """
     offline = JudgeResult(engine="offline", narrative=offline_narrative(trainee, score, rubric))
-    if settings.engine != "llm":
+    if not settings.uses_llm:
         return [offline]
-    try:
-        narrative = llm_narrative(settings, trainee, reference, score, caller)
-    except Exception as exc:  # any failure: the offline feedback stands, with the reason
-        reason = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
-        log.warning("formulation feedback from the offline judge only: %s", reason)
-        return [offline.model_copy(update={"fallback_reason": str(reason)[:500]})]
-    return [offline, JudgeResult(engine=f"llm:{settings.llm.model}", narrative=narrative)]
+    return with_fallback(
+        "formulation judge",
+        lambda: [offline, JudgeResult(engine=f"llm:{settings.llm.model}",
+                                      narrative=llm_narrative(settings, trainee, reference, score, caller))],
+        lambda why: [offline.model_copy(update={"fallback_reason": why[:500]})])

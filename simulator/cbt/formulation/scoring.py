@@ -122,14 +122,15 @@ def reference_for(case: PatientCase, situation_index: int) -> Formulation:
     if not 0 <= situation_index < len(case.situations):
         raise ValueError(f"{case.name} has no situation {situation_index + 1}")
     s = case.situations[situation_index]
-    rules = case.intermediate_beliefs
-    if case.intermediate_beliefs_depression:
-        rules = f"{rules} {case.intermediate_beliefs_depression}"
+    model = case.model_for(situation_index)  # the situation's own beliefs, rules and coping
+    rules = model.intermediate_beliefs
+    if model.intermediate_beliefs_depression:
+        rules = f"{rules} {model.intermediate_beliefs_depression}"
     # Built without the trainee's length limit: a case's own text is never refused.
     return Formulation.model_construct(
         situation=s.situation, automatic_thoughts=s.automatic_thoughts, emotions=list(s.emotions),
-        behavior=s.behavior, core_beliefs=case.core_beliefs.all(), intermediate_beliefs=rules,
-        coping_strategies=case.coping_strategies, history=case.history,
+        behavior=s.behavior, core_beliefs=list(model.core_beliefs), intermediate_beliefs=rules,
+        coping_strategies=model.coping_strategies, history=model.history,
     )
 
 
@@ -397,10 +398,9 @@ def score_fields(trainee: Formulation, reference: Formulation, rubric: Rubric) -
     return out
 
 
-def score_formulation(trainee: Formulation, reference: Formulation, rubric: Rubric | None = None,
-                      interview=None) -> FormulationScore:
-    """Score `trainee` against `reference`; with an `interview` (formulation_evidence.Interview),
-    also link every reference element and every trainee claim to the transcript."""
+def score_formulation(trainee: Formulation, reference: Formulation, rubric: Rubric | None = None) -> FormulationScore:
+    """Score `trainee` against `reference` on the rubric (evidence.score_with_evidence adds the
+    links to an interview)."""
     rubric = rubric or load_rubric()
     fields = score_fields(trainee, reference, rubric)
     total = 100 * sum(f.points for f in fields) / rubric.total_weight
@@ -410,8 +410,4 @@ def score_formulation(trainee: Formulation, reference: Formulation, rubric: Rubr
         thresholds={"partial": t.free_text.partial, "full": t.free_text.full,
                     "evidence": t.evidence, "support": t.support},
     )
-    if interview is not None:
-        from simulator.cbt.formulation.evidence import build_evidence
-
-        score.evidence = build_evidence(trainee, reference, score, interview, rubric)
     return score

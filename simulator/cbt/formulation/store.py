@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
-from simulator.cbt.formulation.evidence import Interview
+from simulator.cbt.formulation.errors import ALREADY, AlreadySubmitted, NotSubmitted
+from simulator.cbt.formulation.evidence import Interview, score_with_evidence
 from simulator.cbt.formulation.judge import JudgeResult, Narrative, judge
 from simulator.cbt.formulation.rubric import Rubric, load_rubric
 from simulator.cbt.formulation.scoring import (
@@ -25,13 +26,12 @@ from simulator.cbt.formulation.scoring import (
     FormulationScore,
     parse_formulation,
     reference_for,
-    score_formulation,
 )
 from simulator.cbt.interview import DisclosureState
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
 from simulator.core.settings import Settings, load_settings
-from simulator.llm.usage import Caller
+from simulator.modeluse.access import caller_for
 
 
 def create_formulation_tables(db: sqlite_utils.Database) -> None:
@@ -56,18 +56,6 @@ def create_formulation_tables(db: sqlite_utils.Database) -> None:
         not_null={"submission_id", "kind", "engine", "result_json", "created_at"},
     )
     db["formulation_scores"].create_index(["submission_id", "kind"], unique=True)
-
-
-class AlreadySubmitted(ValueError):
-    """A second submit for a session; the message says so and nothing was changed."""
-
-
-class NotSubmitted(LookupError):
-    """The feedback of a session that has no submitted formulation (the reference stays hidden)."""
-
-
-ALREADY = ("This formulation was already submitted; a submission is final, so nothing was changed. "
-           "Open its feedback to see the scores.")
 
 
 class Submission(BaseModel):
@@ -145,7 +133,7 @@ def score_session(store: Store, actor: Actor | None, session_id: str, formulatio
     """Score `formulation` against the session's case with evidence from its transcript (no writes)."""
     talk = interview(store, actor, session_id)  # checks that this actor may read the session
     reference = reference_for(talk.case, talk.situation_index)
-    return reference, score_formulation(formulation, reference, rubric, interview=talk)
+    return reference, score_with_evidence(formulation, reference, talk, rubric)
 
 
 def submit(store: Store, actor: Actor | None, session_id: str, data,
@@ -164,7 +152,7 @@ def submit(store: Store, actor: Actor | None, session_id: str, data,
         raise AlreadySubmitted(ALREADY)
     rubric = load_rubric()
     reference, score = score_session(store, actor, session_id, formulation, rubric)
-    caller = Caller(store, "formulation", actor.id if actor else None)
+    caller = caller_for(store, "formulation", actor.id if actor else None)
     narratives = judge(settings, formulation, reference, score, rubric, caller)
     now = _now()
     try:

@@ -1,0 +1,203 @@
+"""Every role opens every page in Chromium, on a database holding one of everything.
+
+A page must show no error, no code (a `DeltaGenerator`, an `st.` call, a traceback, a raw Python
+repr), no "Page not found", and no serious or critical accessibility violation (axe-core).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from simulator.core.settings import ROOT
+from tests.browser.conftest import _free_port
+from tests.browser.seed import PASSWORD, seed
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+AXE = ROOT / "tests" / "browser" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+CODE = re.compile(r"DeltaGenerator|Traceback \(most recent call last\)|\bst\.[a-z_]+\(|<[a-z_.]+ object at 0x"
+                  r"|\bsimulator\.[a-z_.]+Error\b")
+
+PAGES = ["", "practice", "sessions", "formulation", "feedback", "progress", "assignments", "account", "dearman",
+         "traps_drill", "restructuring", "review", "authoring", "authoring_scenarios", "export", "admin"]
+ROLE_PAGES = {"review": ("ada", "sam"), "authoring": ("ada", "sam"), "authoring_scenarios": ("ada", "sam"),
+              "export": ("ada", "rhea"), "admin": ("ada",)}
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, browser_type_launch_args):
+    """A seeded database and a real Streamlit server on it, shared by the module's tests."""
+    db = tmp_path_factory.mktemp("pages") / "seeded.db"
+    ids = seed(db)
+    port = _free_port()
+    env = {**os.environ, "PRACTICUM_DB": str(db), "PRACTICUM_ENGINE": "offline"}
+    streamlit = shutil.which("streamlit", path=os.path.dirname(sys.executable)) or "streamlit"
+    proc = subprocess.Popen(
+        [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode() == "ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("streamlit did not become healthy")
+        time.sleep(0.3)
+    yield url, ids
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def signed_in(browser: Browser, url: str, user: str) -> Page:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(url)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_role("textbox", name="Username").fill(user)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_function("document.cookie.includes('practicum_auth=')", timeout=30_000)
+    return page
+
+
+def open_page(page: Page, url: str) -> str:
+    page.goto(url)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_timeout(300)  # late fragments (the timer) draw after the run ends, and switches settle
+    page.wait_for_selector(IDLE, timeout=60_000)
+    main = page.locator("[data-testid='stMainBlockContainer']")
+    expect(main).to_be_visible(timeout=30_000)
+    return main.inner_text()
+
+
+def problems(page: Page, text: str) -> list[str]:
+    found = [m.group(0) for m in CODE.finditer(text)]
+    if "Page not found" in page.inner_text("body"):
+        found.append("Page not found")
+    found += [f"exception: {e[:200]}" for e in page.locator("[data-testid='stException']").all_inner_texts()]
+    return found
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Serious and critical axe-core findings. Streamlit's own sidebar menu is left out: it puts its
+    section headings inside the <ul> of links, which no page of ours can change."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const context = {exclude: [['[data-testid="stSidebarNavItems"]']]};
+        const r = await axe.run(context, {resultTypes: ['violations']});
+        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ')');
+    }""")
+    return result
+
+
+def urls_for(url: str, ids: dict, user: str) -> list[tuple[str, str]]:
+    out = [(p or "home", f"{url}/{p}") for p in PAGES]
+    if user == "tess":
+        out += [("practice: a session", f"{url}/?session={ids['interview']}"),
+                ("practice: an active session", f"{url}/practice?session={ids['active_interview']}"),
+                ("formulation: submitted", f"{url}/formulation?session={ids['interview']}"),
+                ("feedback", f"{url}/feedback?session={ids['interview']}"),
+                ("dearman: finished", f"{url}/dearman?dm={ids['dearman']}"),
+                ("dearman: over, to finish", f"{url}/dearman?dm={ids['dearman_to_finish']}")]
+    return out
+
+
+@pytest.mark.parametrize("user", ["tess", "sam", "rhea", "ada"])
+def test_every_page_opens_cleanly_for_every_role(browser: Browser, seeded, user: str):
+    url, ids = seeded
+    assert AXE.exists(), "run `npm install --prefix tests/browser/axe` (make test does)"
+    page = signed_in(browser, url, user)
+    report: dict[str, list[str]] = {}
+    for name, address in urls_for(url, ids, user):
+        try:
+            text = open_page(page, address)
+        except AssertionError as err:
+            report[name] = [f"did not finish drawing: {str(err)[:200]}"]
+            continue
+        found = problems(page, text) + axe_violations(page)
+        page_name = name.split(":")[0]
+        if page_name in ROLE_PAGES and user not in ROLE_PAGES[page_name]:
+            # A page this role may not open says so, at its own address.
+            if "This page is for" not in text:
+                found.append("no explanation for a page this role may not open")
+        if found:
+            report[name] = found
+    assert not report, report
+
+
+def test_a_dearman_conversation_that_is_over_shows_its_outcome_and_the_closing_ratings(browser: Browser, seeded):
+    url, ids = seeded
+    page = signed_in(browser, url, "tess")
+    text = open_page(page, f"{url}/dearman?dm={ids['dearman_to_finish']}")
+    assert "You ended the conversation." in text
+    assert "How strongly do you feel each of these now?" in text
+    assert not problems(page, text)
+
+
+def test_the_practice_address_and_the_root_open_the_same_page(browser: Browser, seeded):
+    url, ids = seeded
+    page = signed_in(browser, url, "tess")
+    for address in (f"{url}/practice", url):
+        text = open_page(page, address)
+        assert "Practice a CBT interview" in text and not problems(page, text)
+
+
+def test_choosing_a_patient_brings_the_session_setup_into_view(browser: Browser, seeded):
+    url, ids = seeded
+    page = signed_in(browser, url, "tess")
+    open_page(page, url)
+    page.locator(".st-key-choose-walter-brandt button").click()
+    page.wait_for_selector(IDLE, timeout=60_000)
+    start = page.get_by_role("button", name="Start session")
+    expect(start).to_be_in_viewport(timeout=10_000)
+    expect(page.get_by_text("Session with Walter Brandt")).to_be_visible()
+
+
+def test_a_session_can_be_started_and_a_message_sent_with_the_keyboard_alone(browser: Browser, seeded):
+    url, ids = seeded
+    page = signed_in(browser, url, "tess")
+    open_page(page, url)
+    search = page.get_by_role("textbox", name="Search patients")
+    search.focus()
+    page.keyboard.type("Marcus")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    choose = page.locator(".st-key-choose-marcus-bell button")
+    for _ in range(40):  # Tab until the Choose button has the focus, as a keyboard user would
+        if choose.evaluate("b => b === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    else:
+        pytest.fail("the Choose button cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    start = page.get_by_role("button", name="Start session")
+    for _ in range(40):
+        if start.evaluate("b => b === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    else:
+        pytest.fail("the Start session button cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_visible(timeout=30_000)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    box.focus()
+    page.keyboard.type("Hello Marcus, what would you like to talk about today?")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(2, timeout=30_000)

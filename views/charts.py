@@ -1,0 +1,60 @@
+"""Charts that read at a glance: every point drawn and labelled (one attempt is a point, not empty
+axes), dates in the reader's time zone, legends below the plot, and a one-line reading above it.
+
+Marks are hidden from screen readers (`aria=False`); the chart's description and the reading say
+what it shows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+
+def local_time(when: datetime) -> datetime:
+    """`when` in the browser's time zone (UTC when the browser does not say)."""
+    try:
+        zone = ZoneInfo(st.context.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return when.astimezone(zone)
+
+
+def reading(values: list[float], what: str, unit: str = "", count_noun: str = "attempt") -> str:
+    """One sentence on how `values` (oldest first) moved: "Your total rose from 52 to 79 over three cases."."""
+    def fmt(v: float) -> str:
+        return f"{v:g}{unit}"
+
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"Your {what} was {fmt(values[0])} on your first {count_noun}."
+    first, last = values[0], values[-1]
+    span = f"over {len(values)} {count_noun}s"
+    if last > first:
+        return f"Your {what} rose from {fmt(first)} to {fmt(last)} {span}."
+    if last < first:
+        return f"Your {what} fell from {fmt(first)} to {fmt(last)} {span}."
+    return f"Your {what} stayed at {fmt(last)} {span}."
+
+
+def over_time(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None, y_title: str,
+              domain: tuple[float, float] | None = None, description: str, x_title: str = "",
+              x_type: str = "T", label_format: str = ".1~f") -> None:
+    """Lines with a labelled point at every value; several series share one legend under the plot."""
+    encode_x = alt.X(f"{x}:{x_type}", title=x_title or None,
+                     axis=alt.Axis(format="%d %b %H:%M", labelAngle=0) if x_type == "T" else alt.Axis(labelAngle=0))
+    scale = alt.Scale(domain=list(domain)) if domain else alt.Undefined
+    encode_y = alt.Y(f"{y}:Q", title=y_title, scale=scale)
+    color = (alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="bottom", columns=3, labelLimit=0))
+             if series else alt.value("#1f77b4"))
+    base = alt.Chart(frame).encode(x=encode_x, y=encode_y, color=color)
+    tooltip = [alt.Tooltip(f"{c}", title=c) for c in (series, x, y) if c]
+    layers = base.mark_line(aria=False) + base.mark_point(filled=True, size=70, aria=False).encode(tooltip=tooltip)
+    if not series:
+        layers += base.mark_text(dy=-12, aria=False).encode(text=alt.Text(f"{y}:Q", format=label_format))
+    st.altair_chart(layers.properties(height=280, description=description), use_container_width=True)
