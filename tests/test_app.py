@@ -169,7 +169,7 @@ def test_first_start_asks_for_the_admin_account_then_signs_in(fresh_app):
     at.text_input[2].input(PASSWORD)
     next(b for b in at.button if b.label == "Create admin account").click().run()
     assert not at.exception
-    assert "Signed in as **root** (admin)" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Signed in as **root** (admin)" in " ".join(c.value for c in at.sidebar.markdown)
 
 
 def test_sign_in_form_and_a_trainee_sees_no_admin_pages(fresh_app):
@@ -185,7 +185,7 @@ def test_sign_in_form_and_a_trainee_sees_no_admin_pages(fresh_app):
     assert any("Wrong username or password" in e.value for e in at.error)
     at.text_input[1].input(PASSWORD)
     next(b for b in at.button if b.label == "Sign in").click().run()
-    assert "tess" in " ".join(c.value for c in at.sidebar.caption)
+    assert "tess" in " ".join(c.value for c in at.sidebar.markdown)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("views/admin.py")  # not registered for a trainee at all
 
@@ -221,6 +221,9 @@ def test_llm_engine_failure_shows_a_message_and_ask_again_recovers(fresh_app, mo
     next(b for b in at.button if b.label == "Ask again").click().run()
     last = SessionStore(Store(fresh_app)).transcript(session_id)[-3:]
     assert [(t.role, t.complete) for t in last] == [("therapist", True), ("patient", False), ("patient", True)]
+    # On screen one question shows one answer: the cut reply is folded away under the question.
+    assert [t.replace("\\", "") for t in chat_texts(at)[-2:]] == ["What happened next?", "Work has been hard since the announcement."]
+    assert any("cut off, then asked again" in e.label for e in at.expander)
 
 
 def test_show_thinking_traps_marks_patient_lines(fresh_app):
@@ -248,7 +251,7 @@ def test_single_sign_on_maps_a_verified_email_to_its_account(fresh_app):
     at.user = {"is_logged_in": True, "email": "tess@clinic.example", "email_verified": True}
     at.run()
     assert not at.exception
-    assert "Signed in as **tess** (trainee)" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Signed in as **tess** (trainee)" in " ".join(c.value for c in at.sidebar.markdown)
 
     stranger = AppTest.from_file(APP, default_timeout=30)
     stranger.secrets["auth"] = at.secrets["auth"]

@@ -4,13 +4,18 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from simulator.core.settings import ROOT
+
+# The CLI reads cases as the app does (files plus authored versions), so it opens a database.
+DB = Path(tempfile.mkdtemp()) / "cli.db"
 
 
 def cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, **(env or {})})
+                          cwd=ROOT, env={**os.environ, "PRACTICUM_DB": str(DB), **(env or {})})
 
 
 def test_cases_and_case():
@@ -56,3 +61,22 @@ def test_simulate_on_the_llm_engine(tmp_path, openai_server):
                  "--engine", "llm", env={"PRACTICUM_LLM_BASE_URL": openai_server.base_url,
                                          "PRACTICUM_LLM_MAX_RETRIES": "0"})
     assert failed.returncode == 3 and "HTTP 500" in failed.stderr
+
+
+def test_the_cli_reads_a_case_as_the_app_does_with_its_authored_version(tmp_path):
+    from simulator.accounts import users
+    from simulator.core.db import Store
+    from simulator.core.settings import Settings
+    from simulator.services import case_library, prepare_database
+    from simulator.supervision import authoring
+
+    settings = Settings(db_path=tmp_path / "app.db")
+    prepare_database(settings)
+    store = Store(settings.db_path)
+    admin = users.create_user(store, None, "ada", "a long enough password", "admin")
+    data = case_library(settings).get("tomas-herrera").model_dump(mode="json")
+    data["presenting_problem"] = "Low mood since a kitchen fire closed the restaurant for a month."
+    authoring.save_case(store, admin, data, case_library(settings), new=False, baseline=1)
+    shown = cli("case", "tomas-herrera", env={"PRACTICUM_DB": str(settings.db_path)})
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["presenting_problem"].startswith("Low mood since a kitchen fire")

@@ -104,3 +104,118 @@ def test_the_coach_suggests_describe_first_then_what_is_missing():
     assert suggest_next([first]).skill == "express"
     sidetracked = ratings(EASY, ATTACK)
     assert suggest_next([first, sidetracked]).skill == "mindful"
+
+
+# -- long scripted conversations: agreement past the threshold, no line repeated within five turns --
+
+from datetime import datetime, timezone  # noqa: E402
+
+from simulator.core.settings import Settings  # noqa: E402
+from simulator.dearman.practice import DearmanPractice  # noqa: E402
+from simulator.dearman.scenarios import custom_scenario  # noqa: E402
+from simulator.dearman.schema import DearmanTurn, SkillRatings  # noqa: E402
+
+# Messages that keep the other person talking without winning them over.
+STALLING = [
+    "Sorry, um, maybe it could be a bit different sometimes? No pressure.",
+    "You're the most selfish person I know and everyone thinks so.",
+    "I feel really frustrated about all this.",
+    "I understand you're busy.",
+    "Things need to change.",
+    "It's been going on since March, three times a week.",
+    "Whatever, forget it.",
+]
+SKILLED = [
+    "I hear that it's hard for you. I'm still asking for this, and if it's easier, how about we do half now and "
+    "half next week? That way you won't have it hanging over you.",
+    "I understand. My request is the same, and I can be flexible on the day: what would work for you this week? "
+    "It would save you a lot of hassle.",
+]
+SCENARIOS = [*LIB, custom_scenario("My neighbour parks across my drive most mornings.", "Get the neighbour to park elsewhere.",
+                                   "Pat", difficulty=5)]
+
+
+def _turn(i: int, role: str, text: str) -> DearmanTurn:
+    return DearmanTurn(index=i, role=role, text=text, created_at=datetime.now(timezone.utc))
+
+
+def converse(scenario, script, turns, seed):
+    """Play `script` (cycled) for up to `turns` messages; returns the replies and states."""
+    rated = {m: ratings(scenario, m) for m in set(script)}
+    state, history, replies, states = counterpart.initial_state(scenario), [], [], []
+    for n in range(turns):
+        message = script[n % len(script)]
+        reply = counterpart.respond(scenario, history, state, rated[message], message, seed)
+        history += [_turn(len(history), "trainee", message), _turn(len(history) + 1, "counterpart", reply.text)]
+        state = reply.state
+        replies.append(reply.text)
+        states.append(state)
+        if state.agreed:
+            break
+    return replies, states
+
+
+def known_lines(scenario) -> set[str]:
+    lines = counterpart._lines()
+    pools = [scenario.counterpart.objections, scenario.counterpart.softening, *lines["reactions"].values(),
+             *(lines["generic"][k] for k in ("objections", "softening", "holding"))]
+    return {line for pool in pools for line in pool}
+
+
+def test_no_line_is_repeated_within_five_turns_over_long_conversations():
+    for scenario in SCENARIOS:
+        for seed in (1, 2, 3):
+            replies, states = converse(scenario, STALLING, 40, seed)
+            assert len(replies) == 40 and not states[-1].agreed, scenario.id
+            for line in known_lines(scenario):
+                said = [i for i, text in enumerate(replies) if line in text]
+                gaps = [b - a for a, b in zip(said, said[1:])]
+                assert all(g > counterpart.RECENT_TURNS for g in gaps), (scenario.id, seed, line, said)
+            assert all(text.strip() for text in replies)
+
+
+def test_the_counterpart_agrees_as_soon_as_willingness_passes_the_threshold():
+    for scenario in SCENARIOS:
+        for seed in (1, 2):
+            replies, states = converse(scenario, SKILLED, scenario.turn_limit, seed)
+            assert states[-1].agreed, (scenario.id, seed, [round(s.willingness, 2) for s in states])
+            for text, state in zip(replies, states):
+                past = state.asked and state.willingness >= state.threshold
+                assert state.agreed == past, (scenario.id, state)
+                assert (scenario.counterpart.agreement in text) == state.agreed
+
+
+def _rated(**levels) -> SkillRatings:
+    out = {}
+    for skill in ("describe", "express", "assert", "reinforce", "negotiate"):
+        level = levels.get(skill, "none")
+        out[skill] = {"rating": level, "reason": "r", "suggestion": "" if level == "strong" else "s"}
+    for skill in ("mindful", "confident"):
+        out[skill] = {"rating": levels.get(skill, "yes"), "reason": "r"}
+    out["rewrite"] = "x"
+    return SkillRatings.model_validate(out)
+
+
+def test_an_offer_counts_as_asking_and_a_still_irritated_counterpart_past_its_threshold_agrees():
+    offer = "How about $100 on the 1st and the other $100 on the 15th?"
+    r = _rated(negotiate="strong")  # no explicit request: the offer itself is what they agree to
+    state = counterpart.initial_state(EASY).model_copy(update={"willingness": 0.66, "irritation": 0.65})
+    after = counterpart.update_state(state, r, offer, EASY, 1)
+    assert after.asked and after.willingness >= after.threshold and after.agreed
+    text, _ = counterpart.offline_reply(EASY, state, after, r, offer, 1)
+    assert EASY.counterpart.agreement in text
+
+
+def test_a_stored_conversation_does_not_repeat_the_other_persons_lines(store):
+    """The same rule through the practice flow, where the history comes from the database."""
+    p = DearmanPractice(store=store, settings=Settings())
+    scenario = EASY.model_copy(update={"turn_limit": 16})
+    info = p.start(scenario, None, seed=4)
+    for n in range(16):
+        p.send(info.id, STALLING[n % len(STALLING)])
+        "".join(p.respond(info.id))
+    replies = [t.text for t in p.turns(info.id) if t.role == "counterpart"]
+    assert len(replies) == 16
+    for line in known_lines(scenario):
+        said = [i for i, text in enumerate(replies) if line in text]
+        assert all(b - a > counterpart.RECENT_TURNS for a, b in zip(said, said[1:])), (line, said)

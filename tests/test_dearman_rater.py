@@ -1,4 +1,5 @@
-"""The offline DEAR MAN rater: accuracy over the held-out eval set, explainable feedback, bad input."""
+"""The offline DEAR MAN rater: accuracy on the blind batch, the training bank and its guard,
+explainable feedback in plain words, bad input."""
 
 from __future__ import annotations
 
@@ -7,41 +8,100 @@ import re
 
 import pytest
 
-from simulator.dearman.evaluate import evaluate, load_eval
+from simulator.dearman import classifier, evaluate as ev
+from simulator.dearman.bank import BANK_DIR, BankFileError, as_eval_rows, default_messages, load_messages
 from simulator.dearman.exemplars import EXEMPLARS_DIR, ExemplarFileError, load_bank
-from simulator.dearman.rater_offline import default_rater, sentences
+from simulator.dearman.rater_offline import default_rater
 from simulator.dearman.schema import SKILLS, STRATEGIES, InputRejected, MessageContext
 
 SITUATION = "My brother has borrowed my laptop for three weeks and hasn't given it back."
 GOAL = "Get my brother to return the laptop by Sunday."
+INTERNAL = re.compile(r"\b(?:bank|exemplars?|the bank's example|cues?|centroids?|neighbou?rs?|classifiers?|model|probabilit\w*|"
+                      r"scores?|thresholds?|regex|knn|embedding\w*|trained|training)\b", re.IGNORECASE)
 
 
-def rate(message: str, partner_last: str = ""):
-    return default_rater().rate(MessageContext.checked(SITUATION, GOAL, message, partner_last))
+def rate(message: str, partner_last: str = "", situation: str = SITUATION, goal: str = GOAL):
+    return default_rater().rate(MessageContext.checked(situation, goal, message, partner_last))
 
+
+# -- the blind batch --
 
 @pytest.fixture(scope="module")
-def report():
-    return evaluate(default_rater().rate)
+def blind_report():
+    return ev.evaluate(default_rater().rate)
 
 
-def test_offline_rater_meets_the_accuracy_targets_on_the_held_out_eval_set(report):
-    assert report["messages"] >= 80
-    assert report["macro_used_f1"] >= 0.75, report["skills"]
-    assert report["macro_strong_f1"] >= 0.65, report["skills"]
-    assert report["skills"]["mindful"]["accuracy"] >= 0.8
-    assert report["skills"]["confident"]["accuracy"] >= 0.8
+def test_offline_rater_holds_its_figures_on_the_blind_batch(blind_report):
+    # Regression floor, a little under the figures measured when this rater was built (README).
+    assert blind_report["messages"] >= 60
+    assert "errors" not in blind_report  # the blind batch's misses are never listed
+    assert blind_report["macro_used_f1"] >= 0.76, blind_report["skills"]
+    assert blind_report["macro_strong_f1"] >= 0.85, blind_report["skills"]
+    assert blind_report["skills"]["mindful"]["accuracy"] >= 0.76
+    assert blind_report["skills"]["confident"]["accuracy"] >= 0.92
 
 
-def test_the_eval_set_shares_no_text_with_the_exemplar_bank():
-    bank = load_bank()
-    bank_texts = {ex.text.casefold() for skill in SKILLS for ex in bank.examples[skill]}
-    for row in load_eval():
-        for sentence in sentences(row["message"]):
-            assert sentence.casefold() not in bank_texts, sentence
+def test_the_blind_batch_shares_no_text_with_the_training_bank():
+    ev.check_disjoint(ev.load_eval())  # raises EvaluationLeak otherwise; the message names no text
 
 
-def test_the_bank_has_fifteen_examples_per_skill_and_level():
+def test_an_evaluation_set_copied_from_the_bank_is_refused_even_reworded_in_case_and_punctuation():
+    rows = as_eval_rows(default_messages()[:3])
+    with pytest.raises(ev.EvaluationLeak, match="3 evaluation item"):
+        ev.evaluate(default_rater().rate, rows)
+    sentence = max((p.text for p in default_messages()[0].parts), key=len)
+    assert len(sentence.split()) >= ev.MIN_SHARED_WORDS
+    shouted = {**rows[0], "message": "Hello there. " + sentence.upper().replace(",", " ,")}
+    with pytest.raises(ev.EvaluationLeak):
+        ev.check_disjoint([shouted])
+    ev.check_disjoint([{**rows[0], "message": "A sentence nobody has written in the bank before, about kites."}])
+
+
+def test_the_command_line_never_lists_the_blind_batchs_misses(capsys):
+    with pytest.raises(SystemExit):
+        ev.main(["--errors"])
+    assert "blind" in capsys.readouterr().err
+
+
+# -- the training bank and the stored model --
+
+def test_the_bank_is_large_varied_and_derives_message_labels_from_sentence_tags():
+    messages = default_messages()
+    assert len(messages) >= 700 and len({m.group for m in messages}) >= 50
+    for skill in STRATEGIES:
+        for level in ("none", "weak", "strong"):
+            assert sum(m.labels[skill] == level for m in messages) >= 20, (skill, level)
+    assert sum(len(m.parts) >= 3 for m in messages) >= 200
+    for m in messages:
+        flags = set().union(*(p.flags for p in m.parts))
+        if m.labels["describe"] == "strong":
+            assert not flags & {"judgement", "off_goal"}, m.source  # facts mixed with judgement are weak
+        assert (m.labels["mindful"] == "no") == bool(flags & {"off_goal", "gives_up"}), m.source
+
+
+def test_a_broken_bank_line_is_reported_by_file_line_and_field(tmp_path):
+    (tmp_path / "messages").mkdir()
+    (tmp_path / "situations.json").write_text((BANK_DIR / "situations.json").read_text())
+    good = {"sit": "roommate-bills", "parts": [["I need the $140 by Friday.", "A2"]]}
+    bad = {"sit": "roommate-bills", "parts": [["I need the $140 by Friday.", "A3"]]}
+    (tmp_path / "messages" / "x.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(BankFileError) as err:
+        load_messages(tmp_path)
+    assert err.value.file == "x.jsonl:2" and "parts" in err.value.field and "A3" in str(err.value)
+    (tmp_path / "messages" / "x.jsonl").write_text(json.dumps({**good, "sit": "nowhere"}) + "\n")
+    with pytest.raises(BankFileError, match="nowhere"):
+        load_messages(tmp_path)
+
+
+def test_the_stored_model_was_trained_on_the_current_bank():
+    # Editing the bank or the features without `python -m simulator.dearman.classifier train`
+    # would leave a stale model (it would then be retrained at start-up, slowly, with a warning).
+    model = classifier.Model.load()
+    assert model.meta["fingerprint"] == classifier.training_fingerprint()
+    assert set(model.heads) == set(classifier.HEADS)
+
+
+def test_the_sentence_exemplars_still_have_fifteen_per_skill_and_level():
     bank = load_bank()
     for skill in SKILLS:
         levels = ("strong", "weak", "none") if skill in STRATEGIES else ("yes", "no")
@@ -49,7 +109,7 @@ def test_the_bank_has_fifteen_examples_per_skill_and_level():
             assert sum(ex.level == level for ex in bank.examples[skill]) >= 15, (skill, level)
 
 
-def test_a_broken_bank_file_is_reported_by_file_and_field(tmp_path):
+def test_a_broken_exemplar_file_is_reported_by_file_and_field(tmp_path):
     for path in EXEMPLARS_DIR.glob("*.json"):
         (tmp_path / path.name).write_text(path.read_text())
     data = json.loads((tmp_path / "express.json").read_text())
@@ -60,15 +120,39 @@ def test_a_broken_bank_file_is_reported_by_file_and_field(tmp_path):
     assert err.value.file == "express.json" and "examples.0.level" in err.value.field
 
 
+# -- what the trainee sees --
+
 def test_a_full_dear_man_message_is_strong_on_the_strategies_it_uses():
     r = rate("You've had my laptop since the 2nd, three weeks now, and I've asked for it twice. "
              "I feel frustrated because I need it for my course. Please bring it back by Sunday. "
-             "If you do, I'll lend you my tablet next weekend instead.")
+             "If you do, you can borrow my tablet next weekend.")
     assert r.describe.rating == "strong" and r.express.rating == "strong"
     assert r.assert_.rating == "strong" and r.reinforce.rating == "strong"
     assert r.mindful.rating == "yes" and r.confident.rating == "yes"
     assert r.describe.suggestion == "" and r.assert_.suggestion == ""
-    assert "I feel frustrated" in r.express.reason  # the reason quotes the words it rests on
+    assert "I feel frustrated" in r.express.reason  # the reason quotes the trainee's own words
+
+
+def test_an_attack_phrased_as_a_question_is_not_mindful_and_gets_a_note_on_the_judgement():
+    r = rate("You never pay anyone back, Marcus. Where's my money?",
+             situation="My friend Marcus borrowed $200 from me in June and promised to pay it back in July; it is now October.",
+             goal="Get Marcus to agree to a date for paying back the $200.")
+    assert r.mindful.rating == "no" and r.mindful.suggestion
+    assert r.describe.rating != "strong"
+    assert "never" in r.describe.reason and "judg" in r.describe.reason
+
+
+def test_a_judgement_on_an_otherwise_calm_message_is_named():
+    r = rate("Keeping my laptop for three weeks is really selfish. Please bring it back by Sunday.")
+    assert "selfish" in r.describe.reason or "selfish" in r.mindful.reason
+    assert r.describe.rating != "strong"
+
+
+def test_a_payment_plan_with_dates_is_a_concrete_negotiation():
+    r = rate("Marcus, could you pay $100 on the 1st of November and the other $100 on the 15th?",
+             situation="My friend Marcus borrowed $200 from me in June and promised to pay it back in July; it is now October.",
+             goal="Get Marcus to agree to a date for paying back the $200.")
+    assert r.negotiate.rating == "strong" and r.assert_.rating == "strong"
 
 
 def test_a_hedged_apologetic_draft_gets_weak_ratings_suggestions_and_a_direct_rewrite():
@@ -84,6 +168,20 @@ def test_a_counter_attack_is_not_mindful():
     r = rate("Oh please, you're the one who broke my headphones last year, so don't lecture me.",
              partner_last="You're so dramatic about everything.")
     assert r.mindful.rating == "no" and r.mindful.suggestion
+
+
+def test_no_reason_or_suggestion_ever_shows_internal_words():
+    messages = [m.message for m in default_messages()[::7]] + [
+        "ok", "You never pay anyone back. Where's my money?", "I guess I'm kind of upset, maybe?",
+        "How about $50 a week until it's paid?", "Fine, forget it.", "lol whatever"]
+    for message in messages:
+        r = rate(message)
+        for skill in SKILLS:
+            item = r.get(skill)
+            for text in (item.reason, item.suggestion):
+                ours = re.sub("\u201c[^\u201d]*\u201d", "", text)  # the trainee's own words, quoted, may say anything
+                assert not INTERNAL.search(ours), (message, skill, text)
+                assert "{" not in text and "}" not in text, (message, skill, text)
 
 
 def test_every_skill_has_a_reason_and_the_json_shape_is_the_documented_one():

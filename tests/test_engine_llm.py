@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 
@@ -105,7 +106,7 @@ def test_server_error_every_time_gives_a_clear_error_after_all_retries(openai_se
     engine = LLMEngine(settings_for(openai_server, max_retries=2))
     with pytest.raises(EngineError) as err:
         drain(engine, request("Hi."))
-    assert "The model server returned an error (HTTP 500)" in err.value.user_message
+    assert "The model returned an error (HTTP 500)" in err.value.user_message
     assert err.value.partial == ""
     assert len(openai_server.requests) == 3
 
@@ -115,16 +116,18 @@ def test_rejected_key_is_not_retried(openai_server):
     engine = LLMEngine(settings_for(openai_server, max_retries=2))
     with pytest.raises(EngineError) as err:
         drain(engine, request("Hi."))
-    assert "API key" in err.value.user_message and "401" in err.value.user_message
+    assert "refused the key" in err.value.user_message and "administrator" in err.value.user_message
     assert len(openai_server.requests) == 1
 
 
-def test_refused_connection_names_the_server_address():
+def test_refused_connection_names_the_server_address_in_the_log_never_to_the_trainee(caplog):
     base_url = f"http://127.0.0.1:{free_port()}/v1"
     engine = LLMEngine(LLMSettings(base_url=base_url, model="m", timeout=2.0, max_retries=1))
-    with pytest.raises(EngineError) as err:
+    with caplog.at_level(logging.WARNING, logger="simulator"), pytest.raises(EngineError) as err:
         drain(engine, request("Hi."))
-    assert err.value.user_message.startswith(f"Could not reach the model server at {base_url}")
+    assert err.value.user_message.startswith("The model could not be reached.")
+    assert "127.0.0.1" not in err.value.user_message and "http" not in err.value.user_message
+    assert base_url in caplog.text
 
 
 def test_slow_first_token_beyond_the_timeout(openai_server):
@@ -133,7 +136,7 @@ def test_slow_first_token_beyond_the_timeout(openai_server):
     started = time.monotonic()
     with pytest.raises(EngineError) as err:
         drain(engine, request("Hi."))
-    assert err.value.user_message.startswith("The model server did not answer in time")
+    assert err.value.user_message.startswith("The model did not answer in time")
     assert len(openai_server.requests) == 2
     assert time.monotonic() - started < 2.5
 
@@ -143,7 +146,7 @@ def test_server_that_never_answers_times_out(openai_server):
     engine = LLMEngine(settings_for(openai_server, timeout=0.5, max_retries=0))
     with pytest.raises(EngineError) as err:
         drain(engine, request("Hi."))
-    assert err.value.user_message.startswith("The model server did not answer in time")
+    assert err.value.user_message.startswith("The model did not answer in time")
 
 
 def test_stream_cut_mid_reply_keeps_exactly_what_was_shown(openai_server):
@@ -206,7 +209,7 @@ def test_structured_output_rejects_objects_that_do_not_validate(openai_server):
     openai_server.script.structured_object = {"mood": "low", "intensity": 42}
     with pytest.raises(EngineError) as err:
         structured(settings_for(openai_server), Mood, [HumanMessage("How is he?")])
-    assert "valid structured answer" in err.value.user_message
+    assert "could not produce a valid answer in the required form" in err.value.user_message
     # Every method was tried; the last one, JSON mode, carried the schema in the prompt.
     assert len(openai_server.requests) == 3
     last = openai_server.requests[-1]

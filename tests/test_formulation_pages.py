@@ -76,4 +76,4 @@ def test_feedback_is_refused_before_submit_and_shown_after(session):
 
     progress = open_page(PROGRESS, sid)
     assert not progress.exception
-    assert "Formulations submitted" in page_text(progress)
+    assert "Formulations charted" in page_text(progress)

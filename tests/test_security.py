@@ -117,7 +117,7 @@ def test_markup_in_an_authored_case_is_shown_as_text(world):
     at.run()
     assert not at.exception
     card_text = [m.value for m in at.markdown if "Eve" in m.value or "click me" in m.value]
-    assert len(card_text) == 2
+    assert any("Eve" in v for v in card_text) and any("click me" in v for v in card_text)
     for value in card_text:
         assert "<script" not in value and "<b>" not in value and "](javascript" not in value
         assert "$x$" not in value and ":smile:" not in value

@@ -89,10 +89,18 @@ def timer(started: datetime, ended: datetime | None) -> None:
         st.caption(f"Past the {limit}-minute mark: time to summarise and close.")
 
 
-def stream_reply(session_id: str) -> None:
+def stream_reply(session_id: str, name: str) -> None:
     with st.chat_message("assistant"):
+        typing = st.empty()
+        typing.caption(f"{as_text(name)} is typing…")  # until the first words arrive
+
+        def words():
+            for chunk in services().interviews.respond(session_id):
+                typing.empty()
+                yield as_text(chunk)
+
         try:
-            st.write_stream(as_text(chunk) for chunk in services().interviews.respond(session_id))
+            st.write_stream(words())
         except EngineError as err:
             # Shown on the rerun, beside the Ask again button that only then exists.
             st.session_state.engine_error = err.user_message
@@ -148,10 +156,10 @@ def session_view(session_id: str) -> None:
         st.text_area("Your message (not sent)", rejected[1], height=150)
     failed = st.session_state.pop("engine_error", None)
     if failed:
-        st.error(f"{as_text(failed)} Your message is saved: press **Ask again** to retry.")
+        st.error(f"{as_text(failed)} Your message is saved: press **Ask again**.")
     if needs_reply(transcript):
         if st.button("Ask again", icon=":material/refresh:"):
-            stream_reply(session_id)
+            stream_reply(session_id, case.name)
     message = st.chat_input(f"Say something to {case.name}…", submit_mode="disable")
     if message is not None:
         try:
@@ -160,7 +168,7 @@ def session_view(session_id: str) -> None:
             st.session_state.rejected = (str(err), message)
             st.rerun()
         show_turn("therapist", message.strip())
-        stream_reply(session_id)
+        stream_reply(session_id, case.name)
 
 
 session_id = st.query_params.get("session")

@@ -33,7 +33,13 @@ def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = F
     if turns and st.toggle("Show thinking traps", key=f"traps-{session_id}",
                            help="Mark the unhelpful thinking patterns in the patient's lines."):
         traps = _traps(session_id, len(turns), turns)
-    for t in turns:
+    for i, t in enumerate(turns):
+        answered_again = t.role == "patient" and not t.complete and i + 1 < len(turns) and turns[i + 1].role == "patient"
+        if answered_again:
+            # Asked again after a cut: one question shows one answer; the cut one is folded away.
+            with st.expander(f"Turn {t.index + 1}: a reply that was cut off, then asked again"):
+                st.markdown(as_text(t.text))
+            continue
         show_turn(t.role, t.text, t.complete)
         if t.index in traps:
             st.caption(f"Thinking traps: {traps[t.index]}")

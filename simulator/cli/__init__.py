@@ -13,16 +13,10 @@ from simulator.cli import formulation as cli_formulation
 from simulator.cli import ops as cli_ops
 from simulator.cli import research as cli_research
 from simulator.cli import traps as cli_traps
-from simulator.cli.common import CliError, emit, load_case
+from simulator.cli.common import CliError, emit, library, load_case
 from simulator.core import logs
 from simulator.core.settings import Settings, load_settings
 from simulator.migrations import migrate
-
-
-def _library(settings: Settings):
-    from simulator.cbt.library import CaseLibrary
-
-    return CaseLibrary.load(settings.cases_dir)
 
 
 def cmd_migrate(args, settings: Settings) -> int:
@@ -34,7 +28,7 @@ def cmd_migrate(args, settings: Settings) -> int:
 
 
 def cmd_cases(args, settings: Settings) -> int:
-    lib = _library(settings)
+    lib = library(settings)
     if args.json:
         print(json.dumps([c.model_dump() for c in lib.cards()], indent=2))
     else:

@@ -6,19 +6,25 @@ import json
 from collections.abc import Callable
 
 from simulator.cbt.case import PatientCase
+from simulator.cbt.library import CaseLibrary
 from simulator.core.settings import Settings
+from simulator.services import case_library, prepare_database
 
 
 class CliError(Exception):
     """A problem with the command's input: printed as `error: …`, exit code 2."""
 
 
-def load_case(settings: Settings, case_id: str, situation: int | None = None) -> PatientCase:
-    """The case from the library; with `situation` (1-based), also check that it exists."""
-    from simulator.cbt.library import CaseLibrary
+def library(settings: Settings) -> CaseLibrary:
+    """The case repository the app uses: the case files plus every version authored in the app."""
+    prepare_database(settings)
+    return case_library(settings)
 
+
+def load_case(settings: Settings, case_id: str, situation: int | None = None) -> PatientCase:
+    """The case as the app has it; with `situation` (1-based), also check that it exists."""
     try:
-        case = CaseLibrary.load(settings.cases_dir).get(case_id)
+        case = library(settings).get(case_id)
     except KeyError as err:
         raise CliError(err.args[0]) from None
     if situation is not None and not 1 <= situation <= len(case.situations):

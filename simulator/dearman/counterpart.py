@@ -2,8 +2,13 @@
 
 The state (irritation, willingness, 0 to 1) is updated from the rated skills of the trainee's
 sent message by plain rules, the same on both engines; the engines differ only in wording the
-reply. The counterpart agrees only once a request has been made and willingness passes the
-threshold while irritation is low enough.
+reply. The counterpart agrees as soon as a request (or a concrete offer) has been made and its
+willingness has passed the threshold; irritation works through willingness (an irritated person
+hears good arguments less, and a very irritated one loses willingness), so a positive reaction
+always means real progress toward a yes.
+
+The offline reply never repeats a line the counterpart said in its last five replies
+(RECENT_TURNS): lines are drawn from the scenario's own, then the generic ones.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from simulator.llm.usage import Caller
 
 LINES_FILE = DATA_DIR / "dearman" / "counterpart.json"
 THRESHOLD = 0.7
-AGREE_MAX_IRRITATION = 0.6
+SOFT_IRRITATION = 0.6  # below this (and near the threshold), the counterpart softens
 SHUT_DOWN_AT = 0.75  # above this irritation, the counterpart stops considering the request
+RECENT_TURNS = 5  # no line is repeated within this many of the counterpart's replies
+MAX_LINES = 4
 VALIDATION = re.compile(
     r"\b(?:i (?:understand|hear|know|get|see|appreciate)|that'?s (?:fair|true|a fair point)|fair point|"
     r"you(?:'re| are| may be| might be) right|that may be true|thanks for|thank you|i can see)\b", re.IGNORECASE)
@@ -55,6 +62,14 @@ def _clamp(x: float) -> float:
     return round(min(1.0, max(0.0, x)), 3)
 
 
+def off_goal(ratings: SkillRatings, message: str) -> str | None:
+    """How the message left the goal, as the rating shown to the trainee says: "gave up",
+    "sidetracked" (an attack or a side issue), or None when it stayed on the goal."""
+    if ratings.mindful.rating == "yes":
+        return None
+    return "gave up" if cues.GIVE_UP.search(message) else "sidetracked"
+
+
 def update_state(state: CounterpartState, ratings: SkillRatings, message: str, scenario: Scenario,
                  seed: int) -> CounterpartState:
     """The state after one sent message. Deterministic for a given seed and turn."""
@@ -62,7 +77,7 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
     gain = 1.2 - 0.08 * scenario.difficulty  # harder scenarios move less per good message
     damp = 1 - 0.6 * state.irritation  # an irritated person hears good arguments less
     irr, will, changes = state.irritation, 0.0, []
-    mind = cues.mindful(message)
+    left = off_goal(ratings, message)
 
     if VALIDATION.search(message):
         irr -= 0.12
@@ -74,18 +89,19 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
         irr -= 0.04
         will += 0.04
         changes.append("You said how you feel: they understand why it matters.")
-    if mind.level == 0 and mind.note == "sidetracked":
+    if left == "sidetracked":
         irr += 0.25
         will -= 0.05
         changes.append("Attack or side issue: irritation rises.")
     elif cues.JUDGEMENT.search(message) and levels["describe"] != "strong":
         irr += 0.08
         changes.append("Judgemental words: they feel criticised.")
-    if mind.note == "gave up":
+    if left == "gave up":
         irr -= 0.05
         will -= 0.1
         changes.append("You let it drop: they relax, and the request fades.")
-    asked = state.asked or levels["assert"] != "none"
+    # A concrete offer is a request too: "how about $100 on the 1st?" asks them to agree to it.
+    asked = state.asked or levels["assert"] != "none" or levels["negotiate"] == "strong"
     if levels["assert"] == "strong":
         will += 0.08
         changes.append("A clear request: they know what you want.")
@@ -109,7 +125,7 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
         changes.append("They are too irritated to consider it.")
     will += random.Random(f"{seed}:{state.turn}").uniform(-0.02, 0.02)
     new_irr, new_will = _clamp(irr), _clamp(state.willingness + will)
-    agreed = asked and new_will >= state.threshold and new_irr < AGREE_MAX_IRRITATION
+    agreed = asked and new_will >= state.threshold
     if agreed:
         changes.append("Willingness passed their threshold: they agree.")
     return state.model_copy(update={
@@ -122,9 +138,9 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
 
 def _reaction(ratings: SkillRatings, message: str, before: CounterpartState) -> str | None:
     levels = ratings.levels()
-    mind = cues.mindful(message)
-    if mind.level == 0:
-        return "attacked" if mind.note == "sidetracked" else "gave_up"
+    left = off_goal(ratings, message)
+    if left:
+        return "attacked" if left == "sidetracked" else "gave_up"
     if levels["negotiate"] == "strong":
         return "offer"
     if levels["reinforce"] == "strong":
@@ -140,41 +156,70 @@ def _reaction(ratings: SkillRatings, message: str, before: CounterpartState) -> 
     return None
 
 
+def said_recently(recent: list[str]) -> set[str]:
+    """Every line the counterpart used in these replies (its last RECENT_TURNS replies)."""
+    pool = {line for lines in _all_lines() for line in lines}
+    return {line for line in pool if any(line in text for text in recent)}
+
+
+def _all_lines() -> list[list[str]]:
+    d = _lines()
+    return [d["generic"][k] for k in ("objections", "softening", "holding")] + list(d["reactions"].values())
+
+
 def offline_reply(scenario: Scenario, before: CounterpartState, after: CounterpartState,
-                  ratings: SkillRatings, message: str, seed: int) -> tuple[str, list[int]]:
-    """A reply about as long as the message, in role. Returns the text and the objections used."""
+                  ratings: SkillRatings, message: str, seed: int,
+                  recent: list[str] | None = None) -> tuple[str, list[int]]:
+    """A reply about as long as the message, in role. Returns the text and the objections used.
+
+    `recent` holds the counterpart's last replies (newest last); no line in them is used again.
+    """
     rng = random.Random(f"{seed}:{after.turn}:reply")
     spec = scenario.counterpart
+    generic = _lines()["generic"]
+    recent = list(recent or [])[-RECENT_TURNS:]
+    taken = said_recently(recent) | {line for line in (*spec.objections, *spec.softening) if any(line in t for t in recent)}
     target = max(6, len(message.split()))
     used = list(after.used_objections)
     lines: list[str] = []
+
+    def pick(*pools: list[str]) -> str | None:
+        """A line not said recently nor in this reply, from the first pool that has one."""
+        for pool in pools:
+            fresh = [line for line in pool if line not in taken and line not in lines]
+            if fresh:
+                line = rng.choice(fresh)
+                lines.append(line)
+                return line
+        return None
+
     reaction = _reaction(ratings, message, before)
     if reaction:
-        lines.append(rng.choice(_lines()["reactions"][reaction]))
-
-    def objection() -> str:
-        fresh = [i for i in range(len(spec.objections)) if i not in used] or list(range(len(spec.objections)))
-        i = rng.choice(fresh)
-        used.append(i)
-        return spec.objections[i]
-
+        pick(_lines()["reactions"][reaction])
     if after.agreed:
         lines.append(spec.agreement)
         return " ".join(lines), used
-    if reaction == "gave_up":
+    if reaction == "gave_up" and lines:
         return " ".join(lines), used
-    softening = [s for s in spec.softening if s not in lines]
-    near = after.willingness >= 0.6 * after.threshold and after.irritation < AGREE_MAX_IRRITATION
-    lines.append(rng.choice(softening) if near else objection())
-    while sum(len(x.split()) for x in lines) < 0.8 * target and len(lines) < 6:
-        if near and softening and rng.random() < 0.4:
-            extra = rng.choice(softening)
-            if extra in lines:
-                break
-            lines.append(extra)
-        else:
-            lines.append(objection())
-    return " ".join(dict.fromkeys(lines)), used
+    near = after.willingness >= 0.6 * after.threshold and after.irritation < SOFT_IRRITATION
+
+    def objection() -> str | None:
+        line = pick([o for i, o in enumerate(spec.objections) if i not in used] or spec.objections,
+                    spec.objections, generic["objections"])
+        if line in spec.objections:
+            used.append(spec.objections.index(line))
+        return line
+
+    first = pick(spec.softening, generic["softening"]) if near else objection()
+    if first is None:
+        pick(generic["holding"])
+    while sum(len(x.split()) for x in lines) < 0.8 * target and len(lines) < MAX_LINES:
+        extra = pick(spec.softening, generic["softening"]) if near and rng.random() < 0.4 else objection()
+        if extra is None:
+            break
+    if not lines:  # every line was said in the last few replies: fall back to a short holding line
+        lines.append(rng.choice(generic["holding"]))
+    return " ".join(lines), used
 
 
 # -- a reply on either engine --
@@ -196,7 +241,8 @@ def respond(scenario: Scenario, history: list[DearmanTurn], before: CounterpartS
             ratings: SkillRatings, message: str, seed: int,
             settings: LLMSettings | None = None, caller: Caller | None = None) -> CounterpartReply:
     after = update_state(before, ratings, message, scenario, seed)
-    text, used = offline_reply(scenario, before, after, ratings, message, seed)
+    recent = [t.text for t in history if t.role == "counterpart"][-RECENT_TURNS:]
+    text, used = offline_reply(scenario, before, after, ratings, message, seed, recent)
     after = after.model_copy(update={"used_objections": used})
     reply = CounterpartReply(state=after)
     if settings is None:

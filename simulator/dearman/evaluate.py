@@ -1,25 +1,45 @@
-"""Accuracy of a rater over the labelled evaluation set (data/eval/dearman_eval.jsonl).
+"""Accuracy of a DEAR MAN rater over a labelled evaluation set.
 
-Per strategy: macro-F1 (mean of both classes' F1) for used vs not used (strong or weak vs none)
-and for strong vs not strong; per state: accuracy. The headline figures average the five
-strategies.
+The evaluation set is the blind batch data/eval/blind/dearman.jsonl: messages written by authors
+who saw only the skill definitions, never used to write, tag or tune anything. Per strategy:
+macro-F1 (mean of both classes' F1) for used vs not used (strong or weak vs none) and for strong
+vs not strong; per state: accuracy. The headline figures average the five strategies.
+
+The evaluation refuses to run when an evaluation message shares text with the training bank
+(normalised: case, accents, punctuation and spacing ignored): a whole message equal to any
+training text, or one of its sentences of six words or more equal to a training sentence.
+
+    python -m simulator.dearman.evaluate            # the blind batch: figures only
+    python -m simulator.dearman.evaluate --file F   # another labelled set in the same shape
+
+The blind batch's report never lists items or misses (reading them would be tuning on them).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-from collections.abc import Callable
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sklearn.metrics import accuracy_score, f1_score
 
 from simulator.core.settings import DATA_DIR
+from simulator.dearman.features import sentences
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
-EVAL_FILE = DATA_DIR / "eval" / "dearman_eval.jsonl"
+BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman.jsonl"
+MIN_SHARED_WORDS = 6
 
 
-def load_eval(path: str | Path = EVAL_FILE) -> list[dict]:
+class EvaluationLeak(RuntimeError):
+    """An evaluation item's text is also in the training bank: the figure would not be honest."""
+
+
+def load_eval(path: str | Path = BLIND_FILE) -> list[dict]:
     rows = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
@@ -29,19 +49,53 @@ def load_eval(path: str | Path = EVAL_FILE) -> list[dict]:
     return rows
 
 
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.replace("\u2019", "'").replace("'", "")
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def training_texts() -> list[str]:
+    """Every text the offline rater learns from: bank messages, their sentences, the exemplars."""
+    from simulator.dearman.bank import default_messages
+    from simulator.dearman.exemplars import default_bank
+    from simulator.dearman.schema import SKILLS
+
+    texts: list[str] = []
+    for msg in default_messages():
+        texts.append(msg.message)
+        texts.extend(p.text for p in msg.parts)
+    bank = default_bank()
+    for skill in SKILLS:
+        texts.extend(ex.text for ex in bank.examples[skill])
+    return texts
+
+
+def check_disjoint(rows: list[dict], train: Iterable[str] | None = None) -> None:
+    """Raise EvaluationLeak naming the evaluation items (by id or line) that share text with training."""
+    seen = {normalise(t) for t in (train if train is not None else training_texts())}
+    seen.discard("")
+    leaks = []
+    for row in rows:
+        message = row["message"]
+        candidates = [message] + [s for s in sentences(message) if len(s.split()) >= MIN_SHARED_WORDS]
+        if any(normalise(c) in seen for c in candidates):
+            leaks.append(str(row.get("id") or f"line {row.get('line')}"))
+    if leaks:
+        raise EvaluationLeak(f"{len(leaks)} evaluation item(s) share text with the training bank "
+                             f"({', '.join(leaks[:10])}); remove the text from the bank before evaluating.")
+
+
 def _macro(truth: list[bool], pred: list[bool]) -> float:
     return float(f1_score(truth, pred, average="macro", labels=[True, False], zero_division=0))
 
 
-def evaluate(rate: Callable[[MessageContext], SkillRatings], rows: list[dict] | None = None) -> dict:
-    rows = rows if rows is not None else load_eval()
-    predicted = []
-    for row in rows:
-        ctx = MessageContext.checked(row["situation"], row["goal"], row["message"], row.get("partner_last"))
-        predicted.append(rate(ctx).levels())
-    report: dict = {"messages": len(rows), "skills": {}}
+def figures(truths: list[dict], predicted: list[dict]) -> dict:
+    """The figures for labels against predicted levels (both: skill -> level)."""
+    report: dict = {"messages": len(truths), "skills": {}}
     for skill in STRATEGIES:
-        truth = [row["labels"][skill] for row in rows]
+        truth = [t[skill] for t in truths]
         pred = [p[skill] for p in predicted]
         report["skills"][skill] = {
             "used_f1": round(_macro([t != "none" for t in truth], [p != "none" for p in pred]), 3),
@@ -49,13 +103,55 @@ def evaluate(rate: Callable[[MessageContext], SkillRatings], rows: list[dict] | 
             "exact": round(float(accuracy_score(truth, pred)), 3),
         }
     for skill in STATES:
-        truth = [row["labels"][skill] for row in rows]
+        truth = [t[skill] for t in truths]
         pred = [p[skill] for p in predicted]
         report["skills"][skill] = {"accuracy": round(float(accuracy_score(truth, pred)), 3)}
     report["macro_used_f1"] = round(sum(report["skills"][s]["used_f1"] for s in STRATEGIES) / 5, 3)
     report["macro_strong_f1"] = round(sum(report["skills"][s]["strong_f1"] for s in STRATEGIES) / 5, 3)
-    report["errors"] = [
-        {"line": row["line"], "skill": s, "expected": row["labels"][s], "got": p[s]}
-        for row, p in zip(rows, predicted) for s in (*STRATEGIES, *STATES) if row["labels"][s] != p[s]
-    ]
     return report
+
+
+def evaluate(rate: Callable[[MessageContext], SkillRatings], rows: list[dict] | None = None,
+             train: Iterable[str] | None = None, with_errors: bool = False) -> dict:
+    """Figures for `rate` over `rows` (the blind batch by default). Refuses overlapping sets.
+    Per-item errors are listed only when asked for, and never for the blind batch."""
+    blind = rows is None
+    rows = load_eval() if rows is None else rows
+    check_disjoint(rows, train)
+    predicted = []
+    for row in rows:
+        ctx = MessageContext.checked(row["situation"], row["goal"], row["message"], row.get("partner_last"))
+        predicted.append(rate(ctx).levels())
+    report = figures([row["labels"] for row in rows], predicted)
+    if with_errors and not blind:
+        report["errors"] = [
+            {"line": row["line"], "skill": s, "expected": row["labels"][s], "got": p[s]}
+            for row, p in zip(rows, predicted) for s in (*STRATEGIES, *STATES) if row["labels"][s] != p[s]
+        ]
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m simulator.dearman.evaluate",
+                                     description="Figures of the offline DEAR MAN rater on a labelled set.")
+    parser.add_argument("--file", type=Path, help="a labelled set other than the blind batch")
+    parser.add_argument("--errors", action="store_true", help="list the misses (refused for the blind batch)")
+    args = parser.parse_args(argv)
+    from simulator.dearman.rater_offline import default_rater
+
+    is_blind = args.file is None or args.file.resolve() == BLIND_FILE.resolve()
+    if args.errors and is_blind:
+        parser.error("the blind batch's misses are not shown: reading them would be tuning on them")
+    rows = None if is_blind else load_eval(args.file)
+    try:
+        report = evaluate(default_rater().rate, rows, with_errors=args.errors)
+    except EvaluationLeak as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    name = str(BLIND_FILE.relative_to(DATA_DIR.parent)) if is_blind else str(args.file)
+    print(json.dumps({"set": name, "blind": is_blind, **report}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,7 @@ import numpy as np
 
 from simulator.core.errors import EngineError
 from simulator.core.settings import LLMSettings
-from simulator.dearman.exemplars import Bank
+from simulator.dearman.exemplars import Bank, default_bank
 from simulator.dearman.prompts import rater_messages
 from simulator.dearman.rater_offline import OfflineRater, default_rater
 from simulator.dearman.schema import SKILLS, MessageContext, Rating, SkillRatings
@@ -54,7 +54,7 @@ class LLMRater:
                 return Rating(ratings=self.offline.rate(ctx), engine="offline", fallback_reason=refused.user_message)
 
         def model() -> Rating:
-            examples = nearest_examples(ctx.message, self.offline.bank)
+            examples = nearest_examples(ctx.message, default_bank())
             value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples), self.caller)
             return Rating(ratings=value, engine=self.settings.model)  # validated by llm.structured
 

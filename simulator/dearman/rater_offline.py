@@ -1,21 +1,29 @@
-"""The offline DEAR MAN rater: linguistic cues first, nearest exemplars as the tie-breaker.
+"""The offline DEAR MAN rater: per-skill classifiers over sentence embeddings and linguistic
+features (simulator.dearman.classifier), trained on the message bank in data/dearman/bank/.
 
-Every rating is explainable: the reason quotes the words a cue matched, or the exemplar from the
-bank that the message is closest to. Deterministic, no network.
+Every rating is explainable in the trainee's own words: the reason quotes the sentence (or the
+words) the rating rests on. All wording comes from data/dearman/feedback.json. Deterministic, no
+network.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from simulator.core.settings import DATA_DIR
-from simulator.dearman import cues
-from simulator.dearman.exemplars import Bank, default_bank
+from simulator.dearman import cues, features
+from simulator.dearman.classifier import (
+    MessageScores,
+    Model,
+    combine,
+    decide,
+    default_model,
+)
+from simulator.dearman.features import sentences
 from simulator.dearman.schema import (
     STRATEGIES,
     MessageContext,
@@ -25,13 +33,10 @@ from simulator.dearman.schema import (
 )
 
 FEEDBACK_FILE = DATA_DIR / "dearman" / "feedback.json"
-K = 5
-CUE_WEIGHT = 0.7  # cues decide; neighbours can lift a sentence the cues missed, or tip a weak one
-STRONG_AT = 1.25  # a weak cue becomes strong only when nearly all neighbours are strong
-WEAK_AT = 0.5
-KNN_ALONE_SIM = 0.55  # without a cue, neighbours count only when they are this close on average
-STATE_KNN_NO = 0.8  # share of neighbours saying "no" needed to overrule a clean cue result
+QUOTE_WORDS = 14
 LEVELS = ("none", "weak", "strong")
+
+__all__ = ["OfflineRater", "default_rater", "feedback_text", "goal_as_request", "rewrite", "sentences"]
 
 
 @lru_cache(maxsize=1)
@@ -39,117 +44,141 @@ def feedback_text() -> dict:
     return json.loads(FEEDBACK_FILE.read_text(encoding="utf-8"))
 
 
-_SPLIT = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|(?<=:)\s+(?=[A-Z])")
+def _quote(text: str, limit: int = QUOTE_WORDS) -> str:
+    words = text.split()
+    cut = " ".join(words[:limit]) + ("\u2026" if len(words) > limit else "")
+    return f"\u201c{cut}\u201d"
 
 
-def sentences(text: str) -> list[str]:
-    parts = [p.strip() for p in _SPLIT.split(text.strip()) if p and p.strip()]
-    return parts or [text.strip()]
+def _words(found: list[str]) -> str:
+    seen = list(dict.fromkeys(f.strip() for f in found if f.strip()))[:3]
+    return ", ".join(f"\u201c{w}\u201d" for w in seen)
 
 
-@dataclass
-class _Neighbours:
-    score: float  # 2 * P(strong or yes) + P(weak), weighted by similarity
-    closeness: float  # mean similarity of the K nearest
-    shares: dict[str, float]
-    nearest: str
+_JUDGING = [cues.JUDGEMENT, re.compile(r"\b(?:always|never|every (?:single )?time|constantly|nobody|no one|anyone|everyone)\b", re.I),
+            re.compile(r"\byou(?:'re| are)(?: \w+)? (?:so|such|a|an|the|being|too|clearly) \w+", re.I)]
+_BLAME = re.compile(r"\byou(?:'re)? (?:make|making|made) me\b[^.?!,]*", re.I)
+_THREAT = re.compile(r"\bor (?:i'?ll|i will|i'm|else)\b[^.?!]*|\botherwise\b[^.?!]*|"
+                     r"\b(?:small claims|ombudsman|the council|debt collect\w*|a complaint|lawyer|solicitor|hr|grounded|withhold\w*)\b",
+                     re.I)
 
 
-def _neighbours(vec: np.ndarray, bank: Bank, skill: str) -> _Neighbours:
-    sims = bank.vectors(skill) @ vec
-    top = np.argsort(-sims)[:K]
-    levels = bank.levels(skill)
-    weights = np.clip(sims[top], 1e-3, None)
-    shares: dict[str, float] = {}
-    for i, w in zip(top, weights):
-        shares[levels[i]] = shares.get(levels[i], 0.0) + float(w)
-    total = sum(shares.values())
-    shares = {k: v / total for k, v in shares.items()}
-    score = 2 * (shares.get("strong", 0) + shares.get("yes", 0)) + shares.get("weak", 0)
-    best = int(top[0])
-    return _Neighbours(score, float(np.mean(sims[top])), shares, bank.examples[skill][best].text)
+def _judging_words(text: str) -> list[str]:
+    return [m.group(0) for rx in _JUDGING for m in rx.finditer(text)]
 
 
-def _fmt(evidence: tuple[str, ...]) -> str:
-    seen = list(dict.fromkeys(e.strip() for e in evidence if e.strip()))[:3]
-    return ", ".join(f"\u201c{e}\u201d" for e in seen) or "\u2014"
+def _hedge_words(text: str) -> list[str]:
+    return [m.group(0) for rx in (cues.APOLOGY, cues.HEDGES) for m in rx.finditer(text)]
 
 
 class OfflineRater:
 
-    def __init__(self, bank: Bank | None = None) -> None:
-        self.bank = bank or default_bank()
+    def __init__(self, model: Model | None = None) -> None:
+        self._model = model
 
-    def rate(self, ctx: MessageContext) -> SkillRatings:
-        parts = sentences(ctx.message)
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            self._model = default_model()
+        return self._model
+
+    def scores(self, ctx: MessageContext) -> tuple[list[str], MessageScores]:
+        """The message's sentences and what the classifiers say about them."""
         from simulator.core import embeddings
 
-        # One batch of short sentences; the message vector is their normalised mean, which
-        # saves encoding the longest sequence a second time.
-        sent_vecs = embeddings.encode(parts)
-        msg_vec = sent_vecs.mean(axis=0)
-        msg_vec = msg_vec / (np.linalg.norm(msg_vec) or 1.0)
+        parts = sentences(ctx.message)
+        vecs = embeddings.encode(parts)
+        goal = np.repeat(embeddings.encode_one(ctx.goal)[None, :], len(parts), axis=0)
+        partner = (np.repeat(embeddings.encode_one(ctx.partner_last)[None, :], len(parts), axis=0)
+                   if ctx.partner_last else np.zeros_like(vecs))
+        x = features.matrix(parts, vecs, goal, partner)
+        return parts, combine(self.model.sentence_proba(x))
+
+    def rate(self, ctx: MessageContext) -> SkillRatings:
+        parts, sc = self.scores(ctx)
+        levels = decide(sc, self.model.thresholds)
         text = feedback_text()
+        judged_sentence = parts[sc.best["judged"]] if sc.judged >= self.model.thresholds["judged"] else ""
+        judged = _words(_judging_words(judged_sentence)) or (_quote(judged_sentence) if judged_sentence else "")
         out: dict[str, object] = {}
         kept: dict[str, str] = {}
         for skill in STRATEGIES:
-            rating, best_sentence = self._strategy(skill, parts, sent_vecs, text)
-            out[skill] = rating
-            if rating.rating == "strong":
-                kept[skill] = best_sentence
-        out["mindful"] = self._state("mindful", cues.mindful(ctx.message), msg_vec, text)
-        out["confident"] = self._state("confident", cues.confident(ctx.message), msg_vec, text)
+            sentence = parts[sc.best[skill]]
+            out[skill] = self._strategy(skill, levels[skill], sentence, ctx.message, judged, text)
+            if levels[skill] == "strong":
+                kept[skill] = sentence
+        out["mindful"] = self._mindful(levels["mindful"], parts, sc, judged, text)
+        out["confident"] = self._confident(levels["confident"], parts, sc, ctx.message, text)
         out["rewrite"] = rewrite(ctx, kept, out, text["rewrite"])
         return SkillRatings.model_validate(out)
 
     # -- strategies --
 
-    def _strategy(self, skill: str, parts: list[str], vecs: np.ndarray, text: dict) -> tuple[StrategyRating, str]:
-        best = (-1.0, 0, cues.NONE, None)
-        for i, sentence in enumerate(parts):
-            cue = cues.STRATEGY_CUES[skill](sentence)
-            near = _neighbours(vecs[i], self.bank, skill)
-            knn = near.score if cue.level or near.closeness >= KNN_ALONE_SIM else 0.0
-            score = CUE_WEIGHT * cue.level + (1 - CUE_WEIGHT) * knn
-            if score > best[0]:
-                best = (score, i, cue, near)
-        score, i, cue, near = best
-        level = "strong" if score >= STRONG_AT else "weak" if score >= WEAK_AT else "none"
+    def _strategy(self, skill: str, level: str, sentence: str, message: str, judged: str, text: dict) -> StrategyRating:
         reasons = text["reasons"][skill]
+        quote = _quote(sentence)
         if level == "strong":
-            evidence = _fmt(cue.evidence) if cue.level else f"close to \u201c{near.nearest}\u201d"
-            reason = reasons["strong"].format(evidence=evidence)
-        elif level == "weak" and cue.level == 1:
-            weak_keys = [k for k in reasons if k.startswith("weak_") and k != "weak_knn"]
-            key = f"weak_{cue.note}" if f"weak_{cue.note}" in reasons else weak_keys[0]
-            reason = reasons[key].format(evidence=_fmt(cue.evidence))
-        elif level == "weak":  # no cue fired: the neighbours lifted it
-            reason = reasons["weak_knn"].format(neighbour=near.nearest)
+            reason = reasons["strong"].format(evidence=quote)
+        elif level == "weak":
+            reason = self._weak_reason(skill, sentence, message, judged, reasons)
+        elif skill == "describe" and judged:
+            reason = reasons["none_judgement"].format(evidence=judged)
         else:
             reason = reasons["none"]
         suggestion = "" if level == "strong" else text["suggestions"][skill][level]
-        return StrategyRating(rating=level, reason=reason, suggestion=suggestion), parts[i]
+        return StrategyRating(rating=level, reason=reason, suggestion=suggestion)
+
+    @staticmethod
+    def _weak_reason(skill: str, sentence: str, message: str, judged: str, reasons: dict) -> str:
+        quote = _quote(sentence)
+        hedges = _hedge_words(sentence)
+        if skill == "describe":
+            return reasons["weak_judgement"].format(evidence=judged) if judged else reasons["weak_vague"].format(evidence=quote)
+        if skill == "express":
+            if m := _BLAME.search(sentence):
+                return reasons["weak_blamed"].format(evidence=_quote(m.group(0)))
+            key = "weak_hedged" if hedges else "weak_indirect"
+            return reasons[key].format(evidence=quote)
+        if skill == "assert":
+            hedges = hedges or _hedge_words(message)
+            if hedges:
+                return reasons["weak_hedged"].format(evidence=quote, hedges=_words(hedges))
+            return reasons["weak_indirect"].format(evidence=quote)
+        if skill == "reinforce":
+            if m := _THREAT.search(sentence):
+                return reasons["weak_threat"].format(evidence=_quote(m.group(0)))
+            return reasons["weak_vague"].format(evidence=quote)
+        return reasons["weak_vague"].format(evidence=quote)
 
     # -- states --
 
-    def _state(self, skill: str, cue: cues.Cue, vec: np.ndarray, text: dict) -> StateRating:
-        near = _neighbours(vec, self.bank, skill)
-        reasons = text["reasons"][skill]
-        if cue.level == 0:
-            if skill == "mindful":
-                reason = reasons["no_gave_up" if cue.note == "gave up" else "no_sidetracked"].format(
-                    evidence=_fmt(cue.evidence))
+    def _mindful(self, level: str, parts: list[str], sc: MessageScores, judged: str, text: dict) -> StateRating:
+        reasons = text["reasons"]["mindful"]
+        if level == "no":
+            gave_up = sc.gives_up >= 0.5 or any(cues.GIVE_UP.search(p) for p in parts)
+            if gave_up:
+                found = [m.group(0) for p in parts for m in cues.GIVE_UP.finditer(p)]
+                evidence = _words(found) or _quote(parts[sc.best["gives_up"]])
+                reason = reasons["no_gave_up"].format(evidence=evidence)
             else:
-                reason = reasons["no"].format(evidence=_fmt(cue.evidence))
-            return StateRating(rating="no", reason=reason, suggestion=text["suggestions"][skill]["no"])
-        if near.shares.get("no", 0) >= STATE_KNN_NO and not cue.evidence:
-            return StateRating(rating="no", reason=reasons["no_knn"].format(neighbour=near.nearest),
-                               suggestion=text["suggestions"][skill]["no"])
-        if skill == "mindful":
-            reason = reasons["yes_track"].format(evidence=_fmt(cue.evidence)) if cue.evidence else reasons["yes"]
-        else:
-            reason = reasons["yes_mostly"].format(evidence=_fmt(cue.evidence)) if cue.evidence else reasons["yes"]
+                reason = reasons["no_sidetracked"].format(evidence=_quote(parts[sc.best["offgoal"]]))
+            return StateRating(rating="no", reason=reason, suggestion=text["suggestions"]["mindful"]["no"])
+        if judged:
+            return StateRating(rating="yes", reason=reasons["yes_judged"].format(evidence=judged))
+        back = [m.group(0) for p in parts for m in cues.BACK_ON_TRACK.finditer(p)]
+        reason = reasons["yes_track"].format(evidence=_words(back)) if back else reasons["yes"]
         return StateRating(rating="yes", reason=reason)
+
+    def _confident(self, level: str, parts: list[str], sc: MessageScores, message: str, text: dict) -> StateRating:
+        reasons = text["reasons"]["confident"]
+        hedges = _hedge_words(message)
+        if level == "no":
+            evidence = _words(hedges) or _quote(parts[sc.best["hedge"]])
+            return StateRating(rating="no", reason=reasons["no"].format(evidence=evidence),
+                               suggestion=text["suggestions"]["confident"]["no"])
+        if hedges:
+            return StateRating(rating="yes", reason=reasons["yes_mostly"].format(evidence=_words(hedges)))
+        return StateRating(rating="yes", reason=reasons["yes"])
 
 
 # -- the rewrite --

@@ -114,28 +114,35 @@ def _detail(exc: BaseException) -> str:
 
 
 def user_message(kind: Kind, code: int | None, settings: LLMSettings, exc: BaseException) -> str:
+    """What a trainee reads: plain words, never the server's address or a setting's name.
+
+    The technical account (address, status, the server's own words, the setting to check) goes to
+    the log for whoever runs the server.
+    """
     url = settings.base_url or OPENAI_URL
+    log.warning("model request to %s failed: %s (HTTP %s, model %s): %s", url, kind, code, settings.model, _detail(exc))
     if kind == "timeout":
-        return (f"The model server did not answer in time (waited {settings.timeout:g} s). "
-                "Try again; if it keeps happening, the server may be overloaded.")
+        return (f"The model did not answer in time (waited {settings.timeout:g} s). "
+                "Try again; if it keeps happening, the model may be overloaded.")
     if kind == "busy":
-        return "The model server is busy (429: too many requests). Wait a moment and try again."
+        return "The model is busy right now. Wait a moment and try again."
     if kind == "connect":
-        return f"Could not reach the model server at {url}. Check that it is running and the address is right."
+        return "The model could not be reached. Try again in a moment; if it keeps happening, tell your administrator."
     if kind == "server":
-        return f"The model server returned an error (HTTP {code}). Try again in a moment."
-    if code == 401:
-        return "The model server refused the API key (HTTP 401). Check PRACTICUM_LLM_API_KEY."
+        return f"The model returned an error (HTTP {code}). Try again in a moment."
+    if code in (401, 403):
+        log.error("the model server at %s refused the API key: check PRACTICUM_LLM_API_KEY", url)
+        return "The model is not set up correctly (it refused the key). Please tell your administrator."
     if code == 404:
-        return (f"The model server at {url} does not know model {settings.model!r} (HTTP 404). "
-                "Check PRACTICUM_LLM_MODEL.")
+        log.error("the model server at %s does not know model %r: check PRACTICUM_LLM_MODEL", url, settings.model)
+        return "The model is not set up correctly (it does not know the model's name). Please tell your administrator."
     if kind == "client":
-        return f"The model server rejected the request (HTTP {code}): {_detail(exc)}"
-    return f"The model server failed: {type(exc).__name__}: {_detail(exc)}"
+        return f"The model rejected the request (HTTP {code}). Try again, or tell your administrator if it repeats."
+    return "The model failed unexpectedly. Try again, or tell your administrator if it repeats."
 
 
-CUT_MESSAGE = "The reply was cut off: the connection to the model server was lost. Send your message again."
-EMPTY_MESSAGE = "The model server sent an empty reply. Try again."
+CUT_MESSAGE = "The connection to the model was lost, so the reply was cut off."
+EMPTY_MESSAGE = "The model sent an empty reply. Try again."
 
 
 def _backoff(attempt: int, exc: BaseException) -> float:
@@ -398,8 +405,8 @@ def structured_call(settings: LLMSettings, schema: type[BaseModel], messages: li
             meter.details.extend(failures)
             meter.finish("retried" if failures or meter.attempts > 1 else "ok", "".join(meter.received))
             return StructuredResult(value=value, method=method, failures=failures)
-        raise EngineError("The model server could not produce a valid structured answer ("
-                          + "; ".join(failures) + ").") from last
+        log.warning("no structured-output method produced a valid answer: %s", "; ".join(failures))
+        raise EngineError("The model could not produce a valid answer in the required form.") from last
     finally:
         if not meter.finished:
             meter.details.extend(failures)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -36,13 +37,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app_server(tmp_path):
-    """Start `streamlit run app.py` on the offline engine with its own database; yield its URL."""
+def start_app(db: Path) -> tuple[str, subprocess.Popen]:
+    """`streamlit run app.py` on the offline engine with database `db`; its URL once healthy."""
     port = _free_port()
-    env = {**os.environ, "PRACTICUM_DB": str(tmp_path / "browser.db"), "PRACTICUM_ENGINE": "offline"}
-    subprocess.run([sys.executable, "-m", "simulator", "users", "add", "--username", USER, "--role", "admin"],
-                   input=PASSWORD + "\n", text=True, cwd=ROOT, env=env, check=True, capture_output=True)
+    env = {**os.environ, "PRACTICUM_DB": str(db), "PRACTICUM_ENGINE": "offline"}
     streamlit = shutil.which("streamlit", path=os.path.dirname(sys.executable)) or "streamlit"
     proc = subprocess.Popen(
         [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
@@ -56,7 +54,7 @@ def app_server(tmp_path):
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.read().decode() == "ok":
-                    break
+                    return url, proc
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -64,9 +62,22 @@ def app_server(tmp_path):
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             pytest.fail(f"streamlit did not become healthy:\n{out}")
         time.sleep(0.3)
-    yield url
+
+
+def stop_app(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """A fresh database with one admin account, and the app serving it; yield its URL."""
+    env = {**os.environ, "PRACTICUM_DB": str(tmp_path / "browser.db")}
+    subprocess.run([sys.executable, "-m", "simulator", "users", "add", "--username", USER, "--role", "admin"],
+                   input=PASSWORD + "\n", text=True, cwd=ROOT, env=env, check=True, capture_output=True)
+    url, proc = start_app(tmp_path / "browser.db")
+    yield url
+    stop_app(proc)

@@ -6,19 +6,13 @@ repr), no "Page not found", and no serious or critical accessibility violation (
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from simulator.core.settings import ROOT
-from tests.browser.conftest import _free_port
+from tests.browser.conftest import start_app, stop_app
 from tests.browser.seed import PASSWORD, seed
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -37,29 +31,9 @@ def seeded(tmp_path_factory, browser_type_launch_args):
     """A seeded database and a real Streamlit server on it, shared by the module's tests."""
     db = tmp_path_factory.mktemp("pages") / "seeded.db"
     ids = seed(db)
-    port = _free_port()
-    env = {**os.environ, "PRACTICUM_DB": str(db), "PRACTICUM_ENGINE": "offline"}
-    streamlit = shutil.which("streamlit", path=os.path.dirname(sys.executable)) or "streamlit"
-    proc = subprocess.Popen(
-        [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode() == "ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not become healthy")
-        time.sleep(0.3)
+    url, proc = start_app(db)
     yield url, ids
-    proc.terminate()
-    proc.wait(timeout=10)
+    stop_app(proc)
 
 
 def signed_in(browser: Browser, url: str, user: str) -> Page:
@@ -168,6 +142,15 @@ def test_choosing_a_patient_brings_the_session_setup_into_view(browser: Browser,
     expect(page.get_by_text("Session with Walter Brandt")).to_be_visible()
 
 
+def tab_to(page: Page, target) -> None:
+    """Press Tab until `target` has the focus, as a keyboard user would; fail if it never does."""
+    for _ in range(40):
+        if target.evaluate("b => b === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"{target} cannot be reached with Tab")
+
+
 def test_a_session_can_be_started_and_a_message_sent_with_the_keyboard_alone(browser: Browser, seeded):
     url, ids = seeded
     page = signed_in(browser, url, "tess")
@@ -177,22 +160,10 @@ def test_a_session_can_be_started_and_a_message_sent_with_the_keyboard_alone(bro
     page.keyboard.type("Marcus")
     page.keyboard.press("Enter")
     page.wait_for_selector(IDLE, timeout=60_000)
-    choose = page.locator(".st-key-choose-marcus-bell button")
-    for _ in range(40):  # Tab until the Choose button has the focus, as a keyboard user would
-        if choose.evaluate("b => b === document.activeElement"):
-            break
-        page.keyboard.press("Tab")
-    else:
-        pytest.fail("the Choose button cannot be reached with Tab")
+    tab_to(page, page.locator(".st-key-choose-marcus-bell button"))
     page.keyboard.press("Enter")
     page.wait_for_selector(IDLE, timeout=60_000)
-    start = page.get_by_role("button", name="Start session")
-    for _ in range(40):
-        if start.evaluate("b => b === document.activeElement"):
-            break
-        page.keyboard.press("Tab")
-    else:
-        pytest.fail("the Start session button cannot be reached with Tab")
+    tab_to(page, page.get_by_role("button", name="Start session"))
     page.keyboard.press("Enter")
     box = page.get_by_test_id("stChatInputTextArea")
     expect(box).to_be_visible(timeout=30_000)
