@@ -132,6 +132,12 @@ def clinic(built_clinic, tmp_path):
     return (copy, *people)
 
 
+def test_erasure_has_thought_about_every_table(store):
+    from simulator.ops.erasure import TABLES
+
+    assert set(everything(store)) == set(TABLES)
+
+
 def test_a_dry_run_changes_nothing_and_counts_exactly_what_the_erasure_removes(clinic):
     store, admin, *_ = clinic
     before = everything(store)

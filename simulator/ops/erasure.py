@@ -52,6 +52,33 @@ log = logging.getLogger(__name__)
 ERASED = "erased"  # owner and actor id of what is kept after an erasure; no account has this id
 MASK = "[erased]"
 
+# Every table, and what an erasure does to it. tests/test_erasure.py fails when a migration adds a
+# table that is not listed here, so that each new table is thought about before it holds people.
+TABLES: dict[str, str] = {
+    "users": "the account: deleted",
+    "logins": "deleted",
+    "cohort_members": "deleted",
+    "llm_acknowledgements": "deleted",
+    "sessions": "deleted; emptied and kept when others commented on or graded them",
+    "turns": "deleted",
+    "formulation_drafts": "deleted",
+    "formulation_submissions": "deleted",
+    "formulation_scores": "deleted",
+    "dearman_sessions": "deleted (emotion ratings and own situations are in them)",
+    "dearman_turns": "deleted (ratings are in them)",
+    "drill_attempts": "deleted",
+    "restructuring_sessions": "deleted",
+    "comments": "theirs deleted; others' on their interviews kept, names masked",
+    "grades": "theirs deleted; others' on their interviews kept, names masked",
+    "assignments": "those given to them or by them deleted",
+    "llm_calls": "kept without the account",
+    "authored": "kept without the author",
+    "exercise_llm": "kept without the admin who chose",
+    "audit_log": "kept; the person replaced by a mark",
+    "cohorts": "holds no person",
+    "_sqlite_migrations": "holds no person",
+}
+
 KEPT_SESSIONS = "interviews emptied but kept for what supervisors wrote on them"
 KEPT_COMMENTS = "comments by others on those interviews (names masked)"
 KEPT_GRADES = "grades by others on those interviews (names masked)"
