@@ -105,6 +105,7 @@ def test_no_text_reaches_a_remote_model_before_the_trainee_confirms(store, peopl
     sid = p.start("tomas-herrera", "plain", situation_index=0, seed=1).id
     status = p.engine_status()
     assert status.engine == "offline" and status.reason == "needs_acknowledgement"
+    assert p.session(sid).engine == "offline"  # started before the confirmation
     assert status.destination.host == "127.0.0.1" and "127.0.0.1" in status.message
 
     p.say(sid, "I was told my manager reads these. What brings you in?")
@@ -135,6 +136,7 @@ def test_admins_keep_chosen_exercises_on_the_offline_engine(store, people, opena
     # DEAR MAN about a real situation stays here; a written scenario still uses the model.
     p = DearmanPractice(store=store, settings=settings, actor=tess)
     own = p.start(custom_scenario("My manager keeps calling me at weekends.", "No calls on Sundays.", "Dana"), None, 2)
+    assert own.engine == "offline"  # the session says which engine it runs on
     decision = p.engine_status(own.scenario)
     assert decision.engine == "offline" and decision.message.startswith("Your clinic runs this exercise")
     p.send(own.id, "I need Sundays without work calls.")
@@ -147,7 +149,7 @@ def test_admins_keep_chosen_exercises_on_the_offline_engine(store, people, opena
         "describe": item, "express": item, "assert": item, "reinforce": item, "negotiate": item,
         "mindful": state, "confident": state, "rewrite": "I need the car back by six."}
     written = p.start(next(iter(ScenarioLibrary.load())), None, 2)
-    assert p.engine_status(written.scenario).engine == "llm"
+    assert p.engine_status(written.scenario).engine == "llm" and written.engine == "fake-model"
     p.send(written.id, "I need the car back by six.")
     list(p.respond(written.id))
     assert len(openai_server.requests) == 2  # the rating and the reply went to the model

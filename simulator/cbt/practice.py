@@ -59,11 +59,14 @@ class Practice:
 
     def start(self, case_id: str, style: str, situation_index: int | None = None,
               seed: int | None = None) -> SessionInfo:
-        """Start a session; no situation means a random one of the case's situations."""
+        """Start a session; no situation means a random one of the case's situations.
+
+        The session records the engine it starts on: the offline one when the model may not be used now.
+        """
         case = self.library.get(case_id)
         if situation_index is None:
             situation_index = random.Random(seed).randrange(len(case.situations))
-        return self.sessions.create_session(case, situation_index, style, self.engine.label, seed=seed,
+        return self.sessions.create_session(case, situation_index, style, self.engine_status().label, seed=seed,
                                          owner=self.actor.id if self.actor else None,
                                          case_version=self.library.version(case_id))
 

@@ -56,7 +56,8 @@ class DearmanPractice:
         return self.settings.llm.model if self.settings.uses_llm else "offline"
 
     def start(self, scenario: Scenario, before: EmotionRatings | None, seed: int | None = None) -> DearmanSessionInfo:
-        return self.records.create_session(self.actor, scenario, self.engine, counterpart.initial_state(scenario),
+        engine = self.engine_status(scenario).label  # offline when the model may not be used for it now
+        return self.records.create_session(self.actor, scenario, engine, counterpart.initial_state(scenario),
                                            before, seed)
 
     def session(self, session_id: str) -> DearmanSessionInfo:
