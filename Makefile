@@ -31,7 +31,7 @@ migrate: $(VENV)/.runtime
 	$(PY) -m simulator migrate
 
 run: migrate
-	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	$(VENV)/bin/streamlit run serve.py --server.address 127.0.0.1 --server.port $(PORT) \
 	  --server.headless true --browser.gatherUsageStats false
 
 # axe-core (npm) for the accessibility checks of the browser suite.

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from simulator.accounts import users
+from simulator.accounts import setup, signin, users
 from simulator.cbt import sessions
+from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation import store as formulation_store
 from simulator.core import dblock
 from simulator.core.db import Store, applied
@@ -21,6 +22,12 @@ from simulator.traps import store as traps_store
 
 migrations = sqlite_utils.Migrations("practicum")
 
+
+def _signin_security(db: sqlite_utils.Database) -> None:
+    signin.create_tables(db)
+    setup.create_tables(db)
+
+
 STEPS = [
     ("m001_sessions_and_turns", sessions.create_sessions_and_turns),
     ("m002_accounts", users.create_tables),
@@ -29,9 +36,11 @@ STEPS = [
     ("m005_thinking_traps", traps_store.create_tables),
     ("m006_reviews", reviews.create_tables),
     ("m007_authoring", authoring.create_tables),
-    ("m008_model_usage", llm_usage.create_tables),
-    ("m009_llm_access", llm_access.create_tables),
-    ("m010_last_seen", users.add_last_seen),
+    ("m008_signin_security", _signin_security),
+    ("m009_formulation_reveals", reveal.create_tables),
+    ("m010_model_usage", llm_usage.create_tables),
+    ("m011_llm_access", llm_access.create_tables),
+    ("m012_last_seen", users.add_last_seen),
 ]
 
 for _name, _fn in STEPS:

@@ -21,6 +21,8 @@ from simulator.traps import drill
 
 PW = "a long enough password"
 SCENARIOS = ScenarioLibrary.load()
+INTERVIEW = ["What brings you in?", "What happened?", "How did you feel?", "What did you do then?",
+             "What went through your mind?", "What does that say about you?"]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +104,7 @@ def op(world, work, who, name):
         "read model use per exercise": lambda: svc.clinic.llm_permissions(),
         "confirm where text goes": lambda: svc.clinic.acknowledge(),
         "see the engine of an exercise": lambda: svc.clinic.engine_for("dearman_own"),
+        "reset a trainee's reference": lambda: svc.supervision.reset_reveal(people["alice"].id, "tomas-herrera"),
     }
     try:
         ops[name]()
@@ -143,6 +146,7 @@ MATRIX = {
     "read model use per exercise":   (False, False, False, False, False, True),
     "confirm where text goes":       (True, True, True, True, True, True),
     "see the engine of an exercise": (True, True, True, True, True, True),
+    "reset a trainee's reference": (False, False, True, False, False, True),
 }
 WHO = ["alice", "bob", "sup", "other_sup", "res", "admin"]
 
@@ -171,9 +175,12 @@ def test_sessions_from_before_accounts_can_be_given_an_owner(world):
 
     ownerless = Practice(store, lib, OfflineEngine(), actor=None)
     old = ownerless.start("tomas-herrera", "plain", seed=2)
-    ownerless.say(old.id, "What brings you in?")
-    list(ownerless.respond(old.id))
-    submit(store, None, old.id, {"situation": "A setback at work", "emotions": ["hurt"]}, Settings())
+    for line in INTERVIEW:  # a formulation is accepted after six trainee turns
+        ownerless.say(old.id, line)
+        list(ownerless.respond(old.id))
+    submit(store, None, old.id, {"situation": "A setback at work today", "emotions": ["hurt"],
+                                 "behavior": "He went home early", "automatic_thoughts": "I am not good enough"},
+           Settings())
     assert any(s["id"] == old.id for s in handover.ownerless_sessions(store, people["admin"]))
     with pytest.raises(AccessDenied):
         handover.assign_session(store, people["sup"], old.id, people["bob"].id)

@@ -162,11 +162,22 @@ def test_describe_your_own_asks_for_no_real_names(fresh_app):
 
 
 def test_first_start_asks_for_the_admin_account_then_signs_in(fresh_app):
+    from simulator.accounts import setup
+
     at = open_app(token=None)
     assert at.title[0].value == "Welcome to Practicum"
-    at.text_input[0].input("Root")
-    at.text_input[1].input(PASSWORD)
+    assert any("server's log" in i.value and "Practicum setup code" in i.value for i in at.info)
+    at.text_input[0].input("WRNG-CODE-0000-0000")  # without the code from the log, no admin
+    at.text_input[1].input("Root")
     at.text_input[2].input(PASSWORD)
+    at.text_input[3].input(PASSWORD)
+    next(b for b in at.button if b.label == "Create admin account").click().run()
+    assert any("setup code is not right" in e.value for e in at.error)
+    assert not users.has_accounts(Store(fresh_app))
+    code = setup.issue(Store(fresh_app))  # as a restart would write to the log
+    at.text_input[0].input(code.lower().replace("-", " "))
+    at.text_input[2].input(PASSWORD)
+    at.text_input[3].input(PASSWORD)
     next(b for b in at.button if b.label == "Create admin account").click().run()
     assert not at.exception
     assert "Signed in as **root** (admin)" in " ".join(c.value for c in at.sidebar.markdown)
@@ -274,8 +285,34 @@ def test_admin_sees_why_an_account_was_not_added(fresh_app):
     form_inputs[0].input("bob")
     form_inputs[1].input("short")
     next(b for b in at.button if b.label == "Add account").click().run()
-    assert any("at least 10 characters" in e.value for e in at.error)
+    assert any("at least 12 characters" in e.value for e in at.error)
     assert [u["username"] for u in users.list_users(Store(fresh_app), signin.login(Store(fresh_app), "ada", PASSWORD)[0])] == ["ada"]
+
+
+def test_the_add_account_form_clears_after_a_save_and_a_role_change_asks_first(fresh_app):
+    at = open_app()
+    at.switch_page("views/admin.py").run()
+
+    def field(label):
+        return next(w for w in [*at.text_input, *at.selectbox] if w.label == label)
+
+    field("Username").input("sup1")
+    field("Role").set_value("supervisor")
+    field("Initial password").input("lantern quarry obelisk 42")
+    next(b for b in at.button if b.label == "Add account").click().run()
+    assert not at.error, [e.value for e in at.error]
+    # The next person starts from an empty form: never silently a supervisor like the last one.
+    assert field("Username").value == "" and field("Role").value == "trainee"
+    assert field("Initial password").value == ""
+
+    store = Store(fresh_app)
+    admin = signin.login(store, "ada", PASSWORD)[0]
+    sup = next(u for u in users.list_users(store, admin) if u["username"] == "sup1")
+    next(w for w in at.selectbox if w.label == "Role of sup1").set_value("admin").run()
+    assert any("Change sup1's role from supervisor to admin?" in w.value for w in at.warning)
+    assert next(u for u in users.list_users(store, admin) if u["id"] == sup["id"])["role"] == "supervisor"
+    next(b for b in at.button if b.label == "Change role").click().run()
+    assert next(u for u in users.list_users(store, admin) if u["id"] == sup["id"])["role"] == "admin"
 
 
 def test_signing_out_leaves_nothing_for_the_next_person(fresh_app):
@@ -305,15 +342,20 @@ def test_review_shows_the_automatic_formulation_score(fresh_app):
 
     p = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=tess)
     info = p.start("tomas-herrera", "plain", situation_index=0, seed=1)
-    p.say(info.id, "What happened at work?")
-    list(p.respond(info.id))
+    lines = ["What happened at work?", "How did you feel?", "What did you do?", "What went through your mind?",
+             "What does that say about you?", "How do you usually cope?"]  # six turns before submitting
+    for line in lines:
+        p.say(info.id, line)
+        list(p.respond(info.id))
     submit(store, tess, info.id, {"situation": "Passed over for head chef in the Monday briefing",
-                                  "emotions": ["sad, down, lonely, unhappy"]}, Settings())
+                                  "emotions": ["sad, down, lonely, unhappy"],
+                                  "behavior": "Hid in the walk-in fridge",
+                                  "automatic_thoughts": "I am not good enough"}, Settings())
     at = open_app(token=signin.login(store, "sam", PASSWORD)[1])
     at.switch_page("views/review.py").run()
     assert not at.exception
     assert any(m.label == "Formulation total" for m in at.metric)
-    assert len(at.chat_message) == 2
+    assert len(at.chat_message) == 2 * len(lines)
     rubric = next(e for e in at.expander if "rubric" in e.label)
     assert "Core beliefs" in str(rubric.dataframe[0].value)
 

@@ -8,8 +8,15 @@ import re
 
 import pytest
 
-from simulator.dearman import classifier, evaluate as ev
-from simulator.dearman.bank import BANK_DIR, BankFileError, as_eval_rows, default_messages, load_messages
+from simulator.dearman import classifier
+from simulator.dearman import evaluate as ev
+from simulator.dearman.bank import (
+    BANK_DIR,
+    BankFileError,
+    as_eval_rows,
+    default_messages,
+    load_messages,
+)
 from simulator.dearman.exemplars import EXEMPLARS_DIR, ExemplarFileError, load_bank
 from simulator.dearman.rater_offline import default_rater
 from simulator.dearman.schema import SKILLS, STRATEGIES, InputRejected, MessageContext

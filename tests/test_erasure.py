@@ -90,9 +90,12 @@ def built_clinic(tmp_path_factory):
                                 "What went through your mind?"])
     reviews.add_comment(store, sup, reviewed, 0, "tkwan: introducing yourself by address is not needed.")
     reviews.grade(store, sup, reviewed, {i.id: 3 for i in competence_rubric().items}, note="Good start, tkwan.")
-    unreviewed = interview(tess, ["How have you been feeling since Quillon Bakery closed?"])
+    unreviewed = interview(tess, ["How have you been feeling since Quillon Bakery closed?", "What happened then?",
+                                  "What went through your mind?", "How did you feel?", "What did you do next?",
+                                  "What does that say about you?"])
     submit_formulation(store, tess, unreviewed, {"situation": "Passed over at Quillon Bakery", "emotions": ["hurt"],
-                                                 "core_beliefs": ["I am incompetent."]}, Settings())
+                                                 "core_beliefs": ["I am incompetent."],
+                                                 "behavior": "Stayed late at Quillon Bakery every night"}, Settings())
     drafted = interview(tess, ["What would you like to work on?"])
     save_draft(store, tess, drafted, {"situation": "Zebrafish Street argument"})
     omar_sid = interview(omar, ["What brings you in today?"])

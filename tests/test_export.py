@@ -1,11 +1,13 @@
 """Research export: consenting trainees only, pseudonyms, no identities, headers when empty, audit."""
 
 import csv
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -93,7 +95,7 @@ def test_cli_export_writes_fixed_names_inside_the_folder(world, tmp_path):
                        capture_output=True, text=True, cwd=ROOT, env=env)
     assert r.returncode == 0, r.stderr
     files = sorted(p.name for p in (tmp_path / "exp2").iterdir())
-    assert files == sorted(f"practicum_{t.name}.jsonl" for t in export.TABLES)
+    assert files == sorted([*(f"practicum_{t.name}.jsonl" for t in export.TABLES), export.DICTIONARY_FILE])
     rows = [json.loads(line) for line in (tmp_path / "exp2" / "practicum_turns.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and all(r["trainee"].startswith("t_") for r in rows)
     bad = subprocess.run([sys.executable, "-m", "simulator", "export", "--format", "xml", "--out", str(out)],
@@ -112,7 +114,13 @@ def test_every_exercise_is_exported_for_consenting_trainees(world, tmp_path):
     store, admin, res, alice, bob = world
     users.set_consent(store, alice, True)
     sid = SessionStore(store).list_sessions(owner=alice.id)[0].id
+    practice = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=alice)
+    for line in ["What happened?", "How did you feel?", "What did you do?", "What went through your mind?",
+                 "What does that say about you?"]:  # a formulation is accepted after six trainee turns
+        practice.say(sid, line)
+        list(practice.respond(sid))
     submit_formulation(store, alice, sid, {"situation": "Passed over for head chef", "emotions": ["hurt"],
+                                           "behavior": "Hid in the walk-in fridge",
                                            "core_beliefs": ["I am incompetent."]}, Settings())
     dm = DearmanPractice(store, Settings(), alice)
     scenario = next(iter(ScenarioLibrary.load(DATA_DIR / "scenarios").scenarios.values()))
@@ -299,3 +307,35 @@ def test_cli_export_leaves_free_text_out_unless_asked(world, tmp_path):
     text = [json.loads(line) for line in (tmp_path / "text" / "practicum_turns.jsonl").read_text().splitlines()]
     assert [r["text"] for r in plain] == [None, None]
     assert text[0]["text"] == "Hi, I'm [name], your therapist today." and text[1]["text"]
+
+
+def test_every_export_carries_a_data_dictionary_line_for_every_column(world):
+    store, admin, res, alice, bob = world
+    users.set_consent(store, alice, True)
+    data = export.collect(store, admin, "k", export.Filters())
+    for fmt in ("jsonl", "csv"):
+        with zipfile.ZipFile(io.BytesIO(export.zip_bytes(data, fmt))) as zf:
+            names = zf.namelist()
+            dictionary = list(csv.DictReader(io.StringIO(zf.read(export.DICTIONARY_FILE).decode())))
+        assert sorted(names) == sorted([*(export.file_name(t.name, fmt) for t in export.TABLES), export.DICTIONARY_FILE])
+        described = {(d["file"], d["column"]) for d in dictionary if d["meaning"].strip()}
+        assert described == {(t.name, c) for t in export.TABLES for c in t.columns}
+        assert {d["column"] for d in dictionary if d["free_text"] == "yes"} >= {"text", "reframe", "own_situation"}
+
+
+def test_a_trainees_own_dearman_situation_is_exported_only_as_scrubbed_free_text(world):
+    from simulator.core.settings import Settings
+    from simulator.dearman.practice import DearmanPractice
+    from simulator.dearman.scenarios import custom_scenario
+
+    store, admin, res, alice, bob = world
+    users.set_consent(store, alice, True)
+    own = custom_scenario("My flatmate Jess Whitaker never pays her share of the heating bill.",
+                          "Get Jess to pay 60 pounds by Friday.", "my flatmate")
+    DearmanPractice(store, Settings(), alice).start(own, None, seed=1)
+    plain = export.collect(store, admin, "k", export.Filters())["dearman_sessions"]
+    assert all(r["own_situation"] is None and r["own_goal"] is None for r in plain)
+    scrubbed = export.collect(store, admin, "k", export.Filters(), free_text=True)["dearman_sessions"]
+    mine = next(r for r in scrubbed if r["scenario_id"] == "custom")
+    assert "heating bill" in mine["own_situation"] and "Whitaker" not in mine["own_situation"]
+    assert "Jess" not in mine["own_goal"]

@@ -17,7 +17,7 @@ SECRET = ["walk-in fridge", "younger cook from outside", "bakery", "never good e
 
 @pytest.fixture
 def session(tmp_path, monkeypatch):
-    store, sid = interviewed(tmp_path, FULL_SCRIPT[:3])
+    store, sid = interviewed(tmp_path, FULL_SCRIPT[:6])  # six turns: enough to submit
     monkeypatch.setenv("PRACTICUM_DB", str(store.path))
     monkeypatch.setenv("PRACTICUM_ENGINE", "offline")
     st.cache_resource.clear()
@@ -62,6 +62,9 @@ def test_feedback_is_refused_before_submit_and_shown_after(session):
 
     at = open_page(FORM, sid)
     at.text_area(key=f"fm-{sid}-behavior").input("He went to the walk-in fridge.").run()
+    at.text_area(key=f"fm-{sid}-situation").input("Passed over for head chef at the briefing.").run()
+    at.text_area(key=f"fm-{sid}-automatic_thoughts").input("I am not good enough for this.").run()
+    at.checkbox(key=f"fm-{sid}-emo1").check().run()
     at.button(key="fm-submit").click().run()
     assert not at.exception
     assert "submitted this formulation" in page_text(at)

@@ -59,7 +59,7 @@ def test_a_draft_survives_a_new_connection_and_is_replaced_not_duplicated(tmp_pa
 
 
 def test_submit_is_final_and_a_second_submit_overwrites_nothing(tmp_path):
-    store, sid = interviewed(tmp_path, FULL_SCRIPT[:4])
+    store, sid = interviewed(tmp_path, FULL_SCRIPT[:6])
     first = submit(store, None, sid, GOOD, OFFLINE)
     assert SessionStore(store).session(sid).status == "ended"
     with pytest.raises(AlreadySubmitted, match="already submitted"):
@@ -88,7 +88,7 @@ def test_bad_input_stores_nothing(tmp_path):
 
 
 def test_a_failure_inside_the_write_leaves_nothing_half_stored(tmp_path, monkeypatch):
-    store, sid = interviewed(tmp_path, FULL_SCRIPT[:2])
+    store, sid = interviewed(tmp_path, FULL_SCRIPT[:6])
     save_draft(store, None, sid, {"situation": "kept"})
 
     def boom(self, **kw):
@@ -103,7 +103,7 @@ def test_a_failure_inside_the_write_leaves_nothing_half_stored(tmp_path, monkeyp
 
 
 def test_someone_elses_session_is_refused(tmp_path):
-    store, sid = interviewed(tmp_path, FULL_SCRIPT[:2], actor=ANN)
+    store, sid = interviewed(tmp_path, FULL_SCRIPT[:6], actor=ANN)
     for call in (lambda: submit(store, BOB, sid, GOOD, OFFLINE), lambda: save_draft(store, BOB, sid, GOOD),
                  lambda: load_draft(store, BOB, sid), lambda: submit(store, None, sid, GOOD, OFFLINE)):
         with pytest.raises(AccessDenied):
@@ -185,7 +185,7 @@ def llm_settings(server):
 
 def test_the_llm_judge_adds_its_narrative_beside_the_offline_one(tmp_path, openai_server):
     openai_server.script.structured_object = NARRATIVE
-    store, sid = interviewed(tmp_path, FULL_SCRIPT[:4])
+    store, sid = interviewed(tmp_path, FULL_SCRIPT[:6])
     sub = submit(store, None, sid, GOOD, llm_settings(openai_server))
     engines = {n.engine: n for n in sub.narratives}
     assert set(engines) == {"offline", "llm:judge-model"}
@@ -201,7 +201,7 @@ def test_any_llm_failure_falls_back_to_the_offline_feedback(tmp_path, openai_ser
         openai_server.script.fail_status = 503
     else:
         openai_server.script.structured_object = {"summary": "", "improvements": [{"field": "mood"}]}
-    store, sid = interviewed(tmp_path, FULL_SCRIPT[:4])
+    store, sid = interviewed(tmp_path, FULL_SCRIPT[:6])
     sub = submit(store, None, sid, GOOD, llm_settings(openai_server))
     assert [n.engine for n in sub.narratives] == ["offline"]
     assert sub.narratives[0].fallback_reason

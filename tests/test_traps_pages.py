@@ -32,8 +32,6 @@ def page(name: str) -> AppTest:
 
 def test_drill_shows_a_thought_grades_and_stores_the_attempt(db):
     at = page("traps_drill.py")
-    at.session_state["drill_seed"] = 7
-    at.session_state["drill_done"] = []
     at.run()
     assert not at.exception, at.exception
     thought = at.markdown[0].value if at.markdown else ""
@@ -44,10 +42,18 @@ def test_drill_shows_a_thought_grades_and_stores_the_attempt(db):
     shown = " ".join(m.value for m in at.markdown)
     assert "Example reframes" in " ".join(h.value for h in at.subheader)
     assert "Addresses the thought" in shown and "Strategy:" in shown
+    feedback = " ".join(x.value for x in [*at.success, *at.error])
+    assert "You picked Mind reading" in feedback  # it names what the trainee picked
     rows = drill_attempts(Store(db), ALICE)
     assert len(rows) == 1 and rows[0]["picked"] == ["mind_reading"] and thought
     at.button[0].click().run()  # Next thought
-    assert not at.exception and at.session_state["drill_done"] == [rows[0]["item_id"]]
+    assert not at.exception
+    following = at.markdown[0].value
+    assert following != thought and "1 of" in " ".join(c.value for c in at.caption)
+
+    again = page("traps_drill.py").run()  # a reload, or a new sign-in: the drill resumes where it was
+    assert again.markdown[0].value == following
+    assert any(e.label == "Your last answer" for e in again.expander)
 
 
 def test_restructuring_page_tracks_the_stage_and_gives_feedback(db):

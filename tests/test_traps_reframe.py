@@ -1,20 +1,42 @@
-"""Reframe feedback: the four checks, the strategy, example reframes, the CLI and the LLM path."""
+"""Reframe feedback: the four checks, the strategy, example reframes, the evaluation, the CLI and the
+LLM path."""
 
 import json
+import logging
+
+import pytest
 
 from simulator.cli import main
 from simulator.core.settings import LLMSettings, Settings
-from simulator.traps.reframe import check_reframe, check_reframe_offline, drill_items
+from simulator.traps.engine import check_reframe
+from simulator.traps.evaluation import BLIND_REFRAMES, OverlapError, evaluate_reframes
+from simulator.traps.patterns import same_text_key
+from simulator.traps.reframe import (
+    BANK_FILE,
+    CRITERIA,
+    check_reframe_offline,
+    drill_items,
+    load_reframes,
+)
 
 THOUGHT = "I failed my first nursing exam. I'll never become a nurse."
 CONTEXT = "Ana, 20, a first-year nursing student, failed one pharmacology exam."
+
+
+def test_reframe_bank_is_labelled_for_every_check_and_apart_from_the_blind_set():
+    rows = load_reframes(BANK_FILE)
+    assert len(rows) >= 400 and len({r["thought"] for r in rows}) >= 50
+    for c in CRITERIA:
+        assert sum(not r["labels"][c] for r in rows) >= 50, c  # enough failures to learn each check
+    blind = {same_text_key(r["reframe"]) for r in load_reframes(BLIND_REFRAMES)}
+    assert not [r for r in rows if same_text_key(r["reframe"]) in blind]
 
 
 def test_balanced_specific_reframe_meets_all_four_checks():
     fb = check_reframe_offline(THOUGHT, "Failing one exam is disappointing, and it doesn't mean I can't become a "
                                         "nurse; I can resit it and ask my tutor what to work on.", CONTEXT)
     assert fb.met == 4, fb
-    assert fb.strategy == "growth_mindset"
+    assert fb.strategy in {"growth_mindset", "neutralizing"}
 
 
 def test_toxic_positivity_is_not_realistic_and_dismissing_the_feeling_is_caught():
@@ -26,9 +48,12 @@ def test_toxic_positivity_is_not_realistic_and_dismissing_the_feeling_is_caught(
 
 def test_off_topic_and_generic_reframes_fail_the_right_checks():
     off = check_reframe_offline(THOUGHT, "I love walking my dog on sunny afternoons.", CONTEXT)
-    assert not off.addresses_thought.ok and not off.keeps_context.ok
+    assert not off.addresses_thought.ok and off.met < 4
     generic = check_reframe_offline(THOUGHT, "Things change and this feeling will pass with time.", CONTEXT)
-    assert not generic.keeps_context.ok
+    specific = check_reframe_offline(THOUGHT, "One failed pharmacology exam in first year can be resat; it says "
+                                              "nothing yet about the nurse Ana will be.", CONTEXT)
+    # A slogan that fits anyone is judged less likely to keep the context than one with Ana's details.
+    assert generic.keeps_context.confidence < specific.keeps_context.confidence and specific.keeps_context.ok
     assert generic.strategy == "impermanence"
 
 
@@ -40,6 +65,22 @@ def test_examples_come_from_the_drill_bank():
     assert nearest.examples == item["reframes"][:2]
 
 
+def test_reframe_evaluation_reports_each_check_and_refuses_overlap(tmp_path, capsys):
+    report = evaluate_reframes()
+    assert report["kind"] == "blind" and report["items"] >= 60
+    assert set(report["accuracy"]) == {*CRITERIA, "strategy"}
+    # Floors well under the README's figures: a lost model or calibration shows here.
+    assert all(report["accuracy"][c] >= 0.70 for c in CRITERIA), report["accuracy"]
+    row = load_reframes(BANK_FILE)[0]
+    leaky = tmp_path / "leaky.jsonl"
+    leaky.write_text(json.dumps({"thought": row["thought"], "reframe": row["reframe"].lower(),
+                                 "labels": row["labels"]}) + "\n")
+    with pytest.raises(OverlapError):
+        evaluate_reframes(leaky)
+    assert main(["eval-reframes", "--file", str(leaky)]) == 2
+    assert "reframe training bank" in capsys.readouterr().err
+
+
 def test_cli_check_reframe_json(capsys):
     assert main(["check-reframe", "--thought", THOUGHT, "--reframe", "Stop worrying, it's not a big deal.",
                  "--json"]) == 0
@@ -47,7 +88,7 @@ def test_cli_check_reframe_json(capsys):
     assert out["honours_feeling"]["ok"] is False and out["criteria_met"] < 4 and out["examples"]
 
 
-def test_llm_judge_and_its_fallback(openai_server):
+def test_llm_judge_and_its_logged_fallback(openai_server, caplog):
     settings = Settings(engine="llm", llm=LLMSettings(base_url=openai_server.base_url, model="fake-model",
                                                       max_retries=0, timeout=5))
     ok = {"ok": True, "why": "fine"}
@@ -58,5 +99,7 @@ def test_llm_judge_and_its_fallback(openai_server):
     assert fb.engine == "fake-model" and fb.strategy == "optimism" and fb.met == 3
     assert fb.honours_feeling.detail == "It tells her not to be sad." and fb.examples
     openai_server.script.fail_status = 503
-    fb = check_reframe(THOUGHT, "Don't be sad, it might go well.", CONTEXT, settings=settings)
+    with caplog.at_level(logging.WARNING, logger="simulator.traps.engine"):
+        fb = check_reframe(THOUGHT, "Don't be sad, it might go well.", CONTEXT, settings=settings)
     assert fb.engine == "offline" and "offline checker used" in fb.note
+    assert any("using the offline checker" in r.getMessage() for r in caplog.records)

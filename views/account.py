@@ -3,6 +3,7 @@
 import streamlit as st
 
 from simulator.accounts import users
+from views.auth import current_token
 from views.common import current_actor, services
 
 actor = current_actor()
@@ -23,15 +24,19 @@ if choice != consent:
     st.success("Saved." if choice else "Withdrawn: future exports will not include your sessions.")
 
 st.subheader("Change password")
+st.caption("You need your current password. Changing it signs you out everywhere else.")
 with st.form("password", clear_on_submit=True):
-    new = st.text_input("New password", type="password", help="At least 10 characters.")
+    current = st.text_input("Current password", type="password")
+    new = st.text_input("New password", type="password",
+                        help="At least 12 characters and hard to guess; a few uncommon words work well.")
     again = st.text_input("New password again", type="password")
     if st.form_submit_button("Change password"):
         if new != again:
-            st.error("The two passwords differ.")
+            st.error("The two new passwords differ.")
         else:
             try:
-                account.change_password(new)
-                st.success("Password changed.")
+                ended = account.change_password(current, new, current_token())
             except users.AccountError as err:
                 st.error(str(err))
+            else:
+                st.success("Password changed." + (f" {ended} other sign-in(s) ended." if ended else ""))

@@ -1,7 +1,9 @@
 """Admin page: accounts and roles, cohorts, sessions from before accounts, the audit log."""
 
 import json
+from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
@@ -29,36 +31,55 @@ names = {u["id"]: u["username"] for u in accounts}
 tab_users, tab_cohorts, tab_sessions, tab_audit = st.tabs(
     ["People", "Cohorts", "Sessions without an owner", "Audit log"])
 
+NEW_ACCOUNT_FIELDS = ("new-username", "new-role", "new-email", "new-password")
+
 with tab_users:
+    if st.session_state.pop("new-account-saved", False):
+        # After a save the form starts empty, so the next person is never added with the last one's role.
+        for key in NEW_ACCOUNT_FIELDS:
+            st.session_state.pop(key, None)
     with st.form("new-user"):
         st.subheader("Add an account")
         c1, c2, c3 = st.columns(3)
-        username = c1.text_input("Username")
-        role = c2.selectbox("Role", ROLES)
-        email = c3.text_input("Email (for single sign-on, optional)")
-        password = st.text_input("Initial password", type="password")
+        username = c1.text_input("Username", key="new-username")
+        role = c2.selectbox("Role", ROLES, key="new-role")
+        email = c3.text_input("Email (for single sign-on, optional)", key="new-email")
+        password = st.text_input("Initial password", type="password", key="new-password")
         if st.form_submit_button("Add account", type="primary"):
+            # On a refusal the fields keep what was typed, beside the reason.
             if attempt(admin.create_user, username, password, role, email or None,
-                    done=f"Added {username}."):
+                       done=f"Added {username} as a {role}."):
+                st.session_state["new-account-saved"] = True
                 st.rerun()
     for u in accounts:
         c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
         c1.markdown(f"**{as_text(u['username'])}** {as_text(u['email'] or '')}")
         c1.caption(("active" if u["active"] else "deactivated")
-                   + (" · locked" if u["locked_until"] else "")
+                   + (" · sign-ins slowed by failed attempts" if u.get("slowed") else "")
                    + (" · research consent" if u["consent"] else ""))
-        new_role = c2.selectbox("Role", ROLES, index=ROLES.index(u["role"]),
-                                key=f"role-{u['id']}", label_visibility="collapsed")
+        new_role = c2.selectbox(f"Role of {u['username']}", ROLES, index=ROLES.index(u["role"]),
+                                key=f"role-{u['id']}-{u['role']}", label_visibility="collapsed")
         if new_role != u["role"]:
-            attempt(admin.set_role, u["id"], new_role, done="Role changed.")
+            # A role changes only once the admin confirms it for this named person.
+            with c2.container(border=True):
+                st.warning(f"Change {as_text(u['username'])}'s role from {u['role']} to {new_role}?")
+                yes, no = st.columns(2)
+                if yes.button("Change role", key=f"confirm-role-{u['id']}", type="primary"):
+                    if attempt(admin.set_role, u["id"], new_role,
+                               done=f"{u['username']} is now a {new_role}."):
+                        st.rerun()
+                if no.button("Keep", key=f"cancel-role-{u['id']}"):
+                    st.session_state.pop(f"role-{u['id']}-{u['role']}", None)
+                    st.rerun()
         label = "Deactivate" if u["active"] else "Reactivate"
         if c3.button(label, key=f"active-{u['id']}"):
             if attempt(admin.set_active, u["id"], not u["active"], done=f"{label}d."):
                 st.rerun()
         with c4.popover("Reset password"):
             pw = st.text_input("New password", type="password", key=f"pw-{u['id']}")
+            st.caption("Every sign-in of the account ends.")
             if st.button("Set", key=f"setpw-{u['id']}"):
-                attempt(admin.set_password, u["id"], pw, done="Password set.")
+                attempt(admin.set_password, u["id"], pw, done="Password set; its sign-ins ended.")
 
 with tab_cohorts:
     with st.form("new-cohort", clear_on_submit=True):
@@ -69,7 +90,12 @@ with tab_cohorts:
         with st.expander(as_text(cohort["name"])):
             members = admin.cohort_members(cohort["id"])
             for m in members:
-                st.write(f"{as_text(m['username'])}: {m['role']}")
+                left, right = st.columns([4, 1])
+                left.write(f"{as_text(m['username'])}: {m['role']}")
+                if right.button("Remove", key=f"rm-{cohort['id']}-{m['user_id']}",
+                                help="A supervisor loses access to the cohort's trainees at once."):
+                    if attempt(admin.remove_member, cohort["id"], m["user_id"], done="Removed."):
+                        st.rerun()
             c1, c2, c3 = st.columns([3, 2, 1])
             who = c1.selectbox("Person", list(names), format_func=names.get, key=f"who-{cohort['id']}")
             as_role = c2.selectbox("As", ["trainee", "supervisor"], key=f"as-{cohort['id']}")
@@ -90,6 +116,21 @@ with tab_sessions:
                 st.rerun()
 
 with tab_audit:
-    for entry in admin.audit_entries():
-        st.text(f"{entry['at'][:19]}  {names.get(entry['actor_id'], entry['actor_id'])}  "
-                f"{entry['action']}  {json.dumps(json.loads(entry['details_json']))}")
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    chosen = c1.multiselect("Actions", admin.audit_actions(), key="audit-actions")
+    person = c2.selectbox("Person (did it, or about them)", [None, *names],
+                          format_func=lambda i: "anyone" if i is None else names[i], key="audit-person")
+    since = c3.date_input("From", date.today() - timedelta(days=30), key="audit-since")
+    until = c4.date_input("To", date.today(), key="audit-until")
+    text = st.text_input("Details contain", key="audit-text")
+    entries = admin.audit_entries(actions=chosen or None, person=person,
+                                  since=since if isinstance(since, date) else None,
+                                  until=until if isinstance(until, date) else None, text=text.strip() or None)
+    st.caption(f"{len(entries)} entries (newest first, at most 500).")
+    st.dataframe(pd.DataFrame({
+        "when (UTC)": [e["at"][:19].replace("T", " ") for e in entries],
+        "who": [e["actor"] for e in entries],
+        "action": [e["action"] for e in entries],
+        "about": [e["about"] for e in entries],
+        "details": [json.dumps(json.loads(e["details_json"])) for e in entries],
+    }), hide_index=True, width="stretch")

@@ -34,6 +34,8 @@ def _migrated(db_path: str) -> bool:
     applied = prepare_database(settings())
     if applied:
         log.info("database %s: applied %s", db_path, ", ".join(applied))
+    # serve.py does this at start; under a bare `streamlit run app.py` the first page does it.
+    SignIn.for_settings(settings()).start()
     return True
 
 

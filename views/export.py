@@ -1,7 +1,5 @@
 """Research export: de-identified JSONL or CSV of consenting trainees, as one zip download."""
 
-import io
-import zipfile
 from datetime import date
 
 import streamlit as st
@@ -45,11 +43,8 @@ if go:
     except (export.ExportError, AccessDenied) as err:
         st.error(str(err))
         st.stop()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for table in export.TABLES:
-            zf.writestr(f"{export.FILES_PREFIX}_{table.name}.{fmt}",
-                        export.render(data.get(table.name, []), table.columns, fmt))
-    st.write({name: len(rows) for name, rows in data.items()})
-    st.download_button("Download zip", buf.getvalue(), file_name=f"practicum-export-{date.today()}.zip",
+    st.dataframe([{"file": export.file_name(name, fmt), "rows": len(rows)} for name, rows in data.items()],
+                 hide_index=True)
+    st.caption(f"The zip also holds {export.DICTIONARY_FILE}: one line per column of every file, saying what it holds.")
+    st.download_button("Download zip", export.zip_bytes(data, fmt), file_name=f"practicum-export-{date.today()}-{fmt}.zip",
                        mime="application/zip")

@@ -119,6 +119,12 @@ def page() -> None:
     except AccessDenied as err:
         st.error(str(err))
         return
+    if sub.attempt == "repeat":
+        st.badge("Repeat practice", icon=":material/replay:", color="orange")
+        st.caption("You had seen the reference for this case and situation before: this score is charted "
+                   "apart from your graded attempt.")
+    else:
+        st.badge("Graded attempt", icon=":material/verified:", color="green")
     summary(sub)
     with st.expander("How this is scored (the rubric)"):
         show_formulation_rubric()

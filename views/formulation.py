@@ -119,6 +119,11 @@ def page() -> None:
         return
     st.caption(f"{as_text(info.case_name)} · situation {info.situation_index + 1}. "
                "Fill in the diagram from what came up in your interview.")
+    attempt = formulations.attempt(session_id)
+    if attempt == "repeat":
+        st.badge("Repeat practice", icon=":material/replay:", color="orange")
+        st.caption("You have seen the reference for this case and situation, so this session is repeat "
+                   "practice: it is shown and charted apart from your graded attempt.")
     if submitted:
         st.success("You have submitted this formulation. A submission is final.")
         if st.button("See feedback", type="primary"):
@@ -126,7 +131,20 @@ def page() -> None:
         return
     diagram_form(session_id)
     st.divider()
-    st.caption("Submitting is final: it ends the session and shows the reference and your scores.")
+    turns, needed = formulations.readiness(session_id)
+    if turns < needed:
+        st.info(f"Submitting opens after {needed} of your turns in the interview (you have {turns}): the "
+                "reference is shown only after a real attempt.")
+    graded_note = "" if attempt == "repeat" else " Your first submission on a case and situation is graded."
+    st.caption("Submitting is final: it ends the session and shows the reference and your scores." + graded_note)
+    if formulations.load_draft(session_id) is not None:
+        with st.popover("Discard draft", icon=":material/delete:"):
+            st.write("Throw away what you have written here? The interview stays.")
+            if st.button("Discard", key="fm-discard"):
+                formulations.discard_draft(session_id)
+                for key in [k for k in st.session_state if str(k).startswith(f"fm-{session_id}-")]:
+                    del st.session_state[key]
+                st.rerun()
     if st.button("Submit formulation", type="primary", key="fm-submit"):
         try:
             with st.spinner("Scoring your formulation..."):

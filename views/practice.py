@@ -29,8 +29,12 @@ def case_matches(card, query: str, difficulties: list[str]) -> bool:
 
 def start_form(card) -> None:
     """The setup of a session with the chosen patient, drawn at the top where the trainee is looking."""
+    seen = services().interviews.seen_situations(card.id)
     with st.form("start", border=True):
         st.subheader(f"Session with {as_text(card.name)}")
+        if seen:
+            st.caption("You have seen the reference for situation " + ", ".join(str(i + 1) for i in seen)
+                       + ": a session on it is repeat practice, shown and charted apart from your graded attempt.")
         if card.content_note:
             st.caption(f":material/warning: Content note: {as_text(card.content_note)}")
         options = ["Random"] + [f"Situation {n}" for n in range(1, card.situation_count + 1)]
@@ -125,6 +129,8 @@ def session_view(session_id: str) -> None:
     st.title(f"{as_text(case.name)}, {case.age}")
     st.caption(as_text(case.presenting_problem))
     engine_badge()
+    if services().interviews.attempts([session_id]).get(session_id) == "repeat":
+        st.badge("Repeat practice", icon=":material/replay:", color="orange")
     turns = sum(1 for t in transcript if t.role == "therapist")
     c1, c2, c3 = st.columns([1, 1, 2])
     c1.metric("Your turns", turns)

@@ -24,21 +24,34 @@ def formulation_section(owner: str | None = None) -> None:
     if not points:
         st.caption("No submitted formulations yet.")
         return
-    last = points[-1]
-    change = None if len(points) < 2 else round(last.total - points[-2].total, 1)
-    c1, c2 = st.columns(2)
-    c1.metric("Latest total", f"{last.total:g} / 100", delta=f"{change:+g} since the one before" if change else None)
+    graded = [p for p in points if p.attempt != "repeat"]
+    repeat = [p for p in points if p.attempt == "repeat"]
+    c1, c2, c3 = st.columns(3)
+    if graded:
+        change = None if len(graded) < 2 else round(graded[-1].total - graded[-2].total, 1)
+        c1.metric("Latest graded attempt", f"{graded[-1].total:g} / 100",
+                  delta=f"{change:+g} since the one before" if change else None)
     c2.metric("Formulations charted", len(points))
-    st.markdown(reading([p.total for p in points], "formulation total", count_noun="formulation"))
-    totals = pd.DataFrame({"submitted": [local_time(p.submitted_at) for p in points],
-                           "total": [p.total for p in points]})
-    over_time(totals, x="submitted", y="total", y_title="Total (0-100)", domain=(0, 100),
-              description="Formulation total per submission, oldest first")
-    st.caption("Per field, as % of the rubric's top level")
-    per_field = pd.DataFrame([{"submitted": local_time(p.submitted_at), "field": LABELS[f],
-                               "score": 50 * p.fields.get(f, 0)} for p in points for f in LABELS])
-    over_time(per_field, x="submitted", y="score", series="field", y_title="% of top level", domain=(0, 100),
-              description="Each formulation field's level per submission")
+    c3.metric("Repeat practice", len(repeat), help="Sessions on a case and situation whose reference "
+              "you had already seen; charted apart from graded attempts.")
+    if graded:
+        st.markdown(reading([p.total for p in graded], "formulation total", count_noun="graded attempt"))
+        st.caption("Graded attempts: total score (0-100)")
+        totals = pd.DataFrame({"submitted": [local_time(p.submitted_at) for p in graded],
+                               "total": [p.total for p in graded]})
+        over_time(totals, x="submitted", y="total", y_title="Total (0-100)", domain=(0, 100),
+                  description="Formulation total per graded attempt, oldest first")
+        st.caption("Graded attempts, per field (% of the rubric's top level)")
+        per_field = pd.DataFrame([{"submitted": local_time(p.submitted_at), "field": LABELS[f],
+                                   "score": 50 * p.fields.get(f, 0)} for p in graded for f in LABELS])
+        over_time(per_field, x="submitted", y="score", series="field", y_title="% of top level", domain=(0, 100),
+                  description="Each formulation field's level per graded attempt")
+    if repeat:
+        st.caption("Repeat practice: total score (0-100), after the reference had been seen")
+        again = pd.DataFrame({"submitted": [local_time(p.submitted_at) for p in repeat],
+                              "total": [p.total for p in repeat]})
+        over_time(again, x="submitted", y="total", y_title="Total (0-100)", domain=(0, 100),
+                  description="Formulation total per repeat-practice session, oldest first")
 
 
 def page() -> None:

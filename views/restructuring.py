@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
+from simulator.services.traps import RestructuringLocked
 from simulator.traps import restructuring as rs
 from simulator.traps.patterns import name_of
 from views.common import (
@@ -32,6 +33,11 @@ def choose() -> None:
     if card is None:
         return
     case = lib.get(card.id)
+    locks = services().traps.restructuring_locks(case)
+    for reason in dict.fromkeys(locks.values()):
+        st.warning(as_text(reason), icon=":material/lock:")
+    if len(locks) == len(case.situations):
+        return
     # Finding the traps loads the embedding model: only when asked, never on the page's first paint.
     if st.session_state.get("rs_case") != (card.id, lib.version(card.id)):
         if st.button("See this patient's automatic thoughts"):
@@ -39,14 +45,19 @@ def choose() -> None:
             st.rerun()
         return
     with st.spinner("Finding the thinking traps in this patient's thoughts…"):
-        thoughts = _distorted(card.id, lib.version(card.id), case)
+        # Thoughts of a situation the trainee still owes a formulation on are not listed.
+        thoughts = [t for t in _distorted(card.id, lib.version(card.id), case) if t.situation_index not in locks]
     if not thoughts:
         st.info("This case has no automatic thought with a clear thinking trap.")
         return
     labels = [as_text(f"{t.text} ({', '.join(name_of(p).lower() for p in t.patterns)})") for t in thoughts]
     choice = st.radio("Automatic thought", range(len(thoughts)), format_func=lambda i: labels[i])
     if st.button("Start", type="primary"):
-        sid = services().traps.start_restructuring(case, thoughts[choice], seed=len(labels[choice]))
+        try:
+            sid = services().traps.start_restructuring(case, thoughts[choice], seed=len(labels[choice]))
+        except RestructuringLocked as err:
+            st.error(as_text(str(err)))
+            return
         st.session_state.rs_session = sid
         st.rerun()
 

@@ -17,14 +17,23 @@ if not trainees:
 
 names = {t["id"]: t["username"] for t in trainees}
 trainee = st.selectbox("Trainee", list(names), format_func=names.get)
-sessions = [row.info for row in svc.interviews.sessions_of(trainee)]
+rows = svc.interviews.sessions_of(trainee)
+sessions = [row.info for row in rows]
 if not sessions:
     st.write("No sessions yet.")
     st.stop()
 
 
-labels = {s.id: f"{s.created_at:%Y-%m-%d %H:%M} · {s.case_name} · {s.style} · {s.status}" for s in sessions}
+labels = {r.info.id: f"{r.info.created_at:%Y-%m-%d %H:%M} · {r.info.case_name} · situation "
+                     f"{r.info.situation_index + 1} · {r.info.style} · {r.info.status}"
+                     + (f" · {r.attempt_label}" if r.attempt_label else "") for r in rows}
 session_id = st.selectbox("Session", list(labels), format_func=labels.get)
+chosen = next(r for r in rows if r.info.id == session_id)
+if chosen.attempt == "repeat":
+    st.badge("Repeat practice", icon=":material/replay:", color="orange")
+    st.caption("The trainee had seen the reference for this case and situation: judge this session as practice.")
+elif chosen.attempt == "graded":
+    st.badge("Graded attempt", icon=":material/verified:", color="green")
 try:
     turns = svc.interviews.transcript(session_id)  # checks that this reviewer may read it
     show_transcript(session_id, turns, can_comment=True)
@@ -51,6 +60,16 @@ else:
                   "points": [round(f.points, 1) for f in sub.score.fields]}, hide_index=True)
     if st.button("Open the full formulation feedback"):
         st.switch_page("views/feedback.py", query_params={"session": session_id})
+
+with st.popover("Reset the reference for this case", icon=":material/restart_alt:"):
+    st.write(f"The trainee's next formulation on {as_text(chosen.info.case_name)} will count as a graded "
+             "attempt again (for every situation). Earlier sessions keep their labels. This is logged.")
+    if st.button("Reset", key="reveal-reset"):
+        try:
+            n = svc.supervision.reset_reveal(trainee, chosen.info.case_id)
+            st.success(f"Reset ({n} reveal(s))." if n else "There was nothing to reset for this case.")
+        except AccessDenied as err:
+            st.error(str(err))
 
 st.divider()
 st.subheader("Grades")

@@ -15,6 +15,7 @@ for row in rows:
         left.markdown(
             f"**{as_text(info.case_name)}** · situation {info.situation_index + 1} · {info.style} style · "
             f"{row.messages} messages · {'active' if info.status == 'active' else 'ended'}"
+            + (f" · **{row.attempt_label}**" if row.attempt_label else "")
         )
         left.caption(f"Started {info.created_at:%Y-%m-%d %H:%M} UTC · engine: {info.engine}")
         label = "Resume" if info.status == "active" else "Read"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 import streamlit as st
 
 from simulator.traps import drill
@@ -13,11 +11,20 @@ ensure_database()
 st.title("Thinking traps drill")
 st.caption("Spot the unhelpful pattern(s) in the thought, then write a realistic reframe.")
 
-if "drill_seed" not in st.session_state:
-    st.session_state.drill_seed = secrets.randbelow(2**31)
-    st.session_state.drill_done = []
-item = drill.pick_item(st.session_state.drill_seed, set(st.session_state.drill_done))
 names = {pid: name for pid, name, _ in drill.definitions()}
+result = st.session_state.get("drill_result")
+progress = services().traps.drill_round()
+# The feedback of the answer just given stays until "Next thought"; otherwise the round's next
+# thought, the same one after a reload or a new sign-in until it is answered.
+item = result.item if result is not None else progress.next
+st.caption(f"Round {progress.number}: {len(progress.answered)} of {progress.total} thoughts answered.")
+if result is None and progress.last:
+    last = progress.last
+    with st.expander("Your last answer"):
+        st.markdown(f"**{as_text(last['thought'])}**")
+        st.markdown("You picked: " + (", ".join(names.get(p, p) for p in last["picked"]) or "no pattern")
+                    + " · the thought's patterns: " + ", ".join(names.get(p, p) for p in last["correct"]))
+        st.markdown(f"Your reframe: {as_text(last['reframe'])} ({last['criteria_met']} of 4 checks met)")
 
 with st.container(border=True):
     st.caption(as_text(item.context))
@@ -27,8 +34,7 @@ with st.expander("The ten patterns"):
     for pid, name, definition in drill.definitions():
         st.markdown(f"**{name}**: {as_text(definition)}")
 
-result = st.session_state.get("drill_result")
-if result is None or result.item.id != item.id:
+if result is None:
     with st.form("drill"):
         picked = st.multiselect("Which pattern(s) does this thought show?", list(names),
                                 format_func=names.get, key="drill_picked")
@@ -47,7 +53,7 @@ if result is None or result.item.id != item.id:
 else:
     grade, fb = result.grade, result.feedback
     st.subheader("Patterns")
-    (st.success if grade.exact else st.warning if grade.hits else st.error)(as_text(drill.explain(grade, item)))
+    (st.success if grade.credit else st.error)(as_text(drill.explain(grade, item)))
     if grade.extra:
         st.caption("You also picked: " + ", ".join(names[p] for p in grade.extra))
     st.subheader(f"Your reframe: {fb.verdict}")
@@ -62,9 +68,7 @@ else:
     for e in fb.examples:
         st.markdown(f"- {as_text(e)}")
     if st.button("Next thought", type="primary"):
-        st.session_state.drill_done.append(item.id)
         st.session_state.drill_result = None
-        st.session_state.drill_seed = secrets.randbelow(2**31)
         for key in ("drill_picked", "drill_reframe"):
             st.session_state.pop(key, None)
         st.rerun()

@@ -6,8 +6,8 @@ import secrets
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.audit import audit
+from simulator.accounts.errors import AccountError
 from simulator.accounts.policy import require_admin
-from simulator.accounts.users import AccountError
 from simulator.core.clock import now_iso
 from simulator.core.db import Store
 
@@ -35,6 +35,19 @@ def add_member(store: Store, actor: Actor | None, cohort_id: str, user_id: str,
         db["cohort_members"].upsert({"cohort_id": cohort_id, "user_id": user_id, "role": role},
                                     pk=("cohort_id", "user_id"))
     audit(store, actor.id, "cohort.member", {"cohort_id": cohort_id, "user_id": user_id, "role": role})
+
+
+def remove_member(store: Store, actor: Actor | None, cohort_id: str, user_id: str) -> None:
+    """Take someone out of a cohort. A supervisor loses access to the cohort's trainees at once
+    (every access check reads the membership afresh), and a trainee leaves their supervisors' view."""
+    require_admin(actor)
+    with store.db() as db, db.conn:
+        row = db.execute("select role from cohort_members where cohort_id = ? and user_id = ?",
+                         [cohort_id, user_id]).fetchone()
+        if row is None:
+            raise AccountError("That person is not in this cohort.")
+        db.execute("delete from cohort_members where cohort_id = ? and user_id = ?", [cohort_id, user_id])
+    audit(store, actor.id, "cohort.remove", {"cohort_id": cohort_id, "user_id": user_id, "role": row[0]})
 
 
 def cohorts(store: Store) -> list[dict]:

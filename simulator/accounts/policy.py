@@ -83,11 +83,6 @@ def require_exporter(actor: Actor | None) -> None:
         raise AccessDenied("Only researchers and admins can export.")
 
 
-def require_password_change(actor: Actor | None, user_id: str) -> None:
-    if actor is None or (actor.id != user_id and actor.role != "admin"):
-        raise AccessDenied("Only the account's owner or an admin can change its password.")
-
-
 def require_account_creator(actor: Actor | None, first_account: bool) -> None:
     """Only an admin creates accounts, except the very first one (which must be an admin)."""
     if not first_account and (actor is None or actor.role != "admin"):

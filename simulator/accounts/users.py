@@ -1,6 +1,7 @@
 """Local accounts: argon2id passwords, roles, research consent.
 
 Passwords never leave this package in any form but their argon2id hash, and are never logged.
+Hashing runs in the bounded pool of simulator.accounts.passwords, before any write transaction.
 """
 
 from __future__ import annotations
@@ -9,28 +10,23 @@ import re
 import secrets
 
 import sqlite_utils
-from argon2 import PasswordHasher
 
+from simulator.accounts import passwords
 from simulator.accounts.actor import Actor, UserRole
-from simulator.accounts.audit import audit
+from simulator.accounts.audit import audit, write_audit
+from simulator.accounts.errors import AccountError
 from simulator.accounts.policy import (
     require_account_creator,
     require_admin,
-    require_password_change,
 )
 from simulator.core.clock import now_iso
 from simulator.core.db import Store
 
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
-MIN_PASSWORD = 10
+__all__ = ["AccountError", "ROLES", "MIN_PASSWORD", "create_user", "set_password", "check_password"]
+
+MIN_PASSWORD = passwords.MIN_LENGTH
 ROLES: tuple[UserRole, ...] = ("trainee", "supervisor", "researcher", "admin")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
-hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-
-
-class AccountError(ValueError):
-    """A problem with an account request; the message is fit to show the user."""
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
@@ -62,7 +58,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
 
 
 def add_last_seen(db: sqlite_utils.Database) -> None:
-    """Migration m010_last_seen: when each account was last used (for retention), kept after sign-out."""
+    """Migration m012_last_seen: when each account was last used (for retention), kept after sign-out."""
     db["users"].add_column("last_seen_at", str)
 
 
@@ -80,11 +76,20 @@ def has_accounts(store: Store) -> bool:
         return db["users"].count > 0
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"A password needs at least {MIN_PASSWORD} characters.")
-    if len(password) > 1024:
-        raise AccountError("That password is too long.")
+def check_password(password: str, username: str = "", email: str | None = None) -> None:
+    """At least 12 characters and not guessable (zxcvbn, with the username and email in mind)."""
+    passwords.check_strength(password, username=username, email=email)
+
+
+def end_sign_ins(db: sqlite_utils.Database, user_id: str, keep_family: str | None = None) -> int:
+    """End every sign-in of `user_id` except `keep_family` (inside the caller's transaction)."""
+    if keep_family:
+        cur = db.execute("delete from logins where user_id = ? and family != ?", [user_id, keep_family])
+        db.execute("delete from signin_handoffs where user_id = ? and family != ?", [user_id, keep_family])
+    else:
+        cur = db.execute("delete from logins where user_id = ?", [user_id])
+        db.execute("delete from signin_handoffs where user_id = ?", [user_id])
+    return cur.rowcount
 
 
 def create_user(store: Store, actor: Actor | None, username: str, password: str, role: UserRole,
@@ -95,7 +100,8 @@ def create_user(store: Store, actor: Actor | None, username: str, password: str,
         raise AccountError("A username is 2–40 characters: lower-case letters, digits, '.', '_' or '-'.")
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
-    check_password(password)
+    check_password(password, username, email)
+    password_hash = passwords.hash_password(password)  # before the write transaction, never inside
     with store.db() as db, db.conn:
         db.execute("BEGIN IMMEDIATE")
         first = db.execute("select count(*) from users").fetchone()[0] == 0
@@ -106,7 +112,7 @@ def create_user(store: Store, actor: Actor | None, username: str, password: str,
             raise AccountError(f"The username {username!r} is taken.")
         row = {
             "id": secrets.token_hex(8), "username": username,
-            "password_hash": hasher.hash(password), "role": role,
+            "password_hash": password_hash, "role": role,
             "email": (email or "").strip().lower() or None, "active": 1, "consent": 0,
             "failed_logins": 0, "created_at": now_iso(),
         }
@@ -124,7 +130,7 @@ def list_users(store: Store, actor: Actor | None) -> list[dict]:
     require_admin(actor)
     with store.db() as db:
         return [
-            {k: r[k] for k in ("id", "username", "role", "email", "active", "consent", "locked_until", "created_at")}
+            {k: r[k] for k in ("id", "username", "role", "email", "active", "consent", "created_at")}
             for r in db["users"].rows_where(order_by="username")
         ]
 
@@ -151,13 +157,25 @@ def set_active(store: Store, actor: Actor | None, user_id: str, active: bool) ->
     audit(store, actor.id, "user.active", {"user_id": user_id, "active": active})
 
 
-def set_password(store: Store, actor: Actor | None, user_id: str, password: str) -> None:
-    require_password_change(actor, user_id)
-    check_password(password)
+def set_password(store: Store, actor: Actor | None, user_id: str, password: str) -> int:
+    """An admin resets someone's password: every sign-in of that account ends. Returns how many.
+
+    People change their own password with simulator.accounts.signin.change_own_password, which
+    asks for the current one.
+    """
+    require_admin(actor)
     with store.db() as db:
-        db["users"].update(user_id, {"password_hash": hasher.hash(password), "failed_logins": 0,
-                                     "locked_until": None})
-    audit(store, actor.id, "user.password", {"user_id": user_id})
+        row = db.execute("select username, email from users where id = ?", [user_id]).fetchone()
+    if row is None:
+        raise AccountError("There is no such account.")
+    check_password(password, row[0], row[1])
+    password_hash = passwords.hash_password(password)
+    with store.db() as db, db.conn:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("update users set password_hash = ? where id = ?", [password_hash, user_id])
+        ended = end_sign_ins(db, user_id)
+        write_audit(db, actor.id, "password.reset", {"user_id": user_id, "sign_ins_ended": ended})
+    return ended
 
 
 def set_consent(store: Store, actor: Actor, consent: bool) -> None:

@@ -26,7 +26,7 @@ def assign_session(store: Store, actor: Actor | None, session_id: str, user_id: 
         cur = db.execute("update sessions set owner = ? where id = ? and owner is null", [user_id, session_id])
         if cur.rowcount != 1:
             raise AccountError("That session has an owner already, or does not exist.")
-        # The session's formulation work goes with it, so progress and exports find it.
-        for table in ("formulation_drafts", "formulation_submissions"):
+        # Its formulation work (and the reveal it made) goes with it, so progress and exports find it.
+        for table in ("formulation_drafts", "formulation_submissions", "formulation_reveals"):
             db.execute(f"update {table} set owner = ? where session_id = ? and owner is null", [user_id, session_id])
     audit(store, actor.id, "session.assign", {"session_id": session_id, "user_id": user_id})

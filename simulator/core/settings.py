@@ -43,6 +43,12 @@ class Settings(BaseModel):
     cases_dir: Path = DATA_DIR / "patients"
     soft_limit_minutes: int = Field(default=50, ge=1)
     idle_minutes: int = Field(default=60, ge=1)  # a sign-in ends after this long unused
+    session_hours: float = Field(default=12, gt=0)  # ...and this long after it began, whatever the use
+    # The header a reverse proxy sets to the client's address (e.g. X-Forwarded-For). Only then
+    # are sign-in attempts also slowed per client: the address Streamlit sees is not trusted.
+    client_ip_header: str | None = None
+    secure_cookie: Literal["auto", "always"] = "auto"  # auto: Secure when the request came by https
+    reveal_min_turns: int = Field(default=6, ge=0)  # trainee turns before a formulation shows the reference
     export_secret: str | None = None  # key for research pseudonyms; required to export
     # A trainee inactive this many days is erased by `purge`; None: nothing expires.
     retention_days: int | None = Field(default=None, ge=1)
@@ -80,6 +86,10 @@ def load_settings() -> Settings:
         "cases_dir": _env("PRACTICUM_CASES_DIR"),
         "soft_limit_minutes": _env("PRACTICUM_SOFT_LIMIT_MINUTES"),
         "idle_minutes": _env("PRACTICUM_IDLE_MINUTES"),
+        "session_hours": _env("PRACTICUM_SESSION_HOURS"),
+        "client_ip_header": _env("PRACTICUM_CLIENT_IP_HEADER"),
+        "secure_cookie": _env("PRACTICUM_SECURE_COOKIE"),
+        "reveal_min_turns": _env("PRACTICUM_REVEAL_MIN_TURNS"),
         "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
         "retention_days": _env("PRACTICUM_RETENTION_DAYS"),
         "log_level": (_env("PRACTICUM_LOG_LEVEL") or "").upper() or None,

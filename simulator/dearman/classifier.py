@@ -39,6 +39,7 @@ from simulator.dearman.bank import (
     message_files,
 )
 from simulator.dearman.exemplars import EXEMPLARS_DIR, default_bank
+from simulator.dearman.metrics import figures, macro_f1
 from simulator.dearman.schema import STRATEGIES
 
 log = logging.getLogger(__name__)
@@ -282,12 +283,6 @@ def out_of_fold(messages, u: Units, x: np.ndarray, c) -> list[MessageScores]:
     return scores  # type: ignore[return-value]
 
 
-def _macro(truth: list[bool], pred: list[bool]) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(truth, pred, average="macro", labels=[True, False], zero_division=0))
-
-
 GRID = np.round(np.arange(0.2, 0.86, 0.05), 2)
 
 
@@ -297,9 +292,9 @@ def choose_thresholds(messages, scores: list[MessageScores]) -> dict:
     labels = [m.labels for m in messages]
     for s in STRATEGIES:
         t_used = [lab[s] != "none" for lab in labels]
-        th[s]["used"] = float(max(GRID, key=lambda t: (_macro(t_used, [sc.used[s] >= t for sc in scores]), -abs(t - 0.5))))
+        th[s]["used"] = float(max(GRID, key=lambda t: (macro_f1(t_used, [sc.used[s] >= t for sc in scores]), -abs(t - 0.5))))
         t_strong = [lab[s] == "strong" for lab in labels]
-        th[s]["strong"] = float(max(GRID, key=lambda t: (_macro(t_strong, [sc.strong[s] >= t for sc in scores]), -abs(t - 0.5))))
+        th[s]["strong"] = float(max(GRID, key=lambda t: (macro_f1(t_strong, [sc.strong[s] >= t for sc in scores]), -abs(t - 0.5))))
     for key, skill, bad in (("offgoal", "mindful", "no"), ("hedge", "confident", "no")):
         truth = [lab[skill] == bad for lab in labels]
         th[key] = float(max(GRID, key=lambda t: (np.mean([(getattr(sc, key) >= t) == tr for sc, tr in zip(scores, truth)]),
@@ -313,8 +308,6 @@ def choose_thresholds(messages, scores: list[MessageScores]) -> dict:
 
 
 def report(messages, scores: list[MessageScores], th: dict) -> dict:
-    from simulator.dearman.evaluate import figures
-
     predicted = [decide(sc, th) for sc in scores]
     return figures([m.labels for m in messages], predicted)
 

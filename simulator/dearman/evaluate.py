@@ -25,10 +25,9 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sklearn.metrics import accuracy_score, f1_score
-
 from simulator.core.settings import DATA_DIR
 from simulator.dearman.features import sentences
+from simulator.dearman.metrics import figures
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
 BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman.jsonl"
@@ -85,30 +84,6 @@ def check_disjoint(rows: list[dict], train: Iterable[str] | None = None) -> None
     if leaks:
         raise EvaluationLeak(f"{len(leaks)} evaluation item(s) share text with the training bank "
                              f"({', '.join(leaks[:10])}); remove the text from the bank before evaluating.")
-
-
-def _macro(truth: list[bool], pred: list[bool]) -> float:
-    return float(f1_score(truth, pred, average="macro", labels=[True, False], zero_division=0))
-
-
-def figures(truths: list[dict], predicted: list[dict]) -> dict:
-    """The figures for labels against predicted levels (both: skill -> level)."""
-    report: dict = {"messages": len(truths), "skills": {}}
-    for skill in STRATEGIES:
-        truth = [t[skill] for t in truths]
-        pred = [p[skill] for p in predicted]
-        report["skills"][skill] = {
-            "used_f1": round(_macro([t != "none" for t in truth], [p != "none" for p in pred]), 3),
-            "strong_f1": round(_macro([t == "strong" for t in truth], [p == "strong" for p in pred]), 3),
-            "exact": round(float(accuracy_score(truth, pred)), 3),
-        }
-    for skill in STATES:
-        truth = [t[skill] for t in truths]
-        pred = [p[skill] for p in predicted]
-        report["skills"][skill] = {"accuracy": round(float(accuracy_score(truth, pred)), 3)}
-    report["macro_used_f1"] = round(sum(report["skills"][s]["used_f1"] for s in STRATEGIES) / 5, 3)
-    report["macro_strong_f1"] = round(sum(report["skills"][s]["strong_f1"] for s in STRATEGIES) / 5, 3)
-    return report
 
 
 def evaluate(rate: Callable[[MessageContext], SkillRatings], rows: list[dict] | None = None,

@@ -25,7 +25,7 @@ from simulator.dearman.schema import (
     Rating,
     Scenario,
 )
-from simulator.dearman.scenarios import CUSTOM_ID
+from simulator.dearman.scenarios import CUSTOM_SCENARIO
 from simulator.dearman.store import DearmanStore
 from simulator.llm.usage import Caller
 from simulator.modeluse.access import EngineDecision, caller_for, decide
@@ -33,7 +33,7 @@ from simulator.modeluse.access import EngineDecision, caller_for, decide
 
 def exercise_of(scenario: Scenario) -> str:
     """The exercise name model use is allowed and counted under: own situations are apart."""
-    return "dearman_own" if scenario.id == CUSTOM_ID else "dearman"
+    return "dearman_own" if scenario.id == CUSTOM_SCENARIO else "dearman"
 
 
 def awaiting_reply(turns) -> bool:

@@ -61,7 +61,7 @@ class ScenarioLibrary:
         return iter(self.scenarios.values())
 
 
-CUSTOM_ID = "custom"  # the id of every scenario a trainee describes: their own, real situation
+CUSTOM_SCENARIO = "custom"  # the id of a situation the trainee describes themselves
 
 
 def custom_scenario(situation: str, goal: str, who: str, difficulty: int = 5) -> Scenario:
@@ -73,7 +73,7 @@ def custom_scenario(situation: str, goal: str, who: str, difficulty: int = 5) ->
     who = check_text("who", who, limit=60) if who and who.strip() else "The other person"
     lines = generic_lines()
     return Scenario(
-        id=CUSTOM_ID, title="Your own situation", category="friends",
+        id=CUSTOM_SCENARIO, title="Your own situation", category="friends",
         difficulty=max(1, min(9, int(difficulty))), situation=situation, goal=goal,
         counterpart=CounterpartSpec(name=who, relationship=who, persona=lines["persona"],
                                     opening=lines["opening"], objections=lines["objections"],

@@ -40,6 +40,7 @@ import sqlite_utils
 from pydantic import BaseModel
 
 from simulator.accounts.actor import Actor
+from simulator.accounts import throttle
 from simulator.accounts.audit import audit
 from simulator.accounts.policy import require_admin
 from simulator.accounts.users import AccountError
@@ -57,6 +58,11 @@ MASK = "[erased]"
 TABLES: dict[str, str] = {
     "users": "the account: deleted",
     "logins": "deleted",
+    "signin_handoffs": "deleted",
+    "devices": "deleted (the browsers it signed in from)",
+    "signin_throttle": "its username's and browsers' rows deleted (others' rows are keyed by address)",
+    "formulation_reveals": "deleted; kept without the admin's name where they reset someone else's",
+    "setup_code": "holds no person",
     "cohort_members": "deleted",
     "llm_acknowledgements": "deleted",
     "sessions": "deleted; emptied and kept when others commented on or graded them",
@@ -86,6 +92,7 @@ KEPT_USAGE = "model-usage rows, no longer linked to anyone"
 KEPT_AUTHORED = "authored case and scenario versions, author removed"
 KEPT_SETTINGS = "per-exercise model settings, admin name removed"
 KEPT_AUDIT = "audit entries with the person replaced by a mark"
+KEPT_REVEALS = "reference reveals others had reset, the admin's name removed"
 
 
 class ErasureReport(BaseModel):
@@ -127,6 +134,7 @@ def _remove_cbt_sessions(db: sqlite_utils.Database, ids: list[str], words: list[
     removed["formulation_submissions"] += _count(db.execute(
         f"delete from formulation_submissions where session_id in ({m})", ids))
     removed["formulation_drafts"] += _count(db.execute(f"delete from formulation_drafts where session_id in ({m})", ids))
+    removed["formulation_reveals"] += _count(db.execute(f"delete from formulation_reveals where session_id in ({m})", ids))
     removed["turns"] += _count(db.execute(f"delete from turns where session_id in ({m})", ids))
     reviewed = {r[0] for r in db.execute(
         f"select session_id from comments where session_id in ({m}) union "
@@ -202,6 +210,8 @@ def _erase_account(db: sqlite_utils.Database, user: dict) -> tuple[Counter, Coun
         "(select id from formulation_submissions where owner = ?)", [uid])
     run("formulation_submissions", "delete from formulation_submissions where owner = ?", [uid])
     run("formulation_drafts", "delete from formulation_drafts where owner = ?", [uid])
+    run("formulation_reveals", "delete from formulation_reveals where owner = ?", [uid])
+    kept[KEPT_REVEALS] += _count(db.execute("update formulation_reveals set reset_by = null where reset_by = ?", [uid]))
     # DEAR MAN (ratings, emotion ratings and their own situations are in these rows) and traps.
     run("dearman_turns", "delete from dearman_turns where session_id in "
         "(select id from dearman_sessions where owner = ?)", [uid])
@@ -209,6 +219,11 @@ def _erase_account(db: sqlite_utils.Database, user: dict) -> tuple[Counter, Coun
     run("drill_attempts", "delete from drill_attempts where owner = ?", [uid])
     run("restructuring_sessions", "delete from restructuring_sessions where owner = ?", [uid])
     # The account and everything that points at it.
+    keys = [throttle.username_key(user["username"])] + [
+        throttle.device_key(r[0]) for r in db.execute("select token_hash from devices where user_id = ?", [uid])]
+    run("signin_throttle", f"delete from signin_throttle where key in ({_marks(keys)})", keys)
+    run("signin_handoffs", "delete from signin_handoffs where user_id = ?", [uid])
+    run("devices", "delete from devices where user_id = ?", [uid])
     run("logins", "delete from logins where user_id = ?", [uid])
     run("cohort_members", "delete from cohort_members where user_id = ?", [uid])
     run("llm_acknowledgements", "delete from llm_acknowledgements where user_id = ?", [uid])
@@ -297,6 +312,7 @@ with activity(user_id, at) as (
     union all select owner, updated_at from sessions
     union all select owner, updated_at from formulation_drafts
     union all select owner, submitted_at from formulation_submissions
+    union all select owner, revealed_at from formulation_reveals
     union all select owner, updated_at from dearman_sessions
     union all select owner, created_at from drill_attempts
     union all select owner, updated_at from restructuring_sessions

@@ -20,9 +20,11 @@ import io
 import json
 import logging
 import re
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import sqlite_utils
@@ -32,6 +34,8 @@ from simulator.accounts.audit import audit
 from simulator.accounts.policy import require_exporter
 from simulator.cbt.vocab import CORE_BELIEFS, EMOTIONS
 from simulator.core.db import Store
+from simulator.core.settings import DATA_DIR
+from simulator.dearman.scenarios import CUSTOM_SCENARIO
 from simulator.research.scrub import Scrubber, ScrubberUnavailable
 
 log = logging.getLogger(__name__)
@@ -125,16 +129,26 @@ def _session_row(r, who, k: Keys, kind: str = "session", at: str = "created_at")
             "at_s": k.since(r["start_at"], r[at])}
 
 
+# A CBT session's attempt (simulator.cbt.formulation.reveal): "graded" or "repeat" once its
+# formulation is submitted; "repeat" while the reference of its case and situation has been seen;
+# empty for an open session that would still be graded.
+_ATTEMPT = ("coalesce((select f.attempt from formulation_submissions f where f.session_id = x.id), "
+            "case when exists (select 1 from formulation_reveals r where r.owner is x.owner and "
+            "r.case_id = x.case_id and r.situation_index = x.situation_index and r.session_id != x.id "
+            "and (r.reset_at is null or r.reset_at > x.created_at)) then 'repeat' end)")
+
 # Tables of the CBT practice sessions, filtered through their session (alias x).
 _SESSION_TABLES = [
     ExportTable(
         "sessions",
-        ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed", "status", "date",
+        ("session_id", "trainee", "case_id", "situation", "style", "engine", "seed", "status", "attempt", "date",
          "ended_s", "final_state"),
-        _owned("select x.* from sessions x where {where} order by x.created_at", "created_at", "case_id",
+        _owned(f"select x.*, {_ATTEMPT} as attempt from sessions x where {{where}} order by x.created_at",
+               "created_at", "case_id",
                lambda r, who, k: {"session_id": k.id("session", r["id"]), "trainee": who, "case_id": r["case_id"],
                                   "situation": r["situation_index"] + 1, "style": r["style"], "engine": r["engine"],
-                                  "seed": r["seed"], "status": r["status"], "date": k.day(r["created_at"]),
+                                  "seed": r["seed"], "status": r["status"], "attempt": r["attempt"],
+                                  "date": k.day(r["created_at"]),
                                   "ended_s": k.since(r["created_at"], r["ended_at"]),
                                   "final_state": r["state_json"]}),
         json_text=("final_state",)),
@@ -167,19 +181,27 @@ _SESSION_TABLES = [
 ]
 
 
+def _own_situation(r: dict) -> dict:
+    """A situation the trainee described themselves: their own words, so free text (opt-in, scrubbed)."""
+    if r["scenario_id"] != CUSTOM_SCENARIO:
+        return {"own_situation": None, "own_goal": None}
+    scenario = json.loads(r["scenario_json"])
+    return {"own_situation": scenario.get("situation"), "own_goal": scenario.get("goal")}
+
+
 TABLES: list[ExportTable] = [
     *_SESSION_TABLES,
     ExportTable(
         "formulations",
-        ("session_id", "trainee", "case_id", "situation", "date", "submitted_s", "formulation", "engine", "kind",
-         "total", "result", "fallback_reason"),
+        ("session_id", "trainee", "case_id", "situation", "attempt", "date", "submitted_s", "formulation", "engine",
+         "kind", "total", "result", "fallback_reason"),
         _owned("select x.*, ss.created_at as start_at, s.engine, s.kind, s.total, s.result_json, s.fallback_reason "
                "from formulation_submissions x left join sessions ss on ss.id = x.session_id "
                "left join formulation_scores s on s.submission_id = x.id where {where} order by x.id, s.id",
                "submitted_at", "case_id",
                lambda r, who, k: {"session_id": k.id("session", r["session_id"]), "trainee": who,
                                   "case_id": r["case_id"], "situation": r["situation_index"] + 1,
-                                  "date": k.day(r["start_at"] or r["submitted_at"]),
+                                  "attempt": r["attempt"], "date": k.day(r["start_at"] or r["submitted_at"]),
                                   "submitted_s": k.since(r["start_at"], r["submitted_at"]),
                                   "formulation": r["data_json"], "engine": r["engine"], "kind": r["kind"],
                                   "total": r["total"], "result": r["result_json"],
@@ -188,14 +210,15 @@ TABLES: list[ExportTable] = [
     ExportTable(
         "dearman_sessions",
         ("session_id", "trainee", "scenario_id", "engine", "seed", "status", "outcome", "emotions_before",
-         "emotions_after", "final_state", "date", "ended_s"),
+         "emotions_after", "final_state", "own_situation", "own_goal", "date", "ended_s"),
         _owned("select x.* from dearman_sessions x where {where} order by x.created_at", "created_at", None,
                lambda r, who, k: {"session_id": k.id("dearman", r["id"]), "trainee": who,
                                   "scenario_id": r["scenario_id"], "engine": r["engine"], "seed": r["seed"],
                                   "status": r["status"], "outcome": r["outcome"], "emotions_before": r["before_json"],
                                   "emotions_after": r["after_json"], "final_state": r["state_json"],
-                                  "date": k.day(r["created_at"]), "ended_s": k.since(r["created_at"], r["ended_at"])}),
-        json_text=("final_state",)),
+                                  **_own_situation(r), "date": k.day(r["created_at"]),
+                                  "ended_s": k.since(r["created_at"], r["ended_at"])}),
+        text=("own_situation", "own_goal"), json_text=("final_state",)),
     ExportTable(
         "dearman_turns",
         ("session_id", "trainee", "turn", "role", "text", "complete", "ratings", "rater", "checks",
@@ -358,6 +381,42 @@ def render(rows: list[dict], columns: tuple[str, ...], fmt: str) -> str:
     return buf.getvalue()
 
 
+DICTIONARY_FILE = f"{FILES_PREFIX}_data_dictionary.csv"
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> dict:
+    return json.loads((DATA_DIR / "research" / "dictionary.json").read_text(encoding="utf-8"))
+
+
+def dictionary_rows() -> list[dict]:
+    """One line per column of every exported file: the file, the column and what it holds."""
+    d = _dictionary()
+    rows = []
+    for table in TABLES:
+        for column in table.columns:
+            meaning = d["columns"].get(table.name, {}).get(column) or d["shared"].get(column)
+            if meaning is None:
+                raise KeyError(f"data/research/dictionary.json does not describe {table.name}.{column}")
+            rows.append({"file": table.name, "column": column, "meaning": meaning,
+                         "free_text": "yes" if column in table.text or column in table.json_text else "no"})
+    return rows
+
+
+def file_name(table: str, fmt: str) -> str:
+    return f"{FILES_PREFIX}_{table}.{fmt}"
+
+
+def zip_bytes(data: dict[str, list[dict]], fmt: str) -> bytes:
+    """Every table in one zip with the data dictionary; the format is in each file's name."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for table in TABLES:
+            zf.writestr(file_name(table.name, fmt), render(data.get(table.name, []), table.columns, fmt))
+        zf.writestr(DICTIONARY_FILE, render(dictionary_rows(), ("file", "column", "meaning", "free_text"), "csv"))
+    return buf.getvalue()
+
+
 def write(data: dict[str, list[dict]], out_dir: Path, fmt: str) -> list[Path]:
     """Write one file per table into out_dir; file names are fixed, never taken from the data."""
     if fmt not in ("jsonl", "csv"):
@@ -368,7 +427,10 @@ def write(data: dict[str, list[dict]], out_dir: Path, fmt: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for table in TABLES:
-        path = out_dir / f"{FILES_PREFIX}_{table.name}.{fmt}"
+        path = out_dir / file_name(table.name, fmt)
         path.write_text(render(data.get(table.name, []), table.columns, fmt), encoding="utf-8")
         written.append(path)
+    path = out_dir / DICTIONARY_FILE
+    path.write_text(render(dictionary_rows(), ("file", "column", "meaning", "free_text"), "csv"), encoding="utf-8")
+    written.append(path)
     return written

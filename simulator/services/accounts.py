@@ -4,11 +4,13 @@ account and, for an admin, everyone's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from simulator.accounts import audit, cohorts, signin, users
+from simulator.accounts import audit, cohorts, setup, signin, throttle, users
 from simulator.accounts.actor import Actor, UserRole
 from simulator.accounts.policy import require_admin
 from simulator.cbt import handover
+from simulator.core import clock
 from simulator.core.db import Store
 from simulator.core.settings import Settings
 
@@ -17,27 +19,41 @@ from simulator.core.settings import Settings
 class SignIn:
     store: Store
     idle_minutes: int
+    lifetime_hours: float = signin.LIFETIME_HOURS
 
     @classmethod
     def for_settings(cls, settings: Settings) -> SignIn:
-        return cls(Store(settings.db_path), settings.idle_minutes)
+        return cls(Store(settings.db_path), settings.idle_minutes, settings.session_hours)
 
     def has_accounts(self) -> bool:
         return users.has_accounts(self.store)
 
-    def create_first_admin(self, username: str, password: str) -> str:
-        """The very first account (an admin); returns a sign-in token for it."""
-        users.create_user(self.store, None, username, password, "admin")
+    def start(self) -> None:
+        """At server start: while there is no account, write a one-time setup code to the log."""
+        setup.ensure_issued(self.store)
+
+    def create_first_admin(self, code: str, username: str, password: str) -> str:
+        """The very first account (an admin), for whoever holds the setup code; a sign-in token."""
+        setup.create_first_admin(self.store, code, username, password)
         return self.login(username, password)
 
-    def login(self, username: str, password: str) -> str:
-        return signin.login(self.store, username, password)[1]
+    def login(self, username: str, password: str, *, device: str | None = None,
+              client: str | None = None) -> str:
+        return signin.login(self.store, username, password, device=device, client=client)[1]
 
     def login_by_email(self, email: str) -> str:
         return signin.login_by_email(self.store, email)[1]
 
+    def handoff(self, token: str) -> str:
+        """A one-time code the browser exchanges for its HttpOnly cookie (POST /auth/cookie)."""
+        return signin.handoff(self.store, token)
+
+    def redeem(self, code: str, old_token: str | None = None,
+               device: str | None = None) -> tuple[str, str | None]:
+        return signin.redeem(self.store, code, old_token=old_token, device=device)
+
     def resume(self, token: str | None) -> Actor | None:
-        return signin.resume(self.store, token, self.idle_minutes)
+        return signin.resume(self.store, token, self.idle_minutes, self.lifetime_hours)
 
     def logout(self, token: str | None) -> None:
         signin.logout(self.store, token)
@@ -55,12 +71,20 @@ class AccountService:
     def set_consent(self, consent: bool) -> None:
         users.set_consent(self.store, self.actor, consent)
 
-    def change_password(self, new: str) -> None:
-        users.set_password(self.store, self.actor, self.actor.id if self.actor else "", new)
+    def change_password(self, current: str, new: str, token: str | None) -> int:
+        """Needs the current password; every other sign-in of the account ends (the count)."""
+        if self.actor is None:
+            raise users.AccountError("Please sign in first.")
+        return signin.change_own_password(self.store, self.actor, current, new, token)
 
     # -- administration (every call is refused unless the actor is an admin) --
     def list_users(self) -> list[dict]:
-        return users.list_users(self.store, self.actor)
+        rows = users.list_users(self.store, self.actor)
+        now = clock.now().timestamp()
+        with self.store.db() as db:
+            for row in rows:
+                row["slowed"] = throttle.wait_left(db, [throttle.username_key(row["username"])], now) > 0
+        return rows
 
     def create_user(self, username: str, password: str, role: UserRole, email: str | None = None) -> Actor:
         return users.create_user(self.store, self.actor, username, password, role, email)
@@ -71,8 +95,9 @@ class AccountService:
     def set_active(self, user_id: str, active: bool) -> None:
         users.set_active(self.store, self.actor, user_id, active)
 
-    def set_password(self, user_id: str, password: str) -> None:
-        users.set_password(self.store, self.actor, user_id, password)
+    def set_password(self, user_id: str, password: str) -> int:
+        """An admin's reset: every sign-in of that account ends (the count)."""
+        return users.set_password(self.store, self.actor, user_id, password)
 
     def cohorts(self) -> list[dict]:
         require_admin(self.actor)
@@ -84,6 +109,9 @@ class AccountService:
     def add_member(self, cohort_id: str, user_id: str, role: str) -> None:
         cohorts.add_member(self.store, self.actor, cohort_id, user_id, role)
 
+    def remove_member(self, cohort_id: str, user_id: str) -> None:
+        cohorts.remove_member(self.store, self.actor, cohort_id, user_id)
+
     def cohort_members(self, cohort_id: str) -> list[dict]:
         require_admin(self.actor)
         return cohorts.cohort_members(self.store, cohort_id)
@@ -94,5 +122,11 @@ class AccountService:
     def assign_session(self, session_id: str, user_id: str) -> None:
         handover.assign_session(self.store, self.actor, session_id, user_id)
 
-    def audit_entries(self, limit: int = 500) -> list[dict]:
-        return audit.audit_entries(self.store, self.actor, limit)
+    def audit_entries(self, limit: int = 500, *, actions: list[str] | None = None, person: str | None = None,
+                      since: date | None = None, until: date | None = None,
+                      text: str | None = None) -> list[dict]:
+        return audit.audit_entries(self.store, self.actor, limit, actions=actions, person=person,
+                                   since=since, until=until, text=text)
+
+    def audit_actions(self) -> list[str]:
+        return audit.actions(self.store, self.actor)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
+from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation import store as formulations
 from simulator.cbt.formulation.scoring import Formulation
 from simulator.cbt.interview import SessionInfo
@@ -33,6 +34,19 @@ class FormulationService:
 
     def save_draft(self, session_id: str, data: dict) -> Formulation:
         return formulations.save_draft(self.store, self.actor, session_id, data)
+
+    def discard_draft(self, session_id: str) -> bool:
+        return formulations.discard_draft(self.store, self.actor, session_id)
+
+    def attempt(self, session_id: str) -> reveal.Attempt | None:
+        """Graded attempt, repeat practice, or None (open, and would still be graded)."""
+        self.session(session_id)
+        return reveal.labels(self.store, [session_id]).get(session_id)
+
+    def readiness(self, session_id: str) -> tuple[int, int]:
+        """(the trainee's turns in this interview, the turns needed before submitting)."""
+        self.session(session_id)
+        return reveal.trainee_turns(self.store, session_id), self.settings.reveal_min_turns
 
     def submit(self, session_id: str, data: dict) -> formulations.Submission:
         return formulations.submit(self.store, self.actor, session_id, data, self.settings)

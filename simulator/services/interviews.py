@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.accounts.audit import record_read
 from simulator.accounts.policy import require, require_trainee_reader
 from simulator.cbt.case import CaseCard, PatientCase
-from simulator.cbt.interview import SessionInfo
+from simulator.cbt.formulation import reveal
+from simulator.cbt.interview import SessionInfo, Turn
 from simulator.cbt.practice import Practice
 
 
@@ -14,6 +16,11 @@ from simulator.cbt.practice import Practice
 class SessionRow:
     info: SessionInfo
     messages: int
+    attempt: reveal.Attempt | None = None  # graded attempt, repeat practice, or still open
+
+    @property
+    def attempt_label(self) -> str:
+        return reveal.LABEL[self.attempt] if self.attempt else ""
 
 
 @dataclass
@@ -38,10 +45,32 @@ class InterviewService(Practice):
         require_trainee_reader(self.store, self.actor, trainee_id)
         return self._with_counts(self.sessions.list_sessions(owner=trainee_id))
 
+    def open(self, session_id: str) -> tuple[SessionInfo, PatientCase, list[Turn]]:
+        info, case, turns = super().open(session_id)
+        record_read(self.store, self.actor, info.owner, "interview", session_id)
+        return info, case, turns
+
+    def transcript(self, session_id: str) -> list[Turn]:
+        info = self.session(session_id)
+        record_read(self.store, self.actor, info.owner, "interview", session_id)
+        return self.sessions.transcript(session_id)
+
+    def attempts(self, session_ids: list[str]) -> dict[str, reveal.Attempt | None]:
+        """Labels of sessions already read through this service (no content is returned)."""
+        return reveal.labels(self.store, session_ids)
+
+    def upcoming_attempt(self, case_id: str, situation_index: int) -> reveal.Attempt:
+        """Whether a new session of this actor on the case and situation would be repeat practice."""
+        return reveal.upcoming(self.store, self.actor.id if self.actor else None, case_id, situation_index)
+
+    def seen_situations(self, case_id: str) -> list[int]:
+        return reveal.seen_situations(self.store, self.actor.id if self.actor else None, case_id)
+
     def end(self, session_id: str) -> None:
         require(self.store, self.actor, "write", self.sessions.session(session_id).owner)
         self.sessions.end_session(session_id)
 
     def _with_counts(self, infos: list[SessionInfo]) -> list[SessionRow]:
-        counts = self.sessions.turn_counts([s.id for s in infos])
-        return [SessionRow(info=s, messages=counts.get(s.id, 0)) for s in infos]
+        ids = [s.id for s in infos]
+        counts, labels = self.sessions.turn_counts(ids), reveal.labels(self.store, ids)
+        return [SessionRow(info=s, messages=counts.get(s.id, 0), attempt=labels.get(s.id)) for s in infos]

@@ -7,6 +7,7 @@ from datetime import date
 
 from simulator.accounts import cohorts
 from simulator.accounts.actor import Actor
+from simulator.cbt.formulation import reveal
 from simulator.cbt.library import CaseLibrary
 from simulator.core.db import Store
 from simulator.dearman.scenarios import ScenarioLibrary
@@ -40,6 +41,10 @@ class SupervisionService:
 
     def grade(self, session_id: str, scores: dict[str, int], note: str = "") -> reviews.Grade:
         return reviews.grade(self.store, self.actor, session_id, scores, note)
+
+    def reset_reveal(self, trainee_id: str, case_id: str) -> int:
+        """Let a trainee's next formulation on this case count as a graded attempt again (audited)."""
+        return reveal.reset(self.store, self.actor, trainee_id, case_id)
 
     @staticmethod
     def rubric() -> reviews.CompetenceRubric:

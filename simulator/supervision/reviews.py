@@ -12,6 +12,7 @@ import sqlite_utils
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from simulator.accounts.actor import Actor
+from simulator.accounts.audit import audit
 from simulator.accounts.policy import require, require_assigner, require_reviewer
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
@@ -119,6 +120,7 @@ def add_comment(store: Store, actor: Actor | None, session_id: str, turn_index: 
            "created_at": _now()}
     with store.db() as db:
         row["id"] = db["comments"].insert(row).last_pk
+    audit(store, actor.id, "comment", {"session_id": session_id, "turn": turn_index, "user_id": info.owner})
     return _comment(row, actor.username)
 
 
@@ -156,6 +158,7 @@ def grade(store: Store, actor: Actor | None, session_id: str, scores: dict[str, 
            "total": total, "note": note.strip(), "created_at": _now()}
     with store.db() as db:
         db["grades"].insert(row)
+    audit(store, actor.id, "grade", {"session_id": session_id, "total": total, "user_id": info.owner})
     return Grade(session_id=session_id, author=actor.username, scores=scores, note=row["note"],
                  total=total, created_at=row["created_at"])
 
@@ -199,6 +202,8 @@ def assign(store: Store, actor: Actor | None, kind: str, target_id: str, due: da
                    created_by=actor.id, created_at=_now())
     with store.db() as db:
         db["assignments"].insert(a.model_dump(mode="json"))
+    audit(store, actor.id, "assignment", {"assignment_id": a.id, "kind": kind, "target": target_id,
+                                          "cohort_id": cohort_id, "trainee_id": trainee_id})
     return a
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from simulator.cbt.interview import Turn
-from simulator.traps.detector import PatternScore, detect
+from simulator.traps.detector import PatternScore
+from simulator.traps.engine import detect
 
 
 def annotate_patient_lines(turns: list[Turn], settings=None) -> list[tuple[int, list[PatternScore]]]:

@@ -1,16 +1,26 @@
-"""The spotting and reframing drill: pick the pattern(s) of a thought, write a reframe, get feedback."""
+"""The spotting and reframing drill: pick the pattern(s) of a thought, write a reframe, get feedback.
+
+A thought can show several patterns. The trainee gets credit for naming any accepted pattern: one
+the item's authors listed, or one that passes its threshold in the offline detector's multi-label
+decision. The feedback explains the clearest one (the item's first pattern).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+from functools import lru_cache
 
 from pydantic import BaseModel
 
 from simulator.accounts.actor import Actor
+from simulator.core.settings import DATA_DIR
 from simulator.traps import store as traps_store
+from simulator.traps.detector import detect_offline
+from simulator.traps.engine import check_reframe
 from simulator.traps.patterns import name_of, pattern_ids, patterns
-from simulator.traps.reframe import ReframeFeedback, check_reframe, drill_items
+from simulator.traps.reframe import ReframeFeedback, drill_items
 
 
 class DrillItem(BaseModel):
@@ -20,15 +30,18 @@ class DrillItem(BaseModel):
     patterns: list[str]
     why: str
     reframes: list[str]
+    generated: bool = False  # written by the LLM for this trainee (simulator.traps.fresh), not authored
 
 
 class PatternGrade(BaseModel):
     picked: list[str]
-    correct: list[str]
-    hits: list[str]
-    missed: list[str]
-    extra: list[str]
+    correct: list[str]  # the item's patterns, clearest first
+    accepted: list[str] = []  # correct plus the detector's passing patterns: naming any earns credit
+    hits: list[str]  # picked and accepted
+    missed: list[str]  # correct but not picked
+    extra: list[str]  # picked but not accepted
     score: float  # Jaccard overlap of picked and correct, 0-1
+    credit: bool = False  # at least one accepted pattern named
 
     @property
     def exact(self) -> bool:
@@ -64,28 +77,77 @@ def pick_item(seed: int, exclude: set[str] = frozenset()) -> DrillItem:
     return random.Random(seed).choice(pool)
 
 
-def grade_patterns(item: DrillItem, picked: list[str]) -> PatternGrade:
+class DrillRound(BaseModel):
+    """Where a trainee is in the drill: one round goes through every item once, in an order fixed by
+    who they are and how far they got, so a reload or a new sign-in shows the same next thought."""
+
+    number: int  # 1-based
+    answered: list[str]  # items answered in this round
+    total: int
+    next: DrillItem
+    last: dict | None = None  # the latest attempt, for "your last answer"
+
+
+def current_round(store, actor: Actor | None) -> DrillRound:
+    attempts = traps_store.drill_attempts(store, actor)
+    bank = items()
+    ids = {i.id for i in bank}
+    number, answered = 1, []
+    for a in attempts:
+        if a["item_id"] in ids and a["item_id"] not in answered:
+            answered.append(a["item_id"])
+            if len(answered) == len(ids):
+                number, answered = number + 1, []
+    owner = actor.id if actor else "-"
+    seed = int.from_bytes(hashlib.sha256(f"{owner}:{number}:{len(answered)}".encode()).digest()[:8], "big")
+    return DrillRound(number=number, answered=answered, total=len(ids), next=pick_item(seed, set(answered)),
+                      last=attempts[-1] if attempts else None)
+
+
+def accepted_patterns(item: DrillItem) -> list[str]:
+    """The item's patterns, then any other pattern the offline detector's decision includes."""
+    return list(dict.fromkeys([*item.patterns, *detect_offline(item.thought).passing]))
+
+
+def grade_patterns(item: DrillItem, picked: list[str], accepted: list[str] | None = None) -> PatternGrade:
     unknown = set(picked) - set(pattern_ids())
     if unknown:
         raise ValueError(f"unknown pattern(s): {sorted(unknown)}")
-    p, c = set(picked), set(item.patterns)
-    return PatternGrade(picked=sorted(p), correct=item.patterns, hits=sorted(p & c), missed=sorted(c - p),
-                        extra=sorted(p - c), score=round(len(p & c) / len(p | c), 3) if p | c else 0.0)
+    accepted = accepted_patterns(item) if accepted is None else accepted
+    p, c, a = set(picked), set(item.patterns), set(accepted)
+    return PatternGrade(picked=sorted(p), correct=item.patterns, accepted=accepted, hits=sorted(p & a),
+                        missed=sorted(c - p), extra=sorted(p - a),
+                        score=round(len(p & c) / len(p | c), 3) if p | c else 0.0, credit=bool(p & a))
+
+
+@lru_cache(maxsize=1)
+def _wording() -> dict:
+    return json.loads((DATA_DIR / "traps" / "drill_feedback.json").read_text(encoding="utf-8"))
 
 
 def explain(grade: PatternGrade, item: DrillItem) -> str:
-    names = ", ".join(name_of(p) for p in item.patterns)
-    lead = "Right." if grade.exact else "Partly right." if grade.hits else "Not quite."
-    return f"{lead} This thought shows {names}. {item.why}"
+    """Whether the pick earns credit, then the clearest pattern explained, then what else fits."""
+    w = _wording()
+    hits = ", ".join(name_of(p) for p in grade.hits)
+    lead = w["exact"] if grade.exact else w["credit"].format(hits=hits) if grade.credit else w["no_credit"]
+    best = item.patterns[0]
+    picked = ", ".join(name_of(p) for p in grade.picked) or w["nothing"]
+    parts = [w["picked"].format(picked=picked), lead, w["best"].format(best=name_of(best), definition=patterns()[best].definition, why=item.why)]
+    others = [name_of(p) for p in grade.accepted if p != best]
+    if others:
+        parts.append(w["others"].format(others=", ".join(others)))
+    return " ".join(part.strip() for part in parts)
 
 
 def submit(store, actor: Actor | None, item_id: str, picked: list[str], reframe: str,
-           settings=None) -> DrillResult:
-    """Grade the picked patterns and the reframe, store the attempt, and return the feedback."""
+           settings=None, fresh: DrillItem | None = None) -> DrillResult:
+    """Grade the picked patterns and the reframe, store the attempt, and return the feedback.
+
+    `fresh` is an item from simulator.traps.fresh (its id, "gen-..." or "bank-...", is stored)."""
     reframe = reframe.strip()
     if not reframe:
         raise ValueError("Write a reframe before submitting.")
-    it = item(item_id)
+    it = fresh if fresh is not None and fresh.id == item_id else item(item_id)
     grade = grade_patterns(it, picked)
     from simulator.modeluse.access import caller_for
 

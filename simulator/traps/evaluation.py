@@ -1,35 +1,117 @@
-"""Accuracy of the pattern detector over a labelled set: top-1, top-2 and the neighbouring pairs."""
+"""Accuracy of the pattern detector and of the reframe checks on labelled sets they were not fitted on.
+
+Default sets are the blind ones in data/eval/blind/, written by authors who saw only the pattern
+definitions. Every evaluation first refuses to run if any of its texts is also in a training bank
+(compared after normalising case, quotes, spacing and punctuation). Item-level results of blind
+files are never reported, so nobody tunes on them by accident; the older sets in data/eval/ were
+seen while the first detector was tuned and are labelled "tuned-on".
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import logging
 from pathlib import Path
 
-from simulator.traps.detector import calibration, detect
-from simulator.traps.patterns import EVAL_FILE, NEIGHBOUR_PAIRS, exemplars, load_eval
+from simulator.core.settings import DATA_DIR
+from simulator.traps.engine import detect
+from simulator.traps.metrics import score
+from simulator.traps.patterns import (
+    BLIND_FILES,
+    NEIGHBOUR_PAIRS,
+    bank,
+    load_eval,
+    same_text_key,
+)
+
+log = logging.getLogger(__name__)
+
+BLIND_DIR = DATA_DIR / "eval" / "blind"
+BLIND_REFRAMES = BLIND_DIR / "reframes.jsonl"
 
 
-def evaluate(path: Path = EVAL_FILE, settings=None) -> dict:
-    items = load_eval(path)
-    bank = {t.strip().lower() for t, _ in exemplars()}
-    leaked = [t for t, _ in items if t.strip().lower() in bank]
+class OverlapError(ValueError):
+    """An evaluation text is also in a training bank: the figure would flatter."""
+
+
+def is_blind(path: Path) -> bool:
+    return path.resolve().parent == BLIND_DIR.resolve()
+
+
+def refuse_overlap(texts: list[str], training: list[str], what: str) -> None:
+    seen = {same_text_key(t) for t in training}
+    leaked = [t for t in texts if same_text_key(t) in seen]
     if leaked:
-        raise ValueError(f"{len(leaked)} evaluation item(s) are also in the exemplar bank, e.g. {leaked[0]!r}")
-    top1 = top2 = 0
-    confusion: Counter[tuple[str, str]] = Counter()
-    misses = []
-    for text, label in items:
-        ranked = detect(text, settings).ranked_labels()
-        top1 += ranked[0] == label
-        top2 += label in ranked[:2]
-        if ranked[0] != label:
-            confusion[(label, ranked[0])] += 1
-            misses.append({"text": text, "label": label, "predicted": ranked[:2]})
-    pairs = {f"{a}/{b}": {f"{a}->{b}": confusion[(a, b)], f"{b}->{a}": confusion[(b, a)]}
-             for a, b in NEIGHBOUR_PAIRS}
+        raise OverlapError(f"{len(leaked)} evaluation item(s) also appear in the {what}; "
+                           "remove them from the bank before evaluating")
+
+
+def _pattern_report(items: list[tuple[str, tuple[str, ...]]], settings) -> tuple[dict, list]:
+    gold, ranked, decided, rows = [], [], [], []
+    for text, labels in items:
+        result = detect(text, settings)
+        gold.append(list(labels))
+        ranked.append(result.ranked_labels())
+        decided.append(result.passing)
+        rows.append({"text": text, "gold": list(labels), "ranked": result.ranked_labels()[:3],
+                     "decided": result.passing})
+    return score(gold, ranked, decided), rows
+
+
+def evaluate_patterns(paths: list[Path] | None = None, settings=None, with_misses: bool = False) -> dict:
+    """Scores per file and for all files together. `with_misses` lists the wrong items of non-blind
+    files only."""
+    paths = [Path(p) for p in (paths or BLIND_FILES)]
+    loaded = {p: load_eval(p) for p in paths}
+    refuse_overlap([t for items in loaded.values() for t, _ in items], [t for t, _ in bank()],
+                   "thinking-trap training bank")
+    out: dict = {"files": {}, "engine": getattr(settings, "engine", None) or "offline"}
+    everything: list = []
+    for path, items in loaded.items():
+        report, rows = _pattern_report(items, settings)
+        report["kind"] = "blind" if is_blind(path) else "tuned-on"
+        report["neighbour_confusion"] = {
+            f"{a}/{b}": {f"{a}->{b}": report["confusion"].get(f"{a}->{b}", 0),
+                         f"{b}->{a}": report["confusion"].get(f"{b}->{a}", 0)} for a, b in NEIGHBOUR_PAIRS}
+        if with_misses and not is_blind(path):
+            report["misses"] = [r for r in rows if r["ranked"][0] not in (set(r["gold"]) or {"none"})]
+        out["files"][path.name] = report
+        everything.extend(items)
+    if len(paths) > 1:
+        combined, _ = _pattern_report(everything, settings)
+        kinds = {out["files"][p.name]["kind"] for p in paths}
+        combined["kind"] = kinds.pop() if len(kinds) == 1 else "mixed"
+        out["combined"] = combined
+    return out
+
+
+def evaluate_reframes(path: Path = BLIND_REFRAMES, settings=None) -> dict:
+    """Per-check accuracy of the reframe feedback on a labelled set (and strategy accuracy)."""
+    from simulator.traps.engine import check_reframe
+    from simulator.traps.reframe import BANK_FILE, CRITERIA, load_reframes
+
+    path = Path(path)
+    rows = load_reframes(path)
+    refuse_overlap([r["reframe"] for r in rows], [r["reframe"] for r in load_reframes(BANK_FILE)],
+                   "reframe training bank")
+    hits = {c: 0 for c in (*CRITERIA, "strategy")}
+    per_class: dict[str, dict[str, int]] = {c: {"true_ok": 0, "true_total": 0, "false_ok": 0, "false_total": 0}
+                                            for c in CRITERIA}
+    for r in rows:
+        fb = check_reframe(r["thought"], r["reframe"], r["context"], settings=settings)
+        for c in CRITERIA:
+            got, want = getattr(fb, c).ok, bool(r["labels"][c])
+            hits[c] += got == want
+            side = "true" if want else "false"
+            per_class[c][f"{side}_total"] += 1
+            per_class[c][f"{side}_ok"] += got == want
+        hits["strategy"] += fb.strategy == r["labels"]["strategy"]
+    n = len(rows)
     return {
-        "file": str(path.name), "items": len(items), "top1": round(top1 / len(items), 3),
-        "top2": round(top2 / len(items), 3), "neighbour_confusion": pairs,
-        "confusion": {f"{a}->{b}": n for (a, b), n in confusion.most_common()},
-        "misses": misses, "calibration": calibration(),
+        "file": path.name, "kind": "blind" if is_blind(path) else "tuned-on", "items": n,
+        "engine": getattr(settings, "engine", None) or "offline",
+        "accuracy": {c: round(k / n, 3) for c, k in hits.items()},
+        "recall_of_met": {c: round(v["true_ok"] / v["true_total"], 3) if v["true_total"] else None
+                          for c, v in per_class.items()},
+        "recall_of_not_met": {c: round(v["false_ok"] / v["false_total"], 3) if v["false_total"] else None
+                              for c, v in per_class.items()},
     }

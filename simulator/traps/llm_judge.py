@@ -1,6 +1,7 @@
 """The LLM paths of the detector and the reframe checker: structured output via simulator.llm.
 
-Callers fall back to the offline path on any exception raised here.
+simulator.traps.engine calls these and falls back to the offline path on any exception raised
+here. This module imports the detector and the reframe checker for their result types only.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ PatternId = Literal[
     "all_or_nothing", "mental_filtering", "mind_reading", "fortune_telling", "should_statements",
     "labeling",
 ]
+PASS_SCORE = 0.5  # a pattern the model scores at least this clearly is part of its decision
 StrategyId = Literal["growth_mindset", "optimism", "impermanence", "neutralizing", "self_affirmation"]
 
 
@@ -61,11 +63,12 @@ def detect_llm(text: str, settings: LLMSettings, caller: Caller | None = None) -
         HumanMessage(text),
     ], caller)
     given = {s.pattern: s.score for s in answer.scores}
-    total = sum(given.values()) or 1.0
+    none = answer.none or not any(v >= PASS_SCORE for v in given.values())
     ranked = sorted(pattern_ids(), key=lambda p: -given.get(p, 0.0))
     return Detection(
-        text=text, none=answer.none or not given, engine=settings.model,
-        patterns=[PatternScore(pattern=p, name=name_of(p), score=round(given.get(p, 0.0) / total, 4))
+        text=text, none=none, engine=settings.model,
+        patterns=[PatternScore(pattern=p, name=name_of(p), score=round(given.get(p, 0.0), 4), threshold=PASS_SCORE,
+                               passes=not none and given.get(p, 0.0) >= PASS_SCORE)
                   for p in ranked])
 
 

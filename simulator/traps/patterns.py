@@ -1,7 +1,10 @@
 """The ten unhelpful thought patterns and the banks written for them, loaded from data/.
 
-Definitions and cue phrases live in data/traps/patterns.json; exemplar thoughts in
-data/exemplars/patterns/<pattern>.json; the held-out evaluation set in data/eval/.
+Definitions and cue phrases live in data/traps/patterns.json. The training bank is
+data/traps/bank/*.jsonl ({"text", "labels"}, labels a list, [] = undistorted) together with the
+first small bank, data/exemplars/patterns/<pattern>.json. Blind evaluation sets are in
+data/eval/blind/ (never trained or tuned on); data/eval/patterns_*.jsonl were seen while tuning the
+first detector.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from simulator.core.settings import DATA_DIR
 NONE = "none"
 PATTERNS_FILE = DATA_DIR / "traps" / "patterns.json"
 EXEMPLAR_DIR = DATA_DIR / "exemplars" / "patterns"
-EVAL_FILE = DATA_DIR / "eval" / "patterns_eval.jsonl"
+BANK_DIR = DATA_DIR / "traps" / "bank"
+EVAL_FILE = DATA_DIR / "eval" / "patterns_eval.jsonl"  # tuned on by the first detector
+BLIND_FILES = (DATA_DIR / "eval" / "blind" / "patterns_a.jsonl", DATA_DIR / "eval" / "blind" / "patterns_b.jsonl")
 
 # Pairs that are easy to mix up (DESIGN.md section 4); the evaluation reports confusion on them.
 NEIGHBOUR_PAIRS: tuple[tuple[str, str], ...] = (
@@ -79,10 +84,55 @@ def exemplars() -> tuple[tuple[str, str], ...]:
     return tuple(rows)
 
 
-def load_eval(path: Path = EVAL_FILE) -> list[tuple[str, str]]:
-    items = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+def same_text_key(text: str) -> str:
+    """The form two texts are compared in to decide they are the same thought: case, curly quotes,
+    whitespace and punctuation do not count."""
+    return re.sub(r"[^\w']+", " ", normalise(text)).strip()
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
-            row = json.loads(line)
-            items.append((row["text"], row["label"]))
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path.name} line {n}: not JSON ({exc.msg})") from None
+    return rows
+
+
+def _checked_labels(labels: list[str], where: str) -> tuple[str, ...]:
+    known = set(pattern_ids())
+    unknown = [x for x in labels if x not in known]
+    if unknown:
+        raise ValueError(f"{where}: unknown pattern(s) {unknown}")
+    return tuple(dict.fromkeys(labels))  # order kept (most salient first), repeats dropped
+
+
+@lru_cache(maxsize=1)
+def bank() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The training bank: (thought, pattern labels), labels () for an undistorted thought.
+
+    Every file of data/traps/bank/ plus the first exemplar bank; a thought written twice is kept once.
+    """
+    rows: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for path in sorted(BANK_DIR.glob("*.jsonl")):
+        for n, row in enumerate(_read_jsonl(path), 1):
+            text = row["text"].strip()
+            rows.setdefault(same_text_key(text), (text, _checked_labels(row["labels"], f"{path.name} row {n}")))
+    for text, label in exemplars():
+        rows.setdefault(same_text_key(text), (text, () if label == NONE else (label,)))
+    return tuple(rows.values())
+
+
+def load_eval(path: Path = EVAL_FILE) -> list[tuple[str, tuple[str, ...]]]:
+    """(text, gold label set) of an evaluation file, most salient label first, () for "none".
+
+    Reads both the first format ({"text", "label"}: one pattern id or "none") and the blind one
+    ({"id", "voice", "text", "labels"}).
+    """
+    items = []
+    for n, row in enumerate(_read_jsonl(path), 1):
+        labels = row["labels"] if "labels" in row else ([] if row["label"] == NONE else [row["label"]])
+        items.append((row["text"], _checked_labels(labels, f"{path.name} row {n}")))
     return items

@@ -2,12 +2,22 @@
 
 Four checks (addresses the thought, realistic rather than merely positive, keeps the person's
 context, does not dismiss the feeling), the reframing strategy it uses, and example reframes from
-the drill bank. Offline by default; the LLM judge is used when configured and falls back here.
+the drill bank.
+
+Offline method (fitted by `python -m simulator build-trap-models` on data/traps/reframe_bank.jsonl,
+stored in data/traps/models/reframe.npz): one logistic regression per check over features of the
+pair: the reframe's sentence embedding, its element-wise product with the thought's embedding,
+their similarity, shared content words, length, counts of the cue phrases of
+data/traps/reframe_cues.json, and the pattern detector's view of the reframe itself. Thresholds
+are fitted out of fold inside the reframe bank (folds keep all reframes of one thought together).
+The strategy is a six-way logistic regression (five strategies or none). Wording shown to the
+trainee is in data/traps/reframe_feedback.json. The LLM judge is chosen in simulator.traps.engine.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -18,10 +28,15 @@ from pydantic import BaseModel
 
 from simulator.core import embeddings
 from simulator.core.settings import DATA_DIR
-from simulator.llm.fallback import with_fallback
-from simulator.traps.detector import detect_offline
-from simulator.traps.patterns import normalise
+from simulator.traps import detector
+from simulator.traps.learn import proba
+from simulator.traps.patterns import normalise, pattern_ids
 
+log = logging.getLogger(__name__)
+
+MODEL_FILE = DATA_DIR / "traps" / "models" / "reframe.npz"
+BANK_FILE = DATA_DIR / "traps" / "reframe_bank.jsonl"
+CRITERIA = ("addresses_thought", "realistic", "keeps_context", "honours_feeling")
 STRATEGIES: dict[str, str] = {
     "growth_mindset": "Growth mindset",
     "optimism": "Optimism",
@@ -29,9 +44,9 @@ STRATEGIES: dict[str, str] = {
     "neutralizing": "Neutralizing",
     "self_affirmation": "Self-affirmation",
 }
-STRATEGY_FLOOR = 0.25  # below this (similarity plus cue bonus) no strategy is clear enough to name
-STRATEGY_CUE_WEIGHT = 0.12
-MIN_CONTEXT_SIMILARITY = 0.35
+NO_STRATEGY = "none"  # the sixth class of the strategy model
+CUE_KINDS = ("toxic", "absolute", "balanced", "dismissive", "acknowledging")
+DISTORTING = ("all_or_nothing", "overgeneralization", "labeling")  # traps a reframe itself can carry
 
 _STOP = set("""about above after again against also although among another anyone anything around because
 been before being below between both cannot could didn doesn does doing done down during each either
@@ -46,6 +61,7 @@ don't can't won't isn't wasn't aren't didn't he's she's they're we're you're let
 class Criterion(BaseModel):
     ok: bool
     detail: str
+    confidence: float | None = None  # the model's probability that the check is met (offline only)
 
 
 class ReframeFeedback(BaseModel):
@@ -75,12 +91,16 @@ class ReframeFeedback(BaseModel):
 @lru_cache(maxsize=1)
 def _cues() -> dict:
     raw = json.loads((DATA_DIR / "traps" / "reframe_cues.json").read_text(encoding="utf-8"))
+
     def comp(items: list[str]) -> list[re.Pattern[str]]:
         return [re.compile(rx, re.IGNORECASE) for rx in items]
-    return {
-        **{k: comp(raw[k]) for k in ("toxic", "absolute", "balanced", "dismissive", "acknowledging")},
-        "strategies": {k: comp(v) for k, v in raw["strategies"].items()},
-    }
+    return {**{k: comp(raw[k]) for k in CUE_KINDS},
+            "strategies": {k: comp(v) for k, v in raw["strategies"].items()}}
+
+
+@lru_cache(maxsize=1)
+def wording() -> dict:
+    return json.loads((DATA_DIR / "traps" / "reframe_feedback.json").read_text(encoding="utf-8"))
 
 
 def _hits(patterns: list[re.Pattern[str]], text: str) -> list[str]:
@@ -95,52 +115,12 @@ def _unnegated(patterns: list[re.Pattern[str]], text: str) -> list[str]:
     return [m.group(0) for rx in patterns for m in rx.finditer(text) if not _NEGATED.search(text[:m.start()])]
 
 
-@lru_cache(maxsize=1)
-def drill_items() -> tuple[dict, ...]:
-    raw = json.loads((DATA_DIR / "drills" / "thoughts.json").read_text(encoding="utf-8"))
-    return tuple(raw["items"])
-
-
-@dataclass(frozen=True)
-class _Refs:
-    strategy_keys: tuple[str, ...]
-    strategy_centroids: np.ndarray
-    drill_thoughts: np.ndarray
-    address_threshold: float  # similarity between a thought and a reframe that addresses it
-
-
-_lock = threading.Lock()
-
-
-def _refs() -> _Refs:
-    with _lock:  # lru_cache alone may build twice when two threads ask at once
-        return _build_refs()
-
-
-@lru_cache(maxsize=1)
-def _build_refs() -> _Refs:
-    raw = json.loads((DATA_DIR / "exemplars" / "reframes" / "strategies.json").read_text(encoding="utf-8"))
-    keys = tuple(raw["strategies"])
-    cents = []
-    for k in keys:
-        v = embeddings.encode(raw["strategies"][k]).mean(axis=0)
-        cents.append(v / np.linalg.norm(v))
-    items = drill_items()
-    thoughts = embeddings.encode([i["thought"] for i in items])
-    # Calibrate "addresses the thought" on the drill bank: reframes of their own thought
-    # against reframes of the other thoughts.
-    reframes = [(n, r) for n, i in enumerate(items) for r in i["reframes"]]
-    rvec = embeddings.encode([r for _, r in reframes])
-    sims = rvec @ thoughts.T
-    own = np.array([sims[j, n] for j, (n, _) in enumerate(reframes)])
-    other = np.array([sims[j, m] for j, (n, _) in enumerate(reframes) for m in range(len(items)) if m != n])
-    threshold = float((np.percentile(own, 10) + np.percentile(other, 95)) / 2)
-    return _Refs(keys, np.stack(cents), thoughts, threshold)
-
-
-def _content_words(text: str) -> set[str]:
-    words = re.findall(r"[a-z][a-z'-]{3,}", normalise(text))
-    return {_stem(w) for w in words if w not in _STOP}
+def _cue_hits(reframe: str) -> dict[str, list[str]]:
+    low = normalise(reframe)
+    cues = _cues()
+    out = {k: (_unnegated if k == "absolute" else _hits)(cues[k], low) for k in CUE_KINDS}
+    out.update({f"strategy:{k}": _hits(v, low) for k, v in cues["strategies"].items()})
+    return out
 
 
 def _stem(word: str) -> str:
@@ -150,16 +130,125 @@ def _stem(word: str) -> str:
     return word
 
 
-def strategy_of(reframe: str, vec: np.ndarray | None = None) -> tuple[str | None, dict[str, float]]:
-    refs = _refs()
-    vec = embeddings.encode_one(reframe.strip()) if vec is None else vec
-    sims = refs.strategy_centroids @ vec
-    low = normalise(reframe)
-    cues = _cues()["strategies"]
-    scores = {k: round(float(sims[i]) + STRATEGY_CUE_WEIGHT * min(len(_hits(cues[k], low)), 2), 3)
-              for i, k in enumerate(refs.strategy_keys)}
-    best = max(scores, key=scores.get)
-    return (best if scores[best] >= STRATEGY_FLOOR else None), scores
+def content_words(text: str) -> set[str]:
+    words = re.findall(r"[a-z][a-z'-]{2,}", normalise(text))
+    return {_stem(w) for w in words if w not in _STOP and len(w) > 3}
+
+
+def word_rarity(reframes: list[str]) -> dict[str, float]:
+    """How rare each content word is across the reframe bank (inverse document frequency): words any
+    reframe could use ("feeling", "mistake", "time") score low, this person's details score high."""
+    df: dict[str, int] = {}
+    for r in reframes:
+        for w in content_words(r):
+            df[w] = df.get(w, 0) + 1
+    n = len(reframes)
+    return {w: float(np.log((1 + n) / (1 + k)) + 1) for w, k in df.items()}
+
+
+def _specificity(reframe: str, thought: str, rarity: dict[str, float], unseen: float) -> list[float]:
+    words = content_words(reframe)
+    scores = sorted((rarity.get(w, unseen) for w in words), reverse=True)
+    own = [rarity.get(w, unseen) for w in words - content_words(thought)]
+    names = re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+", reframe.strip())
+    return [scores[0] if scores else 0.0, float(np.mean(scores[:3])) if scores else 0.0,
+            sum(x >= unseen - 1.0 for x in scores), max(own) if own else 0.0,
+            len(re.findall(r"\d", reframe)) > 0, min(len(names), 3)]
+
+
+def pair_features(thoughts: list[str], reframes: list[str], contexts: list[str],
+                  t_vecs: np.ndarray, r_vecs: np.ndarray, rarity: dict[str, float]) -> np.ndarray:
+    """One row of features per (thought, reframe, context), the same at training and at run time."""
+    own = detector.probabilities(reframes, r_vecs)  # the reframe's own thinking traps
+    unseen = max(rarity.values(), default=1.0)
+    ids = pattern_ids()
+    distorting = [ids.index(p) for p in DISTORTING]
+    rows = []
+    for i, (thought, reframe, context) in enumerate(zip(thoughts, reframes, contexts)):
+        hits = _cue_hits(reframe)
+        r_words = content_words(reframe)
+        t_words = content_words(thought)
+        c_words = content_words(context) - t_words
+        n_words = len(reframe.split())
+        scalars = [
+            float(t_vecs[i] @ r_vecs[i]),
+            len(r_words & t_words), len(r_words & t_words) / max(len(r_words | t_words), 1),
+            len(r_words & c_words), len(r_words) / max(n_words, 1),
+            np.log1p(n_words), reframe.count("?"), reframe.count("!"),
+            float(re.search(r"\b(you|you're|your)\b", reframe.lower()) is not None),
+            *[min(len(hits[k]), 3) for k in CUE_KINDS],
+            *[min(len(hits[f"strategy:{k}"]), 3) for k in STRATEGIES],
+            float(own[i, :-1].max()), float(own[i, distorting].max()), float(own[i, -1]),
+            *_specificity(reframe, thought, rarity, unseen),
+        ]
+        rows.append(np.concatenate([np.array(scalars, dtype=np.float32), r_vecs[i], t_vecs[i] * r_vecs[i]]))
+    return np.stack(rows)
+
+
+@dataclass(frozen=True)
+class _Model:
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray  # one row per criterion
+    intercept: np.ndarray
+    thresholds: np.ndarray
+    strategy_classes: tuple[str, ...]
+    strategy_coef: np.ndarray
+    strategy_intercept: np.ndarray
+    rarity: dict[str, float]
+    meta: dict
+
+
+_lock = threading.Lock()
+
+
+def _model() -> _Model:
+    with _lock:
+        return _load_model()
+
+
+@lru_cache(maxsize=1)
+def _load_model() -> _Model:
+    if not MODEL_FILE.exists():
+        raise RuntimeError(f"{MODEL_FILE} is missing: run `python -m simulator build-trap-models`")
+    with np.load(MODEL_FILE, allow_pickle=False) as z:
+        a = {k: z[k] for k in z.files}
+    meta = json.loads(str(a["meta"]))
+    if tuple(str(c) for c in a["criteria"]) != CRITERIA:
+        raise RuntimeError(f"{MODEL_FILE.name} was built for other criteria: rebuild it")
+    return _Model(a["mean"], a["scale"], a["coef"], a["intercept"], a["thresholds"].astype(np.float64),
+                  tuple(str(c) for c in a["strategy_classes"]), a["strategy_coef"], a["strategy_intercept"],
+                  dict(zip((str(w) for w in a["rarity_words"]), a["rarity"].astype(float).tolist())), meta)
+
+
+def scale(features: np.ndarray, mean: np.ndarray, scale_: np.ndarray) -> np.ndarray:
+    return (features - mean) / scale_
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def judge(thoughts: list[str], reframes: list[str], contexts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(probability each check is met, strategy probabilities) for a batch of pairs."""
+    m = _model()
+    t_vecs = np.stack([embeddings.encode_one(t.strip()) for t in thoughts])
+    r_vecs = np.stack([embeddings.encode_one(r.strip()) for r in reframes])
+    x = scale(pair_features(thoughts, reframes, contexts, t_vecs, r_vecs, m.rarity), m.mean, m.scale)
+    return proba(x, m.coef, m.intercept), softmax(x @ m.strategy_coef.T + m.strategy_intercept)
+
+
+@lru_cache(maxsize=1)
+def drill_items() -> tuple[dict, ...]:
+    raw = json.loads((DATA_DIR / "drills" / "thoughts.json").read_text(encoding="utf-8"))
+    return tuple(raw["items"])
+
+
+@lru_cache(maxsize=1)
+def _drill_thoughts() -> np.ndarray:
+    return embeddings.encode([i["thought"] for i in drill_items()])
 
 
 def examples_for(thought: str, item_id: str | None = None) -> list[str]:
@@ -169,87 +258,79 @@ def examples_for(thought: str, item_id: str | None = None) -> list[str]:
         for item in items:
             if item["id"] == item_id:
                 return list(item["reframes"][:2])
-    sims = _refs().drill_thoughts @ embeddings.encode_one(thought.strip())
+    sims = _drill_thoughts() @ embeddings.encode_one(thought.strip())
     return list(items[int(sims.argmax())]["reframes"][:2])
+
+
+def strategy_of(reframe: str, thought: str = "") -> tuple[str | None, dict[str, float]]:
+    _, strategy = judge([thought or reframe], [reframe], [""])
+    classes = _model().strategy_classes
+    scores = {c: round(float(p), 3) for c, p in zip(classes, strategy[0]) if c != NO_STRATEGY}
+    best = classes[int(strategy[0].argmax())]
+    return (None if best == NO_STRATEGY else best), scores
+
+
+def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim: float) -> dict[str, str]:
+    """The sentence shown for each check: why it passed or failed, quoting the reframe where it can."""
+    w = wording()
+    hits = _cue_hits(reframe)
+    out = {"addresses_thought": w["addresses_thought"]["ok" if ok["addresses_thought"] else "not_ok"].format(
+        similarity=f"{sim:.2f}")}
+    if ok["realistic"]:
+        out["realistic"] = (w["realistic"]["ok_quote"].format(quote=hits["balanced"][0]) if hits["balanced"]
+                            else w["realistic"]["ok"])
+    elif hits["toxic"]:
+        out["realistic"] = w["realistic"]["not_ok_positive"].format(quote=hits["toxic"][0])
+    elif hits["absolute"]:
+        out["realistic"] = w["realistic"]["not_ok_absolute"].format(quote=hits["absolute"][0])
+    else:
+        own = detector.detect_offline(reframe)
+        trap = next((p for p in own.found() if p.pattern in DISTORTING), None)
+        out["realistic"] = (w["realistic"]["not_ok_trap"].format(pattern=trap.name.lower()) if trap
+                            else w["realistic"]["not_ok"])
+    shared = sorted(content_words(reframe) & content_words(f"{thought} {context}"))
+    if ok["keeps_context"]:
+        out["keeps_context"] = (w["keeps_context"]["ok_words"].format(words=", ".join(shared[:3])) if shared
+                                else w["keeps_context"]["ok"])
+    else:
+        out["keeps_context"] = w["keeps_context"]["not_ok"]
+    if ok["honours_feeling"]:
+        out["honours_feeling"] = w["honours_feeling"]["ok_named" if hits["acknowledging"] else "ok"]
+    else:
+        out["honours_feeling"] = (w["honours_feeling"]["not_ok_quote"].format(quote=hits["dismissive"][0])
+                                  if hits["dismissive"] else w["honours_feeling"]["not_ok"])
+    return out
 
 
 def check_reframe_offline(thought: str, reframe: str, context: str = "",
                           item_id: str | None = None) -> ReframeFeedback:
-    refs = _refs()
-    cues = _cues()
-    low = normalise(reframe)
-    t_vec = embeddings.encode_one(thought.strip())
-    r_vec = embeddings.encode_one(reframe.strip())
-    sim = float(t_vec @ r_vec)
-
-    on_topic = sim >= refs.address_threshold or len(_content_words(reframe) & _content_words(thought)) >= 2
-    addresses = Criterion(
-        ok=on_topic,
-        detail=(f"It speaks to the thought itself (similarity {sim:.2f})." if on_topic
-                else f"It drifts away from the thought (similarity {sim:.2f}); answer what the thought actually claims."))
-
-    toxic = _hits(cues["toxic"], low)
-    absolutes = _unnegated(cues["absolute"], low)
-    balanced = _hits(cues["balanced"], low)
-    own = detect_offline(reframe)
-    # A reframe that is itself an absolute prediction or a label swaps one distortion for another.
-    distorted = (not own.none and own.patterns[0].score >= 0.5
-                 and own.patterns[0].pattern in {"all_or_nothing", "overgeneralization", "labeling"}
-                 and not balanced)
-    if toxic:
-        realistic = Criterion(ok=False, detail=f"It sounds merely positive (\u201c{toxic[0]}\u201d): a believable reframe "
-                                               "weighs the facts rather than promising that all is well.")
-    elif absolutes and (len(absolutes) > len(balanced) + 1 or not balanced):
-        realistic = Criterion(ok=False, detail=f"It leans on absolutes (\u201c{absolutes[0]}\u201d); qualified, "
-                                               "weighed language is easier to believe.")
-    elif distorted:
-        realistic = Criterion(ok=False, detail=f"It carries its own thinking trap ({own.patterns[0].name.lower()}).")
-    else:
-        realistic = Criterion(ok=True, detail="It is balanced rather than simply upbeat"
-                                              + (f" (\u201c{balanced[0]}\u201d)." if balanced else "."))
-
-    shared = _content_words(reframe) & _content_words(f"{thought} {context}")
-    ctx_sim = float(embeddings.encode_one(context.strip()) @ r_vec) if context.strip() else 0.0
-    keeps = bool(shared) or ctx_sim >= MIN_CONTEXT_SIMILARITY
-    keeps_context = Criterion(
-        ok=keeps,
-        detail=(f"It stays with this person's situation ({', '.join(sorted(shared)[:3])})." if shared
-                else "It stays with this person's situation." if keeps
-                else "It could be said to anyone: bring in the details of this person's situation."))
-
-    dismissive = _hits(cues["dismissive"], low)
-    acknowledging = _hits(cues["acknowledging"], low)
-    honours = Criterion(
-        ok=not dismissive,
-        detail=(f"It brushes the feeling aside (\u201c{dismissive[0]}\u201d); the feeling can stay while the thought changes."
-                if dismissive else "It names or accepts the feeling." if acknowledging
-                else "It does not dismiss the feeling (naming it can help further)."))
-
-    strategy, scores = strategy_of(reframe, r_vec)
+    m = _model()
+    met, strategy = judge([thought], [reframe], [context])
+    ok = {c: bool(met[0, j] >= m.thresholds[j]) for j, c in enumerate(CRITERIA)}
+    sim = float(embeddings.encode_one(thought.strip()) @ embeddings.encode_one(reframe.strip()))
+    details = _details(thought, reframe, context, ok, sim)
+    crit = {c: Criterion(ok=ok[c], detail=details[c], confidence=round(float(met[0, j]), 3))
+            for j, c in enumerate(CRITERIA)}
+    best = m.strategy_classes[int(strategy[0].argmax())]
+    key = None if best == NO_STRATEGY else best
     return ReframeFeedback(
-        thought=thought, reframe=reframe, addresses_thought=addresses, realistic=realistic,
-        keeps_context=keeps_context, honours_feeling=honours, strategy=strategy,
-        strategy_name=STRATEGIES.get(strategy, "No clear strategy") if strategy else "No clear strategy",
-        strategy_scores=scores, examples=examples_for(thought, item_id))
+        thought=thought, reframe=reframe, **crit, strategy=key,
+        strategy_name=STRATEGIES[key] if key else wording()["no_strategy"],
+        strategy_scores={c: round(float(p), 3) for c, p in zip(m.strategy_classes, strategy[0]) if c != NO_STRATEGY},
+        examples=examples_for(thought, item_id))
 
 
-def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | None = None,
-                  settings=None, caller=None) -> ReframeFeedback:
-    """Feedback from the engine the settings choose; the LLM path falls back to offline on any failure.
-
-    With a `caller` (simulator.llm.usage.Caller), the model is used only when that exercise may
-    use it for that account now; otherwise the note says why, plainly.
-    """
-    if settings is None or not settings.uses_llm:
-        return check_reframe_offline(thought, reframe, context, item_id)
-    from simulator.traps.llm_judge import reframe_llm
-
-    def offline(why: str) -> ReframeFeedback:
-        result = check_reframe_offline(thought, reframe, context, item_id)
-        result.note = f"model unavailable, offline checker used ({why})"
-        return result
-
-    return with_fallback("reframe check",
-                         lambda: reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm,
-                                             caller),
-                         offline)
+def load_reframes(path) -> list[dict]:
+    """Rows {"thought", "reframe", "labels": {criterion: bool, "strategy": key or null}} of a JSONL file."""
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        labels = row["labels"]
+        missing = [c for c in (*CRITERIA, "strategy") if c not in labels]
+        if missing or (labels["strategy"] is not None and labels["strategy"] not in STRATEGIES):
+            raise ValueError(f"{path.name} line {n}: labels need {', '.join(CRITERIA)} and a known strategy or null")
+        rows.append({"thought": row["thought"], "reframe": row["reframe"], "context": row.get("context", ""),
+                     "labels": labels})
+    return rows

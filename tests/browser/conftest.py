@@ -38,12 +38,13 @@ def _free_port() -> int:
 
 
 def start_app(db: Path) -> tuple[str, subprocess.Popen]:
-    """`streamlit run app.py` on the offline engine with database `db`; its URL once healthy."""
+    """`streamlit run serve.py` (the pages plus the sign-in cookie routes) on the offline engine with
+    database `db`; its URL once healthy."""
     port = _free_port()
     env = {**os.environ, "PRACTICUM_DB": str(db), "PRACTICUM_ENGINE": "offline"}
     streamlit = shutil.which("streamlit", path=os.path.dirname(sys.executable)) or "streamlit"
     proc = subprocess.Popen(
-        [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [streamlit, "run", "serve.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -81,3 +82,18 @@ def app_server(tmp_path):
     url, proc = start_app(tmp_path / "browser.db")
     yield url
     stop_app(proc)
+
+
+def auth_cookie(page) -> dict | None:
+    return next((c for c in page.context.cookies() if c["name"] == "practicum_auth"), None)
+
+
+def wait_for_sign_in_cookie(page, seconds: float = 30) -> None:
+    """After a sign-in the page swaps a one-time code for the HttpOnly sign-in cookie (set by the
+    server's /auth/cookie response) and reloads; wait for the cookie and the reloaded page."""
+    deadline = time.monotonic() + seconds
+    while not auth_cookie(page):
+        assert time.monotonic() < deadline, "the sign-in cookie was never set"
+        page.wait_for_timeout(200)
+    page.wait_for_load_state()
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)

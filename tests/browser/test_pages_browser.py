@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from simulator.core.settings import ROOT
-from tests.browser.conftest import start_app, stop_app
+from tests.browser.conftest import start_app, stop_app, wait_for_sign_in_cookie
 from tests.browser.seed import PASSWORD, seed
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -44,7 +44,7 @@ def signed_in(browser: Browser, url: str, user: str) -> Page:
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector(IDLE, timeout=60_000)
-    page.wait_for_function("document.cookie.includes('practicum_auth=')", timeout=30_000)
+    wait_for_sign_in_cookie(page)
     return page
 
 

@@ -1,5 +1,7 @@
 """End to end in Chromium: start a session, exchange three messages, reload, same transcript."""
 
+import time
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PASSWORD, USER
@@ -25,9 +27,18 @@ def sign_in(page: Page) -> None:
     page.get_by_role("textbox", name="Username").fill(USER)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # The page swaps a one-time code for the sign-in cookie (set by the server's /auth/cookie
+    # response) and reloads.
+    deadline = time.monotonic() + 30
+    while not auth_cookie(page):
+        assert time.monotonic() < deadline, "the sign-in cookie was never set"
+        page.wait_for_timeout(200)
+    page.wait_for_load_state()
     wait_idle(page)
-    # The sign-in cookie is written by a small component just after the first signed-in page draws.
-    page.wait_for_function("document.cookie.includes('practicum_auth=')", timeout=30_000)
+
+
+def auth_cookie(page: Page) -> dict | None:
+    return next((c for c in page.context.cookies() if c["name"] == "practicum_auth"), None)
 
 
 def transcript(page: Page) -> list[str]:
@@ -58,6 +69,18 @@ def test_three_messages_then_reload_shows_the_same_transcript(page: Page, app_se
     wait_idle(page)
     expect(page.get_by_test_id("stChatMessage")).to_have_count(6, timeout=30_000)
     assert transcript(page) == before
+
+
+def test_the_sign_in_cookie_is_httponly_strict_and_ends_with_the_browser(page: Page, app_server: str):
+    page.goto(app_server)
+    wait_idle(page)
+    sign_in(page)
+    cookie = auth_cookie(page)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] == -1
+    assert "practicum_auth" not in page.evaluate("document.cookie")  # no script can read it
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_text("Practice a CBT interview")).to_be_visible(timeout=30_000)
 
 
 def test_signing_out_then_reloading_asks_to_sign_in_again(page: Page, app_server: str):

@@ -3,6 +3,8 @@
 A draft is saved as the trainee types and can be overwritten until the formulation is submitted.
 A submission is final: it is stored with its scores in one transaction, and a second one for the
 same session is refused (a unique index makes that hold even for two tabs submitting at once).
+It is accepted only after a long enough interview and when it is substantive, and it is stored as
+the graded attempt or as repeat practice (simulator.cbt.formulation.reveal).
 Everything here checks access first: a formulation belongs to the owner of its session.
 """
 
@@ -17,6 +19,7 @@ from pydantic import BaseModel
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
+from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation.errors import ALREADY, AlreadySubmitted, NotSubmitted
 from simulator.cbt.formulation.evidence import Interview, score_with_evidence
 from simulator.cbt.formulation.judge import JudgeResult, Narrative, judge
@@ -70,6 +73,7 @@ class Submission(BaseModel):
     reference: Formulation
     score: FormulationScore
     narratives: list[JudgeResult]
+    attempt: reveal.Attempt = "graded"
 
 
 def _now() -> str:
@@ -150,6 +154,7 @@ def submit(store: Store, actor: Actor | None, session_id: str, data,
     formulation = parse_formulation(data)
     if is_submitted(store, actor, session_id):
         raise AlreadySubmitted(ALREADY)
+    reveal.check_ready(store, session_id, formulation, settings.reveal_min_turns)
     rubric = load_rubric()
     reference, score = score_session(store, actor, session_id, formulation, rubric)
     caller = caller_for(store, "formulation", actor.id if actor else None)
@@ -158,11 +163,12 @@ def submit(store: Store, actor: Actor | None, session_id: str, data,
     try:
         with store.db() as db, db.conn:
             db.execute("BEGIN IMMEDIATE")
+            attempt = reveal.decide(db, session_id, now)  # in the same transaction: one graded attempt
             cur = db.execute(
                 "insert into formulation_submissions (session_id, owner, case_id, situation_index, "
-                "data_json, submitted_at) values (?, ?, ?, ?, ?, ?)",
+                "data_json, submitted_at, attempt) values (?, ?, ?, ?, ?, ?, ?)",
                 [session_id, info.owner, info.case_id, info.situation_index,
-                 formulation.model_dump_json(), now])
+                 formulation.model_dump_json(), now, attempt])
             sub_id = cur.lastrowid
             rows = [("score", "offline", score.total, score.model_dump_json(), None)]
             rows += [(f"narrative:{n.engine}", n.engine, None, n.narrative.model_dump_json(),
@@ -204,8 +210,34 @@ def submission(store: Store, actor: Actor | None, session_id: str) -> Submission
         situation_index=row["situation_index"], submitted_at=row["submitted_at"],
         formulation=Formulation.model_validate_json(row["data_json"]),
         reference=reference_for(case, row["situation_index"]),
-        score=score, narratives=narratives,
+        score=score, narratives=narratives, attempt=row["attempt"] or "graded",
     )
+
+
+def discard_draft(store: Store, actor: Actor | None, session_id: str) -> bool:
+    """Throw away the unsubmitted draft of a session (the owner only); whether there was one."""
+    require(store, actor, "write", _owner(store, session_id))
+    with store.db() as db, db.conn:
+        cur = db.execute("delete from formulation_drafts where session_id = ?", [session_id])
+    return cur.rowcount > 0
+
+
+class OpenDraft(BaseModel):
+    session_id: str
+    case_id: str
+    situation_index: int
+    updated_at: datetime
+
+
+def open_drafts(store: Store, actor: Actor | None, case_id: str) -> list[OpenDraft]:
+    """The actor's own unsubmitted drafts on a case, newest first."""
+    owner = actor.id if actor else None
+    with store.db() as db:
+        rows = db.execute(
+            "select d.session_id, s.case_id, s.situation_index, d.updated_at from formulation_drafts d "
+            "join sessions s on s.id = d.session_id where s.owner is ? and s.case_id = ? "
+            "order by d.updated_at desc", [owner, case_id]).fetchall()
+    return [OpenDraft(session_id=r[0], case_id=r[1], situation_index=r[2], updated_at=r[3]) for r in rows]
 
 
 class HistoryPoint(BaseModel):
@@ -214,6 +246,7 @@ class HistoryPoint(BaseModel):
     submitted_at: datetime
     total: float
     fields: dict[str, float]  # field -> level 0-2
+    attempt: reveal.Attempt = "graded"
 
 
 def history(store: Store, actor: Actor | None, owner: str | None = None) -> list[HistoryPoint]:
@@ -223,14 +256,14 @@ def history(store: Store, actor: Actor | None, owner: str | None = None) -> list
     with store.db() as db:
         where = "s.owner = ?" if owner is not None else "s.owner is null"
         rows = db.execute(
-            "select s.session_id, s.case_id, s.submitted_at, f.result_json "
+            "select s.session_id, s.case_id, s.submitted_at, f.result_json, s.attempt "
             "from formulation_submissions s join formulation_scores f on f.submission_id = s.id "
             f"and f.kind = 'score' where {where} order by s.submitted_at",
             [owner] if owner is not None else []).fetchall()
     out = []
-    for session_id, case_id, submitted_at, result_json in rows:
+    for session_id, case_id, submitted_at, result_json, attempt in rows:
         raw = json.loads(result_json)
         out.append(HistoryPoint(session_id=session_id, case_id=case_id, submitted_at=submitted_at,
-                                total=raw["total"],
-                                fields={f["field"]: f["level"] for f in raw["fields"]}))
+                                total=raw["total"], fields={f["field"]: f["level"] for f in raw["fields"]},
+                                attempt=attempt or "graded"))
     return out
