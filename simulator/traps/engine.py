@@ -7,9 +7,13 @@ LLM judge imports them only for their result types.
 
 from __future__ import annotations
 
-from simulator.llm.fallback import with_fallback
+import logging
+
+from simulator.llm.fallback import reason
 from simulator.traps.detector import Detection, detect_offline
 from simulator.traps.reframe import ReframeFeedback, check_reframe_offline, examples_for
+
+log = logging.getLogger(__name__)
 
 
 def _wants_llm(settings) -> bool:
@@ -20,18 +24,20 @@ def detect(text: str, settings=None, caller=None) -> Detection:
     """Patterns in `text` from the engine the settings choose.
 
     With a `caller` (simulator.modeluse.access.caller_for), the model is used only when that
-    exercise may use it for that account now; the model call is recorded.
+    exercise may use it for that account now, and the call is recorded.
     """
     if not _wants_llm(settings):
         return detect_offline(text)
     from simulator.traps.llm_judge import detect_llm
 
-    def offline(why: str) -> Detection:
+    try:
+        return detect_llm(text, settings.llm, caller)
+    except Exception as exc:  # noqa: BLE001 - any failure of the model: the offline answer, and the log says why
+        why = reason(exc)
+        log.warning("LLM pattern detection failed, using the offline detector: %s", why)
         result = detect_offline(text)
         result.note = f"model unavailable, offline detector used ({why})"
         return result
-
-    return with_fallback("thinking-trap detection", lambda: detect_llm(text, settings.llm, caller), offline)
 
 
 def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | None = None,
@@ -45,12 +51,11 @@ def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | 
         return check_reframe_offline(thought, reframe, context, item_id)
     from simulator.traps.llm_judge import reframe_llm
 
-    def offline(why: str) -> ReframeFeedback:
+    try:
+        return reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm, caller)
+    except Exception as exc:  # noqa: BLE001 - the offline checker always works, and the log says why
+        why = reason(exc)
+        log.warning("LLM reframe check failed, using the offline checker: %s", why)
         result = check_reframe_offline(thought, reframe, context, item_id)
         result.note = f"model unavailable, offline checker used ({why})"
         return result
-
-    return with_fallback("reframe check",
-                         lambda: reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm,
-                                             caller),
-                         offline)
