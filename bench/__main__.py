@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 BENCHES = ["offline_engine", "llm_path", "llm_guard", "prompt_tokens", "storage", "formulation", "dearman",
-           "dearman_accuracy", "traps", "scrub", "signin_storm"]
+           "dearman_accuracy", "traps", "scrub", "signin_storm", "psi_import", "restructuring"]
 
 
 def machine() -> dict:

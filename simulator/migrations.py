@@ -19,6 +19,7 @@ from simulator.llm import usage as llm_usage
 from simulator.modeluse import access as llm_access
 from simulator.supervision import authoring, reviews
 from simulator.traps import store as traps_store
+from simulator.traps.restructuring import store as restructuring_store
 
 migrations = sqlite_utils.Migrations("practicum")
 
@@ -38,9 +39,10 @@ STEPS = [
     ("m007_authoring", authoring.create_tables),
     ("m008_signin_security", _signin_security),
     ("m009_formulation_reveals", reveal.create_tables),
-    ("m010_model_usage", llm_usage.create_tables),
-    ("m011_llm_access", llm_access.create_tables),
-    ("m012_last_seen", users.add_last_seen),
+    ("m010_restructuring_turns", restructuring_store.carry_over),
+    ("m011_model_usage", llm_usage.create_tables),
+    ("m012_llm_access", llm_access.create_tables),
+    ("m013_last_seen", users.add_last_seen),
 ]
 
 for _name, _fn in STEPS:

@@ -47,18 +47,18 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def alices_other_work(world):
-    """Alice's DEAR MAN conversation, restructuring exercise, drill attempt and a session to end."""
-    from simulator.traps import restructuring as rs
-
+    """Alice's DEAR MAN conversation, restructuring dialogues (one to add to, one to finish), drill
+    attempt and a session to end."""
     store, lib, people, cohort, sid = world
     alice = services_for(world, people["alice"])
     dm = alice.dearman.start(next(iter(SCENARIOS)), None, seed=1)
-    case = lib.get("tomas-herrera")
-    rs_id = alice.traps.start_restructuring(case, rs.case_thoughts(case)[0], seed=1)
+    thought = alice.traps.restructuring_thoughts("tomas-herrera")[0]
+    rs_id = alice.traps.start_restructuring("tomas-herrera", thought, seed=1)
+    rs_to_finish = alice.traps.start_restructuring("tomas-herrera", thought, seed=2)
     item = drill.items()[0]
     alice.traps.drill_submit(item.id, [item.patterns[0]], "It may not turn out as badly as I fear.")
     to_end = alice.interviews.start("tomas-herrera", "plain", seed=4)
-    return {"dearman": dm.id, "restructuring": rs_id, "to_end": to_end.id}
+    return {"dearman": dm.id, "restructuring": rs_id, "rs_to_finish": rs_to_finish, "to_end": to_end.id}
 
 
 def services_for(world, actor) -> Services:
@@ -80,6 +80,14 @@ def op(world, work, who, name):
         "read DEAR MAN talk": lambda: svc.dearman.turns(work["dearman"]),
         "add a DEAR MAN turn": lambda: svc.dearman.send(work["dearman"], "I need the money back by Friday."),
         "read restructuring": lambda: svc.traps.restructuring(work["restructuring"]),
+        "list a trainee's restructuring": lambda: svc.traps.restructuring_of(people["alice"].id),
+        "add a restructuring turn": lambda: svc.traps.restructuring_say(work["restructuring"],
+                                                                        "What went through your mind?"),
+        "finish restructuring": lambda: svc.traps.restructuring_finish(work["rs_to_finish"]),
+        # Situation 2: alice's formulation draft (saved above) locks situation 1 for her.
+        "start restructuring": lambda: svc.traps.start_restructuring(
+            "tomas-herrera", next(t for t in svc.traps.restructuring_thoughts("tomas-herrera")
+                                  if t.situation_index == 1), seed=9),
         "read drill results": lambda: svc.traps.summary(owner=people["alice"].id),
         "author a case": lambda: svc.authoring.save_case(new_case, lib, new=True),
         "read authoring history": lambda: svc.authoring.history("case", "tomas-herrera"),
@@ -123,6 +131,10 @@ MATRIX = {
     "read DEAR MAN talk":      (True, False, True, False, False, True),
     "add a DEAR MAN turn":     (True, False, False, False, False, False),
     "read restructuring":      (True, False, True, False, False, True),
+    "list a trainee's restructuring": (True, False, True, False, False, True),
+    "add a restructuring turn": (True, False, False, False, False, False),
+    "finish restructuring":    (True, False, False, False, False, False),
+    "start restructuring":     (True, True, True, True, True, True),  # each on their own
     "read drill results":      (True, False, True, False, False, True),
     "author a case":           (False, False, True, True, False, True),
     "read authoring history":  (False, False, True, True, False, True),
@@ -206,3 +218,14 @@ def test_an_assignment_names_something_that_exists(world):
                        trainee_id=people["alice"].id)
     assert a.kind == "dearman" and a.style is None
     assert any(x.target_id == scenario.id for x in reviews.assignments_for(store, people["alice"]))
+
+
+def test_my_sessions_lists_every_kind_of_ones_own_work_and_nobody_elses(world, alices_other_work):
+    store, lib, people, cohort, sid = world
+    mine = services_for(world, people["alice"]).work.mine()
+    kinds = {(i.kind, i.id) for i in mine}
+    assert ("cbt", sid) in kinds and ("dearman", alices_other_work["dearman"]) in kinds
+    assert ("restructuring", alices_other_work["restructuring"]) in kinds
+    assert [i.updated_at for i in mine] == sorted((i.updated_at for i in mine), reverse=True)
+    for other in ("bob", "sup", "admin"):  # a supervisor or admin reads alice's work in Review, not here
+        assert not {i.id for i in services_for(world, people[other]).work.mine()} & {i.id for i in mine}, other

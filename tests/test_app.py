@@ -425,3 +425,153 @@ def test_authoring_form_edits_the_version_2_fields_and_refuses_inconsistent_risk
     saved = authoring.case_library(Store(fresh_app), DATA_DIR / "patients").get("amara-okafor")
     assert saved.goals == "To feel less on edge before exams." and saved.schema_version == 2
     assert saved.situations[0].emotion_intensity and saved.voicings.core_beliefs  # kept through the form
+
+
+def test_a_66_case_library_is_searched_and_filtered_by_source_difficulty_and_risk(fresh_app, tmp_path):
+    import json
+
+    from bench.psi_import import expand_published
+
+    published = tmp_path / "published.json"  # 106 records for 50 patients, made from our test file
+    published.write_text(json.dumps(expand_published()), encoding="utf-8")
+    token = signed_in_token(fresh_app)
+    store = Store(fresh_app)
+    with store.db() as db:
+        ada = users.actor_of(users.user_row(db, "ada"))
+    library = authoring.case_library(store, DATA_DIR / "patients")
+    authoring.import_cases(store, ada, published, library)  # 16 library + 50 imported = 66
+    clone = library.get("walter-brandt").model_dump(mode="json") | {"id": "walt-clinic", "name": "Walt Clinic"}
+    authoring.save_case(store, ada, clone, library, new=True)  # and one written here
+    at = open_app(token=token)
+    assert not at.exception
+
+    def shown():
+        caption = next(c.value for c in at.caption if c.value.endswith("patients"))
+        return caption.split(" of ")[0], {b.key.removeprefix("choose-") for b in at.button
+                                          if (b.key or "").startswith("choose-")}
+
+    assert shown()[0] == "67"
+    at.multiselect(key="case_source").select("imported").run()
+    count, ids = shown()
+    assert count == "50" and "corinne" in ids and "tomas-herrera" not in ids
+    at.multiselect(key="case_source").unselect("imported").select("authored").run()
+    assert shown() == ("1", {"walt-clinic"})
+    at.multiselect(key="case_source").unselect("authored").select("library").run()
+    assert shown()[0] == "16"
+    # Risk as the cards may say it: the three library cases whose content note announces it.
+    at.multiselect(key="case_risk").select("present").run()
+    assert shown() == ("3", {"dale-hutchins", "river-castillo", "walter-brandt"})
+    at.multiselect(key="case_source").unselect("library").run()
+    assert shown()[1] == {"dale-hutchins", "river-castillo", "walter-brandt", "walt-clinic"}
+    at.multiselect(key="case_risk").unselect("present").select("unknown").run()
+    assert shown()[0] == "50"  # imported cases record no risk
+    at.multiselect(key="case_difficulty").select("beginner").run()
+    assert shown()[0] == "0"
+    at.text_input(key="case_query").input("Tobiah").run()
+    at.multiselect(key="case_difficulty").unselect("beginner").run()
+    count, ids = shown()
+    assert count == "5" and "tobiah" in ids and "tobiah-abara" in ids
+    page = " ".join(m.value for m in at.markdown)
+    assert "imported" in page and "No risk profile" in " ".join(c.value for c in at.caption)
+
+
+def test_editing_an_imported_case_keeps_each_situation_model_and_its_origin(fresh_app):
+    from tests.test_import import PUBLISHED
+
+    token = signed_in_token(fresh_app)
+    store = Store(fresh_app)
+    with store.db() as db:
+        ada = users.actor_of(users.user_row(db, "ada"))
+    authoring.import_cases(store, ada, PUBLISHED, authoring.case_library(store, DATA_DIR / "patients"))
+    before = authoring.case_library(store, DATA_DIR / "patients").get("corinne")
+    at = open_app(token=token)
+    at.switch_page("views/authoring.py").run()
+    next(s for s in at.selectbox if s.label == "Case").select("corinne").run()
+    goals = next(t for t in at.text_area if t.label.startswith("Goals"))
+    goals.input("To stop carrying everyone.")
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    assert any("as version 2" in s.value for s in at.success), [e.value for e in at.error]
+    lib = authoring.case_library(store, DATA_DIR / "patients")
+    after = lib.get("corinne")
+    assert after.goals == "To stop carrying everyone."
+    assert after.situations == before.situations and after.imported_from == before.imported_from
+    assert after.model_for(1).core_beliefs == before.model_for(1).core_beliefs != after.model_for(0).core_beliefs
+    assert lib.source("corinne") == "imported"
+
+
+def _restructuring(store, actor, messages=("What went through your mind when that happened?",)):
+    from simulator.cbt.library import CaseLibrary
+    from simulator.core.settings import DATA_DIR, Settings
+    from simulator.traps.restructuring.dialogue import distorted_thoughts
+    from simulator.traps.restructuring.practice import RestructuringPractice
+
+    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+    practice = RestructuringPractice(store, Settings(), actor)
+    sid = practice.start(case, distorted_thoughts(case)[0], seed=1)
+    for m in messages:
+        practice.say(sid, m)
+    return practice, sid
+
+
+def test_my_sessions_lists_all_three_kinds_to_resume_or_read(fresh_app):
+    from simulator.core.settings import Settings
+    from simulator.dearman.practice import DearmanPractice
+    from simulator.dearman.scenarios import ScenarioLibrary
+
+    at = open_app()
+    start_session(at)
+    at.chat_input[0].set_value("Hello there.").run()
+    store = Store(fresh_app)
+    ada = signin.login(store, "ada", PASSWORD)[0]
+    dm = DearmanPractice(store, Settings(), ada)
+    conversation = dm.start(next(iter(ScenarioLibrary.load())), None, seed=1)
+    dm.send(conversation.id, "I need the money back by Friday, please.")
+    list(dm.respond(conversation.id))
+    practice, open_id = _restructuring(store, ada)
+    _, done_id = _restructuring(store, ada)
+    practice.finish(done_id)
+
+    at.switch_page("views/sessions.py").run()
+    assert not at.exception, at.exception
+    lines = [m.value for m in at.markdown if "messages" in m.value]
+    assert sum("CBT interview" in line for line in lines) == 1
+    assert sum("DEAR MAN" in line and "2 messages" in line for line in lines) == 1
+    assert sum("Cognitive restructuring" in line and "in progress" in line for line in lines) == 1
+    assert sum("Cognitive restructuring" in line and "finished" in line for line in lines) == 1
+    assert at.button(key=f"open-restructuring-{done_id}").label == "Read"
+    assert at.button(key=f"open-dearman-{conversation.id}").label == "Resume"
+
+    at.button(key=f"open-restructuring-{open_id}").click().run()
+    assert not at.exception, at.exception
+    assert open_id in str(at.query_params["rs"])
+    assert len(at.chat_message) == 3 and at.chat_input  # resumed, ready for the next message
+
+    at.switch_page("views/sessions.py").run()
+    at.button(key=f"open-dearman-{conversation.id}").click().run()
+    assert not at.exception, at.exception
+    assert conversation.id in str(at.query_params["dm"])
+    assert any("money back by Friday" in m.value.replace("\\", "") for m in at.markdown)
+
+
+def test_review_shows_a_trainees_restructuring_dialogues_read_only(fresh_app):
+    store = Store(fresh_app)
+    migrate(store)
+    admin = users.create_user(store, None, "ada", PASSWORD, "admin")
+    sup = users.create_user(store, admin, "sam", PASSWORD, "supervisor")
+    tess = users.create_user(store, admin, "tess", PASSWORD, "trainee")
+    cohort = cohorts.create_cohort(store, admin, "Autumn")
+    cohorts.add_member(store, admin, cohort, tess.id, "trainee")
+    cohorts.add_member(store, admin, cohort, sup.id, "supervisor")
+    practice, sid = _restructuring(store, tess, ["What went through your mind when that happened?",
+                                                 "If that were true, what would it mean?"])
+    practice.finish(sid)
+
+    at = open_app(token=signin.login(store, "sam", PASSWORD)[1])
+    at.switch_page("views/review.py").run()
+    assert not at.exception, at.exception
+    assert "No CBT sessions yet." in [m.value for m in at.markdown]
+    assert "finished" in at.selectbox(key="review-rs").format_func(sid)
+    assert len(at.chat_message) == 5  # the opening and two exchanges
+    assert "Feedback by stage" in [h.value for h in at.subheader]
+    assert not at.chat_input  # read-only
+    assert len(practice.open(sid).state.turns) == 5

@@ -119,14 +119,14 @@ def test_restore_refuses_while_an_app_process_holds_the_database(store, tmp_path
 def test_an_older_backup_is_brought_forward_and_a_newer_one_refused(tmp_path):
     old = tmp_path / "old.db"
     db = sqlite_utils.Database(old)
-    migrations.apply(db, stop_before="m010_model_usage")  # as Practicum was before model usage
+    migrations.apply(db, stop_before="m011_model_usage")  # as Practicum was before model usage
     db["users"].insert({"id": "u1", "username": "ada", "role": "admin", "active": 1, "consent": 0,
                         "failed_logins": 0, "created_at": "2026-01-01T00:00:00+00:00"})
     db.conn.commit()
     db.close()
     checked = verify(old)
     names = [name for name, _ in STEPS]
-    assert checked.ok and checked.pending == names[names.index("m010_model_usage"):]
+    assert checked.ok and checked.pending == names[names.index("m011_model_usage"):]
 
     target = tmp_path / "db" / "practicum.db"
     report = restore(old, target)

@@ -67,8 +67,9 @@ def test_a_version_1_file_still_loads_with_no_risk_profile(tmp_path) -> None:
     assert not lib.errors
     case = lib.get("tomas-herrera")
     assert case.schema_version == 1 and case.risk.level == "unknown" and case.goals is None
-    assert not CaseCard.of(case).has_risk_profile
-    assert CaseCard.of(LIBRARY.get("tomas-herrera")).has_risk_profile
+    card = next(c for c in lib.cards() if c.id == "tomas-herrera")
+    assert not card.has_risk_profile and card.risk == "unknown" and card.source == "library"
+    assert CaseCard.of(LIBRARY.get("tomas-herrera"), "library").has_risk_profile
     # And the patient still talks, and is non-committal about risk.
     replies, _ = say(case, LONG_SESSION)
     assert all(r for r, _ in replies)
@@ -158,8 +159,8 @@ def test_the_engines_speak_the_situation_own_model() -> None:
 
 
 def test_restructuring_works_on_the_situation_own_belief() -> None:
-    from simulator.traps.restructuring import _core_clause
+    from simulator.traps.restructuring.patient import core_clause
 
     case = _with_situation_override()
-    assert _core_clause(case, 1) == "I'm bound to be rejected"
-    assert _core_clause(case, 0) == "I'm incompetent"
+    assert core_clause(case, 1) == "I'm bound to be rejected"
+    assert core_clause(case, 0) == "I'm incompetent"

@@ -32,7 +32,8 @@ from simulator.research import export
 from simulator.supervision import reviews
 from simulator.supervision.reviews import competence_rubric
 from simulator.traps import drill
-from simulator.traps import restructuring as rs
+from simulator.traps.restructuring.dialogue import distorted_thoughts
+from simulator.traps.restructuring.practice import RestructuringPractice
 
 PW = "a long enough password"
 # What identifies the trainee, and what she typed: none of it may be anywhere after an erasure.
@@ -113,8 +114,9 @@ def built_clinic(tmp_path_factory):
     item = drill.items()[0]
     drill.submit(store, tess, item.id, item.patterns, "Quillon Bakery closing was not my fault alone.")
     case = library.get("tomas-herrera")
-    rsid, _ = rs.start(store, tess, case, rs.distorted_thoughts(case)[0], seed=1)
-    rs.say(store, tess, rsid, "What went through your mind on Zebrafish Street?")
+    rp = RestructuringPractice(store, Settings(), tess)
+    rsid = rp.start(case, distorted_thoughts(case)[0], seed=1)
+    rp.say(rsid, "What went through your mind on Zebrafish Street?")
     with store.db() as db:
         db["llm_calls"].insert({"at": clock.now_iso(), "day": clock.now_iso()[:10], "user_id": tess.id,
                                 "exercise": "interview", "model": "m", "kind": "stream", "prompt_tokens": 10,

@@ -130,11 +130,30 @@ def test_every_exercise_is_exported_for_consenting_trainees(world, tmp_path):
     dm.end(info.id, EmotionRatings(anger=2, fear=2, sadness=2, disgust=1))
     item = drill.items()[0]
     drill.submit(store, alice, item.id, [item.patterns[0]], "Maybe it is not as bad as it seems right now.")
+    from simulator.traps.restructuring.dialogue import distorted_thoughts
+    from simulator.traps.restructuring.practice import RestructuringPractice
+
+    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+    rs = RestructuringPractice(store, Settings(), alice)
+    rs_id = rs.start(case, distorted_thoughts(case)[0], seed=1)
+    rs.say(rs_id, "What went through your mind, alice.w?")
+    rs.finish(rs_id)
 
     data = export.collect(store, res, "k", export.Filters())
     me = export.pseudonym("k", alice.id)
-    for name in ("formulations", "dearman_sessions", "dearman_turns", "drill_attempts"):
+    for name in ("formulations", "dearman_sessions", "dearman_turns", "drill_attempts", "restructuring_sessions",
+                 "restructuring_turns"):
         assert data[name] and all(r["trainee"] == me for r in data[name]), name
+    key = export.keyed_id("k", "restructuring", rs_id)
+    turns = [r for r in data["restructuring_turns"] if r["session_id"] == key]
+    assert [(r["turn"], r["role"]) for r in turns] == [(0, "patient"), (1, "therapist"), (2, "patient")]
+    assert all(r["text"] is None and r["rules_text"] is None for r in turns)  # free text only when asked
+    assert "ask_thought" in json.loads(turns[1]["acts"]) and turns[2]["voice"] == "rules"
+    session = next(r for r in data["restructuring_sessions"] if r["session_id"] == key)
+    assert session["status"] == "ended" and session["ended_s"] >= 0
+    with_text = export.collect(store, res, "k", export.Filters(), free_text=True)
+    said = next(r for r in with_text["restructuring_turns"] if r["session_id"] == key and r["role"] == "therapist")
+    assert said["text"] == "What went through your mind, [name]?"  # a username typed is masked
     assert json.loads(data["dearman_sessions"][0]["emotions_after"])["anger"] == 2
     assert any(r["counterpart_state"] for r in data["dearman_turns"])
     assert {r["engine"] for r in data["formulations"]} == {"offline"}
@@ -165,8 +184,14 @@ def _all_exercises(store, who):
     from simulator.traps import drill
 
     sid = SessionStore(store).list_sessions(owner=who.id)[0].id
+    practice = Practice(store, CaseLibrary.load(DATA_DIR / "patients"), OfflineEngine(), actor=who)
+    for line in ["What happened?", "How did you feel?", "What did you do?", "What went through your mind?",
+                 "What does that say about you?"]:  # a formulation is accepted after six trainee turns
+        practice.say(sid, line)
+        list(practice.respond(sid))
     submit_formulation(store, who, sid, {"situation": "Passed over for head chef when Marco Rossi got the job",
-                                         "emotions": ["hurt"], "core_beliefs": ["I am incompetent."]}, Settings())
+                                         "emotions": ["hurt"], "behavior": "Hid in the walk-in fridge",
+                                         "core_beliefs": ["I am incompetent."]}, Settings())
     dm = DearmanPractice(store, Settings(), who)
     info = dm.start(custom_scenario("My flatmate Jake Morrison never pays his share of the bills.",
                                     "Get Jake to set up a standing order.", "my flatmate", 5),
@@ -176,6 +201,13 @@ def _all_exercises(store, who):
     dm.end(info.id, EmotionRatings(anger=2, fear=2, sadness=2, disgust=1))
     item = drill.items()[0]
     drill.submit(store, who, item.id, [item.patterns[0]], "Maybe Priya was just busy, not angry with me.")
+    from simulator.traps.restructuring.dialogue import distorted_thoughts
+    from simulator.traps.restructuring.practice import RestructuringPractice
+
+    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
+    rs = RestructuringPractice(store, Settings(), who)
+    rs.say(rs.start(case, distorted_thoughts(case)[0], seed=1),
+           "What went through your mind when Jake Morrison called you on 07834 562190?")
     return sid, info.id
 
 
@@ -214,9 +246,11 @@ def test_timestamps_are_the_date_and_seconds_since_the_start(world):
     with store.db() as db:
         started = next(db.query("select created_at from sessions where owner = ?", [alice.id]))["created_at"]
     assert data["sessions"][0]["date"] == started[:10]
-    assert [r["turn"] for r in data["turns"]] == [0, 1]
-    assert 0 <= data["turns"][0]["at_s"] <= data["turns"][1]["at_s"] < 600
-    assert data["formulations"][0]["submitted_s"] >= data["turns"][1]["at_s"]
+    turns = [r["turn"] for r in data["turns"]]
+    assert turns == list(range(len(turns))) and len(turns) >= 12
+    seconds = [r["at_s"] for r in data["turns"]]
+    assert 0 <= seconds[0] and seconds == sorted(seconds) and seconds[-1] < 600
+    assert data["formulations"][0]["submitted_s"] >= seconds[-1]
     assert data["dearman_sessions"][0]["ended_s"] >= 0
     clock = re.compile(r"\d{2}:\d{2}:\d{2}")
     for name, rows in data.items():

@@ -166,3 +166,58 @@ def test_graded_files_are_valid_formulations():
         parse_formulation(raw["formulation"])
         assert set(raw["supervisor"]["levels"]) == {"situation", "automatic_thoughts", "behavior",
                                                     "intermediate_beliefs", "coping_strategies", "history"}
+
+
+# -- the specificity baseline is the shipped library, whatever else is in the case folder --
+
+@pytest.fixture
+def clean_background():
+    from simulator.cbt.formulation import scoring
+
+    scoring.background.cache_clear()
+    yield
+    scoring.background.cache_clear()
+
+
+def test_an_import_into_the_case_folder_does_not_move_a_score(tmp_path, monkeypatch, clean_background):
+    import shutil
+
+    from simulator.cbt import library as case_library
+    from simulator.cbt.formulation import scoring
+    from simulator.cbt.importer import import_file
+    from tests.test_import import PUBLISHED
+
+    # The case folder as a fresh install has it (PRACTICUM_CASES_DIR's default, where the CLI
+    # imports to), so the import lands next to the shipped files.
+    folder = tmp_path / "patients"
+    shutil.copytree(DATA_DIR / "patients", folder)
+    monkeypatch.setattr(case_library, "SHIPPED_DIR", folder)
+    graded = [g for g in load_graded() if g.kind == "partial"]
+    lib = CaseLibrary.load(folder)
+    pairs = [(g.formulation, reference_for(lib.get(g.case_id), g.situation - 1)) for g in graded]
+    before = [score_formulation(mine, ref) for mine, ref in pairs]
+
+    import_file(PUBLISHED, folder)  # ten imported patients ...
+    clinic = json.loads((folder / "marcus-bell.json").read_text(encoding="utf-8"))
+    clinic |= {"id": "marcus-clinic", "name": "Marcus (clinic copy)"}  # ... and a clinic's own file
+    (folder / "marcus-clinic.json").write_text(json.dumps(clinic), encoding="utf-8")
+    assert len(CaseLibrary.load(folder)) == 16 + 10 + 1
+    scoring.background.cache_clear()
+    after = [score_formulation(mine, ref) for mine, ref in pairs]
+    assert [s.model_dump() for s in after] == [s.model_dump() for s in before]
+    assert len(scoring.background()["history"]) == 16
+
+    # Had the folder been the baseline, the same formulations would have scored differently.
+    monkeypatch.setattr(case_library, "shipped_cases", lambda: list(CaseLibrary.load(folder)))
+    scoring.background.cache_clear()
+    moved = [score_formulation(mine, ref) for mine, ref in pairs]
+    assert [f.specificity for s in moved for f in s.fields] != [f.specificity for s in before for f in s.fields]
+
+
+def test_the_shipped_list_names_exactly_the_shipped_case_files():
+    from simulator.cbt.library import shipped_cases, shipped_ids
+
+    files = {p.stem for p in (DATA_DIR / "patients").glob("*.json")
+             if '"imported_from"' not in p.read_text(encoding="utf-8")}
+    assert shipped_ids() == files
+    assert {c.id for c in shipped_cases()} == files

@@ -266,8 +266,205 @@ def test_an_imported_case_has_no_risk_profile_never_an_invented_none(tmp_path):
     report = import_file(ABE, tmp_path)
     abe = load_case_file(tmp_path / "abe.json")
     assert abe.schema_version == 2 and abe.risk.level == "unknown" and not abe.risk.cues
-    assert not CaseCard.of(abe).has_risk_profile
+    assert not CaseCard.of(abe, "imported").has_risk_profile
     assert any(d.field == "risk" and d.value == {"level": "unknown"} for d in report.defaults)
     plan, _ = plan_turn(abe, 0, "plain", DisclosureState(), "Any thoughts of suicide?", 0,
                         Recognition(moves=["closed_question", "ask_risk"]))
     assert plan.risk_manner == "noncommittal"
+
+
+# ---------------------------------------------------------------- the published shape
+# tests/data/psi_published_like.json is ours: 10 patients, 25 records, written to have what the
+# published PATIENT-Ψ set has (issue 10): an `intermediate_belief_depression` key on every record,
+# one record whose belief keys end in `_current`, the paper's style names, a model per situation
+# that differs from the first record's, and third-person notes with trailing spaces and
+# "Helpless:"-style labels before rules.
+
+PUBLISHED = DATA / "psi_published_like.json"
+NEAR_MISSES = {"I am powerles, weak, vulnerable.": "I am powerless, weak, vulnerable."}
+GROUPS = ("helpless", "unlovable", "worthless")
+
+
+def published() -> list[dict]:
+    return json.loads(PUBLISHED.read_text(encoding="utf-8"))
+
+
+def record_beliefs(rec: dict) -> set[str]:
+    out = set()
+    for group in GROUPS:
+        for given in rec.get(f"{group}_belief", rec.get(f"{group}_belief_current", [])):
+            out.add(NEAR_MISSES.get(given, given))
+    return out
+
+
+def situation_of(cases, record_id: str):
+    for case in cases:
+        if record_id in case.imported_from.records:
+            return case, case.imported_from.records.index(record_id)
+    raise AssertionError(f"no situation was read from record {record_id}")
+
+
+def test_the_test_file_has_every_feature_of_the_published_set():
+    records = published()
+    patients = {r["id"].rsplit("-", 1)[0] for r in records}
+    assert len(records) >= 24 and len(patients) >= 10
+    assert all("intermediate_belief_depression" in r for r in records)
+    assert sum("helpless_belief_current" in r for r in records) == 1
+    paper_names = {"go off on tangents", "hostile", "guarded", "ingratiating"}
+    assert paper_names <= {t for r in records for t in r["type"]}
+    assert all(4 <= len(r["type"]) <= 6 for r in records)
+    by_patient: dict[str, list[dict]] = {}
+    for r in records:
+        by_patient.setdefault(r["id"].rsplit("-", 1)[0], []).append(r)
+    multi = [rs for rs in by_patient.values() if len(rs) > 1]
+    differing = [rs for rs in multi if len({(r["intermediate_belief"].strip(), r["coping_strategies"].strip(),
+                                              r["intermediate_belief_depression"],
+                                              frozenset(record_beliefs(r))) for r in rs}) > 1]
+    assert len(differing) > len(multi) / 2  # most multi-situation patients differ somewhere
+    notes = " ".join(r["history"] for r in records)
+    assert "The patient has a history of" in notes and "He has been staying at" in notes
+    assert any(r["history"].endswith(" ") for r in records)
+    assert any(r["intermediate_belief"].startswith(("Helpless:", "Unlovable:")) for r in records)
+
+
+def test_the_published_shape_imports_whole(dest):
+    report = import_file(PUBLISHED, dest)
+    assert len(report.cases) == 10 and report.records == 25 and report.situations == 25
+    assert len(report.written) == 10 and all(p.exists() for p in report.written)
+    for case in report.cases:
+        assert load_case_file(dest / f"{case.id}.json") == case  # the file keeps every situation's model
+        assert case.risk.level == "unknown"  # no risk profile, never an invented "none"
+        assert case.imported_from.format == "patient-psi"
+        assert not case.history.endswith(" ")
+    # The paper's style names are synonyms: read as ours, listed once each, never near misses.
+    styles = {(u.kind, u.given): (u.read_as, u.records) for u in report.synonyms}
+    assert styles[("style", "hostile")][0] == "upset" and styles[("style", "guarded")][0] == "reserved"
+    assert styles[("style", "go off on tangents")][0] == "tangent"
+    assert styles[("style", "ingratiating")][0] == "pleasing"
+    assert styles[("key", "helpless_belief_current")] == ("helpless_belief", 1)
+    assert len(report.synonyms) == len(styles) == 7
+    assert [(m.record_id, m.given) for m in report.mappings] == [("4-1", "I am powerles, weak, vulnerable.")]
+    augustin = next(c for c in report.cases if c.id == "augustin")
+    assert augustin.styles == ["plain", "upset", "verbose", "tangent", "reserved", "pleasing"]
+    # Situations follow the record numbers, not the file order.
+    corinne = next(c for c in report.cases if c.id == "corinne")
+    assert corinne.imported_from.records == ["1-1", "1-2", "1-3"]
+    assert set(CaseLibrary.load(dest).cases) == {c.id for c in report.cases} | {"tomas-herrera"}
+
+
+def test_each_situation_reference_is_exactly_its_record():
+    from simulator.cbt.formulation.scoring import reference_for
+
+    cases = read_cases(PUBLISHED).cases
+    for rec in published():
+        case, i = situation_of(cases, rec["id"])
+        ref = reference_for(case, i)
+        usual = rec["intermediate_belief"].strip()
+        during = rec["intermediate_belief_depression"].strip()
+        assert ref.situation == rec["situation"].strip() and ref.behavior == rec["behavior"].strip()
+        assert ref.automatic_thoughts == rec["auto_thought"].strip()
+        assert ref.emotions == rec["emotion"]
+        assert set(ref.core_beliefs) == record_beliefs(rec), rec["id"]
+        assert ref.intermediate_beliefs == (f"{usual} {during}" if during else usual), rec["id"]
+        assert ref.coping_strategies == rec["coping_strategies"].strip(), rec["id"]
+        assert ref.history == rec["history"].strip()
+
+
+def test_a_situation_without_a_depression_rule_has_none_though_the_first_has_one():
+    cases = {c.id: c for c in read_cases(PUBLISHED).cases}
+    tobiah, mireille = cases["tobiah"], cases["mireille"]
+    assert tobiah.model_for(0).intermediate_beliefs_depression.startswith("If I stay in")
+    assert tobiah.model_for(1).intermediate_beliefs_depression is None
+    assert "intermediate_beliefs_depression" in tobiah.model_for(1).overridden
+    assert mireille.model_for(0).intermediate_beliefs_depression is None
+    assert mireille.model_for(1).intermediate_beliefs_depression.startswith("If I stop trying")
+    assert mireille.model_for(2).intermediate_beliefs_depression is None
+
+
+def test_a_record_with_an_unmappable_label_adds_nothing(tmp_path, dest):
+    before = listing(dest)
+    for where, value in (("type", ["plain", "sulky", "guarded", "verbose"]),
+                         ("unlovable_belief", ["I am stupid."])):
+        records = published()
+        records[20][where] = value  # one record among 25
+        path = tmp_path / "one_bad.json"
+        path.write_text(json.dumps(records), encoding="utf-8")
+        with pytest.raises(CaseImportError) as caught:
+            import_file(path, dest)
+        assert [p.record_id for p in caught.value.problems] == [records[20]["id"]]
+        assert listing(dest) == before
+
+
+def test_a_near_miss_of_a_style_name_is_reported_as_one(tmp_path):
+    records = published()
+    records[0]["type"] = ["plain", "hostle", "guarded", "verbose"]
+    path = tmp_path / "near.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    report = read_cases(path)
+    assert LabelMapping("near.json", records[0]["id"], "type.1", "hostle", "upset") in report.mappings
+    assert "upset" in next(c for c in report.cases if c.id == "corinne").styles
+
+
+def test_group_labels_and_third_person_stay_out_of_what_the_patient_says():
+    from simulator.cbt.voice import case_text, spoken
+    from tests.test_patient_answers import LONG_SESSION, assert_no_answer_key, say
+
+    cases = {c.id: c for c in read_cases(PUBLISHED).cases}
+    corinne, dev = cases["corinne"], cases["dev"]
+    assert "I have a history of panic attacks that began when my first marriage ended." in spoken(
+        corinne.history, corinne)
+    assert "I have been staying at my cousin's flat" in spoken(dev.history, dev)
+    for case in cases.values():
+        text = case_text(case)
+        said = [*text.rules, *text.rules_depression, *(r for s in text.situations for r in s.rules)]
+        assert not any(s.lower().startswith(("helpless", "unlovable", "worthless")) for s in said)
+    # Situation 2 of Corinne has its own rule, written "Unlovable: If I am not useful, ...".
+    replies, state = say(corinne, LONG_SESSION, "plain", situation=1, seed=3)
+    assert "intermediate_beliefs" in state.surfaced
+    for reply, _ in replies:
+        assert_no_answer_key(reply, corinne)
+        assert "unlovable:" not in reply.lower() and "helpless:" not in reply.lower()
+        assert "Corinne" not in reply and "The patient" not in reply
+
+
+def test_renderings_it_could_not_do_are_reported_by_record():
+    report = read_cases(PUBLISHED)
+    missed = {(u.record_id, u.field): u.sentence for u in report.unrendered}
+    assert missed, "the rules miss some notes; the report must say which"
+    # Each is a sentence the patient would still say in the third person, named by its record.
+    assert missed[("3-3", "situations.2.coping_strategies")] == "Avoids mirrors for days; wears loose clothes."
+    assert all(rid in {r["id"] for r in published()} for rid, _ in missed)
+    # What the rules do convert is not reported.
+    assert ("2-1", "coping_strategies") not in missed  # "Works extra shifts; avoids calls ..."
+
+
+def test_dry_run_prints_the_whole_report_and_writes_nothing(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    cases_dir = tmp_path / "cases"
+    cases_dir.mkdir()
+    env = {**os.environ, "PRACTICUM_CASES_DIR": str(cases_dir)}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "simulator", "import", str(PUBLISHED), *args],
+                              capture_output=True, text=True, cwd=ROOT, env=env)
+
+    dry = cli("--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    out = dry.stdout
+    assert "read 25 record(s): 10 patient(s), 25 situation(s)" in out
+    assert out.count("synonym style 'hostile' read as 'upset'") == 1
+    assert "mapped  4-1 helpless_belief.0: 'I am powerles, weak, vulnerable.'" in out
+    assert "own     corinne situation 2 (record 1-2): core_beliefs, intermediate_beliefs, coping_strategies" in out
+    assert "3-3 situations.2.coping_strategies: Avoids mirrors for days; wears loose clothes." in out
+    assert "nothing was written" in out and list(cases_dir.iterdir()) == []
+
+    real = cli()
+    assert real.returncode == 0, real.stderr
+    assert "third person:" in real.stdout and "--verbose lists them" in real.stdout
+    assert "Avoids mirrors" not in real.stdout
+    assert len(list(cases_dir.glob("*.json"))) == 10
+    verbose = cli("--verbose", "--replace")
+    assert "Avoids mirrors for days" in verbose.stdout

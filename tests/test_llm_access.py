@@ -17,7 +17,8 @@ from simulator.dearman.practice import DearmanPractice
 from simulator.dearman.scenarios import ScenarioLibrary, custom_scenario
 from simulator.llm import destination
 from simulator.modeluse import access
-from simulator.traps import restructuring
+from simulator.traps.restructuring.dialogue import distorted_thoughts
+from simulator.traps.restructuring.practice import RestructuringPractice
 
 PW = "a long enough password"
 
@@ -157,8 +158,10 @@ def test_admins_keep_chosen_exercises_on_the_offline_engine(store, people, opena
     # Restructuring keeps the rule-based wording; the interview still uses the model.
     sent = len(openai_server.requests)
     case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
-    sid, _ = restructuring.start(store, tess, case, restructuring.distorted_thoughts(case)[0], seed=1)
-    restructuring.say(store, tess, sid, "What went through your mind in that meeting?", settings)
+    rp = RestructuringPractice(store, settings, tess)
+    sid = rp.start(case, distorted_thoughts(case)[0], seed=1)
+    assert rp.open(sid).engine == "offline"  # the dialogue records the engine it runs on
+    rp.say(sid, "What went through your mind in that meeting?")
     assert len(openai_server.requests) == sent
     assert access.decide(store, settings, "interview", tess.id).engine == "llm"
     assert access.decide(store, settings.model_copy(update={"engine": "offline"}), "interview", tess.id).reason \

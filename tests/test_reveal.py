@@ -21,7 +21,7 @@ from simulator.dearman.scenarios import ScenarioLibrary
 from simulator.research import export
 from simulator.services import Services
 from simulator.services.traps import RestructuringLocked
-from simulator.traps import restructuring as rs
+from simulator.traps.restructuring import dialogue as rs
 from tests.formulation_helpers import FULL_SCRIPT
 
 PW = "a long enough password"
@@ -144,14 +144,14 @@ def test_restructuring_is_locked_by_an_unsubmitted_draft_until_it_is_submitted_o
     sid = interview(tess, 6)
     tess.formulations.save_draft(sid, {"situation": "A briefing at work"})
     with pytest.raises(RestructuringLocked) as err:
-        tess.traps.start_restructuring(case, first_thought(0), seed=1)
+        tess.traps.start_restructuring(case.id, first_thought(0), seed=1)
     assert "unsubmitted formulation draft" in str(err.value) and "discard the draft" in str(err.value)
-    assert tess.traps.start_restructuring(case, first_thought(1), seed=1)  # another situation is open
+    assert tess.traps.start_restructuring(case.id, first_thought(1), seed=1)  # another situation is open
     assert tess.formulations.discard_draft(sid)
-    assert tess.traps.start_restructuring(case, first_thought(0), seed=1)
+    assert tess.traps.start_restructuring(case.id, first_thought(0), seed=1)
     tess.formulations.save_draft(sid, {"situation": "A briefing at work"})
     tess.formulations.submit(sid, SUBSTANTIVE)
-    assert tess.traps.start_restructuring(case, first_thought(0), seed=1)
+    assert tess.traps.start_restructuring(case.id, first_thought(0), seed=1)
 
 
 def test_restructuring_is_locked_by_an_open_assignment_until_a_formulation_on_the_case(world):
@@ -163,10 +163,10 @@ def test_restructuring_is_locked_by_an_open_assignment_until_a_formulation_on_th
     assert set(locks) == set(range(len(case.situations)))
     assert "open assignment" in locks[0] and "submitted a formulation" in locks[0]
     with pytest.raises(RestructuringLocked, match="open assignment"):
-        tess.traps.start_restructuring(case, first_thought(0), seed=1)
+        tess.traps.start_restructuring(case.id, first_thought(0), seed=1)
     assert svc(store, people["admin"]).traps.restructuring_locks(case) == {}  # only the assigned trainee
     tess.formulations.submit(interview(tess, 6), SUBSTANTIVE)
-    assert tess.traps.start_restructuring(case, first_thought(1), seed=1)
+    assert tess.traps.start_restructuring(case.id, first_thought(1), seed=1)
 
 
 # -- pages ----------------------------------------------------------------------------------

@@ -139,11 +139,11 @@ def test_llm_path_uses_the_model_answer(openai_server):
 
 def test_llm_failure_falls_back_to_offline_and_logs_why(openai_server, caplog):
     openai_server.script.fail_status = 500
-    with caplog.at_level(logging.WARNING, logger="simulator.traps.engine"):
+    with caplog.at_level(logging.WARNING, logger="simulator"):
         result = detect("I'm such an idiot.", _llm(openai_server))
     assert result.engine == "offline" and "offline detector used" in result.note
     assert result.top == "labeling"
-    assert any("using the offline detector" in r.getMessage() for r in caplog.records)
+    assert any("thinking-trap detection" in r.getMessage() and "offline answer" in r.getMessage() for r in caplog.records)
 
 
 def test_stored_ngram_weights_rebuild_the_fitted_vectors_exactly():

@@ -46,10 +46,11 @@ def test_offline_and_on_failure_the_drill_draws_from_the_bank(openai_server, cap
     labelled = {t for t, labels in bank() if "labeling" in labels}
     assert len(offline.items) == 2 and all(not i.generated and i.thought in labelled for i in offline.items)
     openai_server.script.fail_status = 500
-    with caplog.at_level(logging.WARNING, logger="simulator.traps.fresh"):
+    with caplog.at_level(logging.WARNING, logger="simulator"):
         failed = generate("labeling", PERSONA, [], count=2, settings=_llm(openai_server))
     assert failed.items and not any(i.generated for i in failed.items) and "drawn from the bank" in failed.note
-    assert any("drawing from the bank" in r.getMessage() for r in caplog.records)
+    assert any("generating drill thoughts" in r.getMessage() and "offline answer" in r.getMessage()
+               for r in caplog.records)  # the fallback is logged with its reason
 
 
 def test_an_attempt_on_a_generated_thought_records_that_it_was_generated(tmp_path, openai_server):

@@ -1,4 +1,5 @@
-"""The drill and restructuring pages under AppTest: a trainee can use them end to end."""
+"""The drill and restructuring pages under AppTest: a trainee can use them end to end, and a
+restructuring dialogue survives a reload and a new sign-in."""
 
 import pytest
 import streamlit as st
@@ -6,9 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from simulator.accounts.actor import Actor
 from simulator.core.db import Store
-from simulator.core.settings import ROOT
+from simulator.core.settings import ROOT, Settings
 from simulator.migrations import migrate
-from simulator.traps import restructuring as rs
+from simulator.traps.restructuring import dialogue as rs
+from simulator.traps.restructuring.practice import RestructuringPractice
 from simulator.traps.store import drill_attempts
 
 ALICE = Actor(id="u-alice", username="alice", role="trainee")
@@ -72,8 +74,8 @@ def test_restructuring_page_tracks_the_stage_and_gives_feedback(db):
     assert len(at.chat_message) == 5
     at.button[0].click().run()  # Finish and get feedback
     assert "Feedback by stage" in [h.value for h in at.subheader]
-    sessions = rs.sessions(Store(db), ALICE)
-    assert len(sessions) == 1 and sessions[0]["status"] == "ended"
+    sessions = RestructuringPractice(Store(db), Settings(), ALICE).dialogues()
+    assert len(sessions) == 1 and sessions[0].status == "ended"
 
 
 def _progress_script():
@@ -98,9 +100,61 @@ def test_progress_section_shows_drill_and_restructuring_results(db):
     drill.submit(store, ALICE, "d05", ["overgeneralization"], "This interview didn't lead to an offer; I can ask for feedback.")
     drill.submit(store, ALICE, "d09", ["labeling"], "I ran the whole distance with one walk break.")
     case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
-    rs.start(store, ALICE, case, rs.distorted_thoughts(case)[0], seed=1)
+    RestructuringPractice(store, Settings(), ALICE).start(case, rs.distorted_thoughts(case)[0], seed=1)
     at = AppTest.from_function(_progress_script, default_timeout=60).run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Drill attempts"] == "2" and metrics["Patterns exactly right"] == "50%"
     assert any("They could all see" in m.value for m in at.markdown)
+
+
+def start_on_the_page() -> tuple[AppTest, str]:
+    at = page("restructuring.py").run()
+    next(b for b in at.button if b.label == "See this patient's automatic thoughts").click().run()
+    next(b for b in at.button if b.label == "Start").click().run()
+    at.chat_input[0].set_value("What went through your mind at that moment?").run()
+    assert not at.exception, at.exception
+    return at, at.query_params["rs"][0] if isinstance(at.query_params["rs"], list) else at.query_params["rs"]
+
+
+def chat(at) -> list[str]:
+    return [m.markdown[0].value for m in at.chat_message]
+
+
+def test_a_dialogue_in_progress_survives_a_reload(db):
+    at, sid = start_on_the_page()
+    before = chat(at)
+    assert len(before) == 3
+    reloaded = page("restructuring.py")  # a new run of the page, with only the address to go on
+    reloaded.query_params["rs"] = sid
+    reloaded.run()
+    assert not reloaded.exception, reloaded.exception
+    assert chat(reloaded) == before and reloaded.chat_input
+    reloaded.chat_input[0].set_value("If that were true, what would it mean?").run()
+    assert len(chat(reloaded)) == 5
+    assert "Intermediate belief **(now)**" in " ".join(m.value for m in reloaded.markdown)
+
+
+def test_a_new_sign_in_is_offered_the_open_dialogue_to_resume(db):
+    at, sid = start_on_the_page()
+    before = chat(at)
+    fresh = page("restructuring.py").run()  # a new sign-in: nothing in the address or the tab
+    assert not fresh.exception, fresh.exception
+    assert "Continue a dialogue" in [h.value for h in fresh.subheader]
+    fresh.button(key=f"rs-resume-{sid}").click().run()
+    assert not fresh.exception, fresh.exception
+    assert chat(fresh) == before and sid in str(fresh.query_params["rs"])
+    next(b for b in fresh.button if b.label == "Finish and get feedback").click().run()
+    again = page("restructuring.py").run()
+    assert "Continue a dialogue" not in [h.value for h in again.subheader]  # finished: nothing to resume
+
+
+def test_someone_elses_dialogue_in_the_address_is_refused(db):
+    _, sid = start_on_the_page()
+    bob = AppTest.from_file(str(ROOT / "views" / "restructuring.py"), default_timeout=60)
+    bob.session_state["actor"] = Actor(id="u-bob", username="bob", role="trainee")
+    bob.query_params["rs"] = sid
+    bob.run()
+    assert not bob.exception, bob.exception
+    assert any("belongs to someone else" in e.value for e in bob.error)
+    assert not bob.chat_message and not bob.chat_input

@@ -99,7 +99,7 @@ def test_llm_judge_and_its_logged_fallback(openai_server, caplog):
     assert fb.engine == "fake-model" and fb.strategy == "optimism" and fb.met == 3
     assert fb.honours_feeling.detail == "It tells her not to be sad." and fb.examples
     openai_server.script.fail_status = 503
-    with caplog.at_level(logging.WARNING, logger="simulator.traps.engine"):
+    with caplog.at_level(logging.WARNING, logger="simulator"):
         fb = check_reframe(THOUGHT, "Don't be sad, it might go well.", CONTEXT, settings=settings)
     assert fb.engine == "offline" and "offline checker used" in fb.note
-    assert any("using the offline checker" in r.getMessage() for r in caplog.records)
+    assert any("reframe check" in r.getMessage() and "offline answer" in r.getMessage() for r in caplog.records)

@@ -7,13 +7,16 @@ from simulator.accounts.actor import Actor
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.interview import Turn
 from simulator.cbt.library import CaseLibrary
-from simulator.core.db import Store
-from simulator.core.settings import DATA_DIR
-from simulator.migrations import migrate
+from simulator.core.settings import DATA_DIR, Settings
 from simulator.traps import drill
-from simulator.traps import restructuring as rs
 from simulator.traps.annotate import annotate_patient_lines
 from simulator.traps.progress import summary
+from simulator.traps.restructuring import dialogue as rs
+from simulator.traps.restructuring import store as records
+from simulator.traps.restructuring.belief import belief_now
+from simulator.traps.restructuring.practice import RestructuringPractice
+from simulator.traps.restructuring.state import IDENTIFICATION
+from simulator.traps.restructuring.texts import texts
 
 GOOD_RUN = [
     "What went through your mind when that happened?",
@@ -32,7 +35,6 @@ def case():
     return CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
 
 
-
 def run(case, messages, seed=1):
     state = rs.begin(case, rs.distorted_thoughts(case)[0], seed)
     for m in messages:
@@ -44,15 +46,19 @@ def patient_lines(state):
     return [t.text for t in state.turns if t.role == "patient"]
 
 
+def practice(store, actor=None, **settings) -> RestructuringPractice:
+    return RestructuringPractice(store, Settings(**settings), actor)
+
+
 def test_thoughts_come_from_the_case_and_distorted_ones_are_offered(case):
-    texts = [t.text for t in rs.case_thoughts(case)]
-    assert "They could all see I'm not good enough." in texts
+    texts_ = [t.text for t in rs.case_thoughts(case)]
+    assert "They could all see I'm not good enough." in texts_
     assert all(t.patterns for t in rs.distorted_thoughts(case))
 
 
 def test_stages_follow_what_the_trainee_does_and_the_patient_stays_in_the_case(case):
     state = run(case, GOOD_RUN[:3])
-    assert [state.mark(s).status for s in rs.IDENTIFICATION] == ["done"] * 3
+    assert [state.mark(s).status for s in IDENTIFICATION] == ["done"] * 3
     assert state.stage == "core_belief" and state.next_stage() == "evidence_for"
     lines = patient_lines(state)
     assert "head chef job went to a younger cook" in lines[0]  # the situation, from the case
@@ -81,19 +87,19 @@ def test_belief_falls_only_when_restructuring_is_done_well(case):
 
 def test_the_patient_states_the_rating_when_asked(case):
     state = run(case, GOOD_RUN + ["How much do you believe the original thought now, from 0 to 100?"])
-    assert f"{rs.belief_now(state.current)}%" in patient_lines(state)[-1]
-    assert state.current.belief_end == rs.belief_now(state.current)
+    assert f"{belief_now(state.current)}%" in patient_lines(state)[-1]
+    assert state.current.belief_end == belief_now(state.current)
 
 
 def test_a_proposed_alternative_is_accepted_only_when_it_is_balanced(case):
     base = GOOD_RUN[:7]
     toxic = run(case, base + ["How about: everything is perfect and you are the best chef in the world?"])
     assert not toxic.current.alternative_ok
-    assert patient_lines(toxic)[-1] in rs._data()["patient"]["reject"]
+    assert patient_lines(toxic)[-1] in texts().phrases("reject")
     fair = run(case, base + ["Would it be fair to say: they picked someone else for head chef, which hurts, "
                              "but one decision doesn't prove I'm not good enough at my job?"])
     assert fair.current.alternative_ok and fair.current.alternative_by == "trainee"
-    assert rs.belief_now(fair.current) < rs.belief_now(toxic.current)
+    assert belief_now(fair.current) < belief_now(toxic.current)
 
 
 def test_next_thought_and_per_stage_feedback(case):
@@ -110,20 +116,44 @@ def test_next_thought_and_per_stage_feedback(case):
         rs.respond(done, case, "Hello?")
 
 
+def test_feedback_and_patient_wording_come_from_the_data_file(case, tmp_path, monkeypatch):
+    import json
+
+    from simulator.traps.restructuring import texts as texts_module
+
+    raw = json.loads(texts_module.PATH.read_text(encoding="utf-8"))
+    raw["feedback"]["evidence_against"]["enough"] = "Two or more counters ({count}): well done."
+    raw["patient"]["judged"] = ["Ouch."]
+    changed = tmp_path / "restructuring.json"
+    changed.write_text(json.dumps(raw), encoding="utf-8")
+    monkeypatch.setattr(texts_module, "PATH", changed)
+    texts_module.texts.cache_clear()
+    texts_module.act_patterns.cache_clear()
+    try:
+        state = rs.conclude(run(case, GOOD_RUN + ["You're wrong, that's ridiculous."]))
+        assert patient_lines(state)[-1].startswith("Ouch.")
+        assert any(f.text == "Two or more counters (2): well done." for f in state.feedback)
+    finally:
+        texts_module.texts.cache_clear()
+        texts_module.act_patterns.cache_clear()
+
+
 def test_exercises_are_stored_per_owner(case, store):
     alice = Actor(id="u-alice", username="alice", role="trainee")
     bob = Actor(id="u-bob", username="bob", role="trainee")
-    sid, _ = rs.start(store, alice, case, rs.distorted_thoughts(case)[0], seed=2)
+    sid = practice(store, alice).start(case, rs.distorted_thoughts(case)[0], seed=2)
     for m in GOOD_RUN[:4]:
-        rs.say(store, alice, sid, m)
-    rs.finish(store, alice, sid)
-    _, state = rs.load(store, alice, sid)
+        practice(store, alice).say(sid, m)
+    practice(store, alice).finish(sid)
+    state = practice(store, alice).open(sid).state
     assert state.finished and len(state.turns) == 9
     with pytest.raises(AccessDenied):
-        rs.load(store, bob, sid)
+        practice(store, bob).open(sid)
     with pytest.raises(AccessDenied):
-        rs.say(store, bob, sid, "hi")
-    assert rs.sessions(store, bob) == [] and len(rs.sessions(store, alice)) == 1
+        practice(store, bob).say(sid, "hi")
+    with pytest.raises(AccessDenied):
+        practice(store, bob).finish(sid)
+    assert practice(store, bob).dialogues() == [] and len(practice(store, alice).dialogues()) == 1
 
 
 def test_drill_attempts_are_graded_stored_and_summarised(store):
@@ -136,12 +166,12 @@ def test_drill_attempts_are_graded_stored_and_summarised(store):
     assert result.feedback.met >= 3 and result.feedback.examples == item.reframes[:2]
     with pytest.raises(ValueError):
         drill.submit(store, None, "d13", ["mind_reading"], "   ")
-    data = summary(store, None)
+    data = summary(store, Settings(), None)
     assert data["drill_attempts"] == 1 and data["pattern_exact"] == 0.0 and data["pattern_score"] == 0.5
     trainee = Actor(id="u-t", username="t", role="trainee")
-    assert summary(store, trainee)["drill_attempts"] == 0  # single-user work is not theirs
+    assert summary(store, Settings(), trainee)["drill_attempts"] == 0  # single-user work is not theirs
     with pytest.raises(AccessDenied):
-        summary(store, trainee, owner="someone-else")
+        summary(store, Settings(), trainee, owner="someone-else")
 
 
 def test_annotate_patient_lines_marks_only_patient_traps():
@@ -155,47 +185,43 @@ def test_annotate_patient_lines_marks_only_patient_traps():
     assert "mind_reading" in [p.pattern for p in marks[0][1]]
 
 
-def test_bad_messages_are_refused_and_a_finished_exercise_takes_no_more(tmp_path):
-    from simulator.cbt.library import CaseLibrary
+def test_bad_messages_are_refused_and_a_finished_exercise_takes_no_more(case, store):
     from simulator.core.messages import MessageRejected
-    from simulator.core.settings import DATA_DIR
-    from simulator.traps import restructuring as rs
 
-    store = Store(tmp_path / "r.db")
-    migrate(store)
-    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
-    sid, state = rs.start(store, None, case, rs.case_thoughts(case)[0], seed=1)
+    p = practice(store)
+    sid = p.start(case, rs.case_thoughts(case)[0], seed=1)
+    opening = p.open(sid).state.turns
     with pytest.raises(MessageRejected):
-        rs.say(store, None, sid, "   ")
+        p.say(sid, "   ")
     with pytest.raises(MessageRejected):
-        rs.say(store, None, sid, "x" * 2001)
-    assert rs.load(store, None, sid)[1].turns == state.turns
-    rs.say(store, None, sid, "What went through your mind when that happened?")
-    rs.finish(store, None, sid)
-    with pytest.raises(ValueError, match="finished"):
-        rs.say(store, None, sid, "One more question?")
+        p.say(sid, "x" * 2001)
+    assert p.open(sid).state.turns == opening
+    p.say(sid, "What went through your mind when that happened?")
+    p.finish(sid)
+    with pytest.raises(records.DialogueClosed, match="ended"):
+        p.say(sid, "One more question?")
+    assert len(p.open(sid).state.turns) == 3
 
 
-def test_with_the_llm_engine_the_model_words_the_answer_and_failure_keeps_the_rules(tmp_path, openai_server):
-    from simulator.cbt.library import CaseLibrary
-    from simulator.core.settings import DATA_DIR, LLMSettings, Settings
-    from simulator.traps import restructuring as rs
+def test_with_the_llm_engine_the_model_words_the_answer_and_failure_keeps_the_rules(case, store, openai_server):
+    from simulator.core.settings import LLMSettings
 
-    store = Store(tmp_path / "r.db")
-    migrate(store)
-    case = CaseLibrary.load(DATA_DIR / "patients").get("tomas-herrera")
-    settings = Settings(engine="llm", llm=LLMSettings(base_url=openai_server.base_url, model="m", max_retries=0))
-    sid, _ = rs.start(store, None, case, rs.case_thoughts(case)[0], seed=1, engine="llm")
-    offline_sid, _ = rs.start(store, None, case, rs.case_thoughts(case)[0], seed=1)
-    rule_based = rs.say(store, None, offline_sid, "What went through your mind?").turns[-1].text
+    llm = RestructuringPractice(store, Settings(engine="llm", llm=LLMSettings(
+        base_url=openai_server.base_url, model="m", max_retries=0)))
+    offline = practice(store)
+    sid = llm.start(case, rs.case_thoughts(case)[0], seed=1)
+    offline_sid = offline.start(case, rs.case_thoughts(case)[0], seed=1)
+    rule_based = offline.say(offline_sid, "What went through your mind?").turns[-1].text
 
     openai_server.script.reply = "Honestly? That I'm not good enough for this kitchen."
-    state = rs.say(store, None, sid, "What went through your mind?", settings)
+    state = llm.say(sid, "What went through your mind?")
     assert state.turns[-1].text == "Honestly? That I'm not good enough for this kitchen."
+    assert llm.open(sid).state.turns[-1].text == state.turns[-1].text  # what is stored is what was shown
     sent = openai_server.requests[-1]["messages"]
     assert rule_based in sent[-1]["content"]  # the model is told what to convey
 
     openai_server.script.fail_status = 500
-    state = rs.say(store, None, sid, "And what did that mean to you?", settings)
-    expected = rs.say(store, None, offline_sid, "And what did that mean to you?").turns[-1].text
+    state = llm.say(sid, "And what did that mean to you?")
+    expected = offline.say(offline_sid, "And what did that mean to you?").turns[-1].text
     assert state.turns[-1].text == expected  # the rules' wording stands when the model fails
+    assert llm.open(sid).state.turns[-1].text == expected

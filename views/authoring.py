@@ -3,7 +3,7 @@
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
-from simulator.cbt.case import RISK_ASPECTS, RISK_LEVELS
+from simulator.cbt.case import RISK_ASPECTS, RISK_LEVELS, SITUATION_MODEL
 from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS, STYLES
 from simulator.supervision.authoring import case_form_defaults, case_from_form
 from views.common import (
@@ -32,6 +32,9 @@ if mode == "Clone a case" and base:
     default["id"], default["name"] = f"{base.id}-copy", f"{base.name} (copy)"
 n_situations = st.number_input("Situations", 1, 6, max(1, len(default.get("situations", [])) or 2))
 
+# Keyed widgets keep what they hold across reruns: keyed per case (and mode), so choosing another
+# case shows that case's text instead of the last one's.
+form_id = f"{mode}-{base.id if base else 'new'}"
 with st.form("case-form"):
     c1, c2, c3 = st.columns([2, 2, 1])
     data = {}
@@ -69,17 +72,19 @@ with st.form("case-form"):
         s = old[n] if n < len(old) else {}
         st.markdown(f"**Situation {n + 1}**")
         data["situations"].append({
-            "situation": st.text_area("What happened", s.get("situation", ""), key=f"s{n}"),
-            "automatic_thoughts": st.text_area("Automatic thoughts", s.get("automatic_thoughts", ""), key=f"t{n}"),
-            "emotions": st.multiselect("Emotions", EMOTIONS, s.get("emotions", []), key=f"e{n}"),
-            "behavior": st.text_area("Behaviour", s.get("behavior", ""), key=f"b{n}"),
-            "body": st.text_area("Physical sensations", s.get("body") or "", key=f"y{n}") or None,
+            "situation": st.text_area("What happened", s.get("situation", ""), key=f"s{n}-{form_id}"),
+            "automatic_thoughts": st.text_area("Automatic thoughts", s.get("automatic_thoughts", ""), key=f"t{n}-{form_id}"),
+            "emotions": st.multiselect("Emotions", EMOTIONS, s.get("emotions", []), key=f"e{n}-{form_id}"),
+            "behavior": st.text_area("Behaviour", s.get("behavior", ""), key=f"b{n}-{form_id}"),
+            "body": st.text_area("Physical sensations", s.get("body") or "", key=f"y{n}-{form_id}") or None,
             "emotion_intensity": st.text_input("Intensity of each emotion, 0-100, in the order chosen "
-                                               "(e.g. 80, 60)", s.get("emotion_intensity", ""), key=f"i{n}"),
+                                               "(e.g. 80, 60)", s.get("emotion_intensity", ""), key=f"i{n}-{form_id}"),
             "belief_then": st.number_input("Belief in the thought then (0-100)", 0, 100,
-                                           s.get("belief_then"), key=f"bt{n}"),
+                                           s.get("belief_then"), key=f"bt{n}-{form_id}"),
             "belief_now": st.number_input("Belief in the thought now (0-100)", 0, 100,
-                                          s.get("belief_now"), key=f"bn{n}"),
+                                          s.get("belief_now"), key=f"bn{n}-{form_id}"),
+            # A situation's own model (imported cases have them) is kept as it is.
+            **{k: s[k] for k in SITUATION_MODEL if s.get(k) is not None},
         })
     st.markdown("**Risk** (means: what, and whether at hand; never how)")
     risk = default.get("risk", {"level": "unknown"})
@@ -88,20 +93,22 @@ with st.form("case-form"):
                                           format_func=RISK_LEVELS.get)}
     for aspect in RISK_ASPECTS:
         data["risk"][aspect] = st.text_area(aspect.replace("_", " ").capitalize() + " (patient's answer)",
-                                            risk.get(aspect) or "", key=f"risk-{aspect}") or None
+                                            risk.get(aspect) or "", key=f"risk-{aspect}-{form_id}") or None
     data["risk"]["cues"] = st.text_area("Cues let slip before being asked (one per line)", risk.get("cues", ""))
     with st.expander("Indirect voicings (one per line)"):
         voicings = default.get("voicings", {})
         data["voicings"] = {
             "core_beliefs": st.text_area("Core beliefs: the belief on its own line, then '- ' and a hint per line",
                                          voicings.get("core_beliefs", "")),
-            **{key: st.text_area(label, voicings.get(key, ""), key=f"v-{key}") for key, label in (
+            **{key: st.text_area(label, voicings.get(key, ""), key=f"v-{key}-{form_id}") for key, label in (
                 ("intermediate_beliefs", "Rules, told as lived examples"),
                 ("intermediate_beliefs_depression", "During depression"),
                 ("coping_strategies", "Coping, told as what they did last week"),
                 ("history", "History"))},
         }
     saved = st.form_submit_button("Save as a new version", type="primary")
+if mode == "Edit a case" and base and base.imported_from:
+    data["imported_from"] = default["imported_from"]  # an edited import is still one; a clone is not
 
 if saved:
     if mode == "Edit a case":

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
+from simulator.cbt.case import CARD_RISKS, CASE_SOURCES
 from simulator.cbt.practice import needs_reply
 from simulator.core.errors import EngineError, SessionNotFound
 from simulator.core.messages import MessageRejected
@@ -22,9 +23,12 @@ def engine_badge() -> None:
         st.badge(f"Model: {label}", icon=":material/cloud:", color="blue")
 
 
-def case_matches(card, query: str, difficulties: list[str]) -> bool:
+def case_matches(card, query: str, difficulties: list[str], sources: list[str] = (),
+                 risks: list[str] = ()) -> bool:
+    """Whether a card passes the search and the filters (an empty filter passes everything)."""
     text = " ".join((card.name, card.occupation, card.presenting_problem)).casefold()
-    return query.casefold() in text and (not difficulties or card.difficulty in difficulties)
+    return (query.casefold() in text and (not difficulties or card.difficulty in difficulties)
+            and (not sources or card.source in sources) and (not risks or card.risk in risks))
 
 
 def start_form(card) -> None:
@@ -62,17 +66,24 @@ def choose_case() -> None:
     if chosen:
         start_form(chosen)
         return
-    c1, c2 = st.columns([3, 2])
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     query = c1.text_input("Search patients", placeholder="Name, occupation or problem", key="case_query")
     difficulties = c2.multiselect("Difficulty", ["beginner", "intermediate", "advanced"], key="case_difficulty")
-    shown = [c for c in cards if case_matches(c, query.strip(), difficulties)]
+    sources = c3.multiselect("Source", CASE_SOURCES, key="case_source",
+                             help="Library: shipped with Practicum. Imported: from a case file. "
+                                  "Authored: written here.")
+    risks = c4.multiselect("Risk", list(CARD_RISKS), format_func=CARD_RISKS.get, key="case_risk",
+                           help="Whether risk comes up in the interview, as the content note says; "
+                                "imported cases do not record it.")
+    shown = [c for c in cards if case_matches(c, query.strip(), difficulties, sources, risks)]
     st.caption(f"{len(shown)} of {len(cards)} patients")
     with st.container(height=560, border=False):
         for card in shown:
             with st.container(border=True):
                 text, button = st.columns([6, 1], vertical_alignment="center")
                 text.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)} · "
-                              f"{as_text(card.occupation)} · {card.difficulty}  \n{as_text(card.presenting_problem)}")
+                              f"{as_text(card.occupation)} · {card.difficulty} · {card.source}  \n"
+                              f"{as_text(card.presenting_problem)}")
                 if card.content_note:
                     text.caption(f":material/warning: Content note: {as_text(card.content_note)}")
                 if not card.has_risk_profile:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from views.charts import over_time, reading
 from views.common import as_text, services
+from views.restructuring_view import status_label
 
 
 def traps_progress(owner: str | None = None) -> None:
@@ -38,5 +39,5 @@ def traps_progress(owner: str | None = None) -> None:
     if data["restructuring"]:
         st.markdown("**Cognitive restructuring**")
         for ex in data["restructuring"]:
-            st.markdown(f"- {as_text(ex['thought'])}: belief {ex['belief_start']}% \u2192 {ex['belief_end']}%, "
-                        f"{ex['stages_done']} stage(s) done, {ex['status']}")
+            st.markdown(f"- {as_text(ex.thought)}: belief {ex.belief_start}% \u2192 {ex.belief_end}%, "
+                        f"{ex.stages_done} stage(s) done, {status_label(ex.status)}")

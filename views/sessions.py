@@ -1,25 +1,39 @@
-"""My sessions: earlier sessions to resume or read."""
+"""My sessions: every CBT interview, DEAR MAN conversation and restructuring dialogue, to resume or read."""
 
 import streamlit as st
 
 from views.common import as_text, services
+from views.restructuring_view import status_label
+
+KIND = {"cbt": "CBT interview", "dearman": "DEAR MAN", "restructuring": "Cognitive restructuring"}
+PAGE = {"cbt": ("views/practice.py", "session"), "dearman": ("views/dearman.py", "dm"),
+        "restructuring": ("views/restructuring.py", "rs")}
+OUTCOME = {"agreed": "they agreed", "gave_up": "you ended it", "turn_limit": "turn limit reached"}
+
+
+def describe(item) -> str:
+    if item.kind == "cbt":
+        about = f"situation {item.situation} · {item.style} style"
+    elif item.kind == "dearman":
+        about = OUTCOME.get(item.outcome, "no outcome yet")
+    else:
+        about = f"\u201c{as_text(item.thought)}\u201d"
+    return (f"**{as_text(item.subject)}** · {KIND[item.kind]} · {about} · {item.messages} messages · "
+            f"{status_label(item.status)}" + (f" · **{item.attempt_label}**" if item.attempt_label else ""))
+
 
 st.title("My sessions")
-rows = services().interviews.my_sessions_with_counts()
-if not rows:
-    st.info("No sessions yet. Start one on the Practice page.")
-for row in rows:
-    info = row.info
+items = services().work.mine()
+if not items:
+    st.info("No sessions yet. Start one on the Practice, DEAR MAN or Cognitive restructuring page.")
+for item in items:
     with st.container(border=True):
         left, right = st.columns([4, 1])
-        left.markdown(
-            f"**{as_text(info.case_name)}** · situation {info.situation_index + 1} · {info.style} style · "
-            f"{row.messages} messages · {'active' if info.status == 'active' else 'ended'}"
-            + (f" · **{row.attempt_label}**" if row.attempt_label else "")
-        )
-        left.caption(f"Started {info.created_at:%Y-%m-%d %H:%M} UTC · engine: {info.engine}")
-        label = "Resume" if info.status == "active" else "Read"
-        if right.button(label, key=f"open-{info.id}"):
-            st.switch_page("views/practice.py", query_params={"session": info.id})
-        if right.button("Formulation", key=f"form-{info.id}"):
-            st.switch_page("views/formulation.py", query_params={"session": info.id})
+        left.markdown(describe(item))
+        left.caption(f"Started {item.created_at:%Y-%m-%d %H:%M} UTC · last activity "
+                     f"{item.updated_at:%Y-%m-%d %H:%M} UTC · engine: {item.engine}")
+        page, param = PAGE[item.kind]
+        if right.button("Resume" if item.resumable else "Read", key=f"open-{item.kind}-{item.id}"):
+            st.switch_page(page, query_params={param: item.id})
+        if item.kind == "cbt" and right.button("Formulation", key=f"form-{item.id}"):
+            st.switch_page("views/formulation.py", query_params={"session": item.id})

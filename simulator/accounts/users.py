@@ -58,7 +58,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
 
 
 def add_last_seen(db: sqlite_utils.Database) -> None:
-    """Migration m012_last_seen: when each account was last used (for retention), kept after sign-out."""
+    """Migration m013_last_seen: when each account was last used (for retention), kept after sign-out."""
     db["users"].add_column("last_seen_at", str)
 
 

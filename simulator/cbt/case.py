@@ -4,7 +4,9 @@ Schema version 2 adds what an assessment asks (goals; per situation the body, ho
 emotion was, how strongly the thought was believed then and now; a risk profile), ways of voicing
 each deeper element indirectly, and per-situation beliefs, rules and coping that override the
 patient's where a situation differs (as PATIENT-Ψ records do). Version-1 files keep loading: every
-new field is optional, and a case without a risk profile has level "unknown".
+new field is optional, and a case without a risk profile has level "unknown". An imported case
+records where it came from (`imported_from`); that, and the list of cases Practicum ships
+(data/library.json), tell a case's source: library, imported or authored.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ from simulator.cbt.vocab import (
 SCHEMA_VERSION = 2
 
 CoreBeliefLabel = Literal[HelplessBelief, UnlovableBelief, WorthlessBelief]
+# Where a case came from: shipped with Practicum, imported from a file, or written here.
+CaseSource = Literal["library", "imported", "authored"]
+CASE_SOURCES: tuple[str, ...] = ("library", "imported", "authored")
+# What a card may say about risk: whether it comes up in the interview, and whether the case
+# says anything about it at all. Content notes already announce risk before a session.
+CardRisk = Literal["present", "none", "unknown"]
+CARD_RISKS: dict[str, str] = {"present": "risk comes up", "none": "no risk",
+                              "unknown": "not recorded"}
 RiskLevel = Literal["unknown", "none", "passive", "active_no_plan", "active_plan"]
 RISK_LEVELS: dict[str, str] = {
     "unknown": "unknown (no risk profile)",
@@ -45,6 +55,9 @@ RISK_LEVELS: dict[str, str] = {
 RISK_ASPECTS: tuple[str, ...] = ("ideation", "plan", "intent", "means", "past_attempts",
                                  "protective_factors")
 Percent = Field(ge=0, le=100)
+# The parts of the model a situation may hold itself (see Situation and PatientCase.model_for).
+SITUATION_MODEL: tuple[str, ...] = ("core_beliefs", "intermediate_beliefs",
+                                    "intermediate_beliefs_depression", "coping_strategies")
 
 
 class _Strict(BaseModel):
@@ -70,7 +83,9 @@ class Situation(_Strict):
     """One situation of the cognitive model, written in the patient's own voice.
 
     The belief, rule and coping fields are for a situation that differs from the patient's usual
-    model; left empty, the patient's own apply (see `PatientCase.model_for`).
+    model; left out (null), the patient's own apply (see `PatientCase.model_for`). The depression
+    rule may also be the empty text: this situation has none, though the patient's usual model
+    has one (a PATIENT-Ψ record with an empty `intermediate_belief_depression`).
     """
 
     situation: str = Field(min_length=1)
@@ -96,8 +111,7 @@ class Situation(_Strict):
                 raise ValueError(f"the intensity of {label!r} is {value}; use 0 to 100")
         return v
 
-    @field_validator("body", "intermediate_beliefs", "intermediate_beliefs_depression",
-                     "coping_strategies")
+    @field_validator("body", "intermediate_beliefs", "coping_strategies")
     @classmethod
     def _empty_is_none(cls, v: str | None) -> str | None:
         return v or None
@@ -206,6 +220,15 @@ class Voicings(_Strict):
         return self
 
 
+class ImportOrigin(_Strict):
+    """Where an imported case came from: the file's name and format, and for PATIENT-Ψ the record
+    each situation was read from, in order (situation 2 is `records[1]`)."""
+
+    format: Literal["patient-psi", "native"]
+    file: str = Field(min_length=1, max_length=200)
+    records: list[str] = []
+
+
 @dataclass(frozen=True)
 class SituationModel:
     """The deeper layers that hold in one situation: the situation's own values where it has
@@ -245,6 +268,7 @@ class PatientCase(_Strict):
     goals: str | None = None  # what the patient wants from therapy, in their words
     risk: RiskProfile = RiskProfile()
     voicings: Voicings = Voicings()
+    imported_from: ImportOrigin | None = None  # set by the importer; None for a written case
 
     @field_validator("presenting_problem")
     @classmethod
@@ -285,14 +309,13 @@ class PatientCase(_Strict):
         if not 0 <= situation_index < len(self.situations):
             raise ValueError(f"case {self.id} has no situation {situation_index}")
         s = self.situations[situation_index]
-        overridden = {name for name in ("core_beliefs", "intermediate_beliefs",
-                                        "intermediate_beliefs_depression", "coping_strategies")
-                      if getattr(s, name) is not None}
+        overridden = {name for name in SITUATION_MODEL if getattr(s, name) is not None}
+        own_depression = s.intermediate_beliefs_depression  # "" says: none in this situation
         return SituationModel(
             core_beliefs=tuple((s.core_beliefs or self.core_beliefs).all()),
             intermediate_beliefs=s.intermediate_beliefs or self.intermediate_beliefs,
-            intermediate_beliefs_depression=(s.intermediate_beliefs_depression
-                                             or self.intermediate_beliefs_depression),
+            intermediate_beliefs_depression=(self.intermediate_beliefs_depression
+                                             if own_depression is None else own_depression or None),
             coping_strategies=s.coping_strategies or self.coping_strategies,
             history=self.history,
             overridden=frozenset(overridden),
@@ -313,12 +336,16 @@ class CaseCard(_Strict):
     styles: list[Style]
     situation_count: int
     has_risk_profile: bool = True  # False: the case says nothing about risk (imported cases)
+    risk: CardRisk = "none"
+    source: CaseSource  # given by the library that holds the case (see library.case_source)
 
     @classmethod
-    def of(cls, case: PatientCase) -> CaseCard:
+    def of(cls, case: PatientCase, source: CaseSource) -> CaseCard:
+        risk = "unknown" if not case.risk.known else "present" if case.risk.present else "none"
         return cls(
             id=case.id, name=case.name, age=case.age, pronouns=case.pronouns,
             occupation=case.occupation, presenting_problem=case.presenting_problem,
             content_note=case.content_note, difficulty=case.difficulty, styles=case.styles,
-            situation_count=len(case.situations), has_risk_profile=case.risk.known,
+            situation_count=len(case.situations), has_risk_profile=case.risk.known, risk=risk,
+            source=source,
         )

@@ -2,23 +2,48 @@
 
 A broken file never hides the good ones: `CaseLibrary.load` keeps every case that validates and
 collects a `CaseFileError` (file, field, problem) for each problem it finds in the others.
+
+Every case has a source (`case_source`): "imported" when it records an import, "library" when
+Practicum ships it (its id is listed in data/library.json), "authored" otherwise (written in the
+app, or a file a clinic added). `shipped_cases()` is the library as shipped: the listed files of
+data/patients that were not replaced by an import.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from simulator.cbt.case import CaseCard, PatientCase
+from simulator.cbt.case import CaseCard, CaseSource, PatientCase
 from simulator.core.datafiles import (
     DataFileError,
     load_model_file,
     validate_file_data,
     write_atomic,
 )
+from simulator.core.settings import DATA_DIR
+
+log = logging.getLogger(__name__)
+SHIPPED_DIR = DATA_DIR / "patients"
+SHIPPED_LIST = DATA_DIR / "library.json"
+
+
+@lru_cache(maxsize=1)
+def shipped_ids() -> frozenset[str]:
+    """The ids of the cases Practicum ships (data/library.json)."""
+    return frozenset(json.loads(SHIPPED_LIST.read_text(encoding="utf-8"))["cases"])
+
+
+def case_source(case: PatientCase) -> CaseSource:
+    """Where a case came from: imported, the shipped library, or authored here."""
+    if case.imported_from is not None:
+        return "imported"
+    return "library" if case.id in shipped_ids() else "authored"
 
 
 class CaseFileError(DataFileError):
@@ -69,8 +94,11 @@ class CaseLibrary:
             where = f" in {self.directory}" if self.directory else ""
             raise KeyError(f"no patient case with id {case_id!r}{where}") from None
 
+    def source(self, case_id: str) -> CaseSource:
+        return case_source(self.get(case_id))
+
     def cards(self) -> list[CaseCard]:
-        return [CaseCard.of(case) for case in self.cases.values()]
+        return [CaseCard.of(case, case_source(case)) for case in self.cases.values()]
 
     def __len__(self) -> int:
         return len(self.cases)
@@ -80,6 +108,24 @@ class CaseLibrary:
 
     def __contains__(self, case_id: object) -> bool:
         return case_id in self.cases
+
+
+def shipped_cases() -> list[PatientCase]:
+    """The library exactly as shipped: the cases of data/library.json read from data/patients,
+    whatever PRACTICUM_CASES_DIR says, leaving out a file an import has replaced (logged)."""
+    lib = CaseLibrary.load(SHIPPED_DIR)
+    out = []
+    for case_id in sorted(shipped_ids()):
+        case = lib.cases.get(case_id)
+        if case is None:
+            log.warning("shipped case %s is missing or broken in %s: left out of the library",
+                        case_id, SHIPPED_DIR)
+        elif case.imported_from is not None:
+            log.warning("shipped case %s in %s was replaced by an import: left out of the library",
+                        case_id, SHIPPED_DIR)
+        else:
+            out.append(case)
+    return out
 
 
 def case_to_json(case: PatientCase) -> str:

@@ -22,6 +22,9 @@ class StyleParams(BaseModel):
     resistance: float = Field(ge=0, le=1)  # chance to push back on the therapist
     agreement: float = Field(ge=0, le=1)  # chance to agree and minimise
     shows_in: float = Field(ge=0, le=1)  # share of turns where the style shows at all
+    # Other names for the same style (PATIENT-Ψ's descriptive names): an import reads them as this
+    # style without calling them near misses.
+    also_called: tuple[str, ...] = ()
 
     def strength(self, rapport: float) -> float:
         """How strongly the style shows now: it softens as trust grows."""
@@ -40,3 +43,15 @@ def all_styles() -> dict[str, StyleParams]:
 
 def style_params(style: str) -> StyleParams:
     return all_styles()[style]
+
+
+def style_synonyms() -> dict[str, str]:
+    """Another name of a style (case-folded, spaces collapsed) -> the style."""
+    out: dict[str, str] = {}
+    for name, params in all_styles().items():
+        for other in params.also_called:
+            key = " ".join(other.casefold().split())
+            if key in out or key in STYLES:
+                raise ValueError(f"data/styles.json: {other!r} names more than one style")
+            out[key] = name
+    return out

@@ -16,6 +16,14 @@ FIELD_NAMES = re.compile(
     r"|situation \d|conceptuali[sz]ation", re.IGNORECASE)
 
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|[Mm]y|[Mm]e|[Mm]yself|[Mm]ine)\b")
+# Quoted words are somebody's speech, not the note's voice ('He thinks "I am useless"').
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+# A case note's label for the belief group a rule belongs to ("Helpless: If I ..."): a note for
+# the clinician, never said by the patient.
+_GROUP_LABEL = re.compile(r"(^|[.!?;]\s+|\n)\s*(?:helpless|unlovable|worthless)(?:\s+beliefs?)?\s*:\s*",
+                          re.IGNORECASE)
+# How notes name the patient besides their name: "The patient has ...", "Client reports ...".
+_THE_PATIENT = re.compile(r"\b(?:[Tt]he (?:patient|client)|^(?:Patient|Client)(?= [a-z]))")
 
 
 _ADVERBS = r"(?:never|always|often|still|also|just|then|usually|sometimes|really|only|rarely|even|now)"
@@ -26,7 +34,8 @@ _NOT_VERBS = {"was", "is", "has", "does", "always", "sometimes", "perhaps", "thu
 _COMPLEMENT = re.compile(
     r"(to|about|on|in|with|a|an|the|his|her|my|their|that|over|at|from|up|out|back|off|down|"
     r"every|each|all|some|any|no|nothing|everything|everyone|anyone|before|after|when|for|if|"
-    r"\w+ing)$", re.IGNORECASE)
+    r"it|them|through|until|into|around|across|by|what|how|why|where|I|"
+    r"extra|late|alone|long|hard|home|more|less|too|very|\w+ing|\w\w+ly)$", re.IGNORECASE)
 
 
 def _base_verb(word: str) -> str:
@@ -59,7 +68,7 @@ def first_person(text: str, case: PatientCase) -> str:
     patient's name, their own pronouns and the verb right after, and subjectless notes such as
     "Avoids asking for help.".
     """
-    if not text.strip() or _FIRST_PERSON.search(text):
+    if not text.strip() or _FIRST_PERSON.search(_QUOTED.sub(" ", text)):
         return text
     names = {case.name, case.name.split()[0]}
     pronouns = case.pronouns.lower()
@@ -68,6 +77,8 @@ def first_person(text: str, case: PatientCase) -> str:
     poss = {"he": "his", "she": "her"}.get(subj or "")
 
     def sentence(s: str) -> str:
+        s = re.sub(_THE_PATIENT.pattern + r"['\u2019]s\b", "\0MY", s)
+        s = _THE_PATIENT.sub("\0NAME", s)
         for name in sorted(names, key=len, reverse=True):
             s = re.sub(rf"\b{re.escape(name)}['\u2019]s\b", "\0MY", s)
             s = re.sub(rf"\b{re.escape(name)}\b", "\0NAME", s)
@@ -104,17 +115,29 @@ def first_person(text: str, case: PatientCase) -> str:
         result = re.sub(rf"\bI( {_ADVERBS})? ([A-Za-z']+)",
                         lambda m: f"I{m.group(1) or ''} {_base_verb(m.group(2))}", result)
 
-        def add_subject(m: re.Match[str]) -> str:
-            word, rest = m.group(2), m.group(3)
+        def add_subject(m: re.Match[str], strict: bool = True) -> str:
+            lead, adverb, word, rest = m.group("lead"), m.group("adv") or "", m.group("verb"), m.group("rest")
             base = _base_verb(word)
-            if base == word or not _COMPLEMENT.match(rest):
+            if base == word or (strict and not _COMPLEMENT.match(rest)):
                 return m.group(0)
-            return f"{m.group(1)}I {base.lower()} {rest}"
+            if adverb:
+                adverb = adverb.lower()
+            if re.match(r",\s*then", lead):
+                return f"{lead}{adverb}{base.lower()} {rest}"
+            return f"{lead}I {adverb}{base.lower()} {rest}"
 
         # Subjectless notes: "Avoids asking for help; ruminates about ..." -> "I avoid ...". A note
-        # that already has "I" opening a clause ("Precipitants: I struggle") has its subject.
+        # that already has "I" opening a clause ("Precipitants: I struggle") has its subject. A
+        # verb is recognised by what follows it; once one clause is, the note is a list of what
+        # the patient does, and its other clauses ("...; keeps lists", "..., then lies awake")
+        # open with verbs too.
         if not (seen_i and re.search(r"(^|[;:]\s*)I\b", result)):
-            result = re.sub(r"(^|[;:]\s*)([A-Za-z]+s) (\w+)", add_subject, result)
+            clause = (rf"(?P<lead>^|[;:]\s*|,\s*then\s+)(?P<adv>{_ADVERBS} )?(?P<verb>[A-Za-z]+s) "
+                      r"(?P<rest>\w+)")
+            strict = re.sub(clause, add_subject, result)
+            if strict != result:
+                strict = re.sub(clause, lambda m: add_subject(m, strict=False), strict)
+            result = strict
 
         def coordinated(m: re.Match[str]) -> str:
             base = _base_verb(m.group(2))
@@ -127,6 +150,52 @@ def first_person(text: str, case: PatientCase) -> str:
         return result
 
     return " ".join(sentence(s) for s in split_sentences(text))
+
+
+def without_group_labels(text: str) -> str:
+    """The text without its belief-group labels ("Helpless: If I ask ..." -> "If I ask ...")."""
+    return _GROUP_LABEL.sub(lambda m: m.group(1), text)
+
+
+def spoken(text: str, case: PatientCase) -> str:
+    """A case note as the patient may say it: no group labels, in the first person."""
+    return first_person(without_group_labels(text), case)
+
+
+def _verb_first(clause: str) -> bool:
+    """A clause with no subject that opens with a verb still in the third person ("keeps lists")."""
+    words = re.findall(r"[\w']+", clause)
+    if words and re.fullmatch(_ADVERBS, words[0], re.IGNORECASE):
+        words = words[1:]
+    return len(words) > 1 and _base_verb(words[0]) != words[0] and words[1] != words[1].title()
+
+
+_THIRD = {"he/him": ("he", "him", "his", "himself"), "she/her": ("she", "her", "hers", "herself")}
+
+
+def unconverted(text: str, case: PatientCase) -> list[str]:
+    """Sentences of `text` that `spoken` leaves in the third person (as it leaves them): they
+    still name the patient or use the patient's own subject pronoun, open with "He"/"She" in a
+    case without those pronouns, or are a note with no subject whose verb the rules did not
+    recognise ("Drinks to sleep." stays so)."""
+    names = {case.name.casefold(), case.name.split()[0].casefold()}
+    own = _THIRD.get(case.pronouns.lower().replace(" ", ""), ())
+    missed = []
+    for sentence in split_sentences(spoken(text, case)):
+        bare = _QUOTED.sub(" ", sentence)
+        words = re.findall(r"[\w']+", bare)
+        low = [w.casefold() for w in words]
+        if not words:
+            continue
+        clauses = [c for c in re.split(r";|,\s*then\s+", bare) if c.strip()]
+        if (names & set(low) or re.search(r"\b(?:the )?(?:patient|client)\b", bare, re.IGNORECASE)
+                or (own and own[0] in low)
+                or (not own and low[0] in ("he", "she"))
+                or any(_verb_first(c) for c in clauses)
+                or (words[0] == "I" and re.search(r"\b(?:and|or) ([a-z]+s)\b", bare)
+                    and any(_base_verb(w) != w for w in re.findall(r"\b(?:and|or) ([a-z]+s)\b", bare)))):
+            missed.append(sentence)
+    return missed
 
 
 @dataclass(frozen=True)
@@ -165,7 +234,7 @@ def _clean(sentences: list[str]) -> tuple[str, ...]:
 
 def _build(case: PatientCase) -> CaseText:
     def field(text: str | None) -> tuple[str, ...]:
-        return _clean(split_sentences(first_person(text, case))) if text else ()
+        return _clean(split_sentences(spoken(text, case))) if text else ()
 
     texts = [case.history, case.intermediate_beliefs, case.intermediate_beliefs_depression or "",
              case.coping_strategies, case.presenting_problem, case.occupation, case.name]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from simulator.accounts.actor import Actor
 from simulator.core.settings import Settings
-from simulator.migrations import migrate
 
 # Whoever runs the shell on the server already holds the database; audit entries name them so.
 SHELL = Actor(id="shell", username="shell", role="admin")
@@ -17,6 +16,7 @@ SHELL = Actor(id="shell", username="shell", role="admin")
 
 def _store(settings: Settings):
     from simulator.core.db import Store
+    from simulator.migrations import migrate
 
     store = Store(settings.db_path)
     migrate(store)

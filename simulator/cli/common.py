@@ -8,7 +8,6 @@ from collections.abc import Callable
 from simulator.cbt.case import PatientCase
 from simulator.cbt.library import CaseLibrary
 from simulator.core.settings import Settings
-from simulator.services import case_library, prepare_database
 
 
 class CliError(Exception):
@@ -17,6 +16,11 @@ class CliError(Exception):
 
 def library(settings: Settings) -> CaseLibrary:
     """The case repository the app uses: the case files plus every version authored in the app."""
+    from simulator.services import (  # only for commands that need it
+        case_library,
+        prepare_database,
+    )
+
     prepare_database(settings)
     return case_library(settings)
 

@@ -14,10 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from simulator.cbt.sessions import SessionStore
 from simulator.cli.common import CliError, emit, load_case
 from simulator.core.settings import Settings
-from simulator.migrations import migrate
 
 
 def _read(path: str):
@@ -76,9 +74,11 @@ def cmd_score(args, settings: Settings) -> int:
         score_formulation,
     )
     from simulator.cbt.formulation.store import load_draft, score_session, submission
+    from simulator.cbt.sessions import SessionStore
     from simulator.cli.admin import SHELL
     from simulator.core.db import Store
     from simulator.core.errors import SessionNotFound
+    from simulator.migrations import migrate
 
     try:
         if args.session:

@@ -70,6 +70,24 @@ class Store:
             else:
                 conn.close()
 
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction (BEGIN IMMEDIATE), committed when the block ends, rolled back if it raises.
+
+        The write lock is taken at BEGIN, so what the block reads cannot change before it writes.
+        Keep the block short: never call or load a model inside it.
+        """
+        with self.db() as db, db.conn:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite_utils.Database]:
+        """A read transaction: every query in the block sees the database as it was at its first read."""
+        with self.db() as db:
+            db.execute("BEGIN")
+            yield db  # db() rolls the read transaction back when the block ends
+
     def append_turn(self, sessions: str, turns: str, session_id: str, row: dict, *,
                     session_state: str | None, ended: str) -> dict:
         """Append `row` to a transcript table as the session's next turn, in one transaction.
@@ -80,8 +98,7 @@ class Store:
         `turns` are table names from code, never from input.
         """
         now = now_iso()
-        with self.db() as db, db.conn:
-            db.execute("BEGIN IMMEDIATE")
+        with self.write() as db:
             status = db.execute(f"select status from {sessions} where id = ?", [session_id]).fetchone()
             if status is None:
                 raise SessionNotFound(session_id)

@@ -20,4 +20,3 @@ def configure(level: str = "INFO") -> None:
         handler.setFormatter(logging.Formatter(FORMAT))
         handler._practicum = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-        logger.propagate = False

@@ -49,6 +49,8 @@ class Settings(BaseModel):
     client_ip_header: str | None = None
     secure_cookie: Literal["auto", "always"] = "auto"  # auto: Secure when the request came by https
     reveal_min_turns: int = Field(default=6, ge=0)  # trainee turns before a formulation shows the reference
+    # A restructuring dialogue untouched this long is closed as abandoned (with its feedback).
+    restructuring_idle_days: int = Field(default=7, ge=1)
     export_secret: str | None = None  # key for research pseudonyms; required to export
     # A trainee inactive this many days is erased by `purge`; None: nothing expires.
     retention_days: int | None = Field(default=None, ge=1)
@@ -90,6 +92,7 @@ def load_settings() -> Settings:
         "client_ip_header": _env("PRACTICUM_CLIENT_IP_HEADER"),
         "secure_cookie": _env("PRACTICUM_SECURE_COOKIE"),
         "reveal_min_turns": _env("PRACTICUM_REVEAL_MIN_TURNS"),
+        "restructuring_idle_days": _env("PRACTICUM_RESTRUCTURING_IDLE_DAYS"),
         "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
         "retention_days": _env("PRACTICUM_RETENTION_DAYS"),
         "log_level": (_env("PRACTICUM_LOG_LEVEL") or "").upper() or None,

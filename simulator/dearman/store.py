@@ -115,6 +115,18 @@ class DearmanStore:
                 out[r["session_id"]].append(SkillRatings.model_validate(json.loads(r["ratings_json"])))
         return out
 
+    def turn_counts(self, actor: Actor | None, sessions: list[DearmanSessionInfo]) -> dict[str, int]:
+        """How many messages each of `sessions` holds, from one query."""
+        for owner in {s.owner for s in sessions}:
+            require(self.store, actor, "read", owner)
+        if not sessions:
+            return {}
+        marks = ",".join("?" for _ in sessions)
+        with self.store.db() as db:
+            rows = db.execute(f"select session_id, count(*) from dearman_turns where session_id in ({marks}) "
+                              "group by session_id", [s.id for s in sessions]).fetchall()
+        return {s.id: 0 for s in sessions} | dict(rows)
+
     def set_outcome(self, actor: Actor | None, session_id: str, outcome: Outcome) -> None:
         self.session(actor, session_id, "write")
         with self.store.db() as db:

@@ -38,7 +38,7 @@ OUTCOMES: tuple[str, ...] = ("ok", "retried", "cut", "fell_back", "failed")
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    """Migration m010_model_usage (registered in simulator/migrations.py)."""
+    """Migration m011_model_usage (registered in simulator/migrations.py)."""
     db["llm_calls"].create(
         {
             "id": int, "at": str, "day": str, "user_id": str, "exercise": str, "model": str,

@@ -50,7 +50,7 @@ Reason = Literal["offline_setting", "exercise_offline", "needs_acknowledgement",
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    """Migration m011_llm_access (registered in simulator/migrations.py)."""
+    """Migration m012_llm_access (registered in simulator/migrations.py)."""
     db["exercise_llm"].create(
         {"exercise": str, "allowed": int, "changed_by": str, "changed_at": str},
         pk="exercise", not_null={"allowed", "changed_at"},

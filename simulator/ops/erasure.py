@@ -74,6 +74,7 @@ TABLES: dict[str, str] = {
     "dearman_turns": "deleted (ratings are in them)",
     "drill_attempts": "deleted",
     "restructuring_sessions": "deleted",
+    "restructuring_turns": "deleted",
     "comments": "theirs deleted; others' on their interviews kept, names masked",
     "grades": "theirs deleted; others' on their interviews kept, names masked",
     "assignments": "those given to them or by them deleted",
@@ -217,6 +218,8 @@ def _erase_account(db: sqlite_utils.Database, user: dict) -> tuple[Counter, Coun
         "(select id from dearman_sessions where owner = ?)", [uid])
     run("dearman_sessions", "delete from dearman_sessions where owner = ?", [uid])
     run("drill_attempts", "delete from drill_attempts where owner = ?", [uid])
+    run("restructuring_turns", "delete from restructuring_turns where session_id in "
+        "(select id from restructuring_sessions where owner = ?)", [uid])
     run("restructuring_sessions", "delete from restructuring_sessions where owner = ?", [uid])
     # The account and everything that points at it.
     keys = [throttle.username_key(user["username"])] + [
@@ -358,6 +361,9 @@ def _purge_ownerless(db: sqlite_utils.Database, cutoff: str, removed: Counter, k
         "delete from dearman_sessions where owner is null and updated_at < ?", [cutoff]))
     removed["drill_attempts"] += _count(db.execute(
         "delete from drill_attempts where owner is null and created_at < ?", [cutoff]))
+    removed["restructuring_turns"] += _count(db.execute(
+        "delete from restructuring_turns where session_id in "
+        "(select id from restructuring_sessions where owner is null and updated_at < ?)", [cutoff]))
     removed["restructuring_sessions"] += _count(db.execute(
         "delete from restructuring_sessions where owner is null and updated_at < ?", [cutoff]))
 

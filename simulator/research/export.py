@@ -244,14 +244,24 @@ TABLES: list[ExportTable] = [
         text=("reframe",), json_text=("feedback",)),
     ExportTable(
         "restructuring_sessions",
-        ("session_id", "trainee", "case_id", "situation", "engine", "status", "state", "date"),
+        ("session_id", "trainee", "case_id", "situation", "engine", "status", "state", "date", "ended_s"),
         _owned("select x.* from restructuring_sessions x where {where} order by x.created_at", "created_at",
                "case_id",
                lambda r, who, k: {"session_id": k.id("restructuring", r["id"]), "trainee": who,
                                   "case_id": r["case_id"], "situation": r["situation_index"] + 1,
                                   "engine": r["engine"], "status": r["status"], "state": r["state_json"],
-                                  "date": k.day(r["created_at"])}),
+                                  "date": k.day(r["created_at"]), "ended_s": k.since(r["created_at"], r["ended_at"])}),
         json_text=("state",)),
+    ExportTable(
+        "restructuring_turns",
+        ("session_id", "trainee", "turn", "role", "text", "rules_text", "acts", "stage", "voice", "date", "at_s"),
+        _owned("select t.*, x.owner, x.created_at as start_at from restructuring_turns t "
+               "join restructuring_sessions x on x.id = t.session_id where {where} order by t.session_id, t.idx",
+               "created_at", "case_id",
+               lambda r, who, k: {**_session_row(r, who, k, "restructuring"), "turn": r["idx"], "role": r["role"],
+                                  "text": r["text"], "rules_text": r["content"], "acts": r["acts_json"],
+                                  "stage": r["stage"], "voice": r["voice"]}),
+        text=("text", "rules_text")),
 ]
 
 # -- free text ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from simulator.services.interviews import InterviewService
 from simulator.services.research import ResearchService
 from simulator.services.supervision import SupervisionService
 from simulator.services.traps import TrapsService
+from simulator.services.work import WorkService
 from simulator.supervision import authoring
 
 __all__ = ["Services", "SignIn", "case_library", "prepare_database", "scenario_library"]
@@ -74,7 +75,12 @@ class Services:
 
     @cached_property
     def traps(self) -> TrapsService:
-        return TrapsService(self.store, self.settings, self.actor)
+        return TrapsService(self.store, self.settings, self.actor, self.library)
+
+    @cached_property
+    def work(self) -> WorkService:
+        """The actor's own work of every kind, for My sessions."""
+        return WorkService(self.interviews, self.dearman, self.traps)
 
     @cached_property
     def supervision(self) -> SupervisionService:

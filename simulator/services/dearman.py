@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from simulator.dearman import progress
 from simulator.dearman.practice import DearmanPractice
+from simulator.dearman.schema import DearmanSessionInfo
 
 
 @dataclass
@@ -15,3 +16,9 @@ class DearmanService(DearmanPractice):
 
     def emotion_rows(self, owner: str | None = ...) -> list[dict]:  # type: ignore[assignment]
         return progress.emotion_rows(self.store, self.actor, owner)
+
+    def my_sessions_with_counts(self) -> list[tuple[DearmanSessionInfo, int]]:
+        """The actor's own conversations with their message counts, oldest first."""
+        sessions = self.records.list_sessions(self.actor)
+        counts = self.records.turn_counts(self.actor, sessions)
+        return [(s, counts[s.id]) for s in sessions]

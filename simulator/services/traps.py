@@ -4,17 +4,27 @@ traps marked in a transcript the actor is already reading."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from simulator.accounts.actor import Actor
+from simulator.accounts.audit import record_read
+from simulator.accounts.policy import AccessDenied, require, require_trainee_reader
 from simulator.cbt.case import PatientCase
 from simulator.cbt.formulation import store as formulations
 from simulator.cbt.interview import Turn
+from simulator.cbt.library import CaseLibrary
 from simulator.core.db import Store
 from simulator.core.settings import Settings
 from simulator.supervision import reviews
 from simulator.traps import drill, progress
-from simulator.traps import restructuring as rs
 from simulator.traps.annotate import annotate_patient_lines
+from simulator.traps.restructuring.dialogue import CaseThought, distorted_thoughts
+from simulator.traps.restructuring.practice import RestructuringPractice
+from simulator.traps.restructuring.state import (
+    Dialogue,
+    DialogueSummary,
+    RestructuringState,
+)
 
 
 class RestructuringLocked(ValueError):
@@ -27,6 +37,7 @@ class TrapsService:
     store: Store
     settings: Settings
     actor: Actor | None
+    library: CaseLibrary
 
     # -- drill --
     def drill_round(self) -> drill.DrillRound:
@@ -36,6 +47,10 @@ class TrapsService:
         return drill.submit(self.store, self.actor, item_id, picked, reframe, self.settings)
 
     # -- restructuring --
+    @cached_property
+    def _restructuring(self) -> RestructuringPractice:
+        return RestructuringPractice(self.store, self.settings, self.actor)
+
     def restructuring_locks(self, case: PatientCase) -> dict[int, str]:
         """Situations of `case` this actor may not restructure now, each with the reason and the
         way to unlock it: an open assignment on the case (until a formulation on it is submitted),
@@ -57,26 +72,52 @@ class TrapsService:
                 "beliefs: submit the formulation or discard the draft (Formulation page) to unlock it."))
         return locks
 
-    def start_restructuring(self, case: PatientCase, thought: rs.CaseThought, seed: int) -> str:
-        """Start an exercise; raises RestructuringLocked while the trainee owes a formulation on it."""
+    def restructuring_thoughts(self, case_id: str) -> list[CaseThought]:
+        """The automatic thoughts of a library case that show a thinking trap (loads the detector)."""
+        return distorted_thoughts(self.library.get(case_id))
+
+    def start_restructuring(self, case_id: str, thought: CaseThought, seed: int) -> str:
+        """A new dialogue of the actor's own on one thought of a library case; returns its id.
+        Raises RestructuringLocked while the trainee owes a formulation on it."""
+        case = self.library.get(case_id)
         reason = self.restructuring_locks(case).get(thought.situation_index)
         if reason:
             raise RestructuringLocked(reason)
-        session_id, _ = rs.start(self.store, self.actor, case, thought, seed=seed, engine=self.settings.engine)
-        return session_id
+        return self._restructuring.start(case, thought, seed=seed)
 
-    def restructuring(self, session_id: str) -> tuple[PatientCase, rs.RestructuringState]:
-        return rs.load(self.store, self.actor, session_id)
+    def restructuring(self, session_id: str) -> Dialogue:
+        """A dialogue with every turn, for its owner, a supervisor of their cohort or an admin
+        (someone else's reading is logged)."""
+        dialogue = self._restructuring.open(session_id)
+        record_read(self.store, self.actor, dialogue.owner, "restructuring", session_id)
+        return dialogue
 
-    def restructuring_say(self, session_id: str, message: str) -> rs.RestructuringState:
-        return rs.say(self.store, self.actor, session_id, message, self.settings)
+    def can_continue(self, dialogue: Dialogue) -> bool:
+        """Whether this actor may send to the dialogue: it is theirs and still open."""
+        try:
+            require(self.store, self.actor, "write", dialogue.owner)
+        except AccessDenied:
+            return False
+        return dialogue.is_open
 
-    def restructuring_finish(self, session_id: str) -> rs.RestructuringState:
-        return rs.finish(self.store, self.actor, session_id)
+    def restructuring_say(self, session_id: str, message: str) -> RestructuringState:
+        return self._restructuring.say(session_id, message)
+
+    def restructuring_finish(self, session_id: str) -> RestructuringState:
+        return self._restructuring.finish(session_id)
+
+    def my_restructuring(self) -> list[DialogueSummary]:
+        """The actor's own dialogues, most recent first (idle ones closed as abandoned)."""
+        return self._restructuring.dialogues()
+
+    def restructuring_of(self, trainee_id: str) -> list[DialogueSummary]:
+        """A trainee's dialogues, for the trainee, a supervisor of their cohort or an admin."""
+        require_trainee_reader(self.store, self.actor, trainee_id)
+        return self._restructuring.dialogues(trainee_id)
 
     # -- progress --
     def summary(self, owner: str | None = None) -> dict:
-        return progress.summary(self.store, self.actor, owner)
+        return progress.summary(self.store, self.settings, self.actor, owner)
 
     @staticmethod
     def annotate(turns: list[Turn]) -> list[tuple[int, list]]:

@@ -184,7 +184,8 @@ def history(store: Store, kind: str, item_id: str) -> list[dict]:
 def import_cases(store: Store, actor: Actor | None, path: Path, library: CaseLibrary) -> tuple[list[PatientCase], list[str]]:
     """Import an uploaded file (PATIENT-Ψ or native) as new authored cases, all or nothing.
 
-    Returns the cases and one line per near-miss label mapping or default, for the author to check.
+    Returns the cases and the import report's lines (synonyms, near-miss mappings, situations
+    with their own model, defaults, sentences left in the third person), for the author to check.
     """
     from simulator.cbt.importer import read_cases
 
@@ -200,9 +201,7 @@ def import_cases(store: Store, actor: Actor | None, path: Path, library: CaseLib
                        "values ('case', ?, 1, ?, ?, ?)",
                        [case.id, case.model_dump_json(), actor.id, datetime.now(timezone.utc).isoformat()])
     audit(store, actor.id, "case.import", {"ids": [c.id for c in report.cases], "file": path.name})
-    notes = [f"{m.record_id} {m.field}: {m.given!r} read as {m.mapped_to!r}" for m in report.mappings]
-    notes += [f"{d.case_id} {d.field}: not in the file, set to {d.value!r}" for d in report.defaults]
-    return report.cases, notes
+    return report.cases, report.lines(verbose=True)
 
 
 def scenario_version(store: Store, library, scenario_id: str) -> int:

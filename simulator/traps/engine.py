@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from simulator.llm.fallback import reason
+from simulator.llm.fallback import with_fallback
 from simulator.traps.detector import Detection, detect_offline
 from simulator.traps.reframe import ReframeFeedback, check_reframe_offline, examples_for
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def _wants_llm(settings) -> bool:
-    return settings is not None and settings.engine == "llm"
+    return settings is not None and settings.uses_llm
 
 
 def detect(text: str, settings=None, caller=None) -> Detection:
@@ -30,14 +30,12 @@ def detect(text: str, settings=None, caller=None) -> Detection:
         return detect_offline(text)
     from simulator.traps.llm_judge import detect_llm
 
-    try:
-        return detect_llm(text, settings.llm, caller)
-    except Exception as exc:  # noqa: BLE001 - any failure of the model: the offline answer, and the log says why
-        why = reason(exc)
-        log.warning("LLM pattern detection failed, using the offline detector: %s", why)
+    def offline(why: str) -> Detection:
         result = detect_offline(text)
         result.note = f"model unavailable, offline detector used ({why})"
         return result
+
+    return with_fallback("thinking-trap detection", lambda: detect_llm(text, settings.llm, caller), offline)
 
 
 def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | None = None,
@@ -51,11 +49,12 @@ def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | 
         return check_reframe_offline(thought, reframe, context, item_id)
     from simulator.traps.llm_judge import reframe_llm
 
-    try:
-        return reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm, caller)
-    except Exception as exc:  # noqa: BLE001 - the offline checker always works, and the log says why
-        why = reason(exc)
-        log.warning("LLM reframe check failed, using the offline checker: %s", why)
+    def offline(why: str) -> ReframeFeedback:
         result = check_reframe_offline(thought, reframe, context, item_id)
         result.note = f"model unavailable, offline checker used ({why})"
         return result
+
+    return with_fallback("reframe check",
+                         lambda: reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm,
+                                             caller),
+                         offline)

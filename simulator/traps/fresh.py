@@ -18,6 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from simulator.core import embeddings
+from simulator.llm import fallback
 from simulator.llm.client import structured
 from simulator.llm.templates import render
 from simulator.traps.detector import detect_offline
@@ -91,10 +92,10 @@ def generate(pattern: str, persona: str, used: list[str], count: int = 3, settin
                                  pattern_definition=p.definition, persona=persona)),
             HumanMessage(f"Write the thoughts now for this person: {persona}"),
         ])
-    except Exception as exc:  # the bank always works
-        log.warning("generating drill thoughts failed, drawing from the bank: %s: %s", type(exc).__name__, exc)
+    except Exception as exc:  # noqa: BLE001 - the bank always works; record() logs why, with its kind
+        why = fallback.record("generating drill thoughts", exc)
         return FreshBatch(items=from_bank(pattern, persona, used, count, seed),
-                          note=f"model unavailable, drawn from the bank ({type(exc).__name__})")
+                          note=f"model unavailable, drawn from the bank ({why})")
     batch = FreshBatch(items=[], asked=len(answer.thoughts))
     seen = list(used)
     for text in (t.strip() for t in answer.thoughts):

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections import Counter
 
 from simulator.accounts.actor import Actor
-from simulator.traps import restructuring
+from simulator.core.settings import Settings
 from simulator.traps.patterns import name_of
+from simulator.traps.restructuring.practice import RestructuringPractice
 from simulator.traps.store import drill_attempts
 
 
-def summary(store, actor: Actor | None, owner: str | None = None) -> dict:
+def summary(store, settings: Settings, actor: Actor | None, owner: str | None = None) -> dict:
     attempts = drill_attempts(store, actor, owner)
-    exercises = restructuring.sessions(store, actor, owner)
+    exercises = RestructuringPractice(store, settings, actor).dialogues(owner)
     missed: Counter[str] = Counter()
     for a in attempts:
         missed.update(set(a["correct"]) - set(a["picked"]))

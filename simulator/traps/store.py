@@ -1,7 +1,9 @@
-"""Tables for drill attempts and restructuring sessions (migration m005_thinking_traps).
+"""Drill attempts in SQLite, and the first thinking-traps tables (migration m005_thinking_traps).
 
 Every row has an owner (the trainee's Actor.id, NULL in single-user mode), and every function
-that reads or writes a row checks access.require first.
+that reads or writes a row checks access.require first. Restructuring dialogues are read and
+written by simulator/traps/restructuring/store.py (their table is created here, in m005, and given
+one row per turn by m010_restructuring_turns).
 """
 
 from __future__ import annotations
@@ -14,10 +16,6 @@ import sqlite_utils
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
-
-
-class NotFound(KeyError):
-    pass
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
@@ -80,45 +78,3 @@ def drill_attempts(store, actor: Actor | None, owner: str | None = None) -> list
         r["correct"] = json.loads(r.pop("correct_json"))
         r["feedback"] = json.loads(r.pop("feedback_json"))
     return rows
-
-
-# -- restructuring sessions --
-
-def insert_session(store, actor: Actor | None, case_id: str, situation_index: int, engine: str,
-                   state_json: str) -> str:
-    owner = _owner(actor)
-    require(store, actor, "write", owner)
-    stamp = now()
-    sid = secrets.token_hex(8)
-    with store.db() as db:
-        db["restructuring_sessions"].insert({
-            "id": sid, "owner": owner, "case_id": case_id, "situation_index": situation_index,
-            "engine": engine, "status": "active", "state_json": state_json, "created_at": stamp,
-            "updated_at": stamp,
-        })
-    return sid
-
-
-def session_row(store, actor: Actor | None, session_id: str) -> dict:
-    with store.db() as db:
-        rows = list(db["restructuring_sessions"].rows_where("id = ?", [session_id]))
-    if not rows:
-        raise NotFound(session_id)
-    require(store, actor, "read", rows[0]["owner"])
-    return rows[0]
-
-
-def update_session(store, actor: Actor | None, session_id: str, state_json: str, status: str) -> None:
-    row = session_row(store, actor, session_id)
-    require(store, actor, "write", row["owner"])
-    with store.db() as db:
-        db["restructuring_sessions"].update(session_id, {"state_json": state_json, "status": status,
-                                                         "updated_at": now()})
-
-
-def session_rows(store, actor: Actor | None, owner: str | None = None) -> list[dict]:
-    owner = _owner(actor) if owner is None else owner
-    require(store, actor, "read", owner)
-    where, args = _where_owner(owner)
-    with store.db() as db:
-        return list(db["restructuring_sessions"].rows_where(where, args, order_by="updated_at desc"))

@@ -10,6 +10,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from simulator.accounts import users
 from simulator.cbt.engine_offline import OfflineEngine
 from simulator.core.db import Store
 from simulator.core.settings import Settings
@@ -22,7 +23,6 @@ from simulator.services import (
     scenario_library,
 )
 from simulator.traps import drill
-from simulator.traps import restructuring as rs
 
 PASSWORD = "a long enough password for tests"
 PEOPLE = {"ada": "admin", "sam": "supervisor", "tess": "trainee", "rhea": "researcher"}
@@ -42,7 +42,7 @@ def seed(db_path: str | Path) -> dict[str, str]:
     settings = Settings(db_path=Path(db_path), export_secret="seed-secret")
     prepare_database(settings)
     store = Store(settings.db_path)
-    SignIn.for_settings(settings).create_first_admin("ada", PASSWORD)
+    users.create_user(store, None, "ada", PASSWORD, "admin")  # the first admin, as the command line makes it
     admin = SignIn.for_settings(settings).resume(SignIn.for_settings(settings).login("ada", PASSWORD))
 
     def services(actor) -> Services:
@@ -90,8 +90,8 @@ def seed(db_path: str | Path) -> dict[str, str]:
 
     item = drill.items()[0]
     tess.traps.drill_submit(item.id, [item.patterns[0]], "It went badly this time; that does not decide every time.")
-    case = tess.interviews.case("tomas-herrera")
-    dialogue = tess.traps.start_restructuring(case, rs.case_thoughts(case)[0], seed=2)
+    thought = tess.traps.restructuring_thoughts("tomas-herrera")[0]
+    dialogue = tess.traps.start_restructuring("tomas-herrera", thought, seed=2)
     tess.traps.restructuring_say(dialogue, "What went through your mind when that happened?")
 
     sam = services(people["sam"])

@@ -87,7 +87,8 @@ def urls_for(url: str, ids: dict, user: str) -> list[tuple[str, str]]:
                 ("formulation: submitted", f"{url}/formulation?session={ids['interview']}"),
                 ("feedback", f"{url}/feedback?session={ids['interview']}"),
                 ("dearman: finished", f"{url}/dearman?dm={ids['dearman']}"),
-                ("dearman: over, to finish", f"{url}/dearman?dm={ids['dearman_to_finish']}")]
+                ("dearman: over, to finish", f"{url}/dearman?dm={ids['dearman_to_finish']}"),
+                ("restructuring: a dialogue in progress", f"{url}/restructuring?rs={ids['restructuring']}")]
     return out
 
 

@@ -26,7 +26,6 @@ from simulator.cbt.vocab import (
     UnlovableBelief,
     WorthlessBelief,
 )
-from simulator.core.settings import DATA_DIR
 from simulator.core.text import ABBREVIATIONS
 
 MAX_FIELD_CHARS = 2000
@@ -313,21 +312,30 @@ def text_similarity(trainee: str, reference: str) -> tuple[float, float, list[Se
     return coverage, precision, matches
 
 
-# -- the background: the same field in every other case of the library ------------------------
+# -- the background: the same field in every other case of the shipped library ----------------
 # Sentence embeddings rate any two sentences about work stress as fairly similar. What tells a
 # vague but right answer from a wrong one is whether it is closer to THIS case than to the others,
 # so a field's level comes from its similarity minus its mean similarity to the same field of the
 # other cases (calibration: 0.876 agreement with a supervisor's levels against 0.845 without).
+#
+# "The other cases" is defined once and on purpose: the cases Practicum ships (data/library.json,
+# read from data/patients by library.shipped_cases), never what a clinic imported or authored, and
+# never the extra files of PRACTICUM_CASES_DIR. The thresholds were calibrated against exactly this
+# baseline, and a trainee's score must not move because someone imported 50 cases; a formulation
+# of an imported case is scored against the same baseline (its own fields are not in it).
 
 SITUATION_FIELDS = ("situation", "automatic_thoughts", "behavior")
 
 
-@lru_cache(maxsize=4)
-def background(cases_dir: str = str(DATA_DIR / "patients")) -> dict[str, tuple[str, ...]]:
-    from simulator.cbt.library import CaseLibrary
+@lru_cache(maxsize=1)
+def background() -> dict[str, tuple[str, ...]]:
+    """Per free-text field, the texts of the shipped library's references: every situation's
+    situation, thoughts and behaviour, and each case's first-situation rules, coping and
+    history."""
+    from simulator.cbt.library import shipped_cases
 
     out: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
-    for case in CaseLibrary.load(cases_dir).cases.values():
+    for case in shipped_cases():
         for i in range(len(case.situations)):
             ref = reference_for(case, i)
             for f in TEXT_FIELDS:
