@@ -13,8 +13,11 @@ from simulator.cbt import sessions
 from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation import store as formulation_store
 from simulator.cbt.report import store as report_store
+from simulator.core import dblock
 from simulator.core.db import Store, applied
 from simulator.dearman import store as dearman_store
+from simulator.llm import usage as llm_usage
+from simulator.modeluse import access as llm_access
 from simulator.supervision import authoring, corrections, reviews
 from simulator.traps import store as traps_store
 from simulator.traps.restructuring import store as restructuring_store
@@ -42,6 +45,9 @@ STEPS = [
     ("m012_grade_versions_and_live_counts", reviews.add_versions_and_live_counts),
     ("m013_interview_reports", report_store.create_tables),
     ("m014_corrections", corrections.create_tables),
+    ("m015_model_usage", llm_usage.create_tables),
+    ("m016_llm_access", llm_access.create_tables),
+    ("m017_last_seen", users.add_last_seen),
 ]
 
 for _name, _fn in STEPS:
@@ -49,10 +55,27 @@ for _name, _fn in STEPS:
 
 
 def migrate(store: Store) -> list[str]:
-    """Create the file if needed, switch to WAL once, apply pending migrations; return their names."""
+    """Create the file if needed, switch to WAL once, apply pending migrations; return their names.
+
+    Processes starting together (several app processes on one host) migrate one after another.
+    """
     store.path.parent.mkdir(parents=True, exist_ok=True)
-    with store.db() as db:
-        db.enable_wal()
-        before = set(applied(db))
-        migrations.apply(db)
-        return [name for name in applied(db) if name not in before]
+    with dblock.migrating(store.path), store.db() as db:
+        return apply_migrations(db)
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Switch `db` to WAL and apply what is pending; the caller makes sure no one else migrates it."""
+    db.enable_wal()
+    before = set(applied(db))
+    migrations.apply(db)
+    return [name for name in applied(db) if name not in before]
+
+
+def known(names: list[str]) -> tuple[list[str], list[str]]:
+    """(pending, unknown) for a database whose applied migrations are `names`.
+
+    `unknown` are migrations this code does not have: the database is newer than the code.
+    """
+    ours = [name for name, _ in STEPS]
+    return [n for n in ours if n not in names], [n for n in names if n not in ours]

@@ -3,6 +3,11 @@
 It speaks `POST /v1/chat/completions` (JSON, or SSE with chunked transfer when `"stream": true`)
 and `GET /v1/models`, records every request body, and answers structured-output requests
 (`tools` or `response_format`) with `structured_object`.
+
+It reports token usage as OpenAI does: in every JSON answer, and in a last chunk with no choices
+when a stream asks for it (`stream_options.include_usage`). Its counts are words, not tokens (a
+test compares what was recorded with `usage_sent`); `report_usage=False` plays a server that
+sends none.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ class Script:
     hang: bool = False  # send nothing at all until the server stops
     refuse_json_schema: bool = False  # like llama.cpp: 500 for response_format json_schema
     structured_object: dict[str, Any] = field(default_factory=dict)
+    report_usage: bool = True  # send token counts (for streams: only when the request asks)
+    cached_tokens: int | None = None  # report this many prompt tokens as served from a cache
 
 
 class FakeOpenAIServer:
@@ -39,6 +46,7 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self.stream_finished: list[float] = []  # monotonic time each full stream ended
         self.disconnects = 0  # streams the client closed before the end
+        self.usage_sent: list[dict[str, Any]] = []  # every usage object sent, in order
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -63,6 +71,16 @@ class FakeOpenAIServer:
         self._httpd.server_close()
 
     # -- called from handler threads --
+
+    def _usage(self, body: dict[str, Any], script: Script, completion: str) -> dict[str, Any]:
+        prompt = sum(len(str(m.get("content") or "").split()) + 1 for m in body.get("messages", []))
+        done = len(completion.split())
+        usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
+        if script.cached_tokens is not None:
+            usage["prompt_tokens_details"] = {"cached_tokens": script.cached_tokens}
+        with self._lock:
+            self.usage_sent.append(usage)
+        return usage
 
     def _record(self, body: dict[str, Any]) -> Script:
         """Store the request and decide whether this one fails; returns the script to follow."""
@@ -127,12 +145,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(body, script, message)
         else:
             finish = "tool_calls" if message.get("tool_calls") else "stop"
-            self._json(200, {
+            answer = {
                 "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", "fake-model"),
                 "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            })
+            }
+            if script.report_usage:
+                answer["usage"] = self.owner._usage(body, script, _completion_text(message))
+            self._json(200, answer)
 
     # -- responses --
 
@@ -183,6 +203,10 @@ class _Handler(BaseHTTPRequestHandler):
                     self._chunk(event({"content": piece}))
                 finish = "stop"
             self._chunk(event({}, finish))
+            if script.report_usage and (body.get("stream_options") or {}).get("include_usage"):
+                self._chunk({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                             "model": body.get("model", "fake-model"), "choices": [],
+                             "usage": self.owner._usage(body, script, _completion_text(message))})
             self._chunk("[DONE]")
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
@@ -190,6 +214,12 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             with self.owner._lock:
                 self.owner.disconnects += 1
+
+
+def _completion_text(message: dict[str, Any]) -> str:
+    if message.get("tool_calls"):
+        return message["tool_calls"][0]["function"]["arguments"]
+    return message.get("content") or ""
 
 
 def _words(text: str) -> list[str]:

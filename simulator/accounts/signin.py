@@ -72,6 +72,7 @@ def _new_login(db: sqlite_utils.Database, user_id: str, family: str | None = Non
     now = clock.now_iso()
     db["logins"].insert({"token_hash": _hash(token), "user_id": user_id, "created_at": created_at or now,
                          "last_seen": now, "family": family or _hash(token)})
+    db.execute("update users set last_seen_at = ? where id = ?", [now, user_id])  # for retention
     return token
 
 
@@ -244,6 +245,7 @@ def resume(store: Store, token: str | None, idle_minutes: int,
         # Every page interaction passes here: record activity at most once a minute, not per rerun.
         if idle > timedelta(minutes=1):
             db.execute("update logins set last_seen = ? where token_hash = ?", [now.isoformat(), key])
+            db.execute("update users set last_seen_at = ? where id = ?", [now.isoformat(), rows[0]["id"]])
         return actor_of(rows[0])
 
 

@@ -57,6 +57,11 @@ def create_tables(db: sqlite_utils.Database) -> None:
     )
 
 
+def add_last_seen(db: sqlite_utils.Database) -> None:
+    """Migration m017_last_seen: when each account was last used (for retention), kept after sign-out."""
+    db["users"].add_column("last_seen_at", str)
+
+
 def actor_of(row: dict) -> Actor:
     return Actor(id=row["id"], username=row["username"], role=row["role"])
 

@@ -12,6 +12,7 @@ from simulator.cbt.case import PatientCase
 from simulator.cbt.interview import DisclosureState, Element, Move, RiskAspect, Turn
 from simulator.cbt.moves import Recognition
 from simulator.cbt.vocab import Style
+from simulator.llm.usage import Caller
 
 Behaviour = Literal["deflect", "tangent", "resist", "agree", "elaborate"]
 # How a risk question is answered: openly from the profile, played down (asked abruptly or
@@ -49,6 +50,7 @@ class TurnRequest:
     transcript: list[Turn]  # the whole conversation, ending with the trainee's new message
     state: DisclosureState  # the state before that message
     seed: int = 0
+    caller: Caller | None = None  # who the reply is for, when a model call is admitted and recorded
     # What the trainee's message does, when already known (tests, a recogniser run elsewhere);
     # None: the engine recognises it from the message and the patient's previous reply.
     recognition: Recognition | None = None

@@ -92,7 +92,7 @@ class LLMEngine:
 
         def start(kind: CatchKind | None, shown: str) -> Iterator[str]:
             sent = messages if kind is None else retry_messages(messages, kind, shown, request.case.name)
-            return stream_text(self._model, sent, self.settings)
+            return stream_text(self._model, sent, self.settings, request.caller)
 
         chunks = guarded_stream(start, guard, lambda: neutral_line(request.seed, state.turn),
                                 self.guard_stats)

@@ -6,20 +6,27 @@ and the answer is stored whatever happens to the stream (complete, cut, or aband
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require
 from simulator.cbt.case import PatientCase
 from simulator.cbt.engine import PatientEngine, TurnRequest
+from simulator.cbt.engine_llm import LLMEngine
+from simulator.cbt.engine_offline import OfflineEngine
 from simulator.cbt.interview import SessionInfo, Turn
 from simulator.cbt.library import CaseLibrary
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
 from simulator.core.errors import EngineError
 from simulator.core.messages import MessageRejected, check_message  # noqa: F401 - re-exported for the page
+from simulator.modeluse import access
+
+log = logging.getLogger(__name__)
+EXERCISE = "interview"
 
 
 def needs_reply(transcript: list[Turn]) -> bool:
@@ -33,6 +40,18 @@ class Practice:
     library: CaseLibrary
     engine: PatientEngine
     actor: Actor | None = None  # None only in single-user mode, before any account exists
+    # Set by respond() when this reply came from the offline engine although a model is configured.
+    notice: str | None = field(default=None, init=False)
+
+    def engine_status(self) -> access.EngineDecision:
+        """The engine the next reply will come from, with the plain reason when it is not the model."""
+        if not isinstance(self.engine, LLMEngine):
+            return access.EngineDecision(engine="offline", label=self.engine.label, reason="offline_setting")
+        return access.decide_llm(self.store, self.engine.settings, EXERCISE, self._user_id)
+
+    @property
+    def _user_id(self) -> str | None:
+        return self.actor.id if self.actor else None
 
     @property
     def sessions(self) -> SessionStore:
@@ -43,11 +62,13 @@ class Practice:
         """Start a session; no situation means a random one of the case's situations.
 
         `assignment_id` links the session to the assignment it was started for (checked by the
-        caller that offers it)."""
+        caller that offers it). The session records the engine it starts on: the offline one when
+        the model may not be used now.
+        """
         case = self.library.get(case_id)
         if situation_index is None:
             situation_index = random.Random(seed).randrange(len(case.situations))
-        return self.sessions.create_session(case, situation_index, style, self.engine.label, seed=seed,
+        return self.sessions.create_session(case, situation_index, style, self.engine_status().label, seed=seed,
                                          owner=self.actor.id if self.actor else None,
                                          case_version=self.library.version(case_id),
                                          assignment_id=assignment_id)
@@ -98,8 +119,16 @@ class Practice:
             case=case, situation_index=info.situation_index,
             style=info.style, transcript=transcript,
             state=self.sessions.state_before(session_id, transcript[-1].index), seed=info.seed,
+            caller=access.caller_for(self.store, EXERCISE, self._user_id),
         )
-        reply = self.engine.reply(request)
+        engine = self.engine
+        if isinstance(engine, LLMEngine):
+            refused = access.refusal(self.store, engine.settings, EXERCISE, self._user_id)
+            if refused is not None:
+                log.info("interview reply from the offline engine (%s)", refused.reason)
+                self.notice = refused.user_message
+                engine = OfflineEngine()
+        reply = engine.reply(request)
         parts: list[str] = []
         complete = False
         try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from simulator.cli import admin as cli_admin
 from simulator.cli import dearman as cli_dearman
 from simulator.cli import formulation as cli_formulation
+from simulator.cli import ops as cli_ops
 from simulator.cli import report as cli_report
 from simulator.cli import research as cli_research
 from simulator.cli import traps as cli_traps
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_traps.register(sub)
     cli_dearman.register(sub)
     cli_formulation.register(sub)
+    cli_ops.register(sub)
     cli_research.register(sub)
     cli_report.register(sub)
     return p

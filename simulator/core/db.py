@@ -4,6 +4,9 @@ Streamlit runs every rerun on a new thread, so no connection belongs to a thread
 borrows one from a per-file pool for the length of a `with` block and hands it back. A borrowed
 connection is used by one thread at a time, which is what sqlite3 requires; pooling spares the
 open, and the WAL checkpoint that closing the last connection to a file forces.
+
+The first use of a file in a process marks the process as one of its users (`dblock`), which is
+how `restore` knows that the app is running.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from simulator.core import dblock
 from simulator.core.clock import now_iso
 from simulator.core.errors import SessionNotFound
 
@@ -44,7 +48,11 @@ class Store:
     def db(self) -> Iterator[sqlite_utils.Database]:
         key = str(self.path.resolve())
         with _pools_lock:
-            pool = _pools.setdefault(key, queue.SimpleQueue())
+            pool = _pools.get(key)
+        if pool is None:
+            dblock.hold_shared(key)
+            with _pools_lock:
+                pool = _pools.setdefault(key, queue.SimpleQueue())
         try:
             conn = pool.get_nowait()
         except queue.Empty:

@@ -29,6 +29,12 @@ class LLMSettings(BaseModel):
     # Where the per-turn disclosure note goes: a trailing system message (OpenAI, llama.cpp), or
     # folded into the trainee's last message for chat templates that allow only a leading system.
     note_placement: Literal["system", "user"] = "system"
+    # Ask streaming servers for token counts (stream_options.include_usage); counts are estimated
+    # with the offline tokenizer where a server sends none. Off for a server that refuses the field.
+    stream_usage: bool = True
+    # Tokens (prompt + completion) one account may use per UTC day; past it, exercises fall back to
+    # the offline engine with a plain message. None: no cap.
+    daily_tokens_per_trainee: int | None = Field(default=None, ge=1)
 
 
 class Settings(BaseModel):
@@ -46,6 +52,8 @@ class Settings(BaseModel):
     # A restructuring dialogue untouched this long is closed as abandoned (with its feedback).
     restructuring_idle_days: int = Field(default=7, ge=1)
     export_secret: str | None = None  # key for research pseudonyms; required to export
+    # A trainee inactive this many days is erased by `purge`; None: nothing expires.
+    retention_days: int | None = Field(default=None, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     llm: LLMSettings = LLMSettings()
 
@@ -71,6 +79,8 @@ def load_settings() -> Settings:
         "max_reply_tokens": _env("PRACTICUM_LLM_MAX_REPLY_TOKENS"),
         "structured_method": _env("PRACTICUM_LLM_STRUCTURED_METHOD"),
         "note_placement": _env("PRACTICUM_LLM_NOTE_PLACEMENT"),
+        "stream_usage": _env("PRACTICUM_LLM_STREAM_USAGE"),
+        "daily_tokens_per_trainee": _env("PRACTICUM_LLM_DAILY_TOKENS"),
     }
     top = {
         "engine": _env("PRACTICUM_ENGINE"),
@@ -84,6 +94,7 @@ def load_settings() -> Settings:
         "reveal_min_turns": _env("PRACTICUM_REVEAL_MIN_TURNS"),
         "restructuring_idle_days": _env("PRACTICUM_RESTRUCTURING_IDLE_DAYS"),
         "export_secret": _env("PRACTICUM_EXPORT_SECRET"),
+        "retention_days": _env("PRACTICUM_RETENTION_DAYS"),
         "log_level": (_env("PRACTICUM_LOG_LEVEL") or "").upper() or None,
     }
     return Settings(

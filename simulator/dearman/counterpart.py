@@ -30,6 +30,7 @@ from simulator.dearman.schema import (
     SkillRatings,
 )
 from simulator.llm import fallback
+from simulator.llm.usage import Caller
 
 LINES_FILE = DATA_DIR / "dearman" / "counterpart.json"
 THRESHOLD = 0.7
@@ -238,7 +239,7 @@ class CounterpartReply:
 
 def respond(scenario: Scenario, history: list[DearmanTurn], before: CounterpartState,
             ratings: SkillRatings, message: str, seed: int,
-            settings: LLMSettings | None = None) -> CounterpartReply:
+            settings: LLMSettings | None = None, caller: Caller | None = None) -> CounterpartReply:
     after = update_state(before, ratings, message, scenario, seed)
     recent = [t.text for t in history if t.role == "counterpart"][-RECENT_TURNS:]
     text, used = offline_reply(scenario, before, after, ratings, message, seed, recent)
@@ -248,13 +249,13 @@ def respond(scenario: Scenario, history: list[DearmanTurn], before: CounterpartS
         reply.text = text
         reply.chunks = iter([text])
         return reply
-    reply.chunks = _llm_chunks(reply, scenario, history, after, message, text, settings)
+    reply.chunks = _llm_chunks(reply, scenario, history, after, message, text, settings, caller)
     return reply
 
 
 def _llm_chunks(reply: CounterpartReply, scenario: Scenario, history: list[DearmanTurn],
                 state: CounterpartState, message: str, offline_text: str,
-                settings: LLMSettings) -> Iterator[str]:
+                settings: LLMSettings, caller: Caller | None = None) -> Iterator[str]:
     from simulator.dearman.prompts import counterpart_messages
     from simulator.llm import client as llm
 
@@ -262,7 +263,7 @@ def _llm_chunks(reply: CounterpartReply, scenario: Scenario, history: list[Dearm
     reply.engine = settings.model
     try:
         messages = counterpart_messages(scenario, history, state, message, settings.max_reply_tokens)
-        for chunk in llm.stream_text(llm.chat_model(settings), messages, settings):
+        for chunk in llm.stream_text(llm.chat_model(settings), messages, settings, caller):
             shown.append(chunk)
             yield chunk
     except Exception as exc:  # noqa: BLE001 - any failure: the conversation goes on, and the log says why

@@ -16,6 +16,7 @@ from simulator.core.settings import Settings
 from simulator.dearman import counterpart
 from simulator.dearman.coach import Suggestion, suggest_next
 from simulator.dearman.rater_llm import get_rater
+from simulator.dearman.scenarios import CUSTOM_SCENARIO
 from simulator.dearman.schema import (
     DearmanSessionInfo,
     DearmanTurn,
@@ -26,6 +27,13 @@ from simulator.dearman.schema import (
     Scenario,
 )
 from simulator.dearman.store import DearmanStore
+from simulator.llm.usage import Caller
+from simulator.modeluse.access import EngineDecision, caller_for, decide
+
+
+def exercise_of(scenario: Scenario) -> str:
+    """The exercise name model use is allowed and counted under: own situations are apart."""
+    return "dearman_own" if scenario.id == CUSTOM_SCENARIO else "dearman"
 
 
 def awaiting_reply(turns) -> bool:
@@ -48,7 +56,8 @@ class DearmanPractice:
         return self.settings.llm.model if self.settings.uses_llm else "offline"
 
     def start(self, scenario: Scenario, before: EmotionRatings | None, seed: int | None = None) -> DearmanSessionInfo:
-        return self.records.create_session(self.actor, scenario, self.engine, counterpart.initial_state(scenario),
+        engine = self.engine_status(scenario).label  # offline when the model may not be used for it now
+        return self.records.create_session(self.actor, scenario, engine, counterpart.initial_state(scenario),
                                            before, seed)
 
     def session(self, session_id: str) -> DearmanSessionInfo:
@@ -63,9 +72,17 @@ class DearmanPractice:
         last = next((t.text for t in reversed(turns) if t.role == "counterpart"), info.scenario.counterpart.opening)
         return MessageContext.checked(info.scenario.situation, info.scenario.goal, draft, last)
 
+    def caller(self, info: DearmanSessionInfo) -> Caller:
+        return caller_for(self.store, exercise_of(info.scenario), self.actor.id if self.actor else None)
+
+    def engine_status(self, scenario: Scenario) -> EngineDecision:
+        """The engine this conversation uses now for this trainee, with the plain reason when offline."""
+        return decide(self.store, self.settings, exercise_of(scenario), self.actor.id if self.actor else None)
+
     def check(self, session_id: str, draft: str) -> Rating:
         """Feedback on a draft before it is sent. Raises InputRejected for empty or over-long text."""
-        return get_rater(self.settings).rate(self.context(session_id, draft))
+        info = self.session(session_id)
+        return get_rater(self.settings, caller=self.caller(info)).rate(self.context(session_id, draft))
 
     def suggestion(self, session_id: str) -> Suggestion:
         sent = [t.ratings for t in self.turns(session_id) if t.role == "trainee" and t.ratings]
@@ -78,7 +95,7 @@ class DearmanPractice:
             raise InputRejected("This conversation is over; rate how you feel now to finish it.")
         ctx = self.context(session_id, message)
         if rating is None:
-            rating = get_rater(self.settings).rate(ctx)
+            rating = get_rater(self.settings, caller=self.caller(info)).rate(ctx)
         return self.records.add_turn(self.actor, session_id, "trainee", ctx.message, ratings=rating.ratings,
                                      rater=rating.engine, checks=checks)
 
@@ -90,7 +107,8 @@ class DearmanPractice:
             return
         last = turns[-1]
         llm = self.settings.llm if self.settings.uses_llm else None
-        reply = counterpart.respond(info.scenario, turns, info.state, last.ratings, last.text, info.seed, llm)
+        reply = counterpart.respond(info.scenario, turns, info.state, last.ratings, last.text, info.seed, llm,
+                                    self.caller(info))
         parts: list[str] = []
         try:
             for chunk in reply.chunks:

@@ -4,14 +4,20 @@ offline rater, and the result says so."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
+from simulator.core.errors import EngineError
 from simulator.core.settings import LLMSettings
 from simulator.dearman.exemplars import Bank, default_bank
 from simulator.dearman.prompts import rater_messages
 from simulator.dearman.rater_offline import OfflineRater, default_rater
 from simulator.dearman.schema import SKILLS, MessageContext, Rating, SkillRatings
 from simulator.llm.fallback import with_fallback
+from simulator.llm.usage import Caller
+
+log = logging.getLogger(__name__)
 
 DEMOS_PER_SKILL = 2
 FALLBACK_NOTE = "The model's feedback could not be used ({why}); this is the offline rater's feedback."
@@ -31,16 +37,25 @@ def nearest_examples(message: str, bank: Bank, per_skill: int = DEMOS_PER_SKILL)
 
 
 class LLMRater:
-    def __init__(self, settings: LLMSettings, offline: OfflineRater | None = None) -> None:
+    def __init__(self, settings: LLMSettings, offline: OfflineRater | None = None,
+                 caller: Caller | None = None) -> None:
         self.settings = settings
         self.offline = offline or default_rater()
+        self.caller = caller
 
     def rate(self, ctx: MessageContext) -> Rating:
         from simulator.llm import client as llm
 
+        if self.caller is not None:  # refused before the examples are looked up, with a plain reason
+            try:
+                self.caller.admit(self.settings)
+            except EngineError as refused:
+                log.info("DEAR MAN rating by the offline rater: %s", refused.user_message)
+                return Rating(ratings=self.offline.rate(ctx), engine="offline", fallback_reason=refused.user_message)
+
         def model() -> Rating:
             examples = nearest_examples(ctx.message, default_bank())
-            value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples))
+            value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples), self.caller)
             return Rating(ratings=value, engine=self.settings.model)  # validated by llm.structured
 
         return with_fallback("DEAR MAN rating", model, lambda why: Rating(
@@ -58,10 +73,10 @@ class OfflineRaterAdapter:
         return Rating(ratings=self.rater.rate(ctx), engine="offline")
 
 
-def get_rater(settings, engine: str | None = None):
+def get_rater(settings, engine: str | None = None, caller: Caller | None = None):
     """The rater for these settings: the LLM one when the engine is "llm", else offline."""
     if (engine or settings.engine) == "llm":
-        return LLMRater(settings.llm)
+        return LLMRater(settings.llm, caller=caller)
     return OfflineRaterAdapter()
 
 

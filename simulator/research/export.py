@@ -347,6 +347,22 @@ def _scrubber(db) -> Scrubber:
     return scrubber
 
 
+# Model usage of the included trainees (simulator/llm/usage.py), without error details.
+TABLES.append(ExportTable(
+    "model_usage",
+    ("trainee", "date", "exercise", "model", "kind", "prompt_tokens", "completion_tokens", "cached_tokens",
+     "estimated", "latency_ms", "first_token_ms", "outcome", "attempts"),
+    _owned("select * from (select c.*, c.user_id as owner from llm_calls c) x where {where} order by x.id", "at",
+           None,
+           lambda r, who, k: {"trainee": who, "date": k.day(r["at"]), "exercise": r["exercise"], "model": r["model"],
+                              "kind": r["kind"], "prompt_tokens": r["prompt_tokens"],
+                              "completion_tokens": r["completion_tokens"], "cached_tokens": r["cached_tokens"],
+                              "estimated": bool(r["estimated"]), "latency_ms": r["latency_ms"],
+                              "first_token_ms": r["first_token_ms"], "outcome": r["outcome"],
+                              "attempts": r["attempts"]}),
+))
+
+
 def _consenting(db, f: Filters) -> list[dict]:
     sql = "select id, username, email from users where role = 'trainee' and consent = 1 and active in (0, 1)"
     args: list = []

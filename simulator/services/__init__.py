@@ -19,6 +19,7 @@ from simulator.dearman.scenarios import SCENARIOS_DIR, ScenarioLibrary
 from simulator.migrations import migrate
 from simulator.services.accounts import AccountService, SignIn
 from simulator.services.authoring import AuthoringService
+from simulator.services.clinic import ClinicService
 from simulator.services.dearman import DearmanService
 from simulator.services.formulations import FormulationService
 from simulator.services.interviews import InterviewService
@@ -101,3 +102,7 @@ class Services:
     @cached_property
     def research(self) -> ResearchService:
         return ResearchService(self.store, self.settings, self.actor)
+
+    @cached_property
+    def clinic(self) -> ClinicService:
+        return ClinicService(self.store, self.settings, self.actor)

@@ -34,7 +34,8 @@ class InterviewService(Practice):
 
     @property
     def engine_label(self) -> str:
-        return self.engine.label
+        """The badge: the model's name, or "offline" when the model may not be used for this account now."""
+        return self.engine_status().label
 
     def cards(self) -> list[CaseCard]:
         return self.library.cards()

@@ -149,7 +149,10 @@ def submit(store, actor: Actor | None, item_id: str, picked: list[str], reframe:
         raise ValueError("Write a reframe before submitting.")
     it = fresh if fresh is not None and fresh.id == item_id else item(item_id)
     grade = grade_patterns(it, picked)
-    fb = check_reframe(it.thought, reframe, it.context, it.id, settings)
+    from simulator.modeluse.access import caller_for
+
+    caller = caller_for(store, "traps", actor.id if actor else None)
+    fb = check_reframe(it.thought, reframe, it.context, it.id, settings, caller)
     attempt_id = traps_store.add_drill_attempt(store, actor, {
         "item_id": it.id, "thought": it.thought, "picked_json": json.dumps(grade.picked),
         "correct_json": json.dumps(it.patterns), "pattern_score": grade.score, "reframe": reframe,

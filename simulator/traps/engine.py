@@ -20,8 +20,12 @@ def _wants_llm(settings) -> bool:
     return settings is not None and settings.uses_llm
 
 
-def detect(text: str, settings=None) -> Detection:
-    """Patterns in `text` from the engine the settings choose."""
+def detect(text: str, settings=None, caller=None) -> Detection:
+    """Patterns in `text` from the engine the settings choose.
+
+    With a `caller` (simulator.modeluse.access.caller_for), the model is used only when that
+    exercise may use it for that account now, and the call is recorded.
+    """
     if not _wants_llm(settings):
         return detect_offline(text)
     from simulator.traps.llm_judge import detect_llm
@@ -31,12 +35,16 @@ def detect(text: str, settings=None) -> Detection:
         result.note = f"model unavailable, offline detector used ({why})"
         return result
 
-    return with_fallback("thinking-trap detection", lambda: detect_llm(text, settings.llm), offline)
+    return with_fallback("thinking-trap detection", lambda: detect_llm(text, settings.llm, caller), offline)
 
 
 def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | None = None,
-                  settings=None) -> ReframeFeedback:
-    """Feedback on a reframe from the engine the settings choose."""
+                  settings=None, caller=None) -> ReframeFeedback:
+    """Feedback on a reframe from the engine the settings choose.
+
+    With a `caller`, the model is used only when that exercise may use it for that account now;
+    otherwise the note says why, plainly.
+    """
     if not _wants_llm(settings):
         return check_reframe_offline(thought, reframe, context, item_id)
     from simulator.traps.llm_judge import reframe_llm
@@ -47,5 +55,6 @@ def check_reframe(thought: str, reframe: str, context: str = "", item_id: str | 
         return result
 
     return with_fallback("reframe check",
-                         lambda: reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm),
+                         lambda: reframe_llm(thought, reframe, context, examples_for(thought, item_id), settings.llm,
+                                             caller),
                          offline)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from simulator.core.settings import LLMSettings
 from simulator.llm.client import structured
 from simulator.llm.templates import render
+from simulator.llm.usage import Caller
 from simulator.traps.detector import Detection, PatternScore
 from simulator.traps.patterns import name_of, pattern_ids, patterns
 from simulator.traps.reframe import STRATEGIES, Criterion, ReframeFeedback
@@ -54,13 +55,13 @@ def _pattern_list() -> str:
     return "\n".join(f"- {p.id}: {p.name}. {p.definition}" for p in patterns().values())
 
 
-def detect_llm(text: str, settings: LLMSettings) -> Detection:
+def detect_llm(text: str, settings: LLMSettings, caller: Caller | None = None) -> Detection:
     if set(PatternId.__args__) != set(pattern_ids()):
         raise ValueError("the LLM schema and data/traps/patterns.json name different patterns")
     answer = structured(settings, LLMDetection, [
         SystemMessage(render("traps_detect", patterns=_pattern_list())),
         HumanMessage(text),
-    ])
+    ], caller)
     given = {s.pattern: s.score for s in answer.scores}
     none = answer.none or not any(v >= PASS_SCORE for v in given.values())
     ranked = sorted(pattern_ids(), key=lambda p: -given.get(p, 0.0))
@@ -72,12 +73,12 @@ def detect_llm(text: str, settings: LLMSettings) -> Detection:
 
 
 def reframe_llm(thought: str, reframe: str, context: str, examples: list[str],
-                settings: LLMSettings) -> ReframeFeedback:
+                settings: LLMSettings, caller: Caller | None = None) -> ReframeFeedback:
     answer = structured(settings, LLMReframe, [
         SystemMessage(render("traps_reframe", strategies=", ".join(STRATEGIES))),
         HumanMessage(render("traps_reframe_input", context=context or "(none given)", thought=thought,
                             reframe=reframe)),
-    ])
+    ], caller)
 
     def crit(j: _Judgement) -> Criterion:
         return Criterion(ok=j.ok, detail=j.why)

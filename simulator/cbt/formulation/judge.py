@@ -19,6 +19,7 @@ from simulator.cbt.formulation.scoring import (
 )
 from simulator.core.settings import Settings
 from simulator.llm.fallback import with_fallback
+from simulator.llm.usage import Caller
 
 
 class FieldComment(BaseModel):
@@ -138,7 +139,7 @@ def _evidence(score: FormulationScore) -> str:
 
 
 def llm_narrative(settings: Settings, trainee: Formulation, reference: Formulation,
-                  score: FormulationScore) -> Narrative:
+                  score: FormulationScore, caller: Caller | None = None) -> Narrative:
     """Ask the configured model for a Narrative. Raises on any failure."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -151,17 +152,20 @@ def llm_narrative(settings: Settings, trainee: Formulation, reference: Formulati
                             trainee=_diagram(trainee), total=f"{score.total:g}",
                             scores=_scores(score), evidence=_evidence(score))),
     ]
-    return structured(settings.llm, Narrative, messages)  # validated against Narrative already
+    return structured(settings.llm, Narrative, messages, caller)  # validated against Narrative already
 
 
 def judge(settings: Settings, trainee: Formulation, reference: Formulation,
-          score: FormulationScore, rubric: Rubric) -> list[JudgeResult]:
-    """The offline narrative, plus the LLM judge's when settings ask for it and it succeeds."""
+          score: FormulationScore, rubric: Rubric, caller: Caller | None = None) -> list[JudgeResult]:
+    """The offline narrative, plus the LLM judge's when settings ask for it and it succeeds.
+
+    With a `caller`, the model is used only when the exercise may use it for that account now.
+    """
     offline = JudgeResult(engine="offline", narrative=offline_narrative(trainee, score, rubric))
     if not settings.uses_llm:
         return [offline]
     return with_fallback(
         "formulation judge",
         lambda: [offline, JudgeResult(engine=f"llm:{settings.llm.model}",
-                                      narrative=llm_narrative(settings, trainee, reference, score))],
+                                      narrative=llm_narrative(settings, trainee, reference, score, caller))],
         lambda why: [offline.model_copy(update={"fallback_reason": why[:500]})])

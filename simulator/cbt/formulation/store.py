@@ -43,6 +43,7 @@ from simulator.cbt.formulation.scoring import (
 from simulator.cbt.sessions import SessionStore
 from simulator.core.db import Store
 from simulator.core.settings import Settings, load_settings
+from simulator.modeluse.access import caller_for
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,8 @@ def submit(store: Store, actor: Actor | None, session_id: str, data,
     reveal.check_ready(store, session_id, formulation, settings.reveal_min_turns)
     rubric = load_rubric()
     reference, score = score_session(store, actor, session_id, formulation, rubric)
-    narratives = judge(settings, formulation, reference, score, rubric)
+    caller = caller_for(store, "formulation", actor.id if actor else None)
+    narratives = judge(settings, formulation, reference, score, rubric, caller)
     now = _now()
     try:
         with store.db() as db, db.conn:

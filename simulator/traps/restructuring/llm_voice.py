@@ -15,6 +15,7 @@ from simulator.core.settings import LLMSettings
 from simulator.llm.client import chat_model, stream_text
 from simulator.llm.fallback import with_fallback
 from simulator.llm.templates import render
+from simulator.llm.usage import Caller
 from simulator.traps.restructuring.state import RestructuringState
 from simulator.traps.restructuring.texts import stage_name
 
@@ -31,10 +32,14 @@ def prompt(state: RestructuringState, case: PatientCase, llm_settings: LLMSettin
     return messages
 
 
-def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings: LLMSettings) -> str | None:
-    """The last patient answer re-worded by the model, or None if the model fails in any way."""
+def voice_with_llm(state: RestructuringState, case: PatientCase, llm_settings: LLMSettings,
+                   caller: Caller | None = None) -> str | None:
+    """The last patient answer re-worded by the model, or None if the model fails in any way.
+
+    With a `caller`, the model is used only when restructuring may use it for that account now.
+    """
     messages = prompt(state, case, llm_settings)
     text = with_fallback("restructuring wording",
-                         lambda: "".join(stream_text(chat_model(llm_settings), messages, llm_settings)).strip(),
+                         lambda: "".join(stream_text(chat_model(llm_settings), messages, llm_settings, caller)).strip(),
                          lambda why: "")  # the rule-based wording stands
     return text or None

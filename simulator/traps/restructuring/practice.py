@@ -20,6 +20,7 @@ from simulator.core.clock import now
 from simulator.core.db import Store
 from simulator.core.messages import check_message
 from simulator.core.settings import Settings
+from simulator.modeluse import access
 from simulator.traps.restructuring import store as records
 from simulator.traps.restructuring.dialogue import CaseThought, begin, conclude, respond
 from simulator.traps.restructuring.llm_voice import voice_with_llm
@@ -30,6 +31,8 @@ from simulator.traps.restructuring.state import (
 )
 from simulator.traps.restructuring.store import DialogueClosed
 
+EXERCISE = "restructuring"
+
 
 @dataclass
 class RestructuringPractice:
@@ -38,13 +41,18 @@ class RestructuringPractice:
     actor: Actor | None = None  # None only in single-user mode, before any account exists
 
     @property
+    def _user_id(self) -> str | None:
+        return self.actor.id if self.actor else None
+
+    @property
     def idle_before(self) -> datetime:
         """Active dialogues untouched since this moment count as abandoned."""
         return now() - timedelta(days=self.settings.restructuring_idle_days)
 
     def start(self, case: PatientCase, thought: CaseThought, seed: int = 0) -> str:
         """Store a new dialogue on `thought`, with the patient's opening; returns its id."""
-        return records.insert(self.store, self.actor, case, begin(case, thought, seed), self.settings.engine)
+        engine = access.decide(self.store, self.settings, EXERCISE, self._user_id).engine  # offline when refused
+        return records.insert(self.store, self.actor, case, begin(case, thought, seed), engine)
 
     def open(self, session_id: str) -> Dialogue:
         """The dialogue with every turn, if this actor may read it (closed first if it was left idle)."""
@@ -58,7 +66,8 @@ class RestructuringPractice:
         self._close_if_idle(session_id, "write")
         case, state = records.exchange(self.store, self.actor, session_id, lambda c, s: respond(s, c, message))
         if self.settings.uses_llm:
-            worded = voice_with_llm(state, case, self.settings.llm)  # outside any lock or transaction
+            caller = access.caller_for(self.store, EXERCISE, self._user_id)
+            worded = voice_with_llm(state, case, self.settings.llm, caller)  # outside any lock or transaction
             if worded:
                 records.set_wording(self.store, self.actor, session_id, len(state.turns) - 1, worded)
                 state.turns[-1].text = worded
