@@ -48,6 +48,7 @@ STEPS = [
     ("m015_model_usage", llm_usage.create_tables),
     ("m016_llm_access", llm_access.create_tables),
     ("m017_last_seen", users.add_last_seen),
+    ("m018_feedback_seen", reviews.create_seen_table),
 ]
 
 for _name, _fn in STEPS:

@@ -383,6 +383,38 @@ def test_a_supervisor_assigns_a_dear_man_scenario_from_the_page(fresh_app):
 
     mine = reviews.assignments_for(store, tess)
     assert len(mine) == 1 and mine[0].kind == "dearman" and mine[0].style is None
+    # The list says who it is for and who has done it; the form is empty again for the next one.
+    listed = " ".join(m.value for m in at.markdown)
+    assert "for **cohort Spring**" in listed and "done by 0 of 1" in listed and "tess: not done yet" in listed
+    assert at.text_area(key="assign-note").value == ""
+    assert not any(s.label == "Trainee" for s in at.selectbox)  # only the chosen target's field is shown
+
+
+def test_a_trainee_sees_whether_each_assignment_is_done_and_can_start_it(fresh_app):
+    from simulator.supervision import reviews
+
+    signed_in_token(fresh_app)  # the database, with its first admin
+    store = Store(fresh_app)
+    admin = signin.login(store, "ada", PASSWORD)[0]
+    cohort = cohorts.create_cohort(store, admin, "Spring")
+    tess = users.create_user(store, admin, "tess", PASSWORD, "trainee")
+    cohorts.add_member(store, admin, cohort, tess.id, "trainee")
+    from datetime import date
+
+    from simulator.cbt.library import CaseLibrary
+    from simulator.core.settings import DATA_DIR
+
+    reviews.assign(store, admin, "cbt", "tomas-herrera", date(2030, 1, 1), cases=CaseLibrary.load(DATA_DIR / "patients"),
+                   scenarios=None, style="plain", cohort_id=cohort)
+    at = open_app(token=signin.login(store, "tess", PASSWORD)[1])
+    at.switch_page("views/assignments.py").run()
+    assert any("not done yet" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert not at.exception
+    session_id = SessionStore(store).list_sessions(owner=tess.id)[0].id
+    SessionStore(store).end_session(session_id)
+    at.switch_page("views/assignments.py").run()
+    assert any(f"done {date.today():%Y-%m-%d}" in m.value for m in at.markdown)
 
 
 def test_authoring_form_shows_problems_then_saves_a_new_version(fresh_app):

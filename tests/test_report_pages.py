@@ -134,3 +134,26 @@ def test_cues_never_asked_about_are_flagged_first_on_review_and_on_the_trainees_
     assert any("risk cues not asked about" in str(o) for o in review.selectbox[1].options)
     practice = page(world, "practice.py", "tess", session=sid)
     assert [e.value for e in practice.error][0] == banner[0]
+
+
+def test_a_grade_saves_only_the_items_the_supervisor_set_and_the_trainee_sees_it_is_new(world):
+    review = page(world, "review.py", "sam")
+    assert not review.exception, review.exception
+    next(s for s in review.selectbox if s.label == "Session").set_value(world[1]["interview"]).run()
+    before = len(services_for(world, "sam").supervision.grades(world[1]["interview"]))
+    review.radio(key="g-empathy").set_value(5)
+    review.radio(key="g-agenda").set_value(2)
+    next(b for b in review.button if b.label == "Save grade").click().run()
+    assert not review.exception, review.exception
+    assert any("Saved:" in s.value for s in review.success), [e.value for e in review.error]
+    grades = services_for(world, "sam").supervision.grades(world[1]["interview"])
+    assert len(grades) == before + 1
+    graded = grades[0]
+    assert graded.scores == {"empathy": 5, "agenda": 2}  # unset items are not scores
+    assert graded.total == round(7 / 12 * 100, 1)
+
+    mine = page(world, "sessions.py", "tess")
+    assert "New from your supervisor" in " ".join(m.value for m in mine.markdown)
+    page(world, "practice.py", "tess", session=world[1]["interview"])  # she reads it
+    again = page(world, "sessions.py", "tess")
+    assert "New from your supervisor" not in " ".join(m.value for m in again.markdown)

@@ -35,11 +35,17 @@ def interviews_tab() -> None:
     if not rows:
         st.write("No CBT sessions yet.")
         return
+    empty = sum(1 for r in rows if r.messages == 0)
+    if empty and not st.toggle(f"Show sessions with no messages ({empty})", value=False, key="review-empty"):
+        rows = [r for r in rows if r.messages]
+        if not rows:
+            st.write("Every session of this trainee is still empty.")
+            return
     sessions = [row.info for row in rows]
     flags = svc.reports.risk_flags([s.id for s in sessions])
     labels = {r.info.id: f"{'⚠ risk cues not asked about · ' if flags.get(r.info.id) else ''}"
                          f"{r.info.created_at:%Y-%m-%d %H:%M} · {r.info.case_name} · situation "
-                         f"{r.info.situation_index + 1} · {r.info.style} · {r.info.status}"
+                         f"{r.info.situation_index + 1} · {r.info.style} · {r.messages} messages · {r.info.status}"
                          + (f" · {r.attempt_label}" if r.attempt_label else "") for r in rows}
     session_id = st.selectbox("Session", list(labels), format_func=labels.get)
     chosen = next(r for r in rows if r.info.id == session_id)
@@ -110,11 +116,14 @@ def interviews_tab() -> None:
     show_grades(session_id)
     with st.form("grade"):
         st.caption(f"{rubric.name}, version {rubric.version}: {rubric.scale['min']}–{rubric.scale['max']} per item")
-        scores = {}
+        st.caption("Items start unset; an item left unset is not graded, and the total is over the items you score.")
+        picked = {}
+        levels = list(range(rubric.scale["min"], rubric.scale["max"] + 1))
         for item in rubric.items_of():
-            scores[item.id] = st.slider(item.title, rubric.scale["min"], rubric.scale["max"], 3, key=f"g-{item.id}")
+            picked[item.id] = st.radio(item.title, levels, index=None, horizontal=True, key=f"g-{item.id}")
             st.caption(" · ".join(f"{k}: {as_text(v)}" for k, v in item.anchors.items()))
         note = st.text_area("Note to the trainee")
+        scores = {k: v for k, v in picked.items() if v is not None}
         if st.form_submit_button("Save grade", type="primary"):
             try:
                 g = svc.supervision.grade(session_id, scores, note)

@@ -31,6 +31,9 @@ for item in items:
     with st.container(border=True):
         left, right = st.columns([4, 1])
         left.markdown(describe(item))
+        if item.new_feedback:
+            left.badge(f"New from your supervisor: {item.new_feedback} comment(s) or grade(s)",
+                       icon=":material/mark_chat_unread:", color="violet")
         left.caption(f"Started {item.created_at:%Y-%m-%d %H:%M} UTC · last activity "
                      f"{item.updated_at:%Y-%m-%d %H:%M} UTC · engine: {item.engine}")
         page, param = PAGE[item.kind]

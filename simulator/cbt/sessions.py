@@ -42,7 +42,7 @@ def create_sessions_and_turns(db: sqlite_utils.Database) -> None:
 
 
 def add_risk_aspects_and_assignment(db: sqlite_utils.Database) -> None:
-    """Migration m008: the aspects of risk each message asked about, stored beside its moves; and
+    """Migration m011: the aspects of risk each message asked about, stored beside its moves; and
     the assignment a session was started for (NULL: free practice)."""
     db["turns"].add_column("risk_aspects_json", str)
     db["sessions"].add_column("assignment_id", str)

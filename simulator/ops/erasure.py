@@ -75,6 +75,9 @@ TABLES: dict[str, str] = {
     "drill_attempts": "deleted",
     "restructuring_sessions": "deleted",
     "restructuring_turns": "deleted",
+    "interview_reports": "deleted with their interviews",
+    "corrections": "deleted: supervisors' corrections of their work, and the corrections they made",
+    "feedback_seen": "deleted",
     "comments": "theirs deleted; others' on their interviews kept, names masked",
     "grades": "theirs deleted; others' on their interviews kept, names masked",
     "assignments": "those given to them or by them deleted",
@@ -137,6 +140,8 @@ def _remove_cbt_sessions(db: sqlite_utils.Database, ids: list[str], words: list[
     removed["formulation_drafts"] += _count(db.execute(f"delete from formulation_drafts where session_id in ({m})", ids))
     removed["formulation_reveals"] += _count(db.execute(f"delete from formulation_reveals where session_id in ({m})", ids))
     removed["turns"] += _count(db.execute(f"delete from turns where session_id in ({m})", ids))
+    removed["interview_reports"] += _count(db.execute(f"delete from interview_reports where session_id in ({m})", ids))
+    removed["feedback_seen"] += _count(db.execute(f"delete from feedback_seen where session_id in ({m})", ids))
     reviewed = {r[0] for r in db.execute(
         f"select session_id from comments where session_id in ({m}) union "
         f"select session_id from grades where session_id in ({m})", ids + ids).fetchall()}
@@ -203,6 +208,8 @@ def _erase_account(db: sqlite_utils.Database, user: dict) -> tuple[Counter, Coun
     # What they wrote about other people's work and gave to others.
     run("comments", "delete from comments where author_id = ?", [uid])
     run("grades", "delete from grades where author_id = ?", [uid])
+    run("corrections", "delete from corrections where owner = ? or author_id = ?", [uid, uid])
+    run("feedback_seen", "delete from feedback_seen where owner = ?", [uid])
     run("assignments", "delete from assignments where trainee_id = ? or created_by = ?", [uid, uid])
     # Their interviews and formulation work (also work handed to them on sessions they do not own).
     own = [r[0] for r in db.execute("select id from sessions where owner = ?", [uid]).fetchall()]

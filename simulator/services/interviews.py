@@ -55,6 +55,7 @@ class InterviewService(Practice):
     def open(self, session_id: str) -> tuple[SessionInfo, PatientCase, list[Turn]]:
         info, case, turns = super().open(session_id)
         record_read(self.store, self.actor, info.owner, "interview", session_id)
+        reviews.mark_seen(self.store, self.actor, session_id, info.owner)  # its comments and grades are read now
         return info, case, turns
 
     def transcript(self, session_id: str) -> list[Turn]:

@@ -77,6 +77,9 @@ class SupervisionService:
     def set_live_counts(self, assignment_id: str, on: bool) -> reviews.Assignment:
         return reviews.set_live_counts(self.store, self.actor, assignment_id, on)
 
+    def completions(self, assignment_id: str) -> list[reviews.Completion]:
+        return reviews.completions(self.store, self.actor, assignment_id)
+
     def my_assignments(self) -> list[reviews.Assignment]:
         return reviews.assignments_for(self.store, self.actor) if self.actor else []
 

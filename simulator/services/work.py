@@ -10,6 +10,7 @@ from typing import Literal
 from simulator.services.dearman import DearmanService
 from simulator.services.interviews import InterviewService
 from simulator.services.traps import TrapsService
+from simulator.supervision import reviews
 
 Kind = Literal["cbt", "dearman", "restructuring"]
 
@@ -29,6 +30,7 @@ class WorkItem:
     outcome: str | None = None  # DEAR MAN: agreed, gave_up, turn_limit
     thought: str | None = None  # restructuring: the first thought worked on
     attempt_label: str = ""  # CBT: graded attempt or repeat practice, once known
+    new_feedback: int = 0  # CBT: comments and grades that arrived since the trainee last opened it
 
     @property
     def resumable(self) -> bool:
@@ -48,6 +50,9 @@ class WorkService:
                           updated_at=r.info.updated_at, situation=r.info.situation_index + 1, style=r.info.style,
                           attempt_label=r.attempt_label)
                  for r in self.interviews.my_sessions_with_counts()]
+        news = reviews.unseen_feedback(self.interviews.store, self.interviews.actor, [i.id for i in items])
+        for item in items:
+            item.new_feedback = news.get(item.id, 0)
         items += [WorkItem(kind="dearman", id=s.id, subject=s.scenario.title, status=s.status, messages=n,
                            engine=s.engine, created_at=s.created_at, updated_at=s.updated_at, outcome=s.outcome)
                   for s, n in self.dearman.my_sessions_with_counts()]

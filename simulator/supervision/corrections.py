@@ -63,7 +63,7 @@ class AgreementRow(BaseModel):
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    """Migration m011."""
+    """Migration m014_corrections."""
     db["corrections"].create(
         {"id": int, "kind": str, "owner": str, "record_id": str, "turn": int, "item": str, "scorer": str,
          "automatic_json": str, "corrected_json": str, "agrees": int, "reason": str, "author_id": str,

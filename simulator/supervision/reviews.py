@@ -100,7 +100,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
 
 
 def add_versions_and_live_counts(db: sqlite_utils.Database) -> None:
-    """Migration m009: grades keep the rubric version they were given under (earlier grades were
+    """Migration m012: grades keep the rubric version they were given under (earlier grades were
     given under version 1); assignments say whether live counts are shown (off by default)."""
     db["grades"].add_column("rubric_version", int, not_null_default=1)
     db["assignments"].add_column("live_counts", int, not_null_default=0)
@@ -149,15 +149,19 @@ def grade(store: Store, actor: Actor | None, session_id: str, scores: dict[str, 
     require_reviewer(store, actor, info.owner)
     rubric = competence_rubric()
     ids = {item.id for item in rubric.items_of()}
-    if set(scores) != ids:
-        raise ValueError(f"A grade needs a score for each of: {', '.join(sorted(ids))}.")
+    unknown = set(scores) - ids
+    if unknown:
+        raise ValueError(f"The rubric has no item {', '.join(sorted(unknown))}.")
+    if not scores:
+        raise ValueError("Score at least one item: an item left unset is not graded.")
     lo, hi = rubric.scale["min"], rubric.scale["max"]
     bad = [k for k, v in scores.items() if not isinstance(v, int) or not lo <= v <= hi]
     if bad:
         raise ValueError(f"Scores run from {lo} to {hi}; check {', '.join(bad)}.")
     if len(note) > MAX_COMMENT_CHARS:
         raise ValueError(f"A note is at most {MAX_COMMENT_CHARS:,} characters.")
-    total = round(sum(scores.values()) / (hi * len(ids)) * 100, 1)
+    # Items left unset are not scored: the total is over the items the supervisor graded.
+    total = round(sum(scores.values()) / (hi * len(scores)) * 100, 1)
     row = {"session_id": session_id, "author_id": actor.id, "scores_json": json.dumps(scores),
            "total": total, "note": note.strip(), "created_at": _now(), "rubric_version": rubric.version}
     with store.db() as db:
@@ -165,6 +169,37 @@ def grade(store: Store, actor: Actor | None, session_id: str, scores: dict[str, 
     audit(store, actor.id, "grade", {"session_id": session_id, "total": total, "user_id": info.owner})
     return Grade(session_id=session_id, author=actor.username, scores=scores, note=row["note"],
                  total=total, created_at=row["created_at"], rubric_version=rubric.version)
+
+
+def create_seen_table(db: sqlite_utils.Database) -> None:
+    """Migration m018_feedback_seen: when a trainee last read each of their sessions, so new
+    comments and grades can be pointed out."""
+    db["feedback_seen"].create({"session_id": str, "owner": str, "seen_at": str}, pk=("session_id", "owner"),
+                               foreign_keys=[("session_id", "sessions", "id")])
+
+
+def mark_seen(store: Store, actor: Actor | None, session_id: str, owner: str | None) -> None:
+    """The session's owner has just read it, comments and grades included."""
+    if actor is None or owner != actor.id:
+        return
+    with store.db() as db:
+        db["feedback_seen"].upsert({"session_id": session_id, "owner": actor.id, "seen_at": _now()},
+                                   pk=("session_id", "owner"))
+
+
+def unseen_feedback(store: Store, actor: Actor | None, session_ids: list[str]) -> dict[str, int]:
+    """Comments and grades on the actor's own sessions that arrived after they last read them."""
+    if actor is None or not session_ids:
+        return {}
+    marks = ",".join("?" for _ in session_ids)
+    with store.db() as db:
+        rows = db.execute(
+            f"select x.session_id, count(*) from (select session_id, created_at from comments union all "
+            f"select session_id, created_at from grades) x join sessions s on s.id = x.session_id "
+            f"left join feedback_seen f on f.session_id = x.session_id and f.owner = s.owner "
+            f"where x.session_id in ({marks}) and s.owner = ? and (f.seen_at is null or x.created_at > f.seen_at) "
+            f"group by x.session_id", [*session_ids, actor.id]).fetchall()
+    return dict(rows)
 
 
 def grades(store: Store, actor: Actor | None, session_id: str) -> list[Grade]:
@@ -225,6 +260,41 @@ def assignments_by(store: Store, actor: Actor) -> list[Assignment]:
     with store.db() as db:
         where, args = ("1 = 1", []) if actor.role == "admin" else ("created_by = ?", [actor.id])
         return [Assignment.model_validate(r) for r in db["assignments"].rows_where(where, args, order_by="due")]
+
+
+class Completion(BaseModel):
+    """One trainee's progress on an assignment: done once a session of the exercise has ended."""
+
+    trainee_id: str
+    username: str
+    done_at: datetime | None = None
+
+
+def completions(store: Store, actor: Actor | None, assignment_id: str) -> list[Completion]:
+    """Who an assignment is for, and when each finished it. The trainee sees their own line; the
+    supervisor who set it (or an admin) sees everyone's.
+
+    A CBT interview counts once a session on the case ends after the assignment was set (started
+    from it or not); a DEAR MAN conversation once one on the scenario ends after it was set.
+    """
+    a = assignment(store, assignment_id)
+    with store.db() as db:
+        if a.trainee_id:
+            people = db.execute("select id, username from users where id = ?", [a.trainee_id]).fetchall()
+        else:
+            people = db.execute("select u.id, u.username from cohort_members m join users u on u.id = m.user_id "
+                                "where m.cohort_id = ? and m.role = 'trainee' order by u.username",
+                                [a.cohort_id]).fetchall()
+        table, column = ("sessions", "case_id") if a.kind == "cbt" else ("dearman_sessions", "scenario_id")
+        done = dict(db.execute(
+            f"select owner, min(ended_at) from {table} where {column} = ? and status = 'ended' "
+            "and ended_at is not null and created_at >= ? group by owner",
+            [a.target_id, a.created_at.isoformat()]).fetchall())
+    mine = actor is not None and actor.role not in ("supervisor", "admin")
+    if actor is None or (not mine and actor.role != "admin" and actor.id != a.created_by):
+        raise AccessDenied("Only the supervisor who set this assignment can see who has done it.")
+    rows = [Completion(trainee_id=i, username=u, done_at=done.get(i)) for i, u in people]
+    return [r for r in rows if r.trainee_id == actor.id] if mine else rows
 
 
 def assignment(store: Store, assignment_id: str) -> Assignment:

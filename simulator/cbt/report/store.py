@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    """Migration m010."""
+    """Migration m013_interview_reports."""
     db["interview_reports"].create(
         {"session_id": str, "turns": int, "engine": str, "rubric_version": int, "report_version": int,
          "report_json": str, "fallback_reason": str, "created_at": str},
