@@ -80,11 +80,14 @@ def test_backup_under_concurrent_writes_restores_into_a_fresh_directory_with_eve
     printed = dict(line.split() for line in out.stdout.splitlines() if line.startswith("  ") and "total" not in line)
     assert {t: int(n.replace(",", "")) for t, n in printed.items()} == {t: len(r) for t, r in copied.items()}
     # One consistent moment: each session's turns are whole and its state matches its last turn.
+    conn = sqlite3.connect(tmp_path / "nightly.db")
+    conn.row_factory = sqlite3.Row
     for sid in ids:
-        turns = sorted((r for r in copied["turns"] if r[1] == sid), key=lambda r: r[2])
-        assert [r[2] for r in turns] == list(range(len(turns)))
-        session = next(r for r in copied["sessions"] if r[0] == sid)
-        assert not turns or session[11] == turns[-1][-1]  # updated_at is the last turn's time
+        turns = conn.execute("select idx, created_at from turns where session_id = ? order by idx", [sid]).fetchall()
+        assert [r["idx"] for r in turns] == list(range(len(turns)))
+        updated = conn.execute("select updated_at from sessions where id = ?", [sid]).fetchone()["updated_at"]
+        assert not turns or updated == turns[-1]["created_at"]  # updated_at is the last turn's time
+    conn.close()
     assert not Path(str(tmp_path / "nightly.db") + "-wal").exists()  # one self-contained file
 
     fresh = tmp_path / "fresh" / "practicum.db"

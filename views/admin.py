@@ -1,4 +1,5 @@
-"""Admin page: accounts and roles, cohorts, sessions from before accounts, the audit log."""
+"""Admin page: accounts and roles, cohorts, sessions from before accounts, the audit log, and the
+clinic's operations: which exercises may use the model, model usage, erasure and retention."""
 
 import json
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from simulator.accounts.users import ROLES, AccountError
 from views.common import as_text, services
 
 admin = services().accounts
+clinic = services().clinic
 st.title("Accounts")
 
 
@@ -28,8 +30,8 @@ def attempt(fn, *args, done: str) -> bool:
 accounts = admin.list_users()
 names = {u["id"]: u["username"] for u in accounts}
 
-tab_users, tab_cohorts, tab_sessions, tab_audit = st.tabs(
-    ["People", "Cohorts", "Sessions without an owner", "Audit log"])
+tab_users, tab_cohorts, tab_sessions, tab_model, tab_erase, tab_audit = st.tabs(
+    ["People", "Cohorts", "Sessions without an owner", "Language model", "Erasure and retention", "Audit log"])
 
 NEW_ACCOUNT_FIELDS = ("new-username", "new-role", "new-email", "new-password")
 
@@ -114,6 +116,79 @@ with tab_sessions:
         if c3.button("Assign", key=f"assign-{s['id']}"):
             if attempt(admin.assign_session, s["id"], who, done="Assigned."):
                 st.rerun()
+
+with tab_model:
+    where = clinic.where_text_goes()
+    if where is None:
+        st.info("No language model is configured: every exercise runs on the offline engine.")
+    else:
+        st.markdown(f"Model server: **{as_text(where.endpoint)}** · run by {as_text(where.who)}")
+        if not where.local:
+            st.caption("It is not this machine, so each trainee reads where their text goes and confirms it "
+                       "before their first message to the model.")
+    st.subheader("Which exercises may use the model")
+    allowed = clinic.llm_permissions()
+    for exercise, on in allowed.items():
+        wanted = st.toggle(clinic.exercise_label(exercise), value=on, key=f"llm-{exercise}")
+        if wanted != on and attempt(clinic.set_llm_permission, exercise, wanted,
+                                    done=f"{clinic.exercise_label(exercise)}: "
+                                         f"{'may use the model' if wanted else 'offline engine only'}."):
+            st.rerun()
+    st.subheader("Usage")
+    c1, c2, c3 = st.columns(3)
+    by = c1.selectbox("Grouped by", ["day", "exercise", "cohort", "model"], key="usage-by")
+    u_since = c2.date_input("From", date.today() - timedelta(days=30), key="usage-since")
+    u_until = c3.date_input("To", date.today(), key="usage-until")
+    rows = clinic.usage(by, u_since if isinstance(u_since, date) else None,
+                        u_until if isinstance(u_until, date) else None)
+    if not rows:
+        st.caption("No calls to the model in this period.")
+    else:
+        st.dataframe(pd.DataFrame({
+            by: [r.key for r in rows], "calls": [r.calls for r in rows], "people": [r.people for r in rows],
+            "prompt tokens": [r.prompt_tokens for r in rows],
+            "completion tokens": [r.completion_tokens for r in rows],
+            "estimated calls": [r.estimated_calls for r in rows],
+            "mean latency (ms)": [round(r.mean_latency_ms) for r in rows],
+            "outcomes": [", ".join(f"{k} {v}" for k, v in r.outcomes.items()) for r in rows],
+        }), hide_index=True, width="stretch")
+        st.caption("Estimated calls: the server reported no token counts, so they were counted here.")
+
+with tab_erase:
+    st.subheader("Erase a person")
+    st.caption("Removes the account and everything it wrote; comments and grades they gave to others "
+               "stay without their name. Shown first, then done only once you type the username again.")
+    target = st.selectbox("Account", [None, *names.values()], key="erase-who",
+                          format_func=lambda n: "Choose…" if n is None else n)
+    if target:
+        try:
+            preview = clinic.erase_preview(target)
+        except (AccountError, AccessDenied, ValueError) as err:
+            st.error(as_text(str(err)))
+        else:
+            st.markdown(f"Erasing **{as_text(target)}** ({preview.role}) would remove "
+                        f"{preview.total_removed} rows: "
+                        + (", ".join(f"{k} {v}" for k, v in preview.removed.items()) or "nothing"))
+            if preview.kept:
+                st.caption("Kept without the person: " + ", ".join(f"{k} {v}" for k, v in preview.kept.items()))
+            typed = st.text_input("Type the username to confirm", key=f"erase-confirm-{target}")
+            if st.button("Erase", type="primary", disabled=typed != target, key=f"erase-{target}"):
+                if attempt(clinic.erase, target, done=f"{target} was erased."):
+                    st.session_state.pop("erase-who", None)
+                    st.rerun()
+    st.subheader("Retention")
+    plan = clinic.next_purge()
+    if plan.retention_days is None:
+        st.caption("No retention period is set (PRACTICUM_RETENTION_DAYS): nothing is purged automatically.")
+    else:
+        st.markdown(f"Trainees with no activity for {plan.retention_days} days are purged "
+                    f"(no activity since {plan.cutoff[:10]}). The next purge would remove:")
+        if not plan.trainees and not plan.ownerless:
+            st.caption("Nothing.")
+        for t in plan.trainees:
+            st.write(f"{as_text(t.username)}: last active {t.last_active[:10]}, {sum(t.removed.values())} rows")
+        if plan.ownerless:
+            st.write("Work from before accounts: " + ", ".join(f"{k} {v}" for k, v in plan.ownerless.items()))
 
 with tab_audit:
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])

@@ -9,7 +9,7 @@ import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.core.errors import SessionNotFound
-from simulator.dearman.practice import DearmanPractice, awaiting_reply
+from simulator.dearman.practice import DearmanPractice, awaiting_reply, exercise_of
 from simulator.dearman.scenarios import custom_scenario
 from simulator.dearman.schema import (
     DEARMAN_ORDER,
@@ -26,6 +26,7 @@ from views.common import (
     scenarios,
     services,
 )
+from views.engine_view import engine_status
 
 BADGE = {"strong": ("Strong", "green"), "weak": ("Weak", "orange"), "none": ("None", "red"),
          "yes": ("Yes", "green"), "no": ("No", "red")}
@@ -47,6 +48,7 @@ def emotion_sliders(prefix: str) -> EmotionRatings:
 
 def choose() -> None:
     st.title("DEAR MAN practice")
+    engine_status("dearman")
     st.caption("Ask for something, or say no, to someone who is hard to convince. "
                "Check each draft before you send it.")
     lib = scenarios()
@@ -150,6 +152,7 @@ def conversation(session_id: str) -> None:
         return
     scenario = info.scenario
     st.title(as_text(scenario.title))
+    engine_status(exercise_of(scenario))
     st.caption(f"Your goal: {as_text(scenario.goal)}")
     trainee_turns = sum(t.role == "trainee" for t in turns)
     top = st.columns([1, 1, 2])

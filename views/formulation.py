@@ -19,6 +19,7 @@ from simulator.cbt.formulation.scoring import (
 from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS
 from simulator.core.errors import SessionNotFound
 from views.common import as_text, chosen_session, services
+from views.engine_view import engine_status
 
 HELP = {
     "situation": "What happened, where and when, who was there.",
@@ -118,6 +119,7 @@ def show_submitted(formulation) -> None:
 
 def page() -> None:
     st.title("Case formulation")
+    engine_status("formulation")
     session_id = chosen_session("Session")
     if not session_id:
         return

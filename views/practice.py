@@ -12,16 +12,9 @@ from simulator.cbt.practice import needs_reply
 from simulator.core.errors import EngineError, SessionNotFound
 from simulator.core.messages import MessageRejected
 from views.common import as_text, current_actor, services, settings
+from views.engine_view import engine_status
 from views.report_view import live_counts, show_report
 from views.transcript import show_grades, show_transcript, show_turn
-
-
-def engine_badge() -> None:
-    label = services().interviews.engine_label
-    if label == "offline":
-        st.badge("Offline engine", icon=":material/wifi_off:", color="gray")
-    else:
-        st.badge(f"Model: {label}", icon=":material/cloud:", color="blue")
 
 
 def case_matches(card, query: str, difficulties: list[str], sources: list[str] = (),
@@ -59,7 +52,7 @@ def start_form(card) -> None:
 
 def choose_case() -> None:
     st.title("Practice a CBT interview")
-    engine_badge()
+    engine_status("interview")
     interviews = services().interviews
     for err in interviews.library.errors:
         st.warning(f"A case file could not be loaded: {err}")
@@ -141,7 +134,7 @@ def session_view(session_id: str) -> None:
         return
     st.title(f"{as_text(case.name)}, {case.age}")
     st.caption(as_text(case.presenting_problem))
-    engine_badge()
+    engine_status("interview")
     if services().interviews.attempts([session_id]).get(session_id) == "repeat":
         st.badge("Repeat practice", icon=":material/replay:", color="orange")
     turns = sum(1 for t in transcript if t.role == "therapist")

@@ -14,10 +14,12 @@ from simulator.services.traps import RestructuringLocked
 from simulator.traps.patterns import name_of
 from simulator.traps.restructuring.state import STAGE_NAMES
 from views.common import as_text, ensure_database, services
+from views.engine_view import engine_status
 from views.restructuring_view import show_dialogue, summary_line
 
 ensure_database()
 st.title("Cognitive restructuring")
+engine_status("restructuring")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

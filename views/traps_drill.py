@@ -6,9 +6,11 @@ import streamlit as st
 
 from simulator.traps import drill
 from views.common import as_text, ensure_database, services
+from views.engine_view import engine_status
 
 ensure_database()
 st.title("Thinking traps drill")
+engine_status("traps")
 st.caption("Spot the unhelpful pattern(s) in the thought, then write a realistic reframe.")
 
 names = {pid: name for pid, name, _ in drill.definitions()}
