@@ -140,11 +140,13 @@ def test_grades_keep_the_rubric_version_they_were_given_under(tmp_path):
     migrate(store)  # m008 onwards
     (g,) = reviews.grades(store, admin, "old-session")
     assert g.rubric_version == 1 and set(g.scores) == set(v1) and len(v1) == 6
-    with pytest.raises(ValueError, match="needs a score for each"):
-        reviews.grade(store, admin, "old-session", v1)  # a new grade is given under version 2: eleven items
+    partial = reviews.grade(store, admin, "old-session", v1)  # a new grade is given under version 2
+    assert partial.rubric_version == 2 and set(partial.scores) == set(v1)  # items left unset are not scores
+    with pytest.raises(ValueError, match="no item"):
+        reviews.grade(store, admin, "old-session", {"not_an_item": 3})
     new = reviews.grade(store, admin, "old-session", {i.id: 3 for i in reviews.competence_rubric().items_of()})
     assert new.rubric_version == 2 and len(new.scores) == 11
-    assert [x.rubric_version for x in reviews.grades(store, admin, "old-session")] == [2, 1]
+    assert [x.rubric_version for x in reviews.grades(store, admin, "old-session")] == [2, 2, 1]
 
 
 def test_an_assignment_can_allow_live_counts_and_only_its_author_changes_that(world):

@@ -327,10 +327,16 @@ def test_two_processes_one_database_no_lost_turn(store, tmp_path):
              for mine in (ids[0:2], ids[2:4])]
     for proc in procs:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-    time.sleep(3)
+    # Both write until the database holds plenty of turns (time-bounded, so a busy machine only waits longer).
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with sqlite3.connect(store.path) as conn:
+            if conn.execute("select count(*) from turns where role = 'therapist'").fetchone()[0] >= 60:
+                break
+        time.sleep(0.2)
     stop.touch()
     stored = [int(proc.communicate(timeout=60)[0].strip()) for proc in procs]
-    assert all(n > 20 for n in stored)
+    assert all(n > 10 for n in stored), stored
 
     conn = sqlite3.connect(store.path)
     rows = conn.execute("select session_id, idx, role, text from turns order by session_id, idx").fetchall()

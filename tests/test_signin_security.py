@@ -540,7 +540,7 @@ def test_the_admin_page_shows_the_audit_log_as_a_table_with_usernames(tmp_path, 
     store = Store(tmp_path / "app.db")
     migrate(store)
     admin = users.create_user(store, None, "ada", PW, "admin")
-    users.create_user(store, admin, "tess", PW, "trainee")
+    tess = users.create_user(store, admin, "tess", PW, "trainee")
     fail(store, "tess")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.session_state["auth_token"] = signin.login(store, "ada", PW)[1]
@@ -552,6 +552,7 @@ def test_the_admin_page_shows_the_audit_log_as_a_table_with_usernames(tmp_path, 
     failure = table[table["action"] == "signin.failure"].iloc[0]
     assert failure["about"] == "tess"
     assert "ada" in set(table["who"])  # usernames, not ids
+    assert not any(tess.id in d or "{" in d for d in table["details"])  # readable details, not JSON with ids
     at.multiselect(key="audit-actions").select("signin.failure").run()
     assert set(at.dataframe[-1].value["action"]) == {"signin.failure"}
     st.cache_resource.clear()

@@ -1,7 +1,6 @@
 """Admin page: accounts and roles, cohorts, sessions from before accounts, the audit log, and the
 clinic's operations: which exercises may use the model, model usage, erasure and retention."""
 
-import json
 from datetime import date, timedelta
 
 import pandas as pd
@@ -207,5 +206,5 @@ with tab_audit:
         "who": [e["actor"] for e in entries],
         "action": [e["action"] for e in entries],
         "about": [e["about"] for e in entries],
-        "details": [json.dumps(json.loads(e["details_json"])) for e in entries],
+        "details": [e["details"] for e in entries],
     }), hide_index=True, width="stretch")

@@ -54,10 +54,24 @@ def _who(details: dict) -> str | None:
     return details.get("user_id") or details.get("trainee_id")
 
 
+def _readable(details: dict, names: dict[str, str]) -> str:
+    """The details as `key: value` pairs for a person to read, account ids shown as usernames."""
+    def value(v) -> str:
+        if isinstance(v, str):
+            return names.get(v, v)
+        if isinstance(v, list):
+            return ", ".join(value(x) for x in v)
+        if isinstance(v, dict):
+            return "; ".join(f"{k} {value(x)}" for k, x in v.items())
+        return json.dumps(v)
+    return " · ".join(f"{k.replace('_id', '').replace('_', ' ')}: {value(v)}" for k, v in details.items())
+
+
 def audit_entries(store: Store, actor: Actor | None, limit: int = 500, *, actions: list[str] | None = None,
                   person: str | None = None, since: date | None = None, until: date | None = None,
                   text: str | None = None) -> list[dict]:
-    """Newest first, with `actor` (the username of who did it) and `about` (whose account or work).
+    """Newest first, with `actor` (the username of who did it), `about` (whose account or work) and
+    `details` as readable text with usernames for account ids.
 
     Filters: actions (exact names or prefixes ending in '.'), a person (user id) who did it or
     whom it was about, a date range (inclusive, UTC), and text anywhere in the details.
@@ -91,7 +105,7 @@ def audit_entries(store: Store, actor: Actor | None, limit: int = 500, *, action
         details = json.loads(r["details_json"])
         about = _who(details)
         out.append({**r, "actor": names.get(r["actor_id"], r["actor_id"] or "(nobody signed in)"),
-                    "about": names.get(about, about) if about else ""})
+                    "about": names.get(about, about) if about else "", "details": _readable(details, names)})
     return out
 
 
