@@ -140,6 +140,7 @@ def test_a_grade_saves_only_the_items_the_supervisor_set_and_the_trainee_sees_it
     review = page(world, "review.py", "sam")
     assert not review.exception, review.exception
     next(s for s in review.selectbox if s.label == "Session").set_value(world[1]["interview"]).run()
+    assert "How tess interviewed" in text(review)  # the supervisor reads about the trainee, not "you"
     before = len(services_for(world, "sam").supervision.grades(world[1]["interview"]))
     review.radio(key="g-empathy").set_value(5)
     review.radio(key="g-agenda").set_value(2)

@@ -155,8 +155,9 @@ with tab_model:
 
 with tab_erase:
     st.subheader("Erase a person")
-    st.caption("Removes the account and everything it wrote; comments and grades they gave to others "
-               "stay without their name. Shown first, then done only once you type the username again.")
+    st.caption("Removes the account and everything the person made or that identifies them; comments and "
+               "grades others wrote on their interviews stay, without their name. What would go is shown "
+               "first; it is done only once you type the username again.")
     target = st.selectbox("Account", [None, *names.values()], key="erase-who",
                           format_func=lambda n: "Choose…" if n is None else n)
     if target:

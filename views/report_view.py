@@ -21,12 +21,13 @@ def risk_banner(report) -> None:
                  icon=":material/warning:")
 
 
-def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str, str] | None = None) -> None:
+def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str, str] | None = None,
+                trainee: str | None = None) -> None:
     """The whole report. `correct(item, score, reason)`, when given, lets a supervisor correct a
     rubric item; corrections are shown beside the item they correct."""
     c, r = report.counts, report.risk
     risk_banner(report)
-    st.subheader("How you interviewed")
+    st.subheader(f"How {as_text(trainee)} interviewed" if trainee else "How you interviewed")
     m = st.columns(4)
     m[0].metric("Open questions", c.open_questions.count)
     m[1].metric("Closed questions", c.closed_questions.count)
