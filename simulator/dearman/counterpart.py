@@ -48,6 +48,11 @@ def _lines() -> dict:
     return json.loads(LINES_FILE.read_text(encoding="utf-8"))
 
 
+def state_changes() -> dict[str, str]:
+    """The sentences that say why the counterpart's state moved (shown with "Show their state")."""
+    return _lines()["state_changes"]
+
+
 def generic_lines() -> dict:
     return _lines()["generic"]
 
@@ -77,57 +82,58 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
     gain = 1.2 - 0.08 * scenario.difficulty  # harder scenarios move less per good message
     damp = 1 - 0.6 * state.irritation  # an irritated person hears good arguments less
     irr, will, changes = state.irritation, 0.0, []
+    why = state_changes()
     left = off_goal(ratings, message)
 
     if VALIDATION.search(message):
         irr -= 0.12
-        changes.append("You acknowledged their side: irritation eases.")
+        changes.append(why["validated"])
     if levels["describe"] == "strong":
         irr -= 0.08
-        changes.append("Plain facts without judgement: less to argue with.")
+        changes.append(why["plain_facts"])
     if levels["express"] == "strong":
         irr -= 0.04
         will += 0.04
-        changes.append("You said how you feel: they understand why it matters.")
+        changes.append(why["feeling"])
     if left == "sidetracked":
         irr += 0.25
         will -= 0.05
-        changes.append("Attack or side issue: irritation rises.")
+        changes.append(why["attacked"])
     elif cues.JUDGEMENT.search(message) and levels["describe"] != "strong":
         irr += 0.08
-        changes.append("Judgemental words: they feel criticised.")
+        changes.append(why["judgemental"])
     if left == "gave up":
         irr -= 0.05
         will -= 0.1
-        changes.append("You let it drop: they relax, and the request fades.")
+        changes.append(why["gave_up"])
     # A concrete offer is a request too: "how about $100 on the 1st?" asks them to agree to it.
     asked = state.asked or levels["assert"] != "none" or levels["negotiate"] == "strong"
     if levels["assert"] == "strong":
         will += 0.08
-        changes.append("A clear request: they know what you want.")
+        changes.append(why["clear_request"])
     elif levels["assert"] == "weak":
         will += 0.02
-        changes.append("The request is vague: easy to sidestep.")
-    for skill, text in (("reinforce", "what is in it for them"), ("negotiate", "a concrete alternative")):
+        changes.append(why["vague_request"])
+    for skill in ("reinforce", "negotiate"):
         if levels[skill] == "strong":
             will += 0.13
-            changes.append(f"You offered {text}: willingness rises.")
+            changes.append(why[skill])
         elif levels[skill] == "weak":
             will += 0.04
     if levels["confident"] == "no":
         will -= 0.04
-        changes.append("Hedging and apologising make a no easier.")
+        changes.append(why["hedged"])
     if levels["mindful"] == "yes" and state.asked and levels["assert"] == "strong":
         will += 0.03  # the broken record: repeating the request calmly wears resistance down
     will = will * gain * damp if will > 0 else will
     if irr > SHUT_DOWN_AT:
         will -= 0.05
-        changes.append("They are too irritated to consider it.")
+        changes.append(why["too_irritated"])
     will += random.Random(f"{seed}:{state.turn}").uniform(-0.02, 0.02)
     new_irr, new_will = _clamp(irr), _clamp(state.willingness + will)
     agreed = asked and new_will >= state.threshold
     if agreed:
-        changes.append("Willingness passed their threshold: they agree.")
+        changes.append(why["agreed"])
     return state.model_copy(update={
         "turn": state.turn + 1, "irritation": new_irr, "willingness": new_will, "asked": asked,
         "agreed": agreed, "changes": changes,
