@@ -116,8 +116,14 @@ def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[st
         found.add(max(FORMS, key=score.__getitem__))
     elif len(forms) == 2 and questions < 2:
         found.discard(min(FORMS, key=score.__getitem__))  # one question, one form
-    if "ask_risk" in found:
-        found.discard("ask_thoughts")  # "thoughts of hurting yourself" asks about risk
+    if {"ask_risk", "ask_thoughts"} <= found:
+        # "Thoughts of hurting yourself?" asks about risk; "any thoughts that popped into your
+        # head?" about thoughts: without words of death or harm the likelier reading stands.
+        normal = normalise(text)
+        if any(p.search(normal) for p in move_model.risk_cues()["ideation"]):
+            found.discard("ask_thoughts")
+        else:
+            found.discard(min(("ask_risk", "ask_thoughts"), key=score.__getitem__))
     if "judgmental" in found:
         found.discard("validate")  # "that's ridiculous, but understandable" is not validation
     if len(found) > 1:
