@@ -47,8 +47,9 @@ def start(a: reviews.Assignment) -> None:
 
 
 mine = supervision.my_assignments()
-st.subheader("Assigned to me")
-if not mine:
+if mine or actor.role == "trainee":  # staff see this part only when something is assigned to them
+    st.subheader("Assigned to me")
+if not mine and actor.role == "trainee":
     st.write("Nothing assigned to you.")
 for a in mine:
     left, right = st.columns([5, 1], vertical_alignment="center")
