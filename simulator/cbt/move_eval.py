@@ -21,7 +21,7 @@ from simulator.cbt.move_model import (
 )
 from simulator.core.settings import DATA_DIR
 
-BLIND_SETS = [DATA_DIR / "eval" / "blind" / "moves_a.jsonl", DATA_DIR / "eval" / "blind" / "moves_b.jsonl"]
+BLIND_SETS = sorted((DATA_DIR / "eval" / "blind").glob("moves_*.jsonl"))
 TRAINING_BANKS = [BANK_PATH]
 
 

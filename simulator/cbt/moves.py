@@ -116,11 +116,15 @@ def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[st
         found.add(max(FORMS, key=score.__getitem__))
     elif len(forms) == 2 and questions < 2:
         found.discard(min(FORMS, key=score.__getitem__))  # one question, one form
+    ideation = any(p.search(normalise(text)) for p in move_model.risk_cues()["ideation"])
+    if ideation and found & set(FORMS):
+        # A question that names death, suicide or self-harm, outright or by a common euphemism
+        # ("you're not thinking of doing anything silly?"), asks about risk however it is worded.
+        found.add("ask_risk")
     if {"ask_risk", "ask_thoughts"} <= found:
         # "Thoughts of hurting yourself?" asks about risk; "any thoughts that popped into your
         # head?" about thoughts: without words of death or harm the likelier reading stands.
-        normal = normalise(text)
-        if any(p.search(normal) for p in move_model.risk_cues()["ideation"]):
+        if ideation:
             found.discard("ask_thoughts")
         else:
             found.discard(min(("ask_risk", "ask_thoughts"), key=score.__getitem__))
