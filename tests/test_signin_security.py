@@ -552,6 +552,10 @@ def test_the_admin_page_shows_the_audit_log_as_a_table_with_usernames(tmp_path, 
     failure = table[table["action"] == "signin.failure"].iloc[0]
     assert failure["about"] == "tess"
     assert "ada" in set(table["who"])  # usernames, not ids
+    cohort = cohorts.create_cohort(store, admin, "Spring cohort")
+    at.run()
+    table = at.dataframe[-1].value
+    assert any("cohort: Spring cohort" in d for d in table["details"]) and not any(cohort in d for d in table["details"])
     assert not any(tess.id in d or "{" in d for d in table["details"])  # readable details, not JSON with ids
     at.multiselect(key="audit-actions").select("signin.failure").run()
     assert set(at.dataframe[-1].value["action"]) == {"signin.failure"}

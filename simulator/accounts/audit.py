@@ -55,7 +55,7 @@ def _who(details: dict) -> str | None:
 
 
 def _readable(details: dict, names: dict[str, str]) -> str:
-    """The details as `key: value` pairs for a person to read, account ids shown as usernames."""
+    """The details as `key: value` pairs for a person to read, account and cohort ids shown by name."""
     def value(v) -> str:
         if isinstance(v, str):
             return names.get(v, v)
@@ -98,6 +98,7 @@ def audit_entries(store: Store, actor: Actor | None, limit: int = 500, *, action
         args.append(f"%{text}%")
     with store.db() as db:
         names = {i: n for i, n in db.execute("select id, username from users").fetchall()}
+        cohorts = {i: n for i, n in db.execute("select id, name from cohorts").fetchall()}
         rows = list(db.query(f"select a.* from audit_log a where {' and '.join(where)} "
                              "order by a.id desc limit ?", [*args, limit]))
     out = []
@@ -105,7 +106,7 @@ def audit_entries(store: Store, actor: Actor | None, limit: int = 500, *, action
         details = json.loads(r["details_json"])
         about = _who(details)
         out.append({**r, "actor": names.get(r["actor_id"], r["actor_id"] or "(nobody signed in)"),
-                    "about": names.get(about, about) if about else "", "details": _readable(details, names)})
+                    "about": names.get(about, about) if about else "", "details": _readable(details, {**cohorts, **names})})
     return out
 
 
