@@ -159,6 +159,28 @@ def test_the_llm_judge_scores_the_rubric_and_its_engine_is_kept(tmp_path, monkey
     assert "risk_screening" in sent and h.FEELINGS[0] in sent  # the rubric from prompts/ and the transcript
 
 
+def test_the_judge_obeys_the_admins_choice_for_interviews_and_its_calls_are_counted(tmp_path, monkeypatch,
+                                                                                     openai_server):
+    from simulator.accounts import users
+    from simulator.modeluse import access
+
+    openai_server.script.structured_object = _judge_answer(5)
+    store, sid = h.play(tmp_path, monkeypatch, NO_RISK, end=True)
+    admin = users.create_user(store, None, "ada", "a long enough password", "admin")
+    access.set_llm_permission(store, admin, "interview", False)
+    sent = len(openai_server.requests)
+    report = reports.report(store, None, sid, llm(openai_server))
+    assert report.rubric.engine == "offline" and "offline engine" in report.rubric.fallback_reason
+    assert len(openai_server.requests) == sent  # nothing went to the model
+    with store.db() as db:
+        db.execute("delete from interview_reports")
+        db.conn.commit()
+    access.set_llm_permission(store, admin, "interview", True)
+    assert reports.report(store, None, sid, llm(openai_server)).rubric.engine == "llm:judge-model"
+    with store.db() as db:
+        assert [r["exercise"] for r in db.query("select exercise from llm_calls")] == ["interview"]
+
+
 @pytest.mark.parametrize("how", ["server_error", "missing_item"])
 def test_any_judge_failure_keeps_the_offline_rubric_with_the_reason(tmp_path, monkeypatch, openai_server, how):
     if how == "server_error":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 import streamlit as st
@@ -11,17 +10,14 @@ from simulator.accounts.actor import Actor
 from simulator.cbt.engine import PatientEngine
 from simulator.cbt.engines import get_engine
 from simulator.cbt.library import CaseLibrary
-from simulator.core import logs
 from simulator.core.settings import Settings, load_settings
 from simulator.services import (
     Services,
     SignIn,
     case_library,
-    prepare_database,
     scenario_library,
 )
 
-log = logging.getLogger("simulator.views")
 
 
 def settings() -> Settings:
@@ -30,12 +26,10 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _migrated(db_path: str) -> bool:
-    logs.configure(settings().log_level)
-    applied = prepare_database(settings())
-    if applied:
-        log.info("database %s: applied %s", db_path, ", ".join(applied))
     # serve.py does this at start; under a bare `streamlit run app.py` the first page does it.
-    SignIn.for_settings(settings()).start()
+    from views.server import startup
+
+    startup(settings())
     return True
 
 

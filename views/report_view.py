@@ -22,11 +22,12 @@ def risk_banner(report) -> None:
 
 
 def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str, str] | None = None,
-                trainee: str | None = None) -> None:
+                trainee: str | None = None, banner: bool = True) -> None:
     """The whole report. `correct(item, score, reason)`, when given, lets a supervisor correct a
     rubric item; corrections are shown beside the item they correct."""
     c, r = report.counts, report.risk
-    risk_banner(report)
+    if banner:  # Review shows it above the transcript already
+        risk_banner(report)
     st.subheader(f"How {as_text(trainee)} interviewed" if trainee else "How you interviewed")
     m = st.columns(4)
     m[0].metric("Open questions", c.open_questions.count)

@@ -68,13 +68,13 @@ def interviews_tab() -> None:
 
     st.divider()
     if info.status == "ended":
-        show_report(report, corrections, rubric_titles=titles, trainee=names[trainee],
+        show_report(report, corrections, rubric_titles=titles, trainee=names[trainee], banner=False,
                     correct=lambda item, score, reason: svc.supervision.correct_interview_item(
                         session_id, item, score, reason))
     else:
         st.info("The session is still active: the report so far is below; it is kept, and can be "
                 "corrected, once the session ends.")
-        show_report(report, corrections, rubric_titles=titles, trainee=names[trainee])
+        show_report(report, corrections, rubric_titles=titles, trainee=names[trainee], banner=False)
 
     st.divider()
     st.subheader("Formulation")

@@ -68,6 +68,7 @@ async def set_cookie(request: Request) -> Response:
             SignIn.for_settings(settings).redeem, code, request.cookies.get(AUTH_COOKIE),
             request.cookies.get(DEVICE_COOKIE))
     except AccountError as err:
+        log.warning("sign-in hand-over refused: %s", err)
         return _no_store(PlainTextResponse(str(err), status_code=400))
     secure = _secure(request, settings)
     response = Response(status_code=204)

@@ -18,15 +18,18 @@ def show_turn(role: str, text: str, complete: bool = True) -> None:
 
 
 @st.cache_data(show_spinner="Looking for thinking traps…", max_entries=64)
-def _traps(session_id: str, turn_count: int, _turns: list[Turn]) -> dict[int, str]:
-    # Keyed on the session and its length: a transcript only ever grows.
+def _annotated(session_id: str, turn_count: int, _turns: list[Turn]) -> list:
+    # Keyed on the session and its length: a transcript only ever grows. Run once for both views.
+    return services().traps.annotate(_turns)
+
+
+def _traps(session_id: str, turn_count: int, turns: list[Turn]) -> dict[int, str]:
     return {i: ", ".join(f"{p.name} ({p.score:.0%})" for p in found)
-            for i, found in services().traps.annotate(_turns)}
+            for i, found in _annotated(session_id, turn_count, turns)}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _trap_ids(session_id: str, turn_count: int, _turns: list[Turn]) -> dict[int, list[str]]:
-    return {i: [p.pattern for p in found] for i, found in services().traps.annotate(_turns)}
+def _trap_ids(session_id: str, turn_count: int, turns: list[Turn]) -> dict[int, list[str]]:
+    return {i: [p.pattern for p in found] for i, found in _annotated(session_id, turn_count, turns)}
 
 
 def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = False, corrections=(),

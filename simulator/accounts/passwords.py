@@ -136,7 +136,11 @@ def verify(password_hash: str | None, password: str, priority: int = PRIORITY_OT
     def check() -> bool:
         try:
             return hasher.verify(target, password)
-        except (VerificationError, InvalidHashError):
+        except InvalidHashError:
+            log.error("a stored password hash is not a valid argon2 hash: the account cannot sign in "
+                      "until an admin resets its password")
+            return False
+        except VerificationError:
             return False
 
     matched = pool.run(check, priority)

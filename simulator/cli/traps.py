@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from simulator.cli.common import CliError, emit
@@ -122,7 +121,6 @@ def cmd_fresh(args, settings: Settings) -> int:
 def cmd_build(args, settings: Settings) -> int:
     from simulator.traps import build
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.cross_file:
         build.cross_file(print)
         return 0

@@ -17,7 +17,6 @@ share text with it (see simulator.dearman.evaluate).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -190,13 +189,3 @@ def as_eval_rows(messages: list[BankMessage] | tuple[BankMessage, ...]) -> list[
     """Bank messages in the evaluation-set row shape (for cross-validation reports)."""
     return [{"line": m.source, "situation": m.situation, "goal": m.goal, "partner_last": m.partner_last,
              "message": m.message, "labels": m.labels} for m in messages]
-
-
-def dump_line(sit: str, parts: list[tuple[str, str]], partner: str = "", labels: dict | None = None) -> str:
-    row: dict = {"sit": sit}
-    if partner:
-        row["partner"] = partner
-    row["parts"] = [list(p) for p in parts]
-    if labels:
-        row["labels"] = labels
-    return json.dumps(row, ensure_ascii=False)

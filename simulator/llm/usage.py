@@ -114,14 +114,14 @@ class CallMeter:
         if self.finished:
             return
         self.finished = True
+        if self.caller is None:  # nothing to record, so nothing to count
+            log.debug("model call outside an exercise (%s, %s): not recorded", self.kind, outcome)
+            return
         latency = (time.monotonic() - self.started) * 1000
         estimated = not self.reported and bool(received)
         prompt, completion = self.prompt_tokens, self.completion_tokens
         if estimated:
             prompt, completion = count_message_tokens(self.prompt_texts), count_tokens(received)
-        if self.caller is None:
-            log.debug("model call outside an exercise (%s, %s): not recorded", self.kind, outcome)
-            return
         from simulator.llm.destination import endpoint_key
 
         row = {

@@ -13,7 +13,7 @@ feature's own store), never taken from a page.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal
 
 import sqlite_utils
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from simulator.accounts.actor import Actor
 from simulator.accounts.policy import require, require_reviewer
 from simulator.cbt.report.store import stored as stored_report
+from simulator.core.clock import now_iso
 from simulator.core.db import Store
 
 Kind = Literal["formulation_field", "dearman_skill", "trap_label", "reframe_check", "interview_item"]
@@ -92,7 +93,7 @@ def record_correction(store: Store, actor: Actor | None, *, kind: Kind, owner: s
     row = {"kind": kind, "owner": owner, "record_id": record_id, "turn": turn, "item": item, "scorer": scorer,
            "automatic_json": json.dumps(automatic), "corrected_json": json.dumps(corrected),
            "agrees": int(agrees), "reason": reason, "author_id": actor.id,
-           "created_at": datetime.now(timezone.utc).isoformat()}
+           "created_at": now_iso()}
     with store.db() as db:
         row["id"] = db["corrections"].insert(row).last_pk
     return _correction(row, actor.username)

@@ -7,13 +7,10 @@ LLM judge imports them only for their result types.
 
 from __future__ import annotations
 
-import logging
-
 from simulator.llm.fallback import with_fallback
 from simulator.traps.detector import Detection, detect_offline
 from simulator.traps.reframe import ReframeFeedback, check_reframe_offline, examples_for
 
-log = logging.getLogger(__name__)
 
 
 def _wants_llm(settings) -> bool:

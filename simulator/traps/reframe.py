@@ -262,14 +262,6 @@ def examples_for(thought: str, item_id: str | None = None) -> list[str]:
     return list(items[int(sims.argmax())]["reframes"][:2])
 
 
-def strategy_of(reframe: str, thought: str = "") -> tuple[str | None, dict[str, float]]:
-    _, strategy = judge([thought or reframe], [reframe], [""])
-    classes = _model().strategy_classes
-    scores = {c: round(float(p), 3) for c, p in zip(classes, strategy[0]) if c != NO_STRATEGY}
-    best = classes[int(strategy[0].argmax())]
-    return (None if best == NO_STRATEGY else best), scores
-
-
 def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim: float) -> dict[str, str]:
     """The sentence shown for each check: why it passed or failed, quoting the reframe where it can."""
     w = wording()

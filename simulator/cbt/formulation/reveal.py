@@ -28,7 +28,6 @@ from simulator.cbt.formulation.scoring import (
     Formulation,
     FormulationRejected,
 )
-from simulator.cbt.interview import SessionInfo
 from simulator.core.clock import now_iso
 from simulator.core.db import Store
 
@@ -142,7 +141,3 @@ def reset(store: Store, actor: Actor | None, trainee_id: str, case_id: str) -> i
                          "case_id = ? and reset_at is null", [now_iso(), actor.id, trainee_id, case_id])
     audit(store, actor.id, "reveal.reset", {"user_id": trainee_id, "case_id": case_id, "reveals": cur.rowcount})
     return cur.rowcount
-
-
-def session_label(info: SessionInfo, attempt: Attempt | None) -> str:
-    return LABEL[attempt] if attempt else ""

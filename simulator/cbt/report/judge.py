@@ -67,7 +67,7 @@ def _transcript(record: InterviewRecord) -> str:
 
 
 def llm_rubric(settings: Settings, record: InterviewRecord, report: InterviewReport,
-               rubric: CompetenceRubric) -> RubricResult:
+               rubric: CompetenceRubric, caller=None) -> RubricResult:
     """The model's scores on every item. Raises on any failure (a missing or unknown item too)."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -81,7 +81,7 @@ def llm_rubric(settings: Settings, record: InterviewRecord, report: InterviewRep
                             session_kind="a first session with this patient" if record.first_session
                             else "a later session with this patient")),
     ]
-    judged: Judgement = structured(settings.llm, Judgement, messages)
+    judged: Judgement = structured(settings.llm, Judgement, messages, caller)
     wanted = [i.id for i in rubric.items_of()]
     got = {i.id: i for i in judged.items}
     missing, unknown = set(wanted) - set(got), set(got) - set(wanted)
@@ -98,13 +98,14 @@ def llm_rubric(settings: Settings, record: InterviewRecord, report: InterviewRep
 
 
 def judged(settings: Settings, record: InterviewRecord, report: InterviewReport,
-           rubric: CompetenceRubric) -> InterviewReport:
+           rubric: CompetenceRubric, caller=None) -> InterviewReport:
     """The report with the LLM judge's rubric when a model is configured and it answers; otherwise
-    the offline rubric, carrying the reason the judge was not used."""
+    the offline rubric, carrying the reason the judge was not used. With a `caller`
+    (simulator.modeluse.access.caller_for) the call is admitted and recorded like every other."""
     if not settings.uses_llm:
         return report
     rubric_result = with_fallback(
         "interview-report judge",
-        lambda: llm_rubric(settings, record, report, rubric),
+        lambda: llm_rubric(settings, record, report, rubric, caller),
         lambda why: report.rubric.model_copy(update={"fallback_reason": why[:500]}))
     return report.model_copy(update={"rubric": rubric_result})

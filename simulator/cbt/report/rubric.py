@@ -15,9 +15,6 @@ from simulator.cbt.report.coverage import AREAS, Coverage
 from simulator.cbt.report.risk import FOLLOW_UP, RiskReading
 from simulator.cbt.report.wording import say, wording
 
-# The items this scorer knows; the rubric file may not name others.
-ITEMS = ("agenda", "empathy", "guided_discovery", "thoughts_emotions", "downward_arrow", "summarising",
-         "feedback", "collaboration", "pacing", "focus_key_cognitions", "risk_screening")
 # Turns close enough for a thought and a feeling question to be about the same moment.
 LINK_WINDOW = 8
 

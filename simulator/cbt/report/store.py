@@ -8,7 +8,7 @@ ended, so the scores a supervisor corrects are the scores the trainee saw.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from dataclasses import replace
 
 import sqlite_utils
 
@@ -19,7 +19,9 @@ from simulator.cbt.report.build import InterviewReport, interview_report
 from simulator.cbt.report.competence import competence_rubric
 from simulator.cbt.report.record import InterviewRecord, from_session
 from simulator.cbt.sessions import SessionStore
+from simulator.core.clock import now_iso
 from simulator.core.db import Store
+from simulator.modeluse import access
 from simulator.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,13 +77,16 @@ def report(store: Store, actor: Actor | None, session_id: str, settings: Setting
     if kept is not None and kept[1] == len(record.turns):
         return kept[0]
     rubric = competence_rubric()
-    built = judge.judged(settings, record, interview_report(record, rubric), rubric)
+    # The judge belongs to the interview exercise: the admin's choice, the notice and the daily cap
+    # apply to it too; unlike the patient it has an offline stand-in.
+    caller = replace(access.caller_for(store, "interview", info.owner), falls_back=True)
+    built = judge.judged(settings, record, interview_report(record, rubric), rubric, caller)
     with store.db() as db:
         db["interview_reports"].upsert({
             "session_id": session_id, "turns": len(record.turns), "engine": built.rubric.engine,
             "rubric_version": built.rubric.rubric_version, "report_version": built.version,
             "report_json": built.model_dump_json(), "fallback_reason": built.rubric.fallback_reason,
-            "created_at": datetime.now(timezone.utc).isoformat(),
+            "created_at": now_iso(),
         }, pk="session_id")
     log.info("interview report for session %s kept (%d turns, rubric by %s)", session_id,
              len(record.turns), built.rubric.engine)
