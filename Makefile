@@ -15,6 +15,7 @@ $(PY):
 $(VENV)/.runtime: requirements.txt requirements-nodeps.txt | $(PY)
 	$(PIP) install --quiet -r requirements.txt
 	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
+	$(PY) -m simulator prepare-models
 	touch $@
 
 # llama-cpp-python compiles from source: build it for a portable x86-64 (AVX2), because a

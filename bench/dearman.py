@@ -1,14 +1,8 @@
-"""DEAR MAN offline rater: time to rate one message, warm (model and bank already loaded).
-
-Measured twice: with torch's default thread count and with one thread, because on a small shared
-machine short sentences encode faster on one thread (less contention between the two cores).
-"""
+"""DEAR MAN offline rater: time to rate one message, warm (model and bank already loaded)."""
 
 from __future__ import annotations
 
 import time
-
-import torch
 
 from bench.stats import percentile
 from simulator.dearman.bank import default_messages
@@ -35,11 +29,5 @@ def run() -> dict:
     start = time.perf_counter()
     rater.rate(contexts[0])  # loads the embedding model and the stored classifiers
     cold_s = time.perf_counter() - start
-    threads = torch.get_num_threads()
-    results = {f"torch_threads_{threads}": _timings(rater, contexts)}
-    torch.set_num_threads(1)
-    try:
-        results["torch_threads_1"] = _timings(rater, contexts)
-    finally:
-        torch.set_num_threads(threads)
-    return {"dearman_offline_rating_ms": {**results, "first_call_s": round(cold_s, 1)}, "target_warm_ms": 100}
+    return {"dearman_offline_rating_ms": {**_timings(rater, contexts), "first_call_s": round(cold_s, 1)},
+            "target_warm_ms": 100}

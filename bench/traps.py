@@ -8,8 +8,6 @@ import subprocess
 import sys
 import time
 
-import torch
-
 from bench.stats import percentile
 from simulator.core import embeddings
 from simulator.core.settings import ROOT
@@ -46,14 +44,12 @@ def run() -> dict:
     detector.warm()
     texts = [t for t, _ in bank()][::15][:200]  # training thoughts: timing only, never accuracy
     times = _detect_times(texts)
-    threads = torch.get_num_threads()
     rtimes = []
     for text in texts[:20]:
         t0 = time.perf_counter()
         check_reframe_offline(text, "It was one hard moment, and it doesn't prove the worst about me.")
         rtimes.append((time.perf_counter() - t0) * 1000)
     return {"traps_detect_ms": {"statements": len(times), "p50_ms": percentile(times, 50),
-                                "p95_ms": percentile(times, 95), "target_p95_ms": DETECT_TARGET_MS,
-                                "torch_threads": threads},
+                                "p95_ms": percentile(times, 95), "target_p95_ms": DETECT_TARGET_MS},
             "traps_check_reframe_ms": {"p50_ms": percentile(rtimes, 50), "p95_ms": percentile(rtimes, 95)},
             "traps_first_load_s": {"seconds": load_s, "target_s": FIRST_LOAD_TARGET_S}}

