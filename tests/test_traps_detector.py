@@ -9,6 +9,7 @@ import pytest
 
 from simulator.cli import main
 from simulator.core.settings import ROOT, LLMSettings, Settings
+from simulator.core.text import text_key
 from simulator.traps.detector import (
     MODEL_FILE,
     bank_fingerprint,
@@ -46,9 +47,9 @@ def test_shipped_model_was_fitted_on_this_bank():
 
 
 def test_no_evaluation_thought_is_in_the_training_bank():
-    seen = {same_text_key(t) for t, _ in bank()}
+    seen = {text_key(t) for t, _ in bank()}
     for path in (*BLIND_FILES, EVAL_FILE, HOLDOUT):
-        assert not [t for t, _ in load_eval(path) if same_text_key(t) in seen], path.name
+        assert not [t for t, _ in load_eval(path) if text_key(t) in seen], path.name
 
 
 def test_evaluation_refuses_a_set_that_overlaps_the_bank(tmp_path, capsys):

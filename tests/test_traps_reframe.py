@@ -8,9 +8,9 @@ import pytest
 
 from simulator.cli import main
 from simulator.core.settings import LLMSettings, Settings
+from simulator.core.text import text_key
 from simulator.traps.engine import check_reframe
 from simulator.traps.evaluation import BLIND_REFRAMES, OverlapError, evaluate_reframes
-from simulator.traps.patterns import same_text_key
 from simulator.traps.reframe import (
     BANK_FILE,
     CRITERIA,
@@ -28,8 +28,8 @@ def test_reframe_bank_is_labelled_for_every_check_and_apart_from_the_blind_set()
     assert len(rows) >= 400 and len({r["thought"] for r in rows}) >= 50
     for c in CRITERIA:
         assert sum(not r["labels"][c] for r in rows) >= 50, c  # enough failures to learn each check
-    blind = {same_text_key(r["reframe"]) for r in load_reframes(BLIND_REFRAMES)}
-    assert not [r for r in rows if same_text_key(r["reframe"]) in blind]
+    blind = {text_key(r["reframe"]) for r in load_reframes(BLIND_REFRAMES)}
+    assert not [r for r in rows if text_key(r["reframe"]) in blind]
 
 
 def test_balanced_specific_reframe_meets_all_four_checks():

@@ -1,13 +1,13 @@
 """Evaluate the move recogniser on labelled sets written blind to the training bank.
 
 `python -m simulator eval-moves` runs it on data/eval/blind/moves_a.jsonl and moves_b.jsonl.
-It refuses to run when any evaluation message also appears in a training bank (compared after
-normalising case, quotes, punctuation and spacing): a figure on trained-on text would flatter.
+It refuses to run when any evaluation message also appears in a training bank (compared by
+simulator.core.text.text_key: case, accents, quotes, punctuation and spacing do not count): a
+figure on trained-on text would flatter.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +17,9 @@ from simulator.cbt.move_model import (
     MOVES,
     LabelledMessage,
     load_labelled,
-    normalise,
 )
 from simulator.core.settings import DATA_DIR
+from simulator.core.text import refuse_overlap
 
 BLIND_SETS = sorted((DATA_DIR / "eval" / "blind").glob("moves_*.jsonl"))
 TRAINING_BANKS = [BANK_PATH]
@@ -29,27 +29,13 @@ class OverlapError(Exception):
     """An evaluation message is also in a training bank."""
 
 
-def comparable(text: str) -> str:
-    """The form two messages are compared in: lower case, letters and digits, single spaces
-    (a message with neither, such as an emoji, is compared as written, less spaces)."""
-    key = " ".join(re.findall(r"[^\W_]+", normalise(text)))
-    return key or re.sub(r"\s+", "", text)
-
-
 def check_disjoint(eval_files: list[Path], banks: list[Path] = TRAINING_BANKS) -> None:
-    seen: dict[str, str] = {}
-    for bank in banks:
-        for number, item in enumerate(load_labelled(bank), start=1):
-            seen.setdefault(comparable(item.text), f"{bank.name} item {number}")
-    clashes = []
-    for path in eval_files:
-        for number, item in enumerate(load_labelled(path), start=1):
-            key = comparable(item.text)
-            if key in seen:
-                clashes.append(f"{path.name} item {number} is also {seen[key]}")
-    if clashes:
-        raise OverlapError("evaluation refused: evaluation text also in a training bank:\n  "
-                           + "\n  ".join(clashes))
+    refuse_overlap(
+        [(f"{path.name} item {number}", item.text)
+         for path in eval_files for number, item in enumerate(load_labelled(path), start=1)],
+        [(f"{bank.name} item {number}", item.text)
+         for bank in banks for number, item in enumerate(load_labelled(bank), start=1)],
+        "the move recogniser's training bank", error=OverlapError)
 
 
 @dataclass

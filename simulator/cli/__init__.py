@@ -91,8 +91,7 @@ def cmd_simulate(args, settings: Settings) -> int:
 
     case = load_case(settings, args.case, args.situation)
     if args.style not in case.styles:
-        print(f"error: {case.id} allows styles {', '.join(case.styles)}", file=sys.stderr)
-        return 2
+        raise CliError(f"{case.id} allows styles {', '.join(case.styles)}")
     lines = [ln.strip() for ln in Path(args.script).read_text(encoding="utf-8").splitlines() if ln.strip()]
     engine = get_engine(settings, args.engine)
     trace: list = []
@@ -121,8 +120,7 @@ def cmd_eval_moves(args, settings: Settings) -> int:
     try:
         report = move_eval.run(files)
     except move_eval.OverlapError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CliError(str(err)) from None
     emit(report, args.json, lambda r: print(move_eval.format_report(r)))
     return 0
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from simulator.accounts.actor import Actor
+from simulator.cli.common import CliError
 from simulator.core.settings import Settings
 
 # Whoever runs the shell on the server already holds the database; audit entries name them so.
@@ -27,7 +28,7 @@ def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != first:
-            raise SystemExit("error: the two passwords differ")
+            raise CliError("the two passwords differ")
         return first
     return sys.stdin.readline().rstrip("\n")
 
@@ -39,8 +40,7 @@ def cmd_users_add(args, settings: Settings) -> int:
         actor = users.create_user(_store(settings), SHELL, args.username, _read_password(), args.role,
                                      email=args.email)
     except (users.AccountError, PermissionError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CliError(str(err)) from None
     print(f"created {actor.username} ({actor.role})")
     return 0
 
@@ -60,15 +60,13 @@ def cmd_export(args, settings: Settings) -> int:
     try:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
-        print("error: --since takes a date like 2026-09-01", file=sys.stderr)
-        return 2
+        raise CliError("--since takes a date like 2026-09-01") from None
     filters = export.Filters(since=since, cohort=args.cohort, case_id=args.case)
     try:
         data = export.collect(_store(settings), SHELL, settings.export_secret, filters, free_text=args.free_text)
         paths = export.write(data, Path(args.out), args.format)
     except export.ExportError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CliError(str(err)) from None
     for path in paths:
         print(f"{path}: {len(data.get(path.stem.split('_', 1)[1], []))} rows")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from simulator.cbt.case import PatientCase
 from simulator.cbt.library import CaseLibrary
@@ -34,6 +35,16 @@ def load_case(settings: Settings, case_id: str, situation: int | None = None) ->
     if situation is not None and not 1 <= situation <= len(case.situations):
         raise CliError(f"{case.id} has situations 1 to {len(case.situations)}")
     return case
+
+
+def read_json(path: str):
+    """The JSON of a file the command was given, or a CliError saying why it cannot be read."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise CliError(f"cannot read {path}: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise CliError(f"{path} is not valid JSON (line {err.lineno}: {err.msg})") from None
 
 
 def emit(result: object, as_json: bool, as_text: Callable[[object], None]) -> None:

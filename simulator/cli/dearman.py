@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from simulator.cli.common import emit
+from simulator.cli.common import CliError, emit
 from simulator.core.settings import Settings
 
 
@@ -39,8 +39,7 @@ def cmd_rate_dearman(args, settings: Settings) -> int:
         try:
             lines = open(args.file, encoding="utf-8").read().splitlines()
         except OSError as exc:
-            print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-            return 2
+            raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
         failed = 0
         for n, line in enumerate(lines, 1):
             if not line.strip():
@@ -64,8 +63,7 @@ def cmd_rate_dearman(args, settings: Settings) -> int:
         result = _rate_one(rater, {"situation": args.situation, "goal": args.goal, "message": args.message,
                                    "partner_last": args.partner_last})
     except InputRejected as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
     emit(result, args.json, _print_text)
     return 0
 

@@ -10,21 +10,10 @@ evidence comes from the session's transcript. Nothing is written.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
-from simulator.cli.common import CliError, emit, load_case
+from simulator.cli.common import CliError, emit, load_case, read_json
 from simulator.core.settings import Settings
-
-
-def _read(path: str):
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SystemExit(f"error: cannot read {path}: {err.strerror}") from None
-    except json.JSONDecodeError as err:
-        raise SystemExit(f"error: {path} is not valid JSON (line {err.lineno}: {err.msg})") from None
 
 
 def result_json(score, case_id: str, situation: int, source: str) -> dict:
@@ -89,7 +78,7 @@ def cmd_score(args, settings: Settings) -> int:
             except SessionNotFound:
                 raise CliError(f"no session {args.session!r}") from None
             if args.formulation:
-                formulation, source = parse_formulation(_read(args.formulation)), args.formulation
+                formulation, source = parse_formulation(read_json(args.formulation)), args.formulation
             else:
                 try:
                     formulation, source = submission(store, SHELL, args.session).formulation, "submission"
@@ -103,7 +92,7 @@ def cmd_score(args, settings: Settings) -> int:
             if not (args.case and args.situation and args.formulation):
                 raise CliError("give --session ID, or --case ID --situation N --formulation FILE")
             case = load_case(settings, args.case, args.situation)
-            formulation = parse_formulation(_read(args.formulation))
+            formulation = parse_formulation(read_json(args.formulation))
             score = score_formulation(formulation, reference_for(case, args.situation - 1))
             out = result_json(score, case.id, args.situation, args.formulation)
     except FormulationRejected as err:

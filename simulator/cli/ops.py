@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from simulator.cli.admin import SHELL, _store
+from simulator.cli.common import CliError
 from simulator.core.settings import Settings
 
 
@@ -27,8 +28,7 @@ def cmd_erase(args, settings: Settings) -> int:
     try:
         report = erase(_store(settings), SHELL, args.username, dry_run=not args.yes)
     except AccountError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CliError(str(err)) from None
     if args.json:
         print(json.dumps(report.model_dump(), indent=2))
         return 0
@@ -76,8 +76,7 @@ def cmd_backup(args, settings: Settings) -> int:
     from simulator.ops.backup import BackupError, backup
 
     if not Path(settings.db_path).exists():
-        print(f"error: there is no database at {settings.db_path}", file=sys.stderr)
-        return 2
+        raise CliError(f"there is no database at {settings.db_path}")
     try:
         report = backup(Store(settings.db_path), Path(args.file), overwrite=args.overwrite)
     except BackupError as err:
@@ -139,8 +138,7 @@ def cmd_llm_exercises(args, settings: Settings) -> int:
         for name in args.off or []:
             access.set_llm_permission(store, SHELL, name, False)
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CliError(str(err)) from None
     for exercise, allowed in access.llm_permissions(store).items():
         print(f"{exercise:14} {'model allowed' if allowed else 'offline only':14} {access.exercise_label(exercise)}")
     return 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
+from simulator.cli.common import CliError
 from simulator.core.settings import Settings
 
 
@@ -21,8 +21,7 @@ def cmd_eval_scrubber(args, settings: Settings) -> int:
             return 0
         report = scrub_eval.evaluate(path)
     except (scrub_eval.EvaluationRefused, ScrubberUnavailable) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CliError(str(err)) from None
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

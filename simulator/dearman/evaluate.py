@@ -6,8 +6,9 @@ macro-F1 (mean of both classes' F1) for used vs not used (strong or weak vs none
 vs not strong; per state: accuracy. The headline figures average the five strategies.
 
 The evaluation refuses to run when an evaluation message shares text with the training bank
-(normalised: case, accents, punctuation and spacing ignored): a whole message equal to any
-training text, or one of its sentences of six words or more equal to a training sentence.
+(compared by simulator.core.text.text_key: case, accents, quotes, punctuation and spacing do not
+count): a whole message equal to any training text, or one of its sentences of six words or more
+equal to a training text.
 
     python -m simulator.dearman.evaluate            # the blind batch: figures only
     python -m simulator.dearman.evaluate --file F   # another labelled set in the same shape
@@ -19,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from simulator.core.settings import DATA_DIR
+from simulator.core.text import refuse_overlap
 from simulator.dearman.features import sentences
 from simulator.dearman.metrics import figures
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
@@ -48,13 +48,6 @@ def load_eval(path: str | Path = BLIND_FILE) -> list[dict]:
     return rows
 
 
-def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = text.replace("\u2019", "'").replace("'", "")
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
-
-
 def training_texts() -> list[str]:
     """Every text the offline rater learns from: bank messages, their sentences, the exemplars."""
     from simulator.dearman.bank import default_messages
@@ -73,17 +66,12 @@ def training_texts() -> list[str]:
 
 def check_disjoint(rows: list[dict], train: Iterable[str] | None = None) -> None:
     """Raise EvaluationLeak naming the evaluation items (by id or line) that share text with training."""
-    seen = {normalise(t) for t in (train if train is not None else training_texts())}
-    seen.discard("")
-    leaks = []
-    for row in rows:
-        message = row["message"]
-        candidates = [message] + [s for s in sentences(message) if len(s.split()) >= MIN_SHARED_WORDS]
-        if any(normalise(c) in seen for c in candidates):
-            leaks.append(str(row.get("id") or f"line {row.get('line')}"))
-    if leaks:
-        raise EvaluationLeak(f"{len(leaks)} evaluation item(s) share text with the training bank "
-                             f"({', '.join(leaks[:10])}); remove the text from the bank before evaluating.")
+    refuse_overlap(
+        [(str(row.get("id") or f"line {row.get('line')}"),
+          [row["message"], *(s for s in sentences(row["message"]) if len(s.split()) >= MIN_SHARED_WORDS)])
+         for row in rows],
+        [("the training bank", t) for t in (train if train is not None else training_texts())],
+        "the training bank", error=EvaluationLeak)
 
 
 def evaluate(rate: Callable[[MessageContext], SkillRatings], rows: list[dict] | None = None,

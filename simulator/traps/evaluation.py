@@ -2,9 +2,9 @@
 
 Default sets are the blind ones in data/eval/blind/, written by authors who saw only the pattern
 definitions. Every evaluation first refuses to run if any of its texts is also in a training bank
-(compared after normalising case, quotes, spacing and punctuation). Item-level results of blind
-files are never reported, so nobody tunes on them by accident; the older sets in data/eval/ were
-seen while the first detector was tuned and are labelled "tuned-on".
+(compared by simulator.core.text.text_key: case, accents, quotes, punctuation and spacing do not
+count). Item-level results of blind files are never reported, so nobody tunes on them by accident;
+the older sets in data/eval/ were seen while the first detector was tuned and are labelled "tuned-on".
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from simulator.core.settings import DATA_DIR
+from simulator.core.text import refuse_overlap
 from simulator.traps.engine import detect
 from simulator.traps.metrics import score
 from simulator.traps.patterns import (
@@ -20,7 +21,6 @@ from simulator.traps.patterns import (
     NEIGHBOUR_PAIRS,
     bank,
     load_eval,
-    same_text_key,
 )
 
 log = logging.getLogger(__name__)
@@ -35,14 +35,6 @@ class OverlapError(ValueError):
 
 def is_blind(path: Path) -> bool:
     return path.resolve().parent == BLIND_DIR.resolve()
-
-
-def refuse_overlap(texts: list[str], training: list[str], what: str) -> None:
-    seen = {same_text_key(t) for t in training}
-    leaked = [t for t in texts if same_text_key(t) in seen]
-    if leaked:
-        raise OverlapError(f"{len(leaked)} evaluation item(s) also appear in the {what}; "
-                           "remove them from the bank before evaluating")
 
 
 def _pattern_report(items: list[tuple[str, tuple[str, ...]]], settings) -> tuple[dict, list]:
@@ -62,8 +54,10 @@ def evaluate_patterns(paths: list[Path] | None = None, settings=None, with_misse
     files only."""
     paths = [Path(p) for p in (paths or BLIND_FILES)]
     loaded = {p: load_eval(p) for p in paths}
-    refuse_overlap([t for items in loaded.values() for t, _ in items], [t for t, _ in bank()],
-                   "thinking-trap training bank")
+    refuse_overlap([(f"{p.name} row {n}", text) for p, items in loaded.items()
+                    for n, (text, _) in enumerate(items, 1)],
+                   [("the bank", text) for text, _ in bank()], "the thinking-trap training bank",
+                   error=OverlapError)
     out: dict = {"files": {}, "engine": getattr(settings, "engine", None) or "offline"}
     everything: list = []
     for path, items in loaded.items():
@@ -91,8 +85,10 @@ def evaluate_reframes(path: Path = BLIND_REFRAMES, settings=None) -> dict:
 
     path = Path(path)
     rows = load_reframes(path)
-    refuse_overlap([r["reframe"] for r in rows], [r["reframe"] for r in load_reframes(BANK_FILE)],
-                   "reframe training bank")
+    bank_rows = load_reframes(BANK_FILE)
+    refuse_overlap([(f"{path.name} row {n}", r["reframe"]) for n, r in enumerate(rows, 1)],
+                   [(f"{BANK_FILE.name} row {n}", r["reframe"]) for n, r in enumerate(bank_rows, 1)],
+                   "the reframe training bank", error=OverlapError)
     hits = {c: 0 for c in (*CRITERIA, "strategy")}
     per_class: dict[str, dict[str, int]] = {c: {"true_ok": 0, "true_total": 0, "false_ok": 0, "false_total": 0}
                                             for c in CRITERIA}

@@ -85,8 +85,10 @@ def exemplars() -> tuple[tuple[str, str], ...]:
 
 
 def same_text_key(text: str) -> str:
-    """The form two texts are compared in to decide they are the same thought: case, curly quotes,
-    whitespace and punctuation do not count."""
+    """The form two bank texts are compared in to decide they are the same thought: case, curly
+    quotes, whitespace and punctuation do not count. The bank's training rows, its held-out split
+    and fresh items' ids are keyed by it, so it stays as it is; whether an evaluation set shares a
+    text with the bank is decided by the stricter simulator.core.text.text_key."""
     return re.sub(r"[^\w']+", " ", normalise(text)).strip()
 
 

@@ -7,19 +7,20 @@ per item and for the total, and agreement on risk asked or not (the target is ev
 
 The evaluation refuses to run when a graded transcript shares a turn with anything the report
 was built or calibrated on (the calibration transcripts, the risk statements, the reflections
-and the move recogniser's bank), compared after normalising case, quotes and spacing.
+and the move recogniser's bank), compared by simulator.core.text.text_key: case, accents, quotes,
+punctuation and spacing do not count.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.cbt.report.build import InterviewReport, interview_report
 from simulator.cbt.report.record import from_plain
 from simulator.core.settings import DATA_DIR
+from simulator.core.text import refuse_overlap
 
 GRADED_DIR = DATA_DIR / "graded" / "interviews"
 CALIBRATION_DIR = DATA_DIR / "interviews" / "calibration"
@@ -52,39 +53,24 @@ def load(folder: Path | str) -> list[Graded]:
     return out
 
 
-def normalise(text: str) -> str:
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9' ]", " ", text)).strip()
-
-
-def training_texts(exclude: Path | None = None) -> dict[str, set[str]]:
-    """Every text the report was built or calibrated on, by set."""
-    sets: dict[str, set[str]] = {}
-    for name, path, key in (("risk statements", DATA_DIR / "report" / "risk_statements.jsonl", "text"),
-                            ("reflections", DATA_DIR / "report" / "reflections.jsonl", "text"),
-                            ("move bank", DATA_DIR / "moves" / "bank.jsonl", "text")):
+def training_texts(exclude: Path | None = None) -> list[tuple[str, str]]:
+    """Every text the report was built or calibrated on, as (the set it is in, text)."""
+    texts: list[tuple[str, str]] = []
+    for name, path in (("the risk statements", DATA_DIR / "report" / "risk_statements.jsonl"),
+                       ("the reflections", DATA_DIR / "report" / "reflections.jsonl"),
+                       ("the move bank", DATA_DIR / "moves" / "bank.jsonl")):
         if path.exists():
             rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-            sets[name] = {normalise(r[key]) for r in rows} | {normalise(r.get("previous", "")) for r in rows}
+            texts += [(name, r[field]) for r in rows for field in ("text", "previous") if r.get(field)]
     if CALIBRATION_DIR.exists() and (exclude is None or Path(exclude).resolve() != CALIBRATION_DIR.resolve()):
-        sets["calibration transcripts"] = {normalise(t["text"]) for g in load(CALIBRATION_DIR) for t in g.turns}
-    return sets
+        texts += [("the calibration transcripts", t["text"]) for g in load(CALIBRATION_DIR) for t in g.turns]
+    return texts
 
 
 def check_overlap(items: list[Graded], folder: Path) -> None:
-    sets = training_texts(exclude=folder)
-    found = []
-    for g in items:
-        for i, t in enumerate(g.turns):
-            n = normalise(t["text"])
-            if len(n.split()) < MIN_WORDS:
-                continue
-            for name, texts in sets.items():
-                if n in texts:
-                    found.append(f"{g.path.name} turn {i + 1} is in the {name}")
-    if found:
-        raise OverlapError("Refusing to evaluate: evaluation text also appears in a set the report was "
-                           "built or calibrated on:\n  " + "\n  ".join(found[:20]))
+    refuse_overlap([(f"{g.path.name} turn {i + 1}", t["text"]) for g in items for i, t in enumerate(g.turns)],
+                   training_texts(exclude=folder), "a set the report was built or calibrated on",
+                   error=OverlapError, min_words=MIN_WORDS)
 
 
 def _spearman(a: list[float], b: list[float]) -> float | None:
