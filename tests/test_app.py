@@ -354,6 +354,7 @@ def test_review_shows_the_automatic_formulation_score(fresh_app):
     at = open_app(token=signin.login(store, "sam", PASSWORD)[1])
     at.switch_page("views/review.py").run()
     assert not at.exception
+    next(s for s in at.selectbox if s.label == "Session").set_value(info.id).run()
     assert any(m.label == "Formulation total" for m in at.metric)
     assert len(at.chat_message) == 2 * len(lines)
     rubric = next(e for e in at.expander if "rubric" in e.label)
@@ -602,7 +603,10 @@ def test_review_shows_a_trainees_restructuring_dialogues_read_only(fresh_app):
     at.switch_page("views/review.py").run()
     assert not at.exception, at.exception
     assert "No CBT sessions yet." in [m.value for m in at.markdown]
+    at.session_state["review-tab"] = "Cognitive restructuring"
+    at.run()
     assert "finished" in at.selectbox(key="review-rs").format_func(sid)
+    at.selectbox(key="review-rs").set_value(sid).run()
     assert len(at.chat_message) == 5  # the opening and two exchanges
     assert "Feedback by stage" in [h.value for h in at.subheader]
     assert not at.chat_input  # read-only

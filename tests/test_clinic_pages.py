@@ -78,3 +78,53 @@ def test_an_admin_sees_what_erasing_removes_and_erases_only_after_typing_the_nam
     next(b for b in at.button if b.label == "Erase").click().run()
     assert not at.exception, at.exception
     assert [u["username"] for u in users.list_users(store, admin)] == ["ada"]
+
+
+def test_the_admin_page_shows_what_a_purge_and_an_erasure_remove_while_another_connection_writes(
+        fresh_app, monkeypatch):
+    import re
+    import sqlite3
+    import time
+
+    from simulator.cbt.engine_offline import OfflineEngine
+    from simulator.cbt.library import CaseLibrary
+    from simulator.cbt.practice import Practice
+    from simulator.core.settings import DATA_DIR, ROOT
+    from simulator.ops.erasure import purge
+
+    store = Store(fresh_app)
+    signed_in_token(fresh_app)
+    admin = signin.login(store, "ada", PASSWORD)[0]
+    bob = users.create_user(store, admin, "bob", "a long enough password for bob", "trainee")
+    practice = Practice(store=store, library=CaseLibrary.load(DATA_DIR / "patients"), engine=OfflineEngine(),
+                        actor=bob)
+    sid = practice.start("tomas-herrera", "plain", situation_index=0, seed=1).id
+    for line in ("What brings you in today?", "What went through your mind?"):
+        practice.say(sid, line)
+        "".join(practice.respond(sid))
+    with store.db() as db:  # bob has not been here for years
+        db.execute("update users set created_at = '2020-01-01T00:00:00+00:00' where id = ?", [bob.id])
+        db.execute("update sessions set updated_at = '2020-01-01T00:00:00+00:00' where owner = ?", [bob.id])
+    monkeypatch.setenv("PRACTICUM_RETENTION_DAYS", "30")
+
+    writer = sqlite3.connect(fresh_app, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another connection in the middle of a write
+    try:
+        at = AppTest.from_file(str(ROOT / "views" / "admin.py"), default_timeout=20)
+        at.session_state["actor"] = admin  # signed in already: the page itself is what is timed
+        started = time.monotonic()
+        at.run()
+        next(s for s in at.selectbox if s.label == "Account").set_value("bob").run()
+        took = time.monotonic() - started
+    finally:
+        writer.rollback()
+        writer.close()
+    assert not at.exception, at.exception
+    assert took < 10, f"the page waited {took:.0f} s for another connection's write lock"
+    shown = markdown(at)
+    purged = int(re.search(r"bob: last active 2020-01-01, (\d+) rows", shown).group(1))
+    erased = int(re.search(r"Erasing \*\*bob\*\* \(trainee\) would remove (\d+) rows", shown).group(1))
+    assert purged == erased == 6  # the account, its session and its four turns
+
+    done = purge(store, admin, 30)
+    assert [t.username for t in done.trainees] == ["bob"] and sum(done.trainees[0].removed.values()) == purged

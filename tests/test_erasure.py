@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -281,6 +282,51 @@ def test_purge_erases_trainees_inactive_past_the_retention_and_nobody_else(clini
     assert audit.audit_entries(store, admin)[0]["action"] == "retention.purge"
     with pytest.raises(AccessDenied):
         next_purge(store, sup, 30)
+
+
+
+def test_the_previews_do_not_wait_for_a_writer_and_count_what_the_purge_then_removes(clinic):
+    store, admin, *_ = clinic
+    later = clock.now() + timedelta(days=100)
+    writer = sqlite3.connect(store.path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another connection in the middle of a write
+    shown = {}
+
+    def admin_page():
+        shown["erase"] = erase(store, admin, NAME, dry_run=True)
+        shown["purge"] = next_purge(store, admin, 30, now=later)
+
+    page = threading.Thread(target=admin_page, daemon=True)
+    try:
+        page.start()
+        page.join(timeout=5)
+        assert not page.is_alive(), "the previews waited for another connection's write lock"
+    finally:
+        writer.rollback()
+        writer.close()
+        page.join(timeout=60)
+    plan = shown["purge"]
+    assert [t.username for t in plan.trainees] == ["omar", NAME]
+    assert plan.trainees[1].removed == shown["erase"].removed
+    done = purge(store, admin, 30, now=later)
+    assert [(t.username, t.removed) for t in done.trainees] == [(t.username, t.removed) for t in plan.trainees]
+    assert (done.ownerless, done.kept) == (plan.ownerless, plan.kept)
+
+
+def test_the_next_purge_counts_exactly_when_the_purged_accounts_work_overlaps(clinic):
+    store, admin, sup, *_ = clinic
+    # Sven, who commented on and graded both trainees' interviews and gave tkwan an assignment, is
+    # a trainee now; all three are purged, he first, so what he wrote is gone before theirs is weighed.
+    with store.db() as db:
+        db.execute("update users set role = 'trainee' where id = ?", [sup.id])
+    Practice(store=store, library=CaseLibrary.load(DATA_DIR / "patients"), engine=OfflineEngine(),
+             actor=None).start("tomas-herrera", "plain", situation_index=0, seed=4)  # from before accounts
+    later = clock.now() + timedelta(days=100)
+    plan = next_purge(store, admin, 30, now=later)
+    assert [t.username for t in plan.trainees] == ["sven", "omar", NAME] and plan.ownerless
+    done = purge(store, admin, 30, now=later)
+    assert [(t.username, t.removed) for t in done.trainees] == [(t.username, t.removed) for t in plan.trainees]
+    assert (done.ownerless, done.kept) == (plan.ownerless, plan.kept)
 
 
 def test_signing_in_counts_as_activity_and_work_from_before_accounts_expires(store):

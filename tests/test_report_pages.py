@@ -1,6 +1,8 @@
 """The interview report, corrections and live counts on the pages, under AppTest, on a database
 seeded with one of everything (tests/browser/seed.py)."""
 
+import json
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -81,6 +83,7 @@ def test_a_supervisors_correction_shows_on_review_and_to_the_trainee(world):
 
     review = page(world, "review.py", "sam")
     assert not review.exception, review.exception
+    next(s for s in review.selectbox if s.label == "Session").set_value(sid).run()
     assert "corrected this" in text(review) and "Several reflections were accurate" in text(review)
 
     practice = page(world, "practice.py", "tess", session=sid)
@@ -94,10 +97,11 @@ def test_a_supervisors_correction_shows_on_review_and_to_the_trainee(world):
 def test_review_lists_the_other_scores_a_supervisor_can_correct(world):
     review = page(world, "review.py", "sam")
     assert not review.exception, review.exception
-    shown = text(review)
     assert "Agreement with supervisors" in [t.label for t in review.tabs]
-    assert "Describe: " in shown or "Describe" in shown  # DEAR MAN skill ratings
-    assert "Addresses the thought" in shown  # the reframe checks of the drill
+    review.session_state["review-tab"] = "DEAR MAN"
+    assert "Describe" in text(review.run())  # DEAR MAN skill ratings
+    review.session_state["review-tab"] = "Thinking-traps drill"
+    assert "Addresses the thought" in text(review.run())  # the reframe checks of the drill
 
 
 def test_live_counts_show_in_free_practice_and_are_off_for_an_assignment_that_did_not_allow_them(world):
@@ -126,12 +130,13 @@ def test_cues_never_asked_about_are_flagged_first_on_review_and_on_the_trainees_
     store = Store(world[0])
     _, sid = h.play(tmp_path, monkeypatch, [h.OPEN, h.SITUATION, h.FEELINGS, h.REFLECT, h.THOUGHTS, h.VALIDATE,
                                             h.BEHAVIOUR], actor=tess, store=store, end=True)
-    review = page(world, "review.py", "sam")  # the newest session is shown first
+    review = page(world, "review.py", "sam")
     assert not review.exception, review.exception
+    assert any("risk cues not asked about" in str(o) for o in review.selectbox[1].options)
+    review.selectbox[1].set_value(sid).run()
     banner = [e.value for e in review.error]
     assert banner and "Risk was not asked about after the patient gave a cue" in banner[0]
     assert "ask directly about thoughts of suicide" in banner[0]
-    assert any("risk cues not asked about" in str(o) for o in review.selectbox[1].options)
     practice = page(world, "practice.py", "tess", session=sid)
     assert [e.value for e in practice.error][0] == banner[0]
 
@@ -158,3 +163,84 @@ def test_a_grade_saves_only_the_items_the_supervisor_set_and_the_trainee_sees_it
     page(world, "practice.py", "tess", session=world[1]["interview"])  # she reads it
     again = page(world, "sessions.py", "tess")
     assert "New from your supervisor" not in " ".join(m.value for m in again.markdown)
+
+
+def transcript_reads(world, after: int) -> list[tuple[str, str]]:
+    """(what, item id) of every `transcript.open` audit entry after entry `after`."""
+    with Store(world[0]).db() as db:
+        rows = db.execute("select details_json from audit_log where action = 'transcript.open' and id > ? "
+                          "order by id", [after]).fetchall()
+    return [(d["what"], d["session_id"]) for d in (json.loads(r[0]) for r in rows)]
+
+
+def last_audit_id(world) -> int:
+    with Store(world[0]).db() as db:
+        return db.execute("select coalesce(max(id), 0) from audit_log").fetchone()[0]
+
+
+def test_the_audit_log_records_only_the_transcripts_a_supervisor_opens_on_review(world, monkeypatch):
+    from simulator.accounts import audit
+
+    monkeypatch.setattr(audit, "_reads", {})  # no read of an earlier test is still within its window
+    start = last_audit_id(world)
+    review = page(world, "review.py", "sam")
+    assert not review.exception, review.exception
+    assert transcript_reads(world, start) == []  # listing sessions and dialogues reads none of them
+    assert not review.chat_message
+
+    next(s for s in review.selectbox if s.label == "Session").set_value(world[1]["interview"]).run()
+    assert not review.exception, review.exception
+    assert review.chat_message  # the chosen transcript is shown
+    assert transcript_reads(world, start) == [("interview", world[1]["interview"])]
+
+    review.session_state["review-tab"] = "Cognitive restructuring"
+    review.run()
+    assert not review.exception, review.exception
+    assert transcript_reads(world, start) == [("interview", world[1]["interview"])]
+    review.selectbox(key="review-rs").set_value(world[1]["restructuring"]).run()
+    assert not review.exception, review.exception
+    assert review.chat_message
+    assert transcript_reads(world, start) == [("interview", world[1]["interview"]),
+                                              ("restructuring", world[1]["restructuring"])]
+
+
+def test_risk_flags_on_the_session_list_are_worked_out_again_only_when_a_transcript_changes(
+        world, monkeypatch, tmp_path):
+    from simulator.cbt.library import CaseLibrary
+    from simulator.cbt.practice import Practice
+    from simulator.cbt.report import store as report_store
+    from simulator.core.settings import DATA_DIR
+    from tests import report_helpers as h
+
+    built = []
+    real = report_store.interview_report
+
+    def counted(record, *args, **kwargs):
+        built.append(len(record.turns))
+        return real(record, *args, **kwargs)
+
+    monkeypatch.setattr(report_store, "interview_report", counted)
+    store = Store(world[0])
+    _, sid = h.play(tmp_path, monkeypatch, [h.OPEN, h.SITUATION, h.FEELINGS, h.REFLECT, h.THOUGHTS, h.VALIDATE],
+                    actor=actor(world, "tess"), store=store)  # cues, never asked about; still active
+
+    def label(review) -> str:
+        return next(s for s in review.selectbox if s.label == "Session").format_func(sid)
+
+    review = page(world, "review.py", "sam")
+    assert not review.exception, review.exception
+    assert "risk cues not asked about" in label(review)
+    built.clear()
+    review.run()  # any rerun: a toggle, a grade, another tab
+    assert not review.exception, review.exception
+    assert built == [] and "risk cues not asked about" in label(review)
+
+    h.scripted_recogniser(monkeypatch, [h.RISK])
+    practice = Practice(store=store, library=CaseLibrary.load(DATA_DIR / "patients"), engine=OfflineEngine(),
+                        actor=actor(world, "tess"))
+    practice.say(sid, h.RISK[0])
+    "".join(practice.respond(sid))
+    review.run()
+    assert not review.exception, review.exception
+    assert len(built) == 1  # only the session that changed
+    assert "risk cues not asked about" not in label(review)

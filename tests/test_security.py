@@ -49,6 +49,7 @@ def test_markup_in_messages_and_comments_is_shown_as_text(world):
     at.run()
     at.switch_page("views/review.py").run()
     assert not at.exception
+    next(s for s in at.selectbox if s.label == "Session").set_value(sid).run()
     shown = [m.value for m in at.chat_message[0].markdown] + [i.value for i in at.info]
     assert any("onerror" in v for v in shown)
     for value in shown:

@@ -47,7 +47,11 @@ def interviews_tab() -> None:
                          f"{r.info.created_at:%Y-%m-%d %H:%M} · {r.info.case_name} · situation "
                          f"{r.info.situation_index + 1} · {r.info.style} · {r.messages} messages · {r.info.status}"
                          + (f" · {r.attempt_label}" if r.attempt_label else "") for r in rows}
-    session_id = st.selectbox("Session", list(labels), format_func=labels.get)
+    # Nothing is opened until the reviewer picks it: opening a transcript is what the audit log records.
+    session_id = st.selectbox("Session", list(labels), format_func=labels.get, index=None,
+                              placeholder="Choose a session to read")
+    if session_id is None:
+        return
     chosen = next(r for r in rows if r.info.id == session_id)
     info = chosen.info
     if chosen.attempt == "repeat":
@@ -197,7 +201,10 @@ def restructuring_tab() -> None:
         st.write("No cognitive-restructuring dialogues yet.")
         return
     labels = {d.id: summary_line(d) for d in dialogues}
-    picked = st.selectbox("Dialogue", list(labels), format_func=labels.get, key="review-rs")
+    picked = st.selectbox("Dialogue", list(labels), format_func=labels.get, key="review-rs", index=None,
+                          placeholder="Choose a dialogue to read")
+    if picked is None:
+        return
     try:
         show_dialogue(svc.traps.restructuring(picked))  # checks that this reviewer may read it
     except AccessDenied as err:
@@ -220,15 +227,11 @@ def agreement_tab() -> None:
     }, hide_index=True)
 
 
-tabs = st.tabs(["Interviews", "DEAR MAN", "Thinking-traps drill", "Cognitive restructuring",
-                "Agreement with supervisors"])
-with tabs[0]:
-    interviews_tab()
-with tabs[1]:
-    dearman_tab()
-with tabs[2]:
-    drill_tab()
-with tabs[3]:
-    restructuring_tab()
-with tabs[4]:
-    agreement_tab()
+TABS = {"Interviews": interviews_tab, "DEAR MAN": dearman_tab, "Thinking-traps drill": drill_tab,
+        "Cognitive restructuring": restructuring_tab, "Agreement with supervisors": agreement_tab}
+# Streamlit runs every tab's body on every rerun unless the tabs track which one is open; only the
+# open tab's body runs here, so a hidden tab neither reads anyone's work nor does its work.
+for tab, body in zip(st.tabs(list(TABS), key="review-tab", on_change="rerun"), TABS.values()):
+    if tab.open:
+        with tab:
+            body()

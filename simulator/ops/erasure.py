@@ -23,8 +23,10 @@ What stays, stripped of the person:
 The erasure writes one audit entry with the role, the counts and a one-way mark of the account's
 random id (never the name, email or id): the live database no longer holds anything the mark
 points to, but a restore of an older backup finds the account by it and erases it again
-(`reapply_erasures`). Everything happens in one transaction; a dry run does the same work and
-rolls it back, so its counts are exactly what a real run removes.
+(`reapply_erasures`). Everything happens in one write transaction. A dry run (the admin page's
+preview and next purge) goes through the same steps with SELECTs only, in a read transaction, so it
+never waits for or holds the write lock; it remembers which rows the steps before would have taken,
+so its counts are exactly what a real run removes.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import hashlib
 import json
 import logging
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -118,6 +120,41 @@ def _marks(ids: list[str]) -> str:
     return ",".join("?" for _ in ids)
 
 
+class _Steps:
+    """Runs an erasure's deletes and updates, or (dry) finds with SELECTs the rows they would touch.
+
+    A dry run changes nothing, so it remembers the rows earlier steps would have deleted and the
+    audit entries they would have rewritten, and leaves them out of later steps as a real run's
+    earlier statements would have. `table` and `where` always come from this module, never from input.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, *, dry: bool) -> None:
+        self.db, self.dry = db, dry
+        self.gone: dict[str, set[int]] = defaultdict(set)
+        self.audit: dict[int, tuple[str | None, str]] = {}  # rewritten (actor_id, details_json), dry
+
+    def _hits(self, table: str, where: str, args: list) -> set[int]:
+        found = {r for (r,) in self.db.execute(f"select rowid from {table} where {where}", args).fetchall()}
+        return found - self.gone[table]
+
+    def delete(self, table: str, where: str, args: list) -> int:
+        if not self.dry:
+            return _count(self.db.execute(f"delete from {table} where {where}", args))
+        hits = self._hits(table, where, args)
+        self.gone[table] |= hits
+        return len(hits)
+
+    def update(self, table: str, sets: str, set_args: list, where: str, args: list) -> int:
+        if not self.dry:
+            return _count(self.db.execute(f"update {table} set {sets} where {where}", [*set_args, *args]))
+        return len(self._hits(table, where, args))
+
+    def rows(self, table: str, columns: str, where: str, args: list) -> list[tuple]:
+        """The columns of the rows a real run would still find."""
+        found = self.db.execute(f"select rowid, {columns} from {table} where {where}", args).fetchall()
+        return [r[1:] for r in found if r[0] not in self.gone[table]]
+
+
 def _masker(words: list[str]):
     words = sorted({w for w in words if w}, key=len, reverse=True)
     if not words:
@@ -126,43 +163,36 @@ def _masker(words: list[str]):
     return lambda text: pattern.sub(MASK, text) if isinstance(text, str) else text
 
 
-def _remove_cbt_sessions(db: sqlite_utils.Database, ids: list[str], words: list[str],
+def _remove_cbt_sessions(steps: _Steps, ids: list[str], words: list[str],
                          removed: Counter, kept: Counter) -> None:
     """Remove interviews with their formulation work; empty, not delete, those others wrote on."""
     if not ids:
         return
     m = _marks(ids)
-    removed["formulation_scores"] += _count(db.execute(
-        f"delete from formulation_scores where submission_id in "
-        f"(select id from formulation_submissions where session_id in ({m}))", ids))
-    removed["formulation_submissions"] += _count(db.execute(
-        f"delete from formulation_submissions where session_id in ({m})", ids))
-    removed["formulation_drafts"] += _count(db.execute(f"delete from formulation_drafts where session_id in ({m})", ids))
-    removed["formulation_reveals"] += _count(db.execute(f"delete from formulation_reveals where session_id in ({m})", ids))
-    removed["turns"] += _count(db.execute(f"delete from turns where session_id in ({m})", ids))
-    removed["interview_reports"] += _count(db.execute(f"delete from interview_reports where session_id in ({m})", ids))
-    removed["feedback_seen"] += _count(db.execute(f"delete from feedback_seen where session_id in ({m})", ids))
-    reviewed = {r[0] for r in db.execute(
-        f"select session_id from comments where session_id in ({m}) union "
-        f"select session_id from grades where session_id in ({m})", ids + ids).fetchall()}
+    removed["formulation_scores"] += steps.delete("formulation_scores", f"submission_id in "
+                                                  f"(select id from formulation_submissions where session_id in ({m}))", ids)
+    for table in ("formulation_submissions", "formulation_drafts", "formulation_reveals", "turns",
+                  "interview_reports", "feedback_seen"):
+        removed[table] += steps.delete(table, f"session_id in ({m})", ids)
+    reviewed = {r[0] for table in ("comments", "grades")
+                for r in steps.rows(table, "session_id", f"session_id in ({m})", ids)}
     gone = [i for i in ids if i not in reviewed]
     if gone:
-        removed["sessions"] += _count(db.execute(f"delete from sessions where id in ({_marks(gone)})", gone))
+        removed["sessions"] += steps.delete("sessions", f"id in ({_marks(gone)})", gone)
     if reviewed:
         keep = sorted(reviewed)
         k = _marks(keep)
         now = clock.now_iso()
-        kept[KEPT_SESSIONS] += _count(db.execute(
-            f"update sessions set owner = ?, status = 'ended', state_json = ?, seed = 0, created_at = ?, "
-            f"updated_at = ?, ended_at = ? where id in ({k})",
-            [ERASED, DisclosureState().model_dump_json(), now, now, now, *keep]))
+        kept[KEPT_SESSIONS] += steps.update(
+            "sessions", "owner = ?, status = 'ended', state_json = ?, seed = 0, created_at = ?, updated_at = ?, "
+            "ended_at = ?", [ERASED, DisclosureState().model_dump_json(), now, now, now], f"id in ({k})", keep)
         mask = _masker(words)
         for table, column, label in (("comments", "text", KEPT_COMMENTS), ("grades", "note", KEPT_GRADES)):
-            rows = db.execute(f"select id, {column} from {table} where session_id in ({k})", keep).fetchall()
+            rows = steps.rows(table, f"id, {column}", f"session_id in ({k})", keep)
             kept[label] += len(rows)
             for row_id, text in rows:
                 if text and mask(text) != text:
-                    db.execute(f"update {table} set {column} = ? where id = ?", [mask(text), row_id])
+                    steps.update(table, f"{column} = ?", [mask(text)], "id = ?", [row_id])
 
 
 def _scrub(value, ids: set[str], words: set[str]):
@@ -175,11 +205,12 @@ def _scrub(value, ids: set[str], words: set[str]):
     return value
 
 
-def _scrub_audit(db: sqlite_utils.Database, user_id: str, words: list[str]) -> int:
+def _scrub_audit(steps: _Steps, user_id: str, words: list[str]) -> int:
     """Replace the person in every audit entry that names them; return how many entries changed."""
     ids, lowered = {user_id}, {w.lower() for w in words if w}
     changed = 0
-    for row_id, actor_id, details in db.execute("select id, actor_id, details_json from audit_log").fetchall():
+    for row_id, actor_id, details in steps.db.execute("select id, actor_id, details_json from audit_log").fetchall():
+        actor_id, details = steps.audit.get(row_id, (actor_id, details))
         try:
             data = json.loads(details or "{}")
         except json.JSONDecodeError:
@@ -189,59 +220,56 @@ def _scrub_audit(db: sqlite_utils.Database, user_id: str, words: list[str]) -> i
         new_details = json.dumps(clean, sort_keys=True) if not isinstance(clean, str) else clean
         new_actor = ERASED if actor_id == user_id else actor_id
         if new_actor != actor_id or clean != data:
-            db.execute("update audit_log set actor_id = ?, details_json = ? where id = ?",
-                       [new_actor, new_details, row_id])
+            if steps.dry:
+                steps.audit[row_id] = (new_actor, new_details)
+            else:
+                steps.db.execute("update audit_log set actor_id = ?, details_json = ? where id = ?",
+                                 [new_actor, new_details, row_id])
             changed += 1
     return changed
 
 
-def _erase_account(db: sqlite_utils.Database, user: dict) -> tuple[Counter, Counter]:
+def _erase_account(steps: _Steps, user: dict) -> tuple[Counter, Counter]:
     """Every row of this account, inside the caller's transaction."""
     uid = user["id"]
     words = [user["username"], user["email"] or ""]
     removed: Counter = Counter()
     kept: Counter = Counter()
 
-    def run(key: str, sql: str, args: list) -> None:
-        removed[key] += _count(db.execute(sql, args))
+    def run(table: str, where: str, args: list) -> None:
+        removed[table] += steps.delete(table, where, args)
 
     # What they wrote about other people's work and gave to others.
-    run("comments", "delete from comments where author_id = ?", [uid])
-    run("grades", "delete from grades where author_id = ?", [uid])
-    run("corrections", "delete from corrections where owner = ? or author_id = ?", [uid, uid])
-    run("feedback_seen", "delete from feedback_seen where owner = ?", [uid])
-    run("assignments", "delete from assignments where trainee_id = ? or created_by = ?", [uid, uid])
+    run("comments", "author_id = ?", [uid])
+    run("grades", "author_id = ?", [uid])
+    run("corrections", "owner = ? or author_id = ?", [uid, uid])
+    run("feedback_seen", "owner = ?", [uid])
+    run("assignments", "trainee_id = ? or created_by = ?", [uid, uid])
     # Their interviews and formulation work (also work handed to them on sessions they do not own).
-    own = [r[0] for r in db.execute("select id from sessions where owner = ?", [uid]).fetchall()]
-    _remove_cbt_sessions(db, own, words, removed, kept)
-    run("formulation_scores", "delete from formulation_scores where submission_id in "
-        "(select id from formulation_submissions where owner = ?)", [uid])
-    run("formulation_submissions", "delete from formulation_submissions where owner = ?", [uid])
-    run("formulation_drafts", "delete from formulation_drafts where owner = ?", [uid])
-    run("formulation_reveals", "delete from formulation_reveals where owner = ?", [uid])
-    kept[KEPT_REVEALS] += _count(db.execute("update formulation_reveals set reset_by = null where reset_by = ?", [uid]))
+    own = [r[0] for r in steps.rows("sessions", "id", "owner = ?", [uid])]
+    _remove_cbt_sessions(steps, own, words, removed, kept)
+    run("formulation_scores", "submission_id in (select id from formulation_submissions where owner = ?)", [uid])
+    run("formulation_submissions", "owner = ?", [uid])
+    run("formulation_drafts", "owner = ?", [uid])
+    run("formulation_reveals", "owner = ?", [uid])
+    kept[KEPT_REVEALS] += steps.update("formulation_reveals", "reset_by = null", [], "reset_by = ?", [uid])
     # DEAR MAN (ratings, emotion ratings and their own situations are in these rows) and traps.
-    run("dearman_turns", "delete from dearman_turns where session_id in "
-        "(select id from dearman_sessions where owner = ?)", [uid])
-    run("dearman_sessions", "delete from dearman_sessions where owner = ?", [uid])
-    run("drill_attempts", "delete from drill_attempts where owner = ?", [uid])
-    run("restructuring_turns", "delete from restructuring_turns where session_id in "
-        "(select id from restructuring_sessions where owner = ?)", [uid])
-    run("restructuring_sessions", "delete from restructuring_sessions where owner = ?", [uid])
+    run("dearman_turns", "session_id in (select id from dearman_sessions where owner = ?)", [uid])
+    run("dearman_sessions", "owner = ?", [uid])
+    run("drill_attempts", "owner = ?", [uid])
+    run("restructuring_turns", "session_id in (select id from restructuring_sessions where owner = ?)", [uid])
+    run("restructuring_sessions", "owner = ?", [uid])
     # The account and everything that points at it.
     keys = [throttle.username_key(user["username"])] + [
-        throttle.device_key(r[0]) for r in db.execute("select token_hash from devices where user_id = ?", [uid])]
-    run("signin_throttle", f"delete from signin_throttle where key in ({_marks(keys)})", keys)
-    run("signin_handoffs", "delete from signin_handoffs where user_id = ?", [uid])
-    run("devices", "delete from devices where user_id = ?", [uid])
-    run("logins", "delete from logins where user_id = ?", [uid])
-    run("cohort_members", "delete from cohort_members where user_id = ?", [uid])
-    run("llm_acknowledgements", "delete from llm_acknowledgements where user_id = ?", [uid])
-    kept[KEPT_USAGE] += _count(db.execute("update llm_calls set user_id = null where user_id = ?", [uid]))
-    kept[KEPT_AUTHORED] += _count(db.execute("update authored set author_id = null where author_id = ?", [uid]))
-    kept[KEPT_SETTINGS] += _count(db.execute("update exercise_llm set changed_by = null where changed_by = ?", [uid]))
-    kept[KEPT_AUDIT] += _scrub_audit(db, uid, words)
-    run("users", "delete from users where id = ?", [uid])
+        throttle.device_key(r[0]) for r in steps.rows("devices", "token_hash", "user_id = ?", [uid])]
+    run("signin_throttle", f"key in ({_marks(keys)})", keys)
+    for table in ("signin_handoffs", "devices", "logins", "cohort_members", "llm_acknowledgements"):
+        run(table, "user_id = ?", [uid])
+    kept[KEPT_USAGE] += steps.update("llm_calls", "user_id = null", [], "user_id = ?", [uid])
+    kept[KEPT_AUTHORED] += steps.update("authored", "author_id = null", [], "author_id = ?", [uid])
+    kept[KEPT_SETTINGS] += steps.update("exercise_llm", "changed_by = null", [], "changed_by = ?", [uid])
+    kept[KEPT_AUDIT] += _scrub_audit(steps, uid, words)
+    run("users", "id = ?", [uid])
     return removed, kept
 
 
@@ -267,9 +295,10 @@ def reapply_erasures(db: sqlite_utils.Database, marks: set[str]) -> tuple[int, d
     (a restored backup from before those erasures). Returns (accounts, rows removed)."""
     removed: Counter = Counter()
     accounts = 0
+    steps = _Steps(db, dry=False)
     for user in list(db.query("select id, username, email, role from users")):
         if erasure_mark(user["id"]) in marks:
-            gone, _ = _erase_account(db, user)
+            gone, _ = _erase_account(steps, user)
             removed.update(gone)
             accounts += 1
     return accounts, _tidy(removed)
@@ -286,8 +315,8 @@ def erase(store: Store, actor: Actor | None, username: str, *, dry_run: bool = F
     reports exactly what would go and changes nothing.
     """
     require_admin(actor)
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    # A dry run reads in a read transaction: a page showing it never takes or waits for the write lock.
+    with store.snapshot() if dry_run else store.write() as db:
         rows = list(db["users"].rows_where("username = ?", [username.strip().lower()]))
         if not rows:
             raise AccountError(f"There is no account {username!r}.")
@@ -298,9 +327,7 @@ def erase(store: Store, actor: Actor | None, username: str, *, dry_run: bool = F
             (admins,) = db.execute("select count(*) from users where role = 'admin' and active = 1").fetchone()
             if admins <= 1:
                 raise AccountError("This is the last active admin account; add another admin first.")
-        removed, kept = _erase_account(db, user)
-        if dry_run:
-            db.conn.rollback()
+        removed, kept = _erase_account(_Steps(db, dry=dry_run), user)
     report = ErasureReport(role=user["role"], dry_run=dry_run, removed=_tidy(removed), kept=_tidy(kept))
     if not dry_run:
         # No id, no name: the entry says that an account of this role was erased, and how much went.
@@ -357,22 +384,18 @@ class PurgePlan(BaseModel):
         return _tidy(total)
 
 
-def _purge_ownerless(db: sqlite_utils.Database, cutoff: str, removed: Counter, kept: Counter) -> None:
-    ids = [r[0] for r in db.execute("select id from sessions where owner is null and updated_at < ?",
-                                    [cutoff]).fetchall()]
-    _remove_cbt_sessions(db, ids, [], removed, kept)
-    removed["dearman_turns"] += _count(db.execute(
-        "delete from dearman_turns where session_id in "
-        "(select id from dearman_sessions where owner is null and updated_at < ?)", [cutoff]))
-    removed["dearman_sessions"] += _count(db.execute(
-        "delete from dearman_sessions where owner is null and updated_at < ?", [cutoff]))
-    removed["drill_attempts"] += _count(db.execute(
-        "delete from drill_attempts where owner is null and created_at < ?", [cutoff]))
-    removed["restructuring_turns"] += _count(db.execute(
-        "delete from restructuring_turns where session_id in "
-        "(select id from restructuring_sessions where owner is null and updated_at < ?)", [cutoff]))
-    removed["restructuring_sessions"] += _count(db.execute(
-        "delete from restructuring_sessions where owner is null and updated_at < ?", [cutoff]))
+def _purge_ownerless(steps: _Steps, cutoff: str, removed: Counter, kept: Counter) -> None:
+    ids = [r[0] for r in steps.rows("sessions", "id", "owner is null and updated_at < ?", [cutoff])]
+    _remove_cbt_sessions(steps, ids, [], removed, kept)
+    for table, where in (
+        ("dearman_turns", "session_id in (select id from dearman_sessions where owner is null and updated_at < ?)"),
+        ("dearman_sessions", "owner is null and updated_at < ?"),
+        ("drill_attempts", "owner is null and created_at < ?"),
+        ("restructuring_turns",
+         "session_id in (select id from restructuring_sessions where owner is null and updated_at < ?)"),
+        ("restructuring_sessions", "owner is null and updated_at < ?"),
+    ):
+        removed[table] += steps.delete(table, where, [cutoff])
 
 
 def purge(store: Store, actor: Actor | None, retention_days: int | None, *, dry_run: bool = False,
@@ -380,7 +403,8 @@ def purge(store: Store, actor: Actor | None, retention_days: int | None, *, dry_
     """Erase every trainee account inactive for `retention_days`, and work from before accounts
     untouched as long. Staff accounts (supervisors, researchers, admins) are never purged.
 
-    With `dry_run` (what the admin page shows as the next purge), nothing changes.
+    With `dry_run` (what the admin page shows as the next purge), nothing changes and only a read
+    transaction is taken.
     """
     require_admin(actor)
     if retention_days is None:
@@ -389,20 +413,18 @@ def purge(store: Store, actor: Actor | None, retention_days: int | None, *, dry_
     plan = PurgePlan(retention_days=retention_days, cutoff=cutoff, dry_run=dry_run)
     kept: Counter = Counter()
     marks: list[str] = []
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.snapshot() if dry_run else store.write() as db:
+        steps = _Steps(db, dry=dry_run)
         for user in list(db.query(_ACTIVITY, [cutoff])):
             marks.append(erasure_mark(user["id"]))
-            removed, user_kept = _erase_account(db, user)
+            removed, user_kept = _erase_account(steps, user)
             kept.update(user_kept)
             plan.trainees.append(PurgeCandidate(username=user["username"], last_active=user["last_active"],
                                                 removed=_tidy(removed)))
         ownerless: Counter = Counter()
-        _purge_ownerless(db, cutoff, ownerless, kept)
+        _purge_ownerless(steps, cutoff, ownerless, kept)
         plan.ownerless = _tidy(ownerless)
         plan.kept = _tidy(kept)
-        if dry_run:
-            db.conn.rollback()
     if not dry_run and (plan.trainees or plan.ownerless):
         audit(store, actor.id, "retention.purge", {"retention_days": retention_days, "trainees": len(plan.trainees),
                                                    "removed": plan.removed, "kept": plan.kept, "marks": marks})

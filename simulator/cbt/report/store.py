@@ -8,6 +8,7 @@ ended, so the scores a supervisor corrects are the scores the trainee saw.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 
 import sqlite_utils
@@ -93,18 +94,43 @@ def report(store: Store, actor: Actor | None, session_id: str, settings: Setting
     return built
 
 
+# Flags worked out from transcripts, by (database, session), with the (turn count, last turn id) they
+# came from: Review lists every session on each rerun, and building a report is the slow part. Turns
+# are only appended or erased, so the flag can change only when that pair does (the moves recorded
+# on the trainee's turn after the reply are the reply's own, which the report reads already).
+_flags: dict[tuple[str, str], tuple[tuple[int, int | None], bool]] = {}
+_flags_lock = threading.Lock()
+_FLAGS_KEPT = 20_000
+
+
 def risk_flags(store: Store, session_ids: list[str]) -> dict[str, bool]:
     """Whether each session's report flags cues with no risk question: from the kept report, or
     for a session without one from the offline report of what is stored (the flag never depends on
-    the rubric's engine). No access check: callers pass sessions the actor may already read."""
+    the rubric's engine), worked out again only when its transcript has changed. No access check:
+    callers pass sessions the actor may already read."""
     if not session_ids:
         return {}
     marks = ",".join("?" for _ in session_ids)
     with store.db() as db:
         rows = db.execute(f"select session_id, json_extract(report_json, '$.risk.flag') from interview_reports "
                           f"where session_id in ({marks})", session_ids).fetchall()
+        seen = {sid: (n, last) for sid, n, last in db.execute(
+            f"select session_id, count(*), max(id) from turns where session_id in ({marks}) group by session_id",
+            session_ids).fetchall()}
     flags = {sid: bool(flag) for sid, flag in rows}
+    db_key = str(store.path.resolve())
     for sid in session_ids:
-        if sid not in flags:
-            flags[sid] = interview_report(record_of(store, sid)).risk.flag
+        if sid in flags:
+            continue
+        version = seen.get(sid, (0, None))
+        with _flags_lock:
+            cached = _flags.get((db_key, sid))
+        if cached is not None and cached[0] == version:
+            flags[sid] = cached[1]
+            continue
+        flags[sid] = interview_report(record_of(store, sid)).risk.flag
+        with _flags_lock:
+            if len(_flags) >= _FLAGS_KEPT:
+                _flags.clear()  # a bound, not a policy: they are worked out again when next listed
+            _flags[(db_key, sid)] = (version, flags[sid])
     return flags
