@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PORT ?= 8501
 
-.PHONY: run test bench migrate clean-venv
+.PHONY: run test bench migrate prepare clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,18 @@ $(PY):
 $(VENV)/.runtime: requirements.txt requirements-nodeps.txt | $(PY)
 	$(PIP) install --quiet -r requirements.txt
 	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
+	touch $@
+
+# What the app would otherwise build on first use, built once here: the embedding model as ONNX
+# and the move classifiers (the fine-tuned one takes about a quarter of an hour on two cores).
+# Rebuilt when the bank or the code that trains on it changes.
+MODELS := data/cache/.prepared
+$(MODELS): $(VENV)/.runtime data/moves/bank.jsonl data/offline/moves.json data/moves/risk_cues.json \
+           simulator/cbt/move_encoder.py simulator/cbt/move_model.py
 	$(PY) -m simulator prepare-models
 	touch $@
+
+prepare: $(MODELS)
 
 # llama-cpp-python compiles from source: build it for a portable x86-64 (AVX2), because a
 # native build can use instructions a virtual machine's CPU advertises but does not allow.
@@ -31,7 +41,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 migrate: $(VENV)/.runtime
 	$(PY) -m simulator migrate
 
-run: migrate
+run: migrate $(MODELS)
 	$(VENV)/bin/streamlit run serve.py --server.address 127.0.0.1 --server.port $(PORT) \
 	  --server.headless true --browser.gatherUsageStats false
 
@@ -41,10 +51,10 @@ $(AXE): tests/browser/axe/package.json
 	npm ci --prefix tests/browser/axe --no-audit --no-fund --silent
 	touch $@
 
-test: $(VENV)/.dev $(AXE)
+test: $(VENV)/.dev $(AXE) $(MODELS)
 	$(PY) -m pytest
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev $(MODELS)
 	$(PY) -m bench
 
 clean-venv:

@@ -35,7 +35,7 @@ def cmd_migrate(args, settings: Settings) -> int:
 def cmd_prepare_models(args, settings: Settings) -> int:
     # An install step: the app's processes may not write the checkout (systemd's ProtectSystem),
     # so what they would otherwise build on first use is built here, by the installing user.
-    from simulator.cbt import move_model
+    from simulator.cbt import move_encoder, move_model
     from simulator.core import embeddings
 
     path = embeddings.onnx_path()
@@ -43,7 +43,11 @@ def cmd_prepare_models(args, settings: Settings) -> int:
         embeddings.export_onnx()
     print(f"sentence-embedding model: {path}")
     move_model.model()
-    print(f"move recogniser: {move_model.CACHE_DIR / ('moves-model-' + move_model.training_key() + '.pkl')}")
+    print(f"move recogniser (ridge, risk aspects): {move_model.CACHE_DIR / ('moves-model-' + move_model.training_key() + '.pkl')}")
+    if not move_encoder.model_path().exists():
+        print("fine-tuning the move classifier on the bank (about a quarter of an hour on two cores)...", flush=True)
+        move_encoder.build()
+    print(f"move classifier (fine-tuned): {move_encoder.model_path()}")
     return 0
 
 
@@ -130,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="create or upgrade the database").set_defaults(fn=cmd_migrate)
     s = sub.add_parser("prepare-models", help="build what the app would otherwise build on first use, into "
-                       "data/cache: the sentence-embedding model as ONNX and the trained move recogniser")
+                       "data/cache: the sentence-embedding model as ONNX and the move classifiers")
     s.add_argument("--force", action="store_true", help="export the embedding model again even if it is there")
     s.set_defaults(fn=cmd_prepare_models)
     s = sub.add_parser("cases", help="list the case library")

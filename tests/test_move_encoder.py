@@ -1,0 +1,74 @@
+"""The fine-tuned move classifier: built from a bank, exported, read back by the recogniser; and
+recognition still works (with the ridge model, and a logged warning) while it is not built."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from simulator.cbt import move_encoder, moves
+from simulator.cbt.move_model import MOVES, LabelledMessage
+
+GREETINGS = ["Hi there, welcome.", "Hello, nice to meet you.", "Good morning, come on in.", "Hey, thanks for coming.",
+             "Hiya, good to see you.", "Welcome, have a seat.", "Hello again, how are you doing?",
+             "Morning! Glad you made it.", "Hi, I'm Jo, one of the trainees.", "Good afternoon, do come in.",
+             "Hey hey, welcome along.", "Hello and welcome to the clinic."]
+BODY = ["Where in your body did you notice it?", "What did your chest feel like?", "Any tightness or shaking?",
+        "Did your heart race at that point?", "What physical sensations came up?", "How did your stomach feel?",
+        "Were you sweating or dizzy?", "what happened in your body then", "Did you feel it in your shoulders?",
+        "Any sensations in your throat or hands?", "Was your breathing different?", "Did your face go hot?"]
+CLOSING = ["Let's stop there for today.", "We're out of time, see you next week.", "Thanks, that's us for today.",
+           "Take care, same time next Tuesday.", "We'll pick this up next session.", "Okay, let's wrap up here.",
+           "That's all we have time for, well done today.", "See you next week then, bye.",
+           "Let's leave it there and meet again Friday.", "Time to finish, thank you for your work.",
+           "Right, we'll end there for now.", "Goodbye for now, look after yourself."]
+
+
+def _items() -> list[LabelledMessage]:
+    out = [LabelledMessage("", t, ("greeting",)) for t in GREETINGS]
+    out += [LabelledMessage("I just froze when they called my name.", t, ("open_question", "ask_body")) for t in BODY]
+    return out + [LabelledMessage("It helped to say it out loud.", t, ("closing",)) for t in CLOSING]
+
+
+def test_a_classifier_fine_tuned_on_a_bank_recognises_new_messages_through_the_recogniser(tmp_path, monkeypatch):
+    target = tmp_path / "moves-encoder.onnx"
+    monkeypatch.setattr(move_encoder, "EPOCHS", 12)
+    assert move_encoder.build(_items(), target) == target and not list(tmp_path.glob("*.part"))
+    monkeypatch.setattr(move_encoder, "model_path", lambda: target)
+    monkeypatch.setattr(move_encoder, "_session", None)
+    assert move_encoder.available()
+    index = {m: MOVES.index(m) for m in ("greeting", "ask_body", "closing")}
+    for message, previous, expected in [("Hello, lovely to meet you, come and sit down.", "", "greeting"),
+                                        ("Did your legs feel shaky?", "My name was called and I froze.", "ask_body"),
+                                        ("We need to finish now, see you next week.", "Thanks.", "closing")]:
+        logits = move_encoder.logits(message, previous)
+        assert logits.shape == (len(MOVES),)
+        assert max(index, key=lambda m: logits[index[m]]) == expected, (message, logits)
+
+
+def test_without_the_fine_tuned_classifier_recognition_falls_back_and_says_so(monkeypatch, caplog):
+    monkeypatch.setattr(move_encoder, "available", lambda: False)
+    moves._fine_tuned.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="simulator.cbt.moves"):
+            result = moves.recognise("Where did you feel that in your body?", "My chest went tight.")
+        assert "ask_body" in result.moves
+        assert "not built" in caplog.text and "prepare-models" in caplog.text
+    finally:
+        moves._fine_tuned.cache_clear()
+
+
+def test_the_installed_recogniser_averages_the_fine_tuned_and_ridge_classifiers():
+    # make test builds the fine-tuned one (make prepare); a score is the two probabilities' mean.
+    from simulator.cbt import move_model
+
+    moves._fine_tuned.cache_clear()
+    assert moves._fine_tuned()
+    text = "How are you feeling right now?"
+    fine = 1 / (1 + np.exp(-move_encoder.logits(text, "")))
+    model = move_model.model()
+    ridge = 1 / (1 + np.exp(-6 * model.move_margins(model.rows(text, ""))))
+    scores = moves.recognise(text).scores
+    assert np.allclose([scores[m] for m in MOVES], (fine + ridge) / 2, atol=2e-3)
+    assert scores["ask_feelings"] > 0.5 and scores["greeting"] < 0.5
