@@ -226,7 +226,10 @@ def test_every_skill_has_a_reason_and_the_json_shape_is_the_documented_one():
     out = rate("I need the laptop back by Sunday.").as_json()
     assert list(out) == ["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident", "rewrite"]
     for skill in SKILLS:
-        assert set(out[skill]) == {"rating", "reason", "suggestion"} and out[skill]["reason"]
+        # Mindful also says how a message left the goal ("gave_up" or "sidetracked"; null when it did not).
+        extra = {"off_goal"} if skill == "mindful" else set()
+        assert set(out[skill]) == {"rating", "reason", "suggestion"} | extra and out[skill]["reason"]
+    assert out["mindful"]["rating"] == "yes" and out["mindful"]["off_goal"] is None
 
 
 @pytest.mark.parametrize("field", ["situation", "goal", "message"])
