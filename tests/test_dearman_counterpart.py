@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simulator.dearman import counterpart
 from simulator.dearman.coach import suggest_next
-from simulator.dearman.rater_offline import default_rater
+from simulator.dearman.rater_offline import default_rater, feedback_text
 from simulator.dearman.scenarios import ScenarioLibrary
 from simulator.dearman.schema import MessageContext
 
@@ -192,6 +194,8 @@ def _rated(**levels) -> SkillRatings:
         out[skill] = {"rating": level, "reason": "r", "suggestion": "" if level == "strong" else "s"}
     for skill in ("mindful", "confident"):
         out[skill] = {"rating": levels.get(skill, "yes"), "reason": "r"}
+    if "off_goal" in levels:
+        out["mindful"]["off_goal"] = levels["off_goal"]
     out["rewrite"] = "x"
     return SkillRatings.model_validate(out)
 
@@ -219,3 +223,65 @@ def test_a_stored_conversation_does_not_repeat_the_other_persons_lines(store):
     for line in known_lines(scenario):
         said = [i for i, text in enumerate(replies) if line in text]
         assert all(b - a > counterpart.RECENT_TURNS for a, b in zip(said, said[1:])), (line, said)
+
+
+# -- the Mindful feedback and the other person's reaction agree --
+
+def _feedback_says(rated: SkillRatings) -> str | None:
+    """What the trainee reads under Mindful: dropped the goal, pulled into an attack, or on the goal."""
+    reasons = feedback_text()["reasons"]["mindful"]
+    if rated.mindful.reason.startswith(reasons["no_gave_up"].split("{")[0]):
+        return "gave_up"
+    if rated.mindful.reason.startswith(reasons["no_sidetracked"].split("{")[0]):
+        return "sidetracked"
+    assert rated.mindful.rating == "yes", rated.mindful
+    return None
+
+
+def _reaction_shows(state, reply: str) -> str | None:
+    """How the other person took it: the state change shown, and the reaction line in the reply."""
+    why, reactions = counterpart.state_changes(), counterpart._lines()["reactions"]
+    took = [kind for kind, key in (("gave_up", "gave_up"), ("sidetracked", "attacked"))
+            if why[key] in state.changes]
+    said = [kind for kind, key in (("gave_up", "gave_up"), ("sidetracked", "attacked"))
+            if any(line in reply for line in reactions[key])]
+    assert took == said, (state.changes, reply)
+    assert len(took) <= 1
+    return took[0] if took else None
+
+
+@pytest.mark.parametrize("message, verdict", [
+    (ATTACK, "sidetracked"),
+    ("Honestly you're so selfish, you never think of anyone else.", "sidetracked"),
+    ("Whatever, forget it.", "gave_up"),
+    # Giving up in the trainee's own words, with no stock phrase ("forget it", "never mind"):
+    ("Okay, I'll sort it out on my own then.", "gave_up"),
+    ("Don't worry about it, I'll find somewhere else to sit.", "gave_up"),
+    ("Please take the long calls in the booth from tomorrow.", None),
+    (OFFER, None),
+])
+def test_the_other_person_reacts_to_what_the_mindful_feedback_says(store, message, verdict):
+    p = DearmanPractice(store=store, settings=Settings())
+    info = p.start(EASY, None, seed=2)
+    p.send(info.id, message)
+    "".join(p.respond(info.id))
+    sent, answer = p.turns(info.id)
+    assert _feedback_says(sent.ratings) == verdict
+    assert _reaction_shows(answer.state, answer.text) == verdict
+    if verdict == "sidetracked":
+        assert answer.state.irritation > info.state.irritation
+    if verdict == "gave_up":
+        assert answer.state.irritation < info.state.irritation
+
+
+def test_a_model_rating_decides_the_reaction_and_one_without_the_verdict_is_read_from_the_words():
+    start = counterpart.initial_state(EASY)
+    why = counterpart.state_changes()
+    quiet = "I'll sort it out myself."  # no stock phrase of giving up
+    said_gave_up = counterpart.update_state(start, _rated(mindful="no", off_goal="gave_up"), quiet, EASY, 1)
+    assert why["gave_up"] in said_gave_up.changes and why["attacked"] not in said_gave_up.changes
+    said_attack = counterpart.update_state(start, _rated(mindful="no", off_goal="sidetracked"), "Whatever.", EASY, 1)
+    assert why["attacked"] in said_attack.changes and why["gave_up"] not in said_attack.changes
+    unsaid = counterpart.update_state(start, _rated(mindful="no"), "Whatever, forget it.", EASY, 1)
+    assert why["gave_up"] in unsaid.changes
+    assert _rated(mindful="yes", off_goal="gave_up").mindful.off_goal is None  # on the goal: nothing left it

@@ -3,16 +3,23 @@ by the offline path with a clear note, and the conversation intact."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from simulator.accounts import users
+from simulator.accounts.actor import Actor
 from simulator.core.db import Store
 from simulator.core.settings import LLMSettings, Settings
+from simulator.dearman import rater_llm
 from simulator.dearman.practice import DearmanPractice
 from simulator.dearman.rater_llm import LLMRater
 from simulator.dearman.scenarios import ScenarioLibrary
 from simulator.dearman.schema import EmotionRatings, MessageContext
 from simulator.llm import client as llm
+from simulator.llm import destination
 from simulator.migrations import migrate
+from simulator.modeluse import access
 
 CTX = MessageContext.checked("My sister keeps my car all weekend.", "Get my car back on Sunday evenings.",
                              "Please, sorry, maybe Sunday?")
@@ -105,3 +112,65 @@ def test_a_stream_cut_midway_keeps_the_partial_reply_marked_incomplete(tmp_path,
     text = "".join(p.respond(info.id))
     last = p.turns(info.id)[-1]
     assert last.role == "counterpart" and not last.complete and last.text == text.strip() and text
+
+
+# -- admission: the model client's, once per call --
+
+PW = "a long enough password"
+
+
+@pytest.fixture
+def admissions(monkeypatch) -> list[str]:
+    """The exercises of every admission check made (each one reads the permission, the notice and the cap)."""
+    made: list[str] = []
+    real = access.refusal
+
+    def counted(store, settings, exercise, user_id):
+        made.append(exercise)
+        return real(store, settings, exercise, user_id)
+
+    monkeypatch.setattr(access, "refusal", counted)
+    return made
+
+
+def trainee_practice(store, server) -> tuple[DearmanPractice, Actor]:
+    admin = users.create_user(store, None, "ada", PW, "admin")
+    tess = users.create_user(store, admin, "tess", PW, "trainee")
+    return DearmanPractice(store=store, settings=Settings(engine="llm", llm=settings_for(server)), actor=tess), admin
+
+
+def usage_rows(store) -> list[dict]:
+    with store.db() as db:
+        return list(db["llm_calls"].rows_where(order_by="id"))
+
+
+def test_one_rating_is_admitted_once_and_recorded_once(store, openai_server, admissions):
+    openai_server.script.structured_object = good_object()
+    p, _ = trainee_practice(store, openai_server)
+    info = p.start(ScenarioLibrary.load().get("sister-borrowed-car"), None)
+    admissions.clear()  # starting asks which engine to show; the rating is what is counted here
+    rating = p.check(info.id, "I need the car back by six on Sunday.")
+    assert rating.engine == "fake-model" and rating.fallback_reason is None
+    assert admissions == ["dearman"]
+    assert [(r["exercise"], r["kind"], r["outcome"]) for r in usage_rows(store)] == [("dearman", "structured", "ok")]
+    assert len(openai_server.requests) == 1
+
+
+def test_a_refused_rating_shows_the_offline_rating_with_the_plain_reason(store, openai_server, admissions,
+                                                                          monkeypatch, caplog):
+    p, admin = trainee_practice(store, openai_server)
+    access.set_llm_permission(store, admin, "dearman", False)
+    info = p.start(ScenarioLibrary.load().get("sister-borrowed-car"), None)
+    looked_up: list[str] = []
+    real_examples = rater_llm.nearest_examples
+    monkeypatch.setattr(rater_llm, "nearest_examples", lambda message, bank: looked_up.append(message)
+                        or real_examples(message, bank))
+    admissions.clear()
+    caplog.set_level(logging.INFO, logger="simulator.dearman.rater_llm")
+    rating = p.check(info.id, "Please, sorry, maybe Sunday?")
+    assert rating.engine == "offline"
+    assert rating.fallback_reason == destination.notices().exercise_offline  # plain words, not "could not be used"
+    assert rating.ratings.confident.rating == "no"  # the offline rater's verdict on the hedged draft
+    assert admissions == ["dearman"] and looked_up == []  # refused before the examples are looked up
+    assert openai_server.requests == [] and usage_rows(store) == []
+    assert any("offline rater" in r.getMessage() for r in caplog.records)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 
 import pytest
 
@@ -108,6 +110,33 @@ def test_the_stored_model_was_trained_on_the_current_bank():
     assert set(model.heads) == set(classifier.HEADS)
 
 
+def test_two_first_requests_at_once_share_one_model_loaded_once(monkeypatch):
+    loads: list[int] = []
+
+    def slow_load() -> classifier.Model:  # a load (or a retraining) takes a while
+        loads.append(threading.get_ident())
+        time.sleep(0.2)
+        return classifier.Model(heads={}, thresholds={})
+
+    monkeypatch.setattr(classifier, "_model", None)  # a fresh process: nothing loaded yet
+    monkeypatch.setattr(classifier, "_load_or_train", slow_load)
+    start = threading.Barrier(2)
+    got: list[classifier.Model] = []
+
+    def first_request() -> None:
+        start.wait()
+        got.append(classifier.default_model())
+
+    threads = [threading.Thread(target=first_request) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(got) == 2 and got[0] is got[1]
+    assert len(loads) == 1
+    assert classifier.default_model() is got[0] and len(loads) == 1  # later requests reuse it
+
+
 def test_the_sentence_exemplars_still_have_fifteen_per_skill_and_level():
     bank = load_bank()
     for skill in SKILLS:
@@ -197,7 +226,10 @@ def test_every_skill_has_a_reason_and_the_json_shape_is_the_documented_one():
     out = rate("I need the laptop back by Sunday.").as_json()
     assert list(out) == ["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident", "rewrite"]
     for skill in SKILLS:
-        assert set(out[skill]) == {"rating", "reason", "suggestion"} and out[skill]["reason"]
+        # Mindful also says how a message left the goal ("gave_up" or "sidetracked"; null when it did not).
+        extra = {"off_goal"} if skill == "mindful" else set()
+        assert set(out[skill]) == {"rating", "reason", "suggestion"} | extra and out[skill]["reason"]
+    assert out["mindful"]["rating"] == "yes" and out["mindful"]["off_goal"] is None
 
 
 @pytest.mark.parametrize("field", ["situation", "goal", "message"])

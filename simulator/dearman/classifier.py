@@ -23,7 +23,6 @@ import logging
 import sys
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -341,28 +340,40 @@ def train(messages=None, with_exemplars: bool = True, c_grid=C_GRID, progress=No
 # -- the model in use --
 
 _lock = threading.Lock()
+_model: Model | None = None
 
 
-@lru_cache(maxsize=1)
 def default_model() -> Model:
+    """The model in use: loaded (or trained) once per process, then shared by every thread.
+
+    Two first requests at the same moment wait for one load instead of each making their own.
+    """
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = _load_or_train()
+    return _model
+
+
+def _load_or_train() -> Model:
     """The stored model if it was trained on the current bank; otherwise retrain (and say so)."""
-    with _lock:
-        expected = training_fingerprint()
-        if MODEL_FILE.exists() and META_FILE.exists():
-            try:
-                model = Model.load()
-            except (OSError, ValueError, KeyError) as exc:
-                log.warning("The stored DEAR MAN rater model could not be read (%s); retraining in this process.", exc)
-            else:
-                if model.meta.get("fingerprint") == expected:
-                    return model
-                log.warning("The stored DEAR MAN rater model was trained on other data (%s, now %s); retraining in "
-                            "this process. Run `python -m simulator.dearman.classifier train` to store a fresh one.",
-                            model.meta.get("fingerprint"), expected)
+    expected = training_fingerprint()
+    if MODEL_FILE.exists() and META_FILE.exists():
+        try:
+            model = Model.load()
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("The stored DEAR MAN rater model could not be read (%s); retraining in this process.", exc)
         else:
-            log.warning("No stored DEAR MAN rater model at %s; training one in this process.", MODEL_FILE)
-        model, _ = train(c_grid=(C_GRID[1],))
-        return model
+            if model.meta.get("fingerprint") == expected:
+                return model
+            log.warning("The stored DEAR MAN rater model was trained on other data (%s, now %s); retraining in "
+                        "this process. Run `python -m simulator.dearman.classifier train` to store a fresh one.",
+                        model.meta.get("fingerprint"), expected)
+    else:
+        log.warning("No stored DEAR MAN rater model at %s; training one in this process.", MODEL_FILE)
+    model, _ = train(c_grid=(C_GRID[1],))
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:

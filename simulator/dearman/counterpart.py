@@ -23,9 +23,12 @@ from functools import lru_cache
 from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR, LLMSettings
 from simulator.dearman import cues
+from simulator.dearman.features import sentences
+from simulator.dearman.off_goal import how_off_goal
 from simulator.dearman.schema import (
     CounterpartState,
     DearmanTurn,
+    OffGoal,
     Scenario,
     SkillRatings,
 )
@@ -67,12 +70,16 @@ def _clamp(x: float) -> float:
     return round(min(1.0, max(0.0, x)), 3)
 
 
-def off_goal(ratings: SkillRatings, message: str) -> str | None:
-    """How the message left the goal, as the rating shown to the trainee says: "gave up",
-    "sidetracked" (an attack or a side issue), or None when it stayed on the goal."""
-    if ratings.mindful.rating == "yes":
+def off_goal(ratings: SkillRatings, message: str) -> OffGoal | None:
+    """How the message left the goal, as the Mindful rating shown to the trainee says: "gave_up",
+    "sidetracked" (an attack or a side issue), or None when it stayed on the goal.
+
+    The rating carries the rater's decision; a rating without one (stored before it was recorded,
+    or a model's that left it out) is decided by the same function from the message's words."""
+    mindful = ratings.mindful
+    if mindful.rating == "yes":
         return None
-    return "gave up" if cues.GIVE_UP.search(message) else "sidetracked"
+    return mindful.off_goal or how_off_goal(sentences(message))
 
 
 def update_state(state: CounterpartState, ratings: SkillRatings, message: str, scenario: Scenario,
@@ -102,7 +109,7 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
     elif cues.JUDGEMENT.search(message) and levels["describe"] != "strong":
         irr += 0.08
         changes.append(why["judgemental"])
-    if left == "gave up":
+    if left == "gave_up":
         irr -= 0.05
         will -= 0.1
         changes.append(why["gave_up"])

@@ -1,6 +1,10 @@
 """The LLM rater: structured output with the rubric from prompts/ and the nearest exemplars as
 demonstrations. Any failure (server down, malformed JSON, a schema mismatch) falls back to the
-offline rater, and the result says so."""
+offline rater, and the result says so.
+
+Whether the call may go to the model at all (the admin's choice, the notice, the daily cap) is
+decided by the model client, once per call, as for every exercise; a refusal also falls back to
+the offline rater, with the refusal's own plain words."""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import logging
 
 import numpy as np
 
-from simulator.core.errors import EngineError
 from simulator.core.settings import LLMSettings
 from simulator.dearman.exemplars import Bank, default_bank
 from simulator.dearman.prompts import rater_messages
@@ -16,6 +19,7 @@ from simulator.dearman.rater_offline import OfflineRater, default_rater
 from simulator.dearman.schema import SKILLS, MessageContext, Rating, SkillRatings
 from simulator.llm.fallback import with_fallback
 from simulator.llm.usage import Caller
+from simulator.modeluse.access import LLMUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +50,22 @@ class LLMRater:
     def rate(self, ctx: MessageContext) -> Rating:
         from simulator.llm import client as llm
 
-        if self.caller is not None:  # refused before the examples are looked up, with a plain reason
-            try:
-                self.caller.admit(self.settings)
-            except EngineError as refused:
-                log.info("DEAR MAN rating by the offline rater: %s", refused.user_message)
-                return Rating(ratings=self.offline.rate(ctx), engine="offline", fallback_reason=refused.user_message)
+        def messages():  # built by the client once the call is admitted: no examples for a refused call
+            return rater_messages(ctx, nearest_examples(ctx.message, default_bank()))
 
         def model() -> Rating:
-            examples = nearest_examples(ctx.message, default_bank())
-            value = llm.structured(self.settings, SkillRatings, rater_messages(ctx, examples), self.caller)
+            try:
+                value = llm.structured(self.settings, SkillRatings, messages, self.caller)
+            except LLMUnavailable as refused:  # not a failure: the plain reason, as the page would say it
+                log.info("DEAR MAN rating by the offline rater: %s", refused.user_message)
+                return self._offline(ctx, refused.user_message)
             return Rating(ratings=value, engine=self.settings.model)  # validated by llm.structured
 
-        return with_fallback("DEAR MAN rating", model, lambda why: Rating(
-            ratings=self.offline.rate(ctx), engine="offline", fallback_reason=FALLBACK_NOTE.format(why=why.rstrip("."))))
+        return with_fallback("DEAR MAN rating", model,
+                             lambda why: self._offline(ctx, FALLBACK_NOTE.format(why=why.rstrip("."))))
+
+    def _offline(self, ctx: MessageContext, why: str) -> Rating:
+        return Rating(ratings=self.offline.rate(ctx), engine="offline", fallback_reason=why)
 
 
 class OfflineRaterAdapter:

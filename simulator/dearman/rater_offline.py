@@ -24,9 +24,11 @@ from simulator.dearman.classifier import (
     default_model,
 )
 from simulator.dearman.features import sentences
+from simulator.dearman.off_goal import how_off_goal
 from simulator.dearman.schema import (
     STRATEGIES,
     MessageContext,
+    MindfulRating,
     SkillRatings,
     StateRating,
     StrategyRating,
@@ -152,22 +154,23 @@ class OfflineRater:
 
     # -- states --
 
-    def _mindful(self, level: str, parts: list[str], sc: MessageScores, judged: str, text: dict) -> StateRating:
+    def _mindful(self, level: str, parts: list[str], sc: MessageScores, judged: str, text: dict) -> MindfulRating:
         reasons = text["reasons"]["mindful"]
         if level == "no":
-            gave_up = sc.gives_up >= 0.5 or any(cues.GIVE_UP.search(p) for p in parts)
-            if gave_up:
+            left = how_off_goal(parts, sc.gives_up)
+            if left == "gave_up":
                 found = [m.group(0) for p in parts for m in cues.GIVE_UP.finditer(p)]
                 evidence = _words(found) or _quote(parts[sc.best["gives_up"]])
                 reason = reasons["no_gave_up"].format(evidence=evidence)
             else:
                 reason = reasons["no_sidetracked"].format(evidence=_quote(parts[sc.best["offgoal"]]))
-            return StateRating(rating="no", reason=reason, suggestion=text["suggestions"]["mindful"]["no"])
+            return MindfulRating(rating="no", reason=reason, suggestion=text["suggestions"]["mindful"]["no"],
+                                 off_goal=left)
         if judged:
-            return StateRating(rating="yes", reason=reasons["yes_judged"].format(evidence=judged))
+            return MindfulRating(rating="yes", reason=reasons["yes_judged"].format(evidence=judged))
         back = [m.group(0) for p in parts for m in cues.BACK_ON_TRACK.finditer(p)]
         reason = reasons["yes_track"].format(evidence=_words(back)) if back else reasons["yes"]
-        return StateRating(rating="yes", reason=reason)
+        return MindfulRating(rating="yes", reason=reason)
 
     def _confident(self, level: str, parts: list[str], sc: MessageScores, message: str, text: dict) -> StateRating:
         reasons = text["reasons"]["confident"]

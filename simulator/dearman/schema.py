@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.core.messages import MAX_MESSAGE_CHARS
 
 Skill = Literal["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident"]
 Level = Literal["strong", "weak", "none"]
 YesNo = Literal["yes", "no"]
+OffGoal = Literal["gave_up", "sidetracked"]  # how a message that is not Mindful left the goal
 Category = Literal["work", "family", "friends", "services"]
 Outcome = Literal["agreed", "gave_up", "turn_limit"]
 
@@ -45,6 +46,21 @@ class StateRating(_Strict):
     suggestion: str = ""  # empty when the rating is yes
 
 
+class MindfulRating(StateRating):
+    """Mindful, and when it is "no", how the message left the goal. The other person reacts to
+    exactly this (simulator/dearman/counterpart.py), so the feedback and the reply agree."""
+
+    off_goal: OffGoal | None = Field(default=None, description=(
+        'Only when the rating is "no": "gave_up" if the message drops or backs away from the goal, '
+        '"sidetracked" if it is pulled into an attack, a side issue or an old grievance.'))
+
+    @model_validator(mode="after")
+    def _only_when_off_the_goal(self) -> MindfulRating:
+        if self.rating == "yes":
+            self.off_goal = None
+        return self
+
+
 class SkillRatings(_Strict):
     """One message rated on every skill, plus a rewrite of the whole message.
 
@@ -59,7 +75,7 @@ class SkillRatings(_Strict):
     assert_: StrategyRating = Field(alias="assert")
     reinforce: StrategyRating
     negotiate: StrategyRating
-    mindful: StateRating
+    mindful: MindfulRating
     confident: StateRating
     rewrite: str = Field(min_length=1)
 

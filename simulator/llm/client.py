@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -209,10 +209,19 @@ def _texts(messages: list[BaseMessage]) -> list[str]:
     return [m.text if isinstance(m.content, list) else str(m.content) for m in messages]
 
 
-def _meter(caller: Caller | None, settings: LLMSettings, kind, messages: list[BaseMessage]) -> CallMeter:
-    """Admit the call (when it is made for an exercise) and start measuring it."""
+Messages = list[BaseMessage] | Callable[[], list[BaseMessage]]
+
+
+def _admitted(caller: Caller | None, settings: LLMSettings, messages: Messages) -> list[BaseMessage]:
+    """Admit the call (when it is made for an exercise): the one admission a call gets. Messages
+    given as a function are built only then, so nothing is prepared for a call that may not go out."""
     if caller is not None:
         caller.admit(settings)
+    return messages() if callable(messages) else messages
+
+
+def _meter(caller: Caller | None, settings: LLMSettings, kind, messages: list[BaseMessage]) -> CallMeter:
+    """Start measuring an admitted call."""
     return CallMeter(caller=caller, settings=settings, kind=kind, prompt_texts=_texts(messages))
 
 
@@ -229,6 +238,7 @@ def stream_text(model: ChatOpenAI, messages: list[BaseMessage], settings: LLMSet
     EngineError whose `partial` is exactly the text yielded. With a `caller`, the call is admitted
     first (LLMUnavailable, an EngineError, if refused) and recorded whatever happens.
     """
+    messages = _admitted(caller, settings, messages)
     meter = _meter(caller, settings, "stream", messages)
     shown: list[str] = []
     outcome = "cut"  # what a consumer that stops reading leaves behind
@@ -372,13 +382,15 @@ def _raw_text(raw: Any) -> str:
     return content if isinstance(content, str) else str(content)
 
 
-def structured_call(settings: LLMSettings, schema: type[BaseModel], messages: list[BaseMessage],
+def structured_call(settings: LLMSettings, schema: type[BaseModel], messages: Messages,
                     caller: Caller | None = None) -> StructuredResult:
     """Ask for an object of `schema`, trying settings.structured_method first, then the others.
 
     With a `caller`, the call is admitted first (LLMUnavailable if refused) and recorded: "retried"
-    when another method or a retry was needed.
+    when another method or a retry was needed. `messages` may be a function that builds them, called
+    once the call is admitted (for prompts that are costly to prepare).
     """
+    messages = _admitted(caller, settings, messages)
     meter = _meter(caller, settings, "structured", messages)
     failures: list[str] = []
     last: BaseException | None = None
@@ -414,6 +426,6 @@ def structured_call(settings: LLMSettings, schema: type[BaseModel], messages: li
             meter.finish(_failed(caller), "".join(meter.received))
 
 
-def structured(settings: LLMSettings, schema: type[BaseModel], messages: list[BaseMessage],
+def structured(settings: LLMSettings, schema: type[BaseModel], messages: Messages,
                caller: Caller | None = None) -> BaseModel:
     return structured_call(settings, schema, messages, caller).value
