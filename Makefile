@@ -17,16 +17,11 @@ $(VENV)/.runtime: requirements.txt requirements-nodeps.txt | $(PY)
 	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
-# What the app would otherwise build on first use, built once here: the embedding model as ONNX
-# and the move classifiers (the fine-tuned one takes about a quarter of an hour on two cores).
-# Rebuilt when the bank or the code that trains on it changes.
-MODELS := data/cache/.prepared
-$(MODELS): $(VENV)/.runtime data/moves/bank.jsonl data/offline/moves.json data/moves/risk_cues.json \
-           simulator/cbt/move_encoder.py simulator/cbt/move_model.py
+# What the app would otherwise build on first use, built here: the embedding model as ONNX and the
+# move classifiers (fine-tuning takes about a quarter of an hour on two cores the first time and
+# after a change to the bank; otherwise the command only checks, in seconds).
+prepare: $(VENV)/.runtime
 	$(PY) -m simulator prepare-models
-	touch $@
-
-prepare: $(MODELS)
 
 # llama-cpp-python compiles from source: build it for a portable x86-64 (AVX2), because a
 # native build can use instructions a virtual machine's CPU advertises but does not allow.
@@ -41,7 +36,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 migrate: $(VENV)/.runtime
 	$(PY) -m simulator migrate
 
-run: migrate $(MODELS)
+run: migrate prepare
 	$(VENV)/bin/streamlit run serve.py --server.address 127.0.0.1 --server.port $(PORT) \
 	  --server.headless true --browser.gatherUsageStats false
 
@@ -51,10 +46,10 @@ $(AXE): tests/browser/axe/package.json
 	npm ci --prefix tests/browser/axe --no-audit --no-fund --silent
 	touch $@
 
-test: $(VENV)/.dev $(AXE) $(MODELS)
+test: $(VENV)/.dev $(AXE) prepare
 	$(PY) -m pytest
 
-bench: $(VENV)/.dev $(MODELS)
+bench: $(VENV)/.dev prepare
 	$(PY) -m bench
 
 clean-venv:

@@ -35,38 +35,55 @@ def test_a_classifier_fine_tuned_on_a_bank_recognises_new_messages_through_the_r
     target = tmp_path / "moves-encoder.onnx"
     monkeypatch.setattr(move_encoder, "EPOCHS", 12)
     assert move_encoder.build(_items(), target) == target and not list(tmp_path.glob("*.part"))
-    monkeypatch.setattr(move_encoder, "model_path", lambda: target)
     monkeypatch.setattr(move_encoder, "_session", None)
-    assert move_encoder.available()
     index = {m: MOVES.index(m) for m in ("greeting", "ask_body", "closing")}
     for message, previous, expected in [("Hello, lovely to meet you, come and sit down.", "", "greeting"),
                                         ("Did your legs feel shaky?", "My name was called and I froze.", "ask_body"),
                                         ("We need to finish now, see you next week.", "Thanks.", "closing")]:
-        logits = move_encoder.logits(message, previous)
+        logits = move_encoder.logits(target, message, previous)
         assert logits.shape == (len(MOVES),)
         assert max(index, key=lambda m: logits[index[m]]) == expected, (message, logits)
 
 
-def test_without_the_fine_tuned_classifier_recognition_falls_back_and_says_so(monkeypatch, caplog):
-    monkeypatch.setattr(move_encoder, "available", lambda: False)
-    moves._fine_tuned.cache_clear()
+def test_without_the_fine_tuned_classifier_recognition_falls_back_and_says_so(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(move_encoder, "model_path", lambda: tmp_path / "not-built.onnx")
+    moves._built.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="simulator.cbt.moves"):
             result = moves.recognise("Where did you feel that in your body?", "My chest went tight.")
         assert "ask_body" in result.moves
         assert "not built" in caplog.text and "prepare-models" in caplog.text
     finally:
-        moves._fine_tuned.cache_clear()
+        moves._built.cache_clear()
+
+
+def test_a_broken_classifier_file_does_not_stop_the_patient_answering(tmp_path, monkeypatch, caplog):
+    broken = tmp_path / "moves-encoder-broken.onnx"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(move_encoder, "model_path", lambda: broken)
+    monkeypatch.setattr(move_encoder, "_session", None)
+    monkeypatch.setattr(moves, "_broken", False)
+    moves._built.cache_clear()
+    try:
+        with caplog.at_level(logging.ERROR, logger="simulator.cbt.moves"):
+            first = moves.recognise("Where did you feel that in your body?", "My chest went tight.")
+            second = moves.recognise("What went through your mind?", "I froze.")
+        assert "ask_body" in first.moves and "ask_thoughts" in second.moves
+        assert caplog.text.count("fine-tuned move classifier failed") == 1
+    finally:
+        moves._built.cache_clear()
+        monkeypatch.setattr(move_encoder, "_session", None)
 
 
 def test_the_installed_recogniser_averages_the_fine_tuned_and_ridge_classifiers():
     # make test builds the fine-tuned one (make prepare); a score is the two probabilities' mean.
     from simulator.cbt import move_model
 
-    moves._fine_tuned.cache_clear()
-    assert moves._fine_tuned()
+    moves._built.cache_clear()
+    path = moves._fine_tuned()
+    assert path is not None
     text = "How are you feeling right now?"
-    fine = 1 / (1 + np.exp(-move_encoder.logits(text, "")))
+    fine = 1 / (1 + np.exp(-move_encoder.logits(path, text, "")))
     model = move_model.model()
     ridge = 1 / (1 + np.exp(-6 * model.move_margins(model.rows(text, ""))))
     scores = moves.recognise(text).scores

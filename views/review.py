@@ -48,7 +48,7 @@ def interviews_tab() -> None:
                          f"{r.info.situation_index + 1} · {r.info.style} · {r.messages} messages · {r.info.status}"
                          + (f" · {r.attempt_label}" if r.attempt_label else "") for r in rows}
     # Nothing is opened until the reviewer picks it: opening a transcript is what the audit log records.
-    session_id = st.selectbox("Session", list(labels), format_func=labels.get, index=None,
+    session_id = st.selectbox("Session", list(labels), format_func=labels.get, index=None, key="review-session",
                               placeholder="Choose a session to read")
     if session_id is None:
         return

@@ -163,7 +163,7 @@ class EmbeddingCache:
     def __init__(self, directory: Path = CACHE_DIR) -> None:
         from simulator.core import embeddings
 
-        model = embeddings.MODEL_PACKAGE
+        model = embeddings.onnx_path().stem  # the package and its version
         self.path = directory / f"moves-{model}.npz"
         self.vectors: dict[str, np.ndarray] = {}
         if self.path.exists():
@@ -192,6 +192,7 @@ class EmbeddingCache:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
             with os.fdopen(fd, "wb") as out:
                 np.savez(out, texts=np.array(texts), vectors=np.array([self.vectors[t] for t in texts]))
+            os.chmod(tmp, 0o644)  # built by the installing user, read by the app's own user
             os.replace(tmp, self.path)
         except OSError as err:
             log.warning("could not write the embedding cache %s (%s); it will be rebuilt next time",
@@ -395,7 +396,8 @@ def bank_digest(path: Path = BANK_PATH) -> str:
 
 def training_key() -> str:
     """Everything a trained model depends on: the bank, the cue files, this module's code, the
-    embedding model and the scikit-learn version. A change to any of them retrains."""
+    embedding model and its version, the label lists and the scikit-learn version. A change to any
+    of them retrains."""
     import sklearn
 
     from simulator.core import embeddings
@@ -404,7 +406,8 @@ def training_key() -> str:
     for path in (BANK_PATH, DATA_DIR / "offline" / "moves.json", DATA_DIR / "moves" / "risk_cues.json",
                  Path(__file__)):
         h.update(path.read_bytes())
-    h.update(f"{embeddings.MODEL_PACKAGE}:{sklearn.__version__}:{np.__version__}".encode())
+    h.update(f"{embeddings.onnx_path().name}:{sklearn.__version__}:{np.__version__}".encode())
+    h.update(f"{','.join(MOVES)}|{','.join(ASPECTS)}".encode())
     return h.hexdigest()[:16]
 
 
@@ -428,6 +431,7 @@ def _save_trained(trained: MoveModel, path: Path) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".pkl")
         with os.fdopen(fd, "wb") as out:
             pickle.dump(trained, out)
+        os.chmod(tmp, 0o644)  # built by the installing user, read by the app's own user
         os.replace(tmp, path)
     except OSError as err:
         log.warning("could not cache the trained move model at %s (%s); it will be trained again",

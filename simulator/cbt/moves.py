@@ -19,8 +19,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
@@ -99,13 +100,14 @@ def recognise(message: str, previous: str = "") -> Recognition:
     model = move_model.model()
     # The fine-tuned classifier runs on the second core while the ridge model's features are
     # computed here (onnxruntime releases the GIL): p95 20 ms instead of 39 ms after a long reply.
-    pending = _encoder_pool().submit(move_encoder.logits, text, previous) if _fine_tuned() else None
+    path = _fine_tuned()
+    pending = _encoder_pool().submit(move_encoder.logits, path, text, previous) if path else None
     rows = model.rows(text, previous)
     margins = model.move_margins(rows)
-    if pending is not None:
+    fine = _result(pending)
+    if fine is not None:
         # The two classifiers' probabilities averaged: better than either alone in the bank's
         # cross-validation (fold 0: 0.911 macro-F1 against 0.890 fine-tuned, 0.845 ridge).
-        fine = 1.0 / (1.0 + np.exp(-pending.result()))
         ridge = 1.0 / (1.0 + np.exp(-6.0 * margins))
         both = np.clip((fine + ridge) / 2.0, 1e-6, 1 - 1e-6)
         margins = np.log(both / (1.0 - both)) / 6.0  # so that _sigmoid() gives the averaged probability
@@ -128,14 +130,38 @@ def _encoder_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="move-classifier")
 
 
+_broken = False  # the fine-tuned classifier failed once: the ridge model alone from then on
+
+
 @lru_cache(maxsize=1)
-def _fine_tuned() -> bool:
-    """Whether the fine-tuned classifier is built for this bank; looked up once per process."""
-    if move_encoder.available():
-        return True
+def _built() -> Path | None:
+    path = move_encoder.model_path()
+    if path.exists():
+        return path
     log.warning("the fine-tuned move classifier is not built for this bank (%s): recognising with the "
-                "ridge model; run `python -m simulator prepare-models` and restart", move_encoder.model_path().name)
-    return False
+                "ridge model; run `python -m simulator prepare-models` and restart", path.name)
+    return None
+
+
+def _fine_tuned() -> Path | None:
+    """The fine-tuned classifier built for this bank, looked up once per process; None if there is
+    none or it failed."""
+    return None if _broken else _built()
+
+
+def _result(pending: Future | None) -> np.ndarray | None:
+    global _broken
+    if pending is None:
+        return None
+    try:
+        return 1.0 / (1.0 + np.exp(-pending.result()))
+    except Exception:
+        # A corrupt or mismatched file must not stop the patient answering: say so once, go on
+        # with the ridge model.
+        if not _broken:
+            log.exception("the fine-tuned move classifier failed; recognising with the ridge model from now on")
+        _broken = True
+        return None
 
 
 def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[str]:
@@ -183,8 +209,9 @@ def _warm() -> None:
         move_model.model()
         _language_identifier()
         move_model.model().rows("How did that feel?", "")  # the first call sets up the sessions
-        if _fine_tuned():
-            move_encoder.logits("How did that feel?", "")
+        path = _fine_tuned()
+        if path:
+            move_encoder.logits(path, "How did that feel?", "")
     except Exception:
         log.exception("warming the move recogniser failed; the first reply will load it instead")
 

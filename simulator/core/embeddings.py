@@ -5,7 +5,7 @@ torch: importing torch and sentence-transformers took most of a feature's first 
 4.7 s for the thinking-trap detector) and a sentence took three times as long. The ONNX graph is
 exported from the package's own weights once per machine (`python -m simulator prepare-models`,
 run by `make`; otherwise on first use, logged) into data/cache/, and gives the same vectors as
-sentence-transformers (mean pooling over the tokens, unit length; max difference about 1e-6).
+sentence-transformers (mean pooling over the tokens, unit length; max difference about 4e-7).
 
 The model loads lazily, once per process, on first use (never on a page's first paint), and is
 shared across threads: an inference session is safe to run from several threads at once.
@@ -37,6 +37,7 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _lock = threading.Lock()
 _sessions: dict[int, object] = {}
 _tokenizer = None
+_export_failed: str | None = None  # why exporting on first use failed; not tried again in this process
 load_seconds: float | None = None  # how long the first load took, for benchmarks and the README
 
 
@@ -76,17 +77,37 @@ def export_onnx() -> Path:
     sample = torch.tensor([[101, 7592, 102]])
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f"{target.name}.{os.getpid()}.part")  # another process may export too
-    with torch.no_grad(), warnings.catch_warnings():
-        # The tracer warns about branches on shapes; none of them depends on the text (checked
-        # against sentence-transformers for batches of mixed lengths up to MAX_TOKENS).
-        warnings.simplefilter("ignore")
-        torch.onnx.export(encoder, (sample, torch.ones_like(sample), torch.zeros_like(sample)), str(partial),
-                          input_names=list(_INPUTS), output_names=["tokens"],
-                          dynamic_axes={name: {0: "batch", 1: "length"} for name in (*_INPUTS, "tokens")},
-                          opset_version=17, dynamo=False)
-    partial.replace(target)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            # The tracer warns about branches on shapes; none of them depends on the text (checked
+            # against sentence-transformers for batches of mixed lengths up to MAX_TOKENS).
+            warnings.simplefilter("ignore")
+            torch.onnx.export(encoder, (sample, torch.ones_like(sample), torch.zeros_like(sample)), str(partial),
+                              input_names=list(_INPUTS), output_names=["tokens"],
+                              dynamic_axes={name: {0: "batch", 1: "length"} for name in (*_INPUTS, "tokens")},
+                              opset_version=17, dynamo=False)
+        partial.chmod(0o644)  # built by the installing user, read by the app's own user
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     log.info("exported the sentence-embedding model to %s in %.1f s", target, time.perf_counter() - start)
     return target
+
+
+def _export_on_first_use(path: Path) -> None:
+    """A development convenience: an installed app has the export from `make prepare`, and its
+    process may not be able to write the checkout or import torch. One try per process."""
+    global _export_failed
+    if _export_failed is None:
+        log.warning("the sentence-embedding model has no ONNX export yet (%s); exporting it now", path)
+        try:
+            export_onnx()
+            return
+        except Exception as err:  # torch missing, read-only checkout, disk full: all end the same way
+            log.exception("exporting the sentence-embedding model failed")
+            _export_failed = f"{type(err).__name__}: {err}"
+    raise RuntimeError(f"the sentence-embedding model is not exported to {path} ({_export_failed}); "
+                       "run `python -m simulator prepare-models` (make prepare) as the installing user")
 
 
 def _threads_default() -> int:
@@ -102,8 +123,7 @@ def _session(threads: int):
             start = time.perf_counter()
             path = onnx_path()
             if not path.exists():
-                log.warning("the sentence-embedding model has no ONNX export yet (%s); exporting it now", path)
-                export_onnx()
+                _export_on_first_use(path)
             import onnxruntime
             from tokenizers import Tokenizer
 
