@@ -222,26 +222,3 @@ BACK_ON_TRACK = re.compile(
     r"\bstill\b|\bi'?m asking\b|\bget back to\b|\bcome back to\b|\bmy request\b|\bright now\b|\bseparate\b|"
     r"\bnot here to\b|\bnot going to argue\b|\bsomething else\b|\bthe issue\b|\bstay with\b|\bsay it again\b",
     re.IGNORECASE)
-
-
-def mindful(message: str) -> Cue:
-    off = _found(SIDETRACK, message)
-    quit_ = _found(GIVE_UP, message)
-    if quit_:
-        return Cue(0, tuple(quit_), "gave up")
-    if off:
-        return Cue(0, tuple(off), "sidetracked")
-    back = _found(BACK_ON_TRACK, message)
-    return Cue(2, tuple(back), "on track" if back else "")
-
-
-def confident(message: str) -> Cue:
-    sorry = [s for s in _found(APOLOGY, message)]
-    # Owning a past mistake ("I'm sorry about that") is not apologising for asking.
-    sorry = [s for s in sorry if not re.search(r"sorry about that", message, re.I) or s.lower() != "sorry"]
-    hedges = _found(HEDGES, message)
-    minimisers = _found(_rx(r"a bit dodgy", r"a bit much", r"a tiny bit", r"just", r"kind of", r"a little"), message)
-    score = 2 * len(sorry) + len(hedges) + 0.5 * len(minimisers)
-    if score >= 2:
-        return Cue(0, tuple(sorry + hedges + minimisers), "hedging")
-    return Cue(2, tuple(sorry + hedges), "direct" if not (sorry or hedges) else "mostly direct")
