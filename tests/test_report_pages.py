@@ -203,6 +203,17 @@ def test_the_audit_log_records_only_the_transcripts_a_supervisor_opens_on_review
     assert transcript_reads(world, start) == [("interview", world[1]["interview"]),
                                               ("restructuring", world[1]["restructuring"])]
 
+    # DEAR MAN conversations and drill attempts are someone's work too: opened, they are logged.
+    review.session_state["review-tab"] = "DEAR MAN"
+    review.run()
+    assert not review.exception, review.exception
+    shown = next(s for s in review.selectbox if s.label == "Conversation").value
+    review.session_state["review-tab"] = "Thinking-traps drill"
+    review.run()
+    assert not review.exception, review.exception
+    tess = actor(world, "tess").id
+    assert transcript_reads(world, start)[2:] == [("dearman", shown), ("drill", tess)]
+
 
 def test_risk_flags_on_the_session_list_are_worked_out_again_only_when_a_transcript_changes(
         world, monkeypatch, tmp_path):

@@ -9,6 +9,7 @@ from datetime import date
 
 from simulator.accounts import cohorts
 from simulator.accounts.actor import Actor
+from simulator.accounts.audit import record_read
 from simulator.accounts.policy import AccessDenied, require, require_trainee_reader
 from simulator.cbt.formulation import reveal
 from simulator.cbt.formulation import store as formulations
@@ -93,11 +94,16 @@ class SupervisionService:
         return DearmanStore(self.store).list_sessions(self.actor, trainee_id)
 
     def dearman_turns(self, session_id: str) -> list[DearmanTurn]:
-        return DearmanStore(self.store).turns(self.actor, session_id)
+        dearman = DearmanStore(self.store)
+        turns = dearman.turns(self.actor, session_id)
+        record_read(self.store, self.actor, dearman.session(self.actor, session_id).owner, "dearman", session_id)
+        return turns
 
     def drill_attempts_of(self, trainee_id: str) -> list[dict]:
         require_trainee_reader(self.store, self.actor, trainee_id)
-        return traps_store.drill_attempts(self.store, self.actor, trainee_id)
+        attempts = traps_store.drill_attempts(self.store, self.actor, trainee_id)
+        record_read(self.store, self.actor, trainee_id, "drill", trainee_id)
+        return attempts
 
     # -- corrections of automatic scores --
 
