@@ -102,7 +102,8 @@ class SupervisionService:
     def drill_attempts_of(self, trainee_id: str) -> list[dict]:
         require_trainee_reader(self.store, self.actor, trainee_id)
         attempts = traps_store.drill_attempts(self.store, self.actor, trainee_id)
-        record_read(self.store, self.actor, trainee_id, "drill", trainee_id)
+        if attempts:
+            record_read(self.store, self.actor, trainee_id, "drill", trainee_id)
         return attempts
 
     # -- corrections of automatic scores --
