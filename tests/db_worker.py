@@ -27,6 +27,9 @@ def hold(db: str) -> None:
 
 def talk(db: str, stop: str, session_ids: list[str]) -> None:
     practice = Practice(store=Store(db), library=CaseLibrary.load(DATA_DIR / "patients"), engine=OfflineEngine())
+    from simulator.cbt import moves
+
+    moves.warm().join()  # load the recogniser first: the test is about writing at the same time
     print("ready", flush=True)
     done, n = Path(stop), 0
     while not done.exists():

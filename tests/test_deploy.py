@@ -338,11 +338,12 @@ def test_two_processes_one_database_no_lost_turn(store, tmp_path):
              for mine in (ids[0:2], ids[2:4])]
     for proc in procs:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-    # Both write until the database holds plenty of turns (time-bounded, so a busy machine only waits longer).
+    # Both write until each has stored plenty of turns (time-bounded, so a busy machine only waits longer).
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         with sqlite3.connect(store.path) as conn:
-            if conn.execute("select count(*) from turns where role = 'therapist'").fetchone()[0] >= 60:
+            if all(conn.execute("select count(*) from turns where role = 'therapist' and text like ?",
+                                [f"% from process {proc.pid}:%"]).fetchone()[0] >= 30 for proc in procs):
                 break
         time.sleep(0.2)
     stop.touch()
