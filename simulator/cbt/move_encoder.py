@@ -161,13 +161,8 @@ def _load(path: Path):
     global _session, _tokenizer
     with _lock:
         if _session is None:
-            import onnxruntime
-
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = int(os.environ.get("PRACTICUM_EMBED_THREADS", "1"))
-            options.inter_op_num_threads = 1
             _tokenizer = tokenizer()
-            _session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            _session = embeddings.onnx_session(path)
     return _session
 
 

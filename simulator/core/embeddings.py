@@ -116,6 +116,17 @@ def _threads_default() -> int:
     return int(os.environ.get("PRACTICUM_EMBED_THREADS", "1"))
 
 
+def onnx_session(path: Path, threads: int | None = None):
+    """An onnxruntime session on the CPU with `threads` threads (default PRACTICUM_EMBED_THREADS);
+    safe to run from several threads at once. Shared by every model Practicum runs this way."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or _threads_default()
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def _session(threads: int):
     global _tokenizer, load_seconds
     with _lock:
@@ -124,7 +135,6 @@ def _session(threads: int):
             path = onnx_path()
             if not path.exists():
                 _export_on_first_use(path)
-            import onnxruntime
             from tokenizers import Tokenizer
 
             if _tokenizer is None:
@@ -132,11 +142,7 @@ def _session(threads: int):
                 tokenizer.enable_truncation(MAX_TOKENS)
                 tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of a batch
                 _tokenizer = tokenizer
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            _sessions[threads] = onnxruntime.InferenceSession(str(path), options,
-                                                              providers=["CPUExecutionProvider"])
+            _sessions[threads] = onnx_session(path, threads)
             if load_seconds is None:
                 load_seconds = time.perf_counter() - start
                 log.info("sentence-embedding model loaded in %.2f s", load_seconds)

@@ -127,8 +127,9 @@ def model_dir() -> Path:
 
 class _Model:
     def __init__(self, folder: Path) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
+
+        from simulator.core.embeddings import onnx_session
 
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self.labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
@@ -138,11 +139,9 @@ class _Model:
         self.tokenizer.no_padding()
         self.cls = self.tokenizer.token_to_id("[CLS]")
         self.sep = self.tokenizer.token_to_id("[SEP]")
-        options = onnxruntime.SessionOptions()
         # One short text at a time: more threads cost more in hand-offs than they save on 2 cores.
-        options.intra_op_num_threads = int(os.environ.get("PRACTICUM_SCRUB_THREADS", "1"))
-        self.session = onnxruntime.InferenceSession(str(folder / "onnx" / "model_q4.onnx"), options,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = onnx_session(folder / "onnx" / "model_q4.onnx",
+                                    int(os.environ.get("PRACTICUM_SCRUB_THREADS", "1")))
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.lock = threading.Lock()
 
