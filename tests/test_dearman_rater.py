@@ -200,8 +200,6 @@ def test_a_hedged_apologetic_draft_gets_weak_ratings_suggestions_and_a_direct_re
     assert "return the laptop by Sunday" in r.rewrite  # the goal becomes the request
 
 
-@pytest.mark.xfail(strict=True, reason="a known misread since the bank grew to 1,558 messages: this counter-attack "
-                   "scores 0.70 off the goal, under the 0.75 threshold chosen inside the bank")
 def test_a_counter_attack_is_not_mindful():
     r = rate("Oh please, you're the one who broke my headphones last year, so don't lecture me.",
              partner_last="You're so dramatic about everything.")

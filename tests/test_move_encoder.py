@@ -3,6 +3,7 @@ recognition still works (with the ridge model, and a logged warning) while it is
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -33,9 +34,8 @@ def _items() -> list[LabelledMessage]:
 
 def test_a_classifier_fine_tuned_on_a_bank_recognises_new_messages_through_the_recogniser(tmp_path, monkeypatch):
     target = tmp_path / "moves-encoder.onnx"
-    monkeypatch.setattr(move_encoder, "EPOCHS", 12)
+    monkeypatch.setattr(move_encoder, "RECIPE", dataclasses.replace(move_encoder.RECIPE, epochs=12))
     assert move_encoder.build(_items(), target) == target and not list(tmp_path.glob("*.part"))
-    monkeypatch.setattr(move_encoder, "_session", None)
     index = {m: MOVES.index(m) for m in ("greeting", "ask_body", "closing")}
     for message, previous, expected in [("Hello, lovely to meet you, come and sit down.", "", "greeting"),
                                         ("Did your legs feel shaky?", "My name was called and I froze.", "ask_body"),
@@ -61,7 +61,6 @@ def test_a_broken_classifier_file_does_not_stop_the_patient_answering(tmp_path, 
     broken = tmp_path / "moves-encoder-broken.onnx"
     broken.write_bytes(b"not a model")
     monkeypatch.setattr(move_encoder, "model_path", lambda: broken)
-    monkeypatch.setattr(move_encoder, "_session", None)
     monkeypatch.setattr(moves, "_broken", False)
     moves._built.cache_clear()
     try:
@@ -72,7 +71,6 @@ def test_a_broken_classifier_file_does_not_stop_the_patient_answering(tmp_path, 
         assert caplog.text.count("fine-tuned move classifier failed") == 1
     finally:
         moves._built.cache_clear()
-        monkeypatch.setattr(move_encoder, "_session", None)
 
 
 def test_the_installed_recogniser_averages_the_fine_tuned_and_ridge_classifiers():

@@ -396,5 +396,20 @@ def test_a_question_naming_risk_by_a_euphemism_is_a_risk_question(line) -> None:
     assert "ask_risk" in classify(line, "Pass the resits, I suppose.")
 
 
+@pytest.mark.parametrize("line", [
+    "you wouldn't do anything to hurt yourself, would you",
+    "Um. And you've not had thoughts of ending it all, yeah",
+    "Have you had thoughts about not waking up",
+])
+def test_a_risk_question_transcribed_without_its_question_mark_is_still_a_risk_question(line) -> None:
+    got = classify(line, "Some days I just stay in bed.")
+    assert "ask_risk" in got and {"open_question", "closed_question"} & set(got), got
+
+
+def test_a_reflection_of_a_death_wish_is_not_asking_about_risk() -> None:
+    assert "ask_risk" not in classify("You said you sometimes wish you could not wake up.",
+                                      "Some nights I wish I just wouldn't wake up.")
+
+
 def test_words_of_safety_outside_a_question_are_not_a_risk_question() -> None:
     assert "ask_risk" not in classify("Keep yourself safe this week, and we'll pick this up on Thursday.")

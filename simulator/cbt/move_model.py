@@ -81,6 +81,29 @@ def last_segment(message: str) -> str:
     return segments(message)[-1]
 
 
+PRONOUNS = frozenset("you i we he she they it that there".split())
+# Spoken questions often lose their question mark in a transcript: "you're alright, are you",
+# "you've been sleeping, yeah", "do you ever feel that way".
+SPOKEN_TAGS = frozenset("yeah right yes okay ok".split())
+
+
+def interrogative(message: str) -> bool:
+    """Whether the message is shaped as a question, with or without its question mark: a segment
+    ending in "?", a last segment opening with an auxiliary or a question word, or ending in a
+    tag ("..., are you", "..., isn't it", "..., yeah")."""
+    text = normalise(message)
+    if "?" in text:
+        return True
+    ws = words(last_segment(text))
+    if not ws:
+        return False
+    if ws[0] in AUXILIARIES or ws[0] in WH_WORDS:
+        return True
+    tail = ws[-2:]
+    return (len(tail) == 2 and tail[0] in AUXILIARIES and tail[1] in PRONOUNS) or \
+        (ws[-1] in SPOKEN_TAGS and "," in last_segment(text))
+
+
 # ---------------------------------------------------------------- bank
 
 @dataclass(frozen=True)

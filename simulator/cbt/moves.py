@@ -175,10 +175,13 @@ def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[st
     elif len(forms) == 2 and questions < 2:
         found.discard(min(FORMS, key=score.__getitem__))  # one question, one form
     ideation = any(p.search(normalise(text)) for p in move_model.risk_cues()["ideation"])
-    if ideation and found & set(FORMS):
+    if ideation and (found & set(FORMS) or move_model.interrogative(text)):
         # A question that names death, suicide or self-harm, outright or by a common euphemism
-        # ("you're not thinking of doing anything silly?"), asks about risk however it is worded.
+        # ("you're not thinking of doing anything silly?"), asks about risk however it is worded,
+        # also when a transcript drops its question mark ("..., are you").
         found.add("ask_risk")
+        if not found & set(FORMS):
+            found.add(max(FORMS, key=score.__getitem__))
     if {"ask_risk", "ask_thoughts"} <= found:
         # "Thoughts of hurting yourself?" asks about risk; "any thoughts that popped into your
         # head?" about thoughts: without words of death or harm the likelier reading stands.

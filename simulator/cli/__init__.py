@@ -37,6 +37,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     # so what they would otherwise build on first use is built here, by the installing user.
     from simulator.cbt import move_encoder, move_model
     from simulator.core import embeddings
+    from simulator.dearman import pair_model
 
     path = embeddings.onnx_path()
     if args.force or not path.exists():
@@ -48,6 +49,10 @@ def cmd_prepare_models(args, settings: Settings) -> int:
         print("fine-tuning the move classifier on the bank (about a quarter of an hour on two cores)...", flush=True)
         move_encoder.build()
     print(f"move classifier (fine-tuned): {move_encoder.model_path()}")
+    if not pair_model.model_path().exists():
+        print("fine-tuning the DEAR MAN classifier on its bank (about ten minutes on two cores)...", flush=True)
+        pair_model.build()
+    print(f"DEAR MAN classifier (fine-tuned): {pair_model.model_path()}")
     return 0
 
 

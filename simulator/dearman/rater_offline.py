@@ -1,5 +1,7 @@
 """The offline DEAR MAN rater: per-skill classifiers over sentence embeddings and linguistic
-features (simulator.dearman.classifier), trained on the message bank in data/dearman/bank/.
+features (simulator.dearman.classifier), blended with the embedding model fine-tuned to read each
+sentence with the other person's last line (simulator.dearman.pair_model), both trained on the
+message bank in data/dearman/bank/.
 
 Every rating is explainable in the trainee's own words: the reason quotes the sentence (or the
 words) the rating rests on. All wording comes from data/dearman/feedback.json. Deterministic, no
@@ -15,10 +17,12 @@ from functools import lru_cache
 import numpy as np
 
 from simulator.core.settings import DATA_DIR
-from simulator.dearman import cues, features
+from simulator.dearman import cues, features, pair_model
 from simulator.dearman.classifier import (
+    BLEND_THRESHOLDS,
     MessageScores,
     Model,
+    blend,
     combine,
     decide,
     default_model,
@@ -77,6 +81,8 @@ class OfflineRater:
 
     def __init__(self, model: Model | None = None) -> None:
         self._model = model
+        # The fine-tuned pair classifier belongs to the installed regression, not to one passed in.
+        self._with_pair_model = model is None
 
     @property
     def model(self) -> Model:
@@ -94,13 +100,17 @@ class OfflineRater:
         partner = (np.repeat(embeddings.encode_one(ctx.partner_last)[None, :], len(parts), axis=0)
                    if ctx.partner_last else np.zeros_like(vecs))
         x = features.matrix(parts, vecs, goal, partner)
-        return parts, combine(self.model.sentence_proba(x))
+        proba, th = self.model.sentence_proba(x), self.model.thresholds
+        fine = pair_model.sentence_proba(parts, ctx.goal, ctx.partner_last) if self._with_pair_model else None
+        if fine is not None:
+            proba, th = blend(proba, fine), BLEND_THRESHOLDS
+        return parts, combine(proba), th
 
     def rate(self, ctx: MessageContext) -> SkillRatings:
-        parts, sc = self.scores(ctx)
-        levels = decide(sc, self.model.thresholds)
+        parts, sc, th = self.scores(ctx)
+        levels = decide(sc, th)
         text = feedback_text()
-        judged_sentence = parts[sc.best["judged"]] if sc.judged >= self.model.thresholds["judged"] else ""
+        judged_sentence = parts[sc.best["judged"]] if sc.judged >= th["judged"] else ""
         judged = _words(_judging_words(judged_sentence)) or (_quote(judged_sentence) if judged_sentence else "")
         out: dict[str, object] = {}
         kept: dict[str, str] = {}

@@ -1,0 +1,176 @@
+"""The shipped sentence-embedding model fine-tuned to read a text together with its context (the
+message and the reply it answers), with one output per label; trained once at install, run with
+onnxruntime.
+
+A frozen embedding of a text alone cannot see what the text answers: a reflection restates what
+was just said, and a counter-attack is one only against the line before it. Fine-tuning the encoder
+on (text, context) pairs lets attention read the two together. The move recogniser and the DEAR
+MAN rater each train one (`python -m simulator prepare-models`); training takes minutes on two
+cores, so it is a build step, never a page's work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simulator.core import embeddings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a classifier is trained. Everything here goes into its cache key."""
+
+    name: str  # bump when the training code changes in a way the numbers below do not show
+    outputs: int
+    max_tokens: int  # text and context together; the longer of the two is cut first
+    epochs: int
+    batch: int = 32
+    encoder_lr: float = 5e-5
+    head_lr: float = 3e-3
+    seed: int = 0
+    # Fixed, not the machine's core count: the same data gives the same model on any machine.
+    threads: int = 2
+
+    def key(self) -> str:
+        # The number of outputs is not here: each classifier's key hashes its own labels.
+        return (f"{self.name}:{self.max_tokens}:{self.epochs}:{self.batch}:"
+                f"{self.encoder_lr}:{self.head_lr}:{self.seed}:{self.threads}")
+
+
+def tokenizer(max_tokens: int):
+    """The base model's fast tokenizer set up for (text, context) pairs."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(embeddings.model_dir() / "tokenizer.json"))
+    tok.enable_truncation(max_tokens, strategy="longest_first")
+    tok.no_padding()
+    return tok
+
+
+def inputs(tok, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    encoded = tok.encode_batch(pairs)
+    width = max(len(e.ids) for e in encoded)
+
+    def pad(rows):
+        return np.array([r + [0] * (width - len(r)) for r in rows], dtype=np.int64)
+
+    return {"input_ids": pad([e.ids for e in encoded]),
+            "attention_mask": pad([e.attention_mask for e in encoded]),
+            "token_type_ids": pad([e.type_ids for e in encoded])}
+
+
+# loss(logits of a batch, the batch's row numbers) -> a scalar tensor
+Loss = Callable[[object, object], object]
+
+
+def finetune(pairs: list[tuple[str, str]], loss: Loss, recipe: Recipe, target: Path, what: str) -> Path:
+    """Fine-tune the embedding model on `pairs` and export it to ONNX at `target`.
+
+    Needs torch and transformers (installed for the build, not used at run time)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    from transformers import AutoModel
+
+    start = time.perf_counter()
+    partial = target.with_name(f"{target.name}.{os.getpid()}.part")  # another process may build too
+    torch.manual_seed(recipe.seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(recipe.threads)
+
+    class PairClassifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(embeddings.model_dir()))
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, recipe.outputs)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            tokens = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            # Mean over the text's own tokens: the context informs them through attention.
+            weights = (attention_mask * (token_type_ids == 0)).unsqueeze(-1).to(tokens.dtype)
+            return self.head((tokens * weights).sum(1) / weights.sum(1).clamp(min=1.0))
+
+    try:
+        model = PairClassifier()
+        tok = tokenizer(recipe.max_tokens)
+        steps = recipe.epochs * -(-len(pairs) // recipe.batch)
+        optimiser = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": recipe.encoder_lr},
+                                       {"params": model.head.parameters(), "lr": recipe.head_lr}],
+                                      weight_decay=0.01)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=[recipe.encoder_lr, recipe.head_lr],
+                                                       total_steps=steps, pct_start=0.1)
+        rng = np.random.default_rng(recipe.seed)
+        model.train()
+        for epoch in range(recipe.epochs):
+            order, total = rng.permutation(len(pairs)), 0.0
+            for at in range(0, len(order), recipe.batch):
+                chunk = order[at:at + recipe.batch]
+                feed = {k: torch.from_numpy(v) for k, v in inputs(tok, [pairs[i] for i in chunk]).items()}
+                value = loss(model(**feed), torch.from_numpy(chunk))
+                optimiser.zero_grad()
+                value.backward()
+                optimiser.step()
+                schedule.step()
+                total += value.item() * len(chunk)
+            log.info("%s epoch %d/%d: loss %.4f (%.0f s)", what, epoch + 1, recipe.epochs,
+                     total / len(pairs), time.perf_counter() - start)
+        model.eval()
+        sample = {k: torch.from_numpy(v) for k, v in inputs(tok, [("How did that feel?", "Awful.")]).items()}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes on shape branches; checked by the tests
+            torch.onnx.export(model, tuple(sample[n] for n in names), str(partial), input_names=names,
+                              output_names=["logits"],
+                              dynamic_axes={n: {0: "batch", 1: "length"} for n in names} | {"logits": {0: "batch"}},
+                              opset_version=17, dynamo=False)
+        partial.chmod(0o644)
+        partial.replace(target)
+    finally:
+        torch.set_num_threads(threads)
+        partial.unlink(missing_ok=True)  # a failed export leaves no 90 MB fragment
+    log.info("%s fine-tuned on %d pairs and exported to %s in %.0f s", what, len(pairs), target,
+             time.perf_counter() - start)
+    return target
+
+
+class Runner:
+    """A fine-tuned classifier in use: loaded once per process on first use, shared by threads
+    (an onnxruntime session may run from several threads at once)."""
+
+    def __init__(self, recipe: Recipe):
+        self.recipe = recipe
+        self._lock = threading.Lock()
+        self._sessions: dict[Path, object] = {}
+        self._tokenizer = None
+
+    def _session(self, path: Path):
+        with self._lock:
+            if path not in self._sessions:
+                self._tokenizer = self._tokenizer or tokenizer(self.recipe.max_tokens)
+                self._sessions[path] = embeddings.onnx_session(path)
+            return self._sessions[path]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._sessions.clear()
+
+    def logits(self, path: Path, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """(len(pairs), outputs) logits from the classifier at `path`."""
+        session = self._session(path)
+        out = session.run(None, inputs(self._tokenizer, pairs))[0]
+        if out.ndim != 2 or out.shape[1] != self.recipe.outputs:
+            raise ValueError(f"{path.name} has {out.shape[-1]} outputs, not {self.recipe.outputs}")
+        return out

@@ -1,0 +1,149 @@
+"""The DEAR MAN sentence classifier that reads each sentence with what it answers: the embedding
+model fine-tuned on (sentence, the other person's last line and the goal) pairs, with the same
+heads as the logistic regression in classifier.py (three levels per strategy; judged, off the
+goal, gives up, hedges).
+
+Whether a sentence is a counter-attack or a return to the goal depends on the line it answers;
+the regression sees the two only as separate embeddings and their closeness, and more bank
+messages of the same kind did not move its Mindful figure. Averaged with the regression (the
+rater does that), the pair reading did better on held-out situations of the bank (see
+`python -m simulator.dearman.pair_model cv`; tuned-on figures, for choosing the method only).
+
+Fine-tuning takes several minutes on two cores, so it is an install step (`python -m simulator
+prepare-models`, run by `make`). Without it, or if it fails, the rater uses the regression alone
+and says so in the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from simulator.core import embeddings, pair_encoder
+from simulator.core.settings import DATA_DIR
+from simulator.dearman.schema import STRATEGIES
+
+log = logging.getLogger(__name__)
+
+FLAGS = ("judged", "offgoal", "gives_up", "hedge")  # classifier.FLAG_HEADS, in its order
+RECIPE = pair_encoder.Recipe(name="dearman-sentence-context/1", outputs=3 * len(STRATEGIES) + len(FLAGS),
+                             max_tokens=96, epochs=6)
+CACHE_DIR = DATA_DIR / "cache"
+_runner = pair_encoder.Runner(RECIPE)
+_state_lock = threading.Lock()
+_broken = False
+
+
+def context(goal: str, partner_last: str) -> str:
+    """What a sentence is read with: the other person's last line, then the goal."""
+    parts = []
+    if partner_last:
+        parts.append(f"They said: {partner_last}")
+    if goal:
+        parts.append(f"Goal: {goal}")
+    return " ".join(parts)
+
+
+def training_key() -> str:
+    from simulator.dearman.classifier import training_fingerprint
+
+    h = hashlib.sha256()
+    h.update(training_fingerprint().encode())
+    h.update(embeddings.onnx_path().name.encode())
+    h.update(RECIPE.key().encode())
+    return h.hexdigest()[:16]
+
+
+def model_path() -> Path:
+    return CACHE_DIR / f"dearman-encoder-{training_key()}.onnx"
+
+
+def _loss(labels: np.ndarray):
+    """Cross-entropy per strategy and binary cross-entropy per flag, each over the sentences that
+    have that label (exemplars carry one label only)."""
+    import torch
+
+    y = torch.from_numpy(labels)
+    n = len(STRATEGIES)
+
+    def loss(logits, rows):
+        batch = y[rows]
+        total = logits.new_zeros(())
+        for k in range(n):
+            target = batch[:, k]
+            keep = target >= 0
+            if keep.any():
+                total = total + torch.nn.functional.cross_entropy(logits[keep, 3 * k:3 * k + 3], target[keep])
+        flags = batch[:, n:].to(logits.dtype)
+        known = (flags >= 0).to(logits.dtype)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 3 * n:], flags.clamp(min=0),
+                                                                   reduction="none")
+        return total + (bce * known).sum() / known.sum().clamp(min=1.0)
+
+    return loss
+
+
+def build(messages=None, target: Path | None = None, rows: np.ndarray | None = None) -> Path:
+    """Fine-tune on the bank's sentences and the exemplars (or on `rows` of them) and export."""
+    from simulator.dearman.bank import default_messages
+    from simulator.dearman.classifier import HEADS, units
+
+    u = units(tuple(messages if messages is not None else default_messages()))
+    pairs = [(t, context(g, p)) for t, g, p in zip(u.texts, u.goals, u.partners)]
+    labels = np.array([[u.labels[h][i] for h in HEADS] for i in range(len(pairs))], dtype=np.int64)
+    if rows is not None:
+        pairs, labels = [pairs[i] for i in rows], labels[rows]
+    return pair_encoder.finetune(pairs, _loss(labels), RECIPE, target or model_path(), "DEAR MAN classifier")
+
+
+def proba_from_logits(logits: np.ndarray) -> dict[str, np.ndarray]:
+    """The heads' probabilities in the shape of classifier.Model.sentence_proba."""
+    out: dict[str, np.ndarray] = {}
+    for k, skill in enumerate(STRATEGIES):
+        z = logits[:, 3 * k:3 * k + 3]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        out[skill] = e / e.sum(axis=1, keepdims=True)
+    base = 3 * len(STRATEGIES)
+    for j, flag in enumerate(FLAGS):
+        out[flag] = 1.0 / (1.0 + np.exp(-logits[:, base + j]))
+    return out
+
+
+def sentence_proba(sentences: list[str], goal: str, partner_last: str, path: Path | None = None
+                   ) -> dict[str, np.ndarray] | None:
+    """Per-sentence probabilities, or None when the classifier is not built or failed (logged once;
+    the rater then uses the regression alone)."""
+    global _broken
+    path = path or _built()
+    if path is None or _broken or not sentences:
+        return None
+    ctx = context(goal, partner_last)
+    try:
+        return proba_from_logits(_runner.logits(path, [(s, ctx) for s in sentences]))
+    except Exception:
+        with _state_lock:
+            if not _broken:
+                log.exception("the fine-tuned DEAR MAN classifier failed; rating with the regression alone from now on")
+            _broken = True
+        return None
+
+
+_checked: dict[str, Path | None] = {}
+
+
+def _built() -> Path | None:
+    """The classifier built for this bank, looked up once per process."""
+    with _state_lock:
+        if "path" not in _checked:
+            path = model_path()
+            if path.exists():
+                _checked["path"] = path
+            else:
+                log.warning("the fine-tuned DEAR MAN classifier is not built for this bank (%s): rating with "
+                            "the regression alone; run `python -m simulator prepare-models` and restart", path.name)
+                _checked["path"] = None
+        return _checked["path"]
