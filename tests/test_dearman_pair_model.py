@@ -24,11 +24,10 @@ def rate(message: str, partner_last: str = ""):
 
 
 @pytest.fixture
-def fresh_state(monkeypatch):
-    monkeypatch.setattr(pair_model, "_broken", False)
-    monkeypatch.setattr(pair_model, "_checked", {})
+def fresh_state():
+    pair_model.installed.reset()
     yield
-    pair_model._runner.forget()
+    pair_model.installed.reset()
 
 
 def test_a_pair_classifier_built_on_a_small_bank_learns_its_labels(tmp_path, monkeypatch, fresh_state):
@@ -48,7 +47,7 @@ def test_a_pair_classifier_built_on_a_small_bank_learns_its_labels(tmp_path, mon
 def test_without_the_pair_classifier_the_rater_uses_the_regression_and_says_so(tmp_path, monkeypatch, caplog,
                                                                                 fresh_state):
     monkeypatch.setattr(pair_model, "model_path", lambda: tmp_path / "not-built.onnx")
-    with caplog.at_level(logging.WARNING, logger="simulator.dearman.pair_model"):
+    with caplog.at_level(logging.WARNING, logger="simulator.core.pair_encoder"):
         first = rate("Please ask me before you take the bike, even by text.")
         rate("I need you to ask first.", JAB)
     assert first.assert_.rating == "strong"
@@ -59,7 +58,7 @@ def test_a_broken_pair_classifier_file_does_not_stop_the_rating(tmp_path, monkey
     broken = tmp_path / "dearman-encoder-broken.onnx"
     broken.write_bytes(b"not a model")
     monkeypatch.setattr(pair_model, "model_path", lambda: broken)
-    with caplog.at_level(logging.ERROR, logger="simulator.dearman.pair_model"):
+    with caplog.at_level(logging.ERROR, logger="simulator.core.pair_encoder"):
         first = rate("Please ask me before you take the bike, even by text.")
         second = rate("Whatever, forget it, take it whenever.", JAB)
     assert first.assert_.rating == "strong" and second.mindful.rating == "no"

@@ -38,6 +38,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     from simulator.cbt import move_encoder, move_model
     from simulator.core import embeddings
     from simulator.dearman import pair_model
+    from simulator.traps import reframe_pair
 
     path = embeddings.onnx_path()
     if args.force or not path.exists():
@@ -53,6 +54,10 @@ def cmd_prepare_models(args, settings: Settings) -> int:
         print("fine-tuning the DEAR MAN classifier on its bank (about ten minutes on two cores)...", flush=True)
         pair_model.build()
     print(f"DEAR MAN classifier (fine-tuned): {pair_model.model_path()}")
+    if not reframe_pair.model_path().exists():
+        print("fine-tuning the reframe classifier on its bank (a few minutes on two cores)...", flush=True)
+        reframe_pair.build()
+    print(f"reframe classifier (fine-tuned): {reframe_pair.model_path()}")
     return 0
 
 

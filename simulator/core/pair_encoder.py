@@ -174,3 +174,50 @@ class Runner:
         if out.ndim != 2 or out.shape[1] != self.recipe.outputs:
             raise ValueError(f"{path.name} has {out.shape[-1]} outputs, not {self.recipe.outputs}")
         return out
+
+
+class Installed:
+    """A fine-tuned classifier as a feature uses it: built at install time for the current data
+    (`model_path()` names it), looked up once per process. When it is missing or fails, `logits`
+    gives None, said once in the log, and the feature goes on with its regression alone."""
+
+    def __init__(self, recipe: Recipe, model_path: Callable[[], Path], what: str):
+        self.runner = Runner(recipe)
+        self.model_path = model_path
+        self.what = what
+        self._lock = threading.Lock()
+        self._path: Path | None = None
+        self._checked = False
+        self._broken = False
+
+    def reset(self) -> None:
+        """Look the file up again (after a build, or in tests)."""
+        with self._lock:
+            self._checked, self._broken, self._path = False, False, None
+        self.runner.forget()
+
+    def _built(self) -> Path | None:
+        with self._lock:
+            if not self._checked:
+                self._checked = True
+                path = self.model_path()
+                if path.exists():
+                    self._path = path
+                else:
+                    log.warning("the fine-tuned %s is not built for this data (%s): going on without it; run "
+                                "`python -m simulator prepare-models` and restart", self.what, path.name)
+            return None if self._broken else self._path
+
+    def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray | None:
+        path = self._built()
+        if path is None or not pairs:
+            return None
+        try:
+            return self.runner.logits(path, pairs)
+        except Exception:
+            # A corrupt or mismatched file must not stop the feature: say so once, go on without it.
+            with self._lock:
+                first, self._broken = not self._broken, True
+            if first:
+                log.exception("the fine-tuned %s failed; going on without it from now on", self.what)
+            return None

@@ -17,8 +17,6 @@ and says so in the log.
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +25,10 @@ from simulator.core import embeddings, pair_encoder
 from simulator.core.settings import DATA_DIR
 from simulator.dearman.schema import STRATEGIES
 
-log = logging.getLogger(__name__)
-
 FLAGS = ("judged", "offgoal", "gives_up", "hedge")  # classifier.FLAG_HEADS, in its order
 RECIPE = pair_encoder.Recipe(name="dearman-sentence-context/1", outputs=3 * len(STRATEGIES) + len(FLAGS),
                              max_tokens=96, epochs=6)
 CACHE_DIR = DATA_DIR / "cache"
-_runner = pair_encoder.Runner(RECIPE)
-_state_lock = threading.Lock()
-_broken = False
 
 
 def context(goal: str, partner_last: str) -> str:
@@ -60,6 +53,9 @@ def training_key() -> str:
 
 def model_path() -> Path:
     return CACHE_DIR / f"dearman-encoder-{training_key()}.onnx"
+
+
+installed = pair_encoder.Installed(RECIPE, lambda: model_path(), "DEAR MAN classifier")
 
 
 def _loss(labels: np.ndarray):
@@ -116,34 +112,8 @@ def proba_from_logits(logits: np.ndarray) -> dict[str, np.ndarray]:
 def sentence_proba(sentences: list[str], goal: str, partner_last: str, path: Path | None = None
                    ) -> dict[str, np.ndarray] | None:
     """Per-sentence probabilities, or None when the classifier is not built or failed (logged once;
-    the rater then uses the regression alone)."""
-    global _broken
-    path = path or _built()
-    if path is None or _broken or not sentences:
-        return None
+    the rater then uses the regression alone). `path`: another build of it (tests)."""
     ctx = context(goal, partner_last)
-    try:
-        return proba_from_logits(_runner.logits(path, [(s, ctx) for s in sentences]))
-    except Exception:
-        with _state_lock:
-            if not _broken:
-                log.exception("the fine-tuned DEAR MAN classifier failed; rating with the regression alone from now on")
-            _broken = True
-        return None
-
-
-_checked: dict[str, Path | None] = {}
-
-
-def _built() -> Path | None:
-    """The classifier built for this bank, looked up once per process."""
-    with _state_lock:
-        if "path" not in _checked:
-            path = model_path()
-            if path.exists():
-                _checked["path"] = path
-            else:
-                log.warning("the fine-tuned DEAR MAN classifier is not built for this bank (%s): rating with "
-                            "the regression alone; run `python -m simulator prepare-models` and restart", path.name)
-                _checked["path"] = None
-        return _checked["path"]
+    pairs = [(s, ctx) for s in sentences]
+    logits = installed.runner.logits(path, pairs) if path else installed.logits(pairs)
+    return None if logits is None else proba_from_logits(logits)

@@ -10,8 +10,9 @@ pair: the reframe's sentence embedding, its element-wise product with the though
 their similarity, shared content words, length, counts of the cue phrases of
 data/traps/reframe_cues.json, and the pattern detector's view of the reframe itself. Thresholds
 are fitted out of fold inside the reframe bank (folds keep all reframes of one thought together).
-The strategy is a six-way logistic regression (five strategies or none). Wording shown to the
-trainee is in data/traps/reframe_feedback.json. The LLM judge is chosen in simulator.traps.engine.
+The strategy is a six-way logistic regression (five strategies or none). Both are blended with the
+embedding model fine-tuned on (reframe, thought) pairs (reframe_pair.py) when it is built. Wording
+shown to the trainee is in data/traps/reframe_feedback.json. The LLM judge is chosen in simulator.traps.engine.
 """
 
 from __future__ import annotations
@@ -28,23 +29,20 @@ from pydantic import BaseModel
 
 from simulator.core import embeddings
 from simulator.core.settings import DATA_DIR
-from simulator.traps import detector
+from simulator.traps import detector, reframe_pair
 from simulator.traps.learn import proba
 from simulator.traps.patterns import normalise, pattern_ids
+from simulator.traps.reframe_labels import (  # noqa: F401  (re-exported: the checks' labels)
+    BANK_FILE,
+    CRITERIA,
+    NO_STRATEGY,
+    STRATEGIES,
+    load_reframes,
+)
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE = DATA_DIR / "traps" / "models" / "reframe.npz"
-BANK_FILE = DATA_DIR / "traps" / "reframe_bank.jsonl"
-CRITERIA = ("addresses_thought", "realistic", "keeps_context", "honours_feeling")
-STRATEGIES: dict[str, str] = {
-    "growth_mindset": "Growth mindset",
-    "optimism": "Optimism",
-    "impermanence": "Impermanence",
-    "neutralizing": "Neutralizing",
-    "self_affirmation": "Self-affirmation",
-}
-NO_STRATEGY = "none"  # the sixth class of the strategy model
 CUE_KINDS = ("toxic", "absolute", "balanced", "dismissive", "acknowledging")
 DISTORTING = ("all_or_nothing", "overgeneralization", "labeling")  # traps a reframe itself can carry
 
@@ -231,13 +229,29 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def judge(thoughts: list[str], reframes: list[str], contexts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(probability each check is met, strategy probabilities) for a batch of pairs."""
+# The pair classifier's share of the blend and the blend's thresholds: the same choice as the DEAR
+# MAN rater's, which also did best for the checks on held-out thoughts (reframe_pair.py).
+PAIR_WEIGHT = 0.7
+BLEND_THRESHOLD = 0.5
+
+
+def judge(thoughts: list[str], reframes: list[str], contexts: list[str]
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probability each check is met, strategy probabilities, each check's threshold) for a batch
+    of pairs: the regression blended with the fine-tuned pair classifier when it is built."""
     m = _model()
     t_vecs = np.stack([embeddings.encode_one(t.strip()) for t in thoughts])
     r_vecs = np.stack([embeddings.encode_one(r.strip()) for r in reframes])
     x = scale(pair_features(thoughts, reframes, contexts, t_vecs, r_vecs, m.rarity), m.mean, m.scale)
-    return proba(x, m.coef, m.intercept), softmax(x @ m.strategy_coef.T + m.strategy_intercept)
+    met, strategy = proba(x, m.coef, m.intercept), softmax(x @ m.strategy_coef.T + m.strategy_intercept)
+    fine = reframe_pair.judge(thoughts, reframes, contexts)
+    if fine is None:
+        return met, strategy, m.thresholds
+    if m.strategy_classes != reframe_pair.CLASSES:
+        raise RuntimeError(f"{MODEL_FILE.name} orders the strategies differently: rebuild it")
+    w = PAIR_WEIGHT
+    return ((1 - w) * met + w * fine[0], (1 - w) * strategy + w * fine[1],
+            np.full(len(CRITERIA), BLEND_THRESHOLD))
 
 
 @lru_cache(maxsize=1)
@@ -297,8 +311,8 @@ def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim:
 def check_reframe_offline(thought: str, reframe: str, context: str = "",
                           item_id: str | None = None) -> ReframeFeedback:
     m = _model()
-    met, strategy = judge([thought], [reframe], [context])
-    ok = {c: bool(met[0, j] >= m.thresholds[j]) for j, c in enumerate(CRITERIA)}
+    met, strategy, thresholds = judge([thought], [reframe], [context])
+    ok = {c: bool(met[0, j] >= thresholds[j]) for j, c in enumerate(CRITERIA)}
     sim = float(embeddings.encode_one(thought.strip()) @ embeddings.encode_one(reframe.strip()))
     details = _details(thought, reframe, context, ok, sim)
     crit = {c: Criterion(ok=ok[c], detail=details[c], confidence=round(float(met[0, j]), 3))
@@ -310,19 +324,3 @@ def check_reframe_offline(thought: str, reframe: str, context: str = "",
         strategy_name=STRATEGIES[key] if key else wording()["no_strategy"],
         strategy_scores={c: round(float(p), 3) for c, p in zip(m.strategy_classes, strategy[0]) if c != NO_STRATEGY},
         examples=examples_for(thought, item_id))
-
-
-def load_reframes(path) -> list[dict]:
-    """Rows {"thought", "reframe", "labels": {criterion: bool, "strategy": key or null}} of a JSONL file."""
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        labels = row["labels"]
-        missing = [c for c in (*CRITERIA, "strategy") if c not in labels]
-        if missing or (labels["strategy"] is not None and labels["strategy"] not in STRATEGIES):
-            raise ValueError(f"{path.name} line {n}: labels need {', '.join(CRITERIA)} and a known strategy or null")
-        rows.append({"thought": row["thought"], "reframe": row["reframe"], "context": row.get("context", ""),
-                     "labels": labels})
-    return rows
