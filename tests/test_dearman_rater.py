@@ -191,6 +191,17 @@ def test_a_payment_plan_with_dates_is_a_concrete_negotiation():
     assert r.negotiate.rating == "strong" and r.assert_.rating == "strong"
 
 
+@pytest.mark.xfail(strict=True, reason="a known misread since the pair classifier's blend: the request scores 0.49 "
+                   "used for Assert, just under 0.5, so it reads none instead of weak")
+def test_a_short_hedged_request_is_a_weak_assert():
+    from simulator.dearman.scenarios import ScenarioLibrary
+
+    scenario = ScenarioLibrary.load().get("restaurant-wrong-order")  # the DEAR MAN page's first draft
+    r = rate("sorry, maybe you could possibly bring another dish?", scenario.counterpart.opening,
+             situation=scenario.situation, goal=scenario.goal)
+    assert r.assert_.rating == "weak" and r.confident.rating == "no"
+
+
 def test_a_hedged_apologetic_draft_gets_weak_ratings_suggestions_and_a_direct_rewrite():
     r = rate("Sorry, um, I know you're busy, but maybe you could possibly think about the laptop at some point?")
     assert r.assert_.rating == "weak" and r.confident.rating == "no"
