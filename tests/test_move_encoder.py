@@ -40,48 +40,47 @@ def test_a_classifier_fine_tuned_on_a_bank_recognises_new_messages_through_the_r
     for message, previous, expected in [("Hello, lovely to meet you, come and sit down.", "", "greeting"),
                                         ("Did your legs feel shaky?", "My name was called and I froze.", "ask_body"),
                                         ("We need to finish now, see you next week.", "Thanks.", "closing")]:
-        logits = move_encoder.logits(target, message, previous)
+        logits = move_encoder.logits(message, previous, path=target)
         assert logits.shape == (len(MOVES),)
         assert max(index, key=lambda m: logits[index[m]]) == expected, (message, logits)
 
 
 def test_without_the_fine_tuned_classifier_recognition_falls_back_and_says_so(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(move_encoder, "model_path", lambda: tmp_path / "not-built.onnx")
-    moves._built.cache_clear()
+    move_encoder.installed.reset()
     try:
-        with caplog.at_level(logging.WARNING, logger="simulator.cbt.moves"):
+        with caplog.at_level(logging.WARNING, logger="simulator.core.pair_encoder"):
             result = moves.recognise("Where did you feel that in your body?", "My chest went tight.")
+            moves.recognise("What went through your mind?", "I froze.")
         assert "ask_body" in result.moves
-        assert "not built" in caplog.text and "prepare-models" in caplog.text
+        assert caplog.text.count("move classifier is not built") == 1 and "prepare-models" in caplog.text
     finally:
-        moves._built.cache_clear()
+        move_encoder.installed.reset()
 
 
 def test_a_broken_classifier_file_does_not_stop_the_patient_answering(tmp_path, monkeypatch, caplog):
     broken = tmp_path / "moves-encoder-broken.onnx"
     broken.write_bytes(b"not a model")
     monkeypatch.setattr(move_encoder, "model_path", lambda: broken)
-    monkeypatch.setattr(moves, "_broken", False)
-    moves._built.cache_clear()
+    move_encoder.installed.reset()
     try:
-        with caplog.at_level(logging.ERROR, logger="simulator.cbt.moves"):
+        with caplog.at_level(logging.ERROR, logger="simulator.core.pair_encoder"):
             first = moves.recognise("Where did you feel that in your body?", "My chest went tight.")
             second = moves.recognise("What went through your mind?", "I froze.")
         assert "ask_body" in first.moves and "ask_thoughts" in second.moves
         assert caplog.text.count("fine-tuned move classifier failed") == 1
     finally:
-        moves._built.cache_clear()
+        move_encoder.installed.reset()
 
 
 def test_the_installed_recogniser_averages_the_fine_tuned_and_ridge_classifiers():
     # make test builds the fine-tuned one (make prepare); a score is the two probabilities' mean.
     from simulator.cbt import move_model
 
-    moves._built.cache_clear()
-    path = moves._fine_tuned()
-    assert path is not None
+    move_encoder.installed.reset()
+    assert move_encoder.model_path().exists()
     text = "How are you feeling right now?"
-    fine = 1 / (1 + np.exp(-move_encoder.logits(path, text, "")))
+    fine = 1 / (1 + np.exp(-move_encoder.logits(text, "")))
     model = move_model.model()
     ridge = 1 / (1 + np.exp(-6 * model.move_margins(model.rows(text, ""))))
     scores = moves.recognise(text).scores

@@ -25,7 +25,6 @@ from simulator.cbt.move_model import BANK_PATH, CACHE_DIR, MOVES, LabelledMessag
 from simulator.core import embeddings, pair_encoder
 
 RECIPE = pair_encoder.Recipe(name="pair-mean-pool-bce-onecycle/1", outputs=len(MOVES), max_tokens=128, epochs=10)
-runner = pair_encoder.Runner(RECIPE)
 
 
 def training_key() -> str:
@@ -55,7 +54,12 @@ def build(items: list[LabelledMessage] | None = None, target: Path | None = None
                                  RECIPE, model_path() if target is None else target, "move classifier")
 
 
-def logits(path: Path, message: str, previous: str) -> np.ndarray:
-    """One logit per move (above 0: the move is there) for a message read after `previous`, from
-    the classifier at `path` (loaded once per process)."""
-    return runner.logits(path, [(message, previous)])[0]
+installed = pair_encoder.Installed(RECIPE, lambda: model_path(), "move classifier")
+
+
+def logits(message: str, previous: str, path: Path | None = None) -> np.ndarray | None:
+    """One logit per move (above 0: the move is there) for a message read after `previous`; None
+    when the classifier is not built or failed (logged once). `path`: another build of it (tests)."""
+    pairs = [(message, previous)]
+    out = installed.runner.logits(path, pairs) if path else installed.logits(pairs)
+    return None if out is None else out[0]

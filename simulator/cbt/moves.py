@@ -19,9 +19,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
@@ -100,12 +99,12 @@ def recognise(message: str, previous: str = "") -> Recognition:
     model = move_model.model()
     # The fine-tuned classifier runs on the second core while the ridge model's features are
     # computed here (onnxruntime releases the GIL): p95 20 ms instead of 39 ms after a long reply.
-    path = _fine_tuned()
-    pending = _encoder_pool().submit(move_encoder.logits, path, text, previous) if path else None
+    pending = _encoder_pool().submit(move_encoder.logits, text, previous)
     rows = model.rows(text, previous)
     margins = model.move_margins(rows)
-    fine = _result(pending)
-    if fine is not None:
+    logits = pending.result()  # None without the fine-tuned classifier (logged once)
+    if logits is not None:
+        fine = 1.0 / (1.0 + np.exp(-logits))
         # The two classifiers' probabilities averaged: better than either alone in the bank's
         # cross-validation (fold 0: 0.911 macro-F1 against 0.890 fine-tuned, 0.845 ridge).
         ridge = 1.0 / (1.0 + np.exp(-6.0 * margins))
@@ -128,40 +127,6 @@ def recognise(message: str, previous: str = "") -> Recognition:
 @lru_cache(maxsize=1)
 def _encoder_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="move-classifier")
-
-
-_broken = False  # the fine-tuned classifier failed once: the ridge model alone from then on
-
-
-@lru_cache(maxsize=1)
-def _built() -> Path | None:
-    path = move_encoder.model_path()
-    if path.exists():
-        return path
-    log.warning("the fine-tuned move classifier is not built for this bank (%s): recognising with the "
-                "ridge model; run `python -m simulator prepare-models` and restart", path.name)
-    return None
-
-
-def _fine_tuned() -> Path | None:
-    """The fine-tuned classifier built for this bank, looked up once per process; None if there is
-    none or it failed."""
-    return None if _broken else _built()
-
-
-def _result(pending: Future | None) -> np.ndarray | None:
-    global _broken
-    if pending is None:
-        return None
-    try:
-        return 1.0 / (1.0 + np.exp(-pending.result()))
-    except Exception:
-        # A corrupt or mismatched file must not stop the patient answering: say so once, go on
-        # with the ridge model.
-        if not _broken:
-            log.exception("the fine-tuned move classifier failed; recognising with the ridge model from now on")
-        _broken = True
-        return None
 
 
 def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[str]:
@@ -212,9 +177,7 @@ def _warm() -> None:
         move_model.model()
         _language_identifier()
         move_model.model().rows("How did that feel?", "")  # the first call sets up the sessions
-        path = _fine_tuned()
-        if path:
-            move_encoder.logits(path, "How did that feel?", "")
+        move_encoder.logits("How did that feel?", "")
     except Exception:
         log.exception("warming the move recogniser failed; the first reply will load it instead")
 

@@ -46,18 +46,13 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     print(f"sentence-embedding model: {path}")
     move_model.model()
     print(f"move recogniser (ridge, risk aspects): {move_model.CACHE_DIR / ('moves-model-' + move_model.training_key() + '.pkl')}")
-    if not move_encoder.model_path().exists():
-        print("fine-tuning the move classifier on the bank (about a quarter of an hour on two cores)...", flush=True)
-        move_encoder.build()
-    print(f"move classifier (fine-tuned): {move_encoder.model_path()}")
-    if not pair_model.model_path().exists():
-        print("fine-tuning the DEAR MAN classifier on its bank (about ten minutes on two cores)...", flush=True)
-        pair_model.build()
-    print(f"DEAR MAN classifier (fine-tuned): {pair_model.model_path()}")
-    if not reframe_pair.model_path().exists():
-        print("fine-tuning the reframe classifier on its bank (a few minutes on two cores)...", flush=True)
-        reframe_pair.build()
-    print(f"reframe classifier (fine-tuned): {reframe_pair.model_path()}")
+    # Minutes on two cores, the first time and after a change to the classifier's bank.
+    for name, module, minutes in (("move", move_encoder, 17), ("DEAR MAN", pair_model, 9),
+                                  ("reframe", reframe_pair, 6)):
+        if not module.model_path().exists():
+            print(f"fine-tuning the {name} classifier on its bank (about {minutes} minutes on two cores)...", flush=True)
+            module.build()
+        print(f"{name} classifier (fine-tuned): {module.model_path()}")
     return 0
 
 
