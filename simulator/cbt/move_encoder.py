@@ -16,31 +16,21 @@ changed since the last `make`), recognition falls back to the ridge model and sa
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from simulator.cbt.move_model import BANK_PATH, CACHE_DIR, MOVES, LabelledMessage, load_labelled
-from simulator.core import embeddings, pair_encoder
+from simulator.cbt.move_model import BANK_PATH, MOVES, LabelledMessage, load_labelled
+from simulator.core import pair_encoder
 
 RECIPE = pair_encoder.Recipe(name="pair-mean-pool-bce-onecycle/1", outputs=len(MOVES), max_tokens=128, epochs=10)
 
 
-def training_key() -> str:
-    """Everything the fine-tuned model depends on: the bank, the labels, the base model and the
-    recipe. Not torch's version: run time does without torch, and a model trained with another
-    version is still this recipe's model."""
-    h = hashlib.sha256()
-    h.update(BANK_PATH.read_bytes())
-    h.update(",".join(MOVES).encode())
-    h.update(embeddings.onnx_path().name.encode())
-    h.update(RECIPE.key().encode())
-    return h.hexdigest()[:16]
-
-
 def model_path() -> Path:
-    return CACHE_DIR / f"moves-encoder-{training_key()}.onnx"
+    """Named by everything the fine-tuned model depends on: the bank, the labels, the base model
+    and the recipe. Not torch's version: run time does without torch, and a model trained with
+    another version is still this recipe's model."""
+    return pair_encoder.cache_path("moves-encoder", RECIPE, BANK_PATH.read_bytes(), ",".join(MOVES))
 
 
 def build(items: list[LabelledMessage] | None = None, target: Path | None = None) -> Path:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from simulator.core import pair_encoder
 from simulator.core.settings import DATA_DIR
 from simulator.dearman import features
 from simulator.dearman.bank import (
@@ -206,16 +207,13 @@ def fit_heads(x: np.ndarray, u: Units, c: float | dict[str, float], rows: np.nda
 
 # -- with the fine-tuned pair classifier (simulator/dearman/pair_model.py) --
 
-# Its share of the blend, and the thresholds for the blend: on held-out situations of the bank
-# (fold 0; tuned on, for choosing only) the blend at 0.7 with every threshold at 0.5 did best:
-# used 0.912, strong 0.911, Mindful 0.911, Confident 0.990, against 0.855 / 0.872 / 0.892 / 0.975
-# for the regression alone with its cross-validated thresholds.
-PAIR_WEIGHT = 0.7
-BLEND_THRESHOLDS = DEFAULT_THRESHOLDS
-
-
-def blend(regression: dict[str, np.ndarray], fine: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {h: (1.0 - PAIR_WEIGHT) * regression[h] + PAIR_WEIGHT * fine[h] for h in regression}
+# The shared blend (core.pair_encoder): 0.7 for the fine-tuned classifier, every threshold at 0.5.
+# On held-out situations of the bank (fold 0; tuned on, for choosing only) it gave used 0.912,
+# strong 0.911, Mindful 0.911, Confident 0.990 (the best used and Mindful of the mixes tried:
+# 0, 0.5, 0.7, 1), against 0.855 / 0.872 / 0.892 / 0.975 for the regression alone with its
+# cross-validated thresholds.
+PAIR_WEIGHT = pair_encoder.BLEND_WEIGHT
+BLEND_THRESHOLDS = DEFAULT_THRESHOLDS  # every one at 0.5, pair_encoder.BLEND_THRESHOLD
 
 
 # -- from sentences to a message --

@@ -5,9 +5,9 @@ goal, gives up, hedges).
 
 Whether a sentence is a counter-attack or a return to the goal depends on the line it answers;
 the regression sees the two only as separate embeddings and their closeness, and more bank
-messages of the same kind did not move its Mindful figure. Averaged with the regression (the
-rater does that), the pair reading did better on held-out situations of the bank (see
-`python -m simulator.dearman.pair_model cv`; tuned-on figures, for choosing the method only).
+messages of the same kind did not move its Mindful figure. Blended with the regression (the rater
+does that), the pair reading did better on held-out situations of the bank (the figures are beside
+`classifier.PAIR_WEIGHT`; tuned on, for choosing the method only).
 
 Fine-tuning takes several minutes on two cores, so it is an install step (`python -m simulator
 prepare-models`, run by `make`). Without it, or if it fails, the rater uses the regression alone
@@ -16,19 +16,16 @@ and says so in the log.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from simulator.core import embeddings, pair_encoder
-from simulator.core.settings import DATA_DIR
+from simulator.core import pair_encoder
+from simulator.dearman.classifier import FLAG_HEADS, HEADS, training_fingerprint, units
 from simulator.dearman.schema import STRATEGIES
 
-FLAGS = ("judged", "offgoal", "gives_up", "hedge")  # classifier.FLAG_HEADS, in its order
-RECIPE = pair_encoder.Recipe(name="dearman-sentence-context/1", outputs=3 * len(STRATEGIES) + len(FLAGS),
+RECIPE = pair_encoder.Recipe(name="dearman-sentence-context/1", outputs=3 * len(STRATEGIES) + len(FLAG_HEADS),
                              max_tokens=96, epochs=6)
-CACHE_DIR = DATA_DIR / "cache"
 
 
 def context(goal: str, partner_last: str) -> str:
@@ -41,18 +38,9 @@ def context(goal: str, partner_last: str) -> str:
     return " ".join(parts)
 
 
-def training_key() -> str:
-    from simulator.dearman.classifier import training_fingerprint
-
-    h = hashlib.sha256()
-    h.update(training_fingerprint().encode())
-    h.update(embeddings.onnx_path().name.encode())
-    h.update(RECIPE.key().encode())
-    return h.hexdigest()[:16]
-
-
 def model_path() -> Path:
-    return CACHE_DIR / f"dearman-encoder-{training_key()}.onnx"
+    """Named by the bank and exemplars (the regression's fingerprint), the base model and the recipe."""
+    return pair_encoder.cache_path("dearman-encoder", RECIPE, training_fingerprint())
 
 
 installed = pair_encoder.Installed(RECIPE, lambda: model_path(), "DEAR MAN classifier")
@@ -83,29 +71,21 @@ def _loss(labels: np.ndarray):
     return loss
 
 
-def build(messages=None, target: Path | None = None, rows: np.ndarray | None = None) -> Path:
-    """Fine-tune on the bank's sentences and the exemplars (or on `rows` of them) and export."""
+def build(messages=None, target: Path | None = None) -> Path:
+    """Fine-tune on the bank's sentences and the exemplars (or on `messages`) and export."""
     from simulator.dearman.bank import default_messages
-    from simulator.dearman.classifier import HEADS, units
 
     u = units(tuple(messages if messages is not None else default_messages()))
     pairs = [(t, context(g, p)) for t, g, p in zip(u.texts, u.goals, u.partners)]
     labels = np.array([[u.labels[h][i] for h in HEADS] for i in range(len(pairs))], dtype=np.int64)
-    if rows is not None:
-        pairs, labels = [pairs[i] for i in rows], labels[rows]
     return pair_encoder.finetune(pairs, _loss(labels), RECIPE, target or model_path(), "DEAR MAN classifier")
 
 
 def proba_from_logits(logits: np.ndarray) -> dict[str, np.ndarray]:
     """The heads' probabilities in the shape of classifier.Model.sentence_proba."""
-    out: dict[str, np.ndarray] = {}
-    for k, skill in enumerate(STRATEGIES):
-        z = logits[:, 3 * k:3 * k + 3]
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        out[skill] = e / e.sum(axis=1, keepdims=True)
+    out = {skill: pair_encoder.softmax(logits[:, 3 * k:3 * k + 3]) for k, skill in enumerate(STRATEGIES)}
     base = 3 * len(STRATEGIES)
-    for j, flag in enumerate(FLAGS):
-        out[flag] = 1.0 / (1.0 + np.exp(-logits[:, base + j]))
+    out |= {flag: pair_encoder.sigmoid(logits[:, base + j]) for j, flag in enumerate(FLAG_HEADS)}
     return out
 
 

@@ -16,13 +16,13 @@ from functools import lru_cache
 
 import numpy as np
 
+from simulator.core import pair_encoder
 from simulator.core.settings import DATA_DIR
 from simulator.dearman import cues, features, pair_model
 from simulator.dearman.classifier import (
     BLEND_THRESHOLDS,
     MessageScores,
     Model,
-    blend,
     combine,
     decide,
     default_model,
@@ -103,7 +103,7 @@ class OfflineRater:
         proba, th = self.model.sentence_proba(x), self.model.thresholds
         fine = pair_model.sentence_proba(parts, ctx.goal, ctx.partner_last) if self._with_pair_model else None
         if fine is not None:
-            proba, th = blend(proba, fine), BLEND_THRESHOLDS
+            proba, th = pair_encoder.blend(proba, fine), BLEND_THRESHOLDS
         return parts, combine(proba), th
 
     def rate(self, ctx: MessageContext) -> SkillRatings:

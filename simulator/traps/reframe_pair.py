@@ -14,13 +14,11 @@ or if it fails, the checks use the regression alone and say so in the log.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from simulator.core import embeddings, pair_encoder
-from simulator.core.settings import DATA_DIR
+from simulator.core import pair_encoder
 from simulator.traps.reframe_labels import BANK_FILE, CRITERIA, NO_STRATEGY, STRATEGIES, load_reframes
 
 CLASSES = (*STRATEGIES, NO_STRATEGY)  # the order of the regression's strategy model (build.py)
@@ -32,17 +30,9 @@ def context(thought: str, situation: str) -> str:
     return f"{thought.strip()} {situation.strip()}".strip()
 
 
-def training_key() -> str:
-    h = hashlib.sha256()
-    h.update(BANK_FILE.read_bytes())
-    h.update(",".join((*CRITERIA, *CLASSES)).encode())
-    h.update(embeddings.onnx_path().name.encode())
-    h.update(RECIPE.key().encode())
-    return h.hexdigest()[:16]
-
-
 def model_path() -> Path:
-    return DATA_DIR / "cache" / f"reframe-encoder-{training_key()}.onnx"
+    """Named by the bank, the labels, the base model and the recipe."""
+    return pair_encoder.cache_path("reframe-encoder", RECIPE, BANK_FILE.read_bytes(), ",".join((*CRITERIA, *CLASSES)))
 
 
 installed = pair_encoder.Installed(RECIPE, lambda: model_path(), "reframe classifier")
@@ -74,7 +64,4 @@ def judge(thoughts: list[str], reframes: list[str], contexts: list[str], path: P
     if logits is None:
         return None
     n = len(CRITERIA)
-    met = 1.0 / (1.0 + np.exp(-logits[:, :n]))
-    z = logits[:, n:] - logits[:, n:].max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return met, e / e.sum(axis=1, keepdims=True)
+    return pair_encoder.sigmoid(logits[:, :n]), pair_encoder.softmax(logits[:, n:])
