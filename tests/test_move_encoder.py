@@ -86,3 +86,31 @@ def test_the_installed_recogniser_averages_the_fine_tuned_and_ridge_classifiers(
     scores = moves.recognise(text).scores
     assert np.allclose([scores[m] for m in MOVES], (fine + ridge) / 2, atol=2e-3)
     assert scores["ask_feelings"] > 0.5 and scores["greeting"] < 0.5
+
+
+def test_a_second_build_waits_for_the_first_instead_of_training_twice(tmp_path, monkeypatch, caplog):
+    # Two installs at once (or `make test` beside `make run`): the second waits for the first.
+    import subprocess
+    import sys
+    import textwrap
+
+    from simulator.core import pair_encoder
+
+    monkeypatch.setattr(pair_encoder, "CACHE_DIR", tmp_path)
+    done = tmp_path / "first-build-finished"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import pathlib, time
+        from simulator.core import pair_encoder
+        pair_encoder.CACHE_DIR = pathlib.Path({str(tmp_path)!r})
+        with pair_encoder.building():
+            print("held", flush=True)
+            time.sleep(1.5)
+            pathlib.Path({str(done)!r}).write_text("built")
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with caplog.at_level("WARNING"), pair_encoder.building():
+            assert done.read_text() == "built"
+        assert "another process is building the fine-tuned classifiers; waiting for it" in caplog.text
+    finally:
+        holder.wait(timeout=30)

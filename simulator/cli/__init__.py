@@ -36,7 +36,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     # An install step: the app's processes may not write the checkout (systemd's ProtectSystem),
     # so what they would otherwise build on first use is built here, by the installing user.
     from simulator.cbt import move_encoder, move_model
-    from simulator.core import embeddings
+    from simulator.core import embeddings, pair_encoder
     from simulator.dearman import pair_model
     from simulator.traps import reframe_pair
 
@@ -47,12 +47,14 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     move_model.model()
     print(f"move recogniser (ridge, risk aspects): {move_model.CACHE_DIR / ('moves-model-' + move_model.training_key() + '.pkl')}")
     # Minutes on two cores, the first time and after a change to the classifier's bank.
-    for name, module, minutes in (("move", move_encoder, 17), ("DEAR MAN", pair_model, 9),
-                                  ("reframe", reframe_pair, 6)):
-        if not module.model_path().exists():
-            print(f"fine-tuning the {name} classifier on its bank (about {minutes} minutes on two cores)...", flush=True)
-            module.build()
-        print(f"{name} classifier (fine-tuned): {module.model_path()}")
+    with pair_encoder.building():
+        for name, module, minutes in (("move", move_encoder, 20), ("DEAR MAN", pair_model, 9),
+                                      ("reframe", reframe_pair, 6)):
+            if not module.model_path().exists():
+                print(f"fine-tuning the {name} classifier on its bank (about {minutes} minutes on two cores)...",
+                      flush=True)
+                module.build()
+            print(f"{name} classifier (fine-tuned): {module.model_path()}")
     return 0
 
 

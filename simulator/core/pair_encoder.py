@@ -11,13 +11,15 @@ minutes on two cores, so it is a build step, never a page's work.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +58,24 @@ class Recipe:
         # The number of outputs is not here: each classifier's key hashes its own labels.
         return (f"{self.name}:{self.max_tokens}:{self.epochs}:{self.batch}:"
                 f"{self.encoder_lr}:{self.head_lr}:{self.seed}:{self.threads}")
+
+
+@contextmanager
+def building() -> Iterator[None]:
+    """One process at a time builds the fine-tuned classifiers: a second `prepare-models` (two
+    installs, or `make test` beside `make run`) waits, then finds them built instead of spending
+    the same half hour on both cores again. The kernel drops the lock when a process dies."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    fd = os.open(CACHE_DIR / "building.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another process is building the fine-tuned classifiers; waiting for it")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def cache_path(prefix: str, recipe: Recipe, *data: str | bytes) -> Path:
