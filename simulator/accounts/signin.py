@@ -119,8 +119,7 @@ def login(store: Store, username: str, password: str, *, device: str | None = No
         wait = throttle.wait_left(db, keys, now)
     claimed = None
     if wait == 0:
-        with store.db() as db, db.conn:  # counted before hashing; no lock is held while hashing
-            db.execute("BEGIN IMMEDIATE")
+        with store.write() as db:  # counted before hashing; no lock is held while hashing
             claimed = throttle.claim(db, keys, now)
     if claimed is None:
         _note_slowed(store, keys, row, now + max(wait, 1.0))
@@ -133,8 +132,7 @@ def login(store: Store, username: str, password: str, *, device: str | None = No
         audit(store, None, "signin.failure", {**about, "wait_seconds": round(claimed, 1)})
         raise AccountError(GENERIC)
     upgraded = passwords.hash_password(password, priority) if passwords.needs_rehash(row["password_hash"]) else None
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         throttle.clear(db, clears)
         throttle.forgive(db, forgives, now)
         token = _new_login(db, row["id"])
@@ -198,8 +196,7 @@ def redeem(store: Store, code: str, *, old_token: str | None = None,
     earlier sign-in, is ended. A browser without a device token for this account gets one.
     """
     now = clock.now().timestamp()
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         row = db.execute("select family, user_id, expires_at from signin_handoffs where code_hash = ?",
                          [_hash(code or "")]).fetchone()
         db.execute("delete from signin_handoffs where code_hash = ? or expires_at < ?", [_hash(code or ""), now])
@@ -287,8 +284,7 @@ def change_own_password(store: Store, actor: Actor, current: str, new: str, toke
     passwords.check_strength(new, username=actor.username, email=row["email"])
     if new == current:
         raise AccountError("The new password is the same as the current one.")
-    with store.db() as db, db.conn:  # the current password is guessed at like a sign-in: slowed alike
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:  # the current password is guessed at like a sign-in: slowed alike
         claimed = throttle.claim(db, keys, now)
     if claimed is None:
         passwords.pad(started)
@@ -298,8 +294,7 @@ def change_own_password(store: Store, actor: Actor, current: str, new: str, toke
         raise AccountError(refused)
     new_hash = passwords.hash_password(new, passwords.PRIORITY_KNOWN)
     keep = family_of(store, token)
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         throttle.clear(db, keys)
         db.execute("update users set password_hash = ? where id = ?", [new_hash, actor.id])
         ended = end_sign_ins(db, actor.id, keep_family=keep)

@@ -102,8 +102,7 @@ def create_user(store: Store, actor: Actor | None, username: str, password: str,
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     check_password(password, username, email)
     password_hash = passwords.hash_password(password)  # before the write transaction, never inside
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         first = db.execute("select count(*) from users").fetchone()[0] == 0
         if first and role != "admin":
             raise AccountError("The first account must be an admin.")
@@ -170,8 +169,7 @@ def set_password(store: Store, actor: Actor | None, user_id: str, password: str)
         raise AccountError("There is no such account.")
     check_password(password, row[0], row[1])
     password_hash = passwords.hash_password(password)
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         db.execute("update users set password_hash = ? where id = ?", [password_hash, user_id])
         ended = end_sign_ins(db, user_id)
         write_audit(db, actor.id, "password.reset", {"user_id": user_id, "sign_ins_ended": ended})

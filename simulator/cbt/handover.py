@@ -19,8 +19,7 @@ def ownerless_sessions(store: Store, actor: Actor | None) -> list[dict]:
 
 def assign_session(store: Store, actor: Actor | None, session_id: str, user_id: str) -> None:
     require_admin(actor)
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         if not db.execute("select 1 from users where id = ?", [user_id]).fetchone():
             raise AccountError("No such account.")
         cur = db.execute("update sessions set owner = ? where id = ? and owner is null", [user_id, session_id])

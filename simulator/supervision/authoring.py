@@ -44,8 +44,7 @@ def save_version(store: Store, actor: Actor | None, kind: str, item_id: str, pay
                  baseline: int) -> int:
     """Store a new version after `baseline` (the version the editor started from)."""
     require_author(actor)
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         (newest,) = db.execute("select coalesce(max(version), 0) from authored where kind = ? and item_id = ?",
                                [kind, item_id]).fetchone()
         current = max(newest, baseline)
@@ -194,8 +193,7 @@ def import_cases(store: Store, actor: Actor | None, path: Path, library: CaseLib
     taken = [c.id for c in report.cases if c.id in library]
     if taken:
         raise ValueError(f"Cases with these ids exist already: {', '.join(taken)}. Nothing was imported.")
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         for case in report.cases:
             db.execute("insert into authored (kind, item_id, version, json, author_id, created_at) "
                        "values ('case', ?, 1, ?, ?, ?)",

@@ -131,8 +131,7 @@ def save_draft(store: Store, actor: Actor | None, session_id: str, data) -> Form
     """Validate and save the draft (replacing the previous one). Refused after submission."""
     require(store, actor, "write", owner := _owner(store, session_id))
     formulation = parse_formulation(data)
-    with store.db() as db, db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with store.write() as db:
         if _submitted(db, session_id):
             raise AlreadySubmitted(ALREADY)
         db.execute("insert into formulation_drafts (session_id, owner, data_json, updated_at) "
@@ -171,8 +170,7 @@ def submit(store: Store, actor: Actor | None, session_id: str, data,
     narratives = judge(settings, formulation, reference, score, rubric, caller)
     now = _now()
     try:
-        with store.db() as db, db.conn:
-            db.execute("BEGIN IMMEDIATE")
+        with store.write() as db:
             attempt = reveal.decide(db, session_id, now)  # in the same transaction: one graded attempt
             cur = db.execute(
                 "insert into formulation_submissions (session_id, owner, case_id, situation_index, "
