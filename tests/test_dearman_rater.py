@@ -66,9 +66,10 @@ def test_an_evaluation_set_copied_from_the_bank_is_refused_even_reworded_in_case
     ev.check_disjoint([{**rows[0], "message": "A sentence nobody has written in the bank before, about kites."}])
 
 
-def test_the_command_line_never_lists_the_blind_batchs_misses(capsys):
+@pytest.mark.parametrize("args", [[], ["--file", str(ev.BLIND_FILE.parent / "dearman_c.jsonl")]])
+def test_the_command_line_never_lists_a_blind_batchs_misses(capsys, args):
     with pytest.raises(SystemExit):
-        ev.main(["--errors"])
+        ev.main([*args, "--errors"])
     assert "blind" in capsys.readouterr().err
 
 

@@ -102,16 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from simulator.dearman.rater_offline import default_rater
 
-    is_blind = args.file is None or args.file.resolve() == BLIND_FILE.resolve()
+    # Every batch in data/eval/blind/ is blind, not only the first one.
+    is_blind = args.file is None or args.file.resolve().parent == BLIND_FILE.parent.resolve()
     if args.errors and is_blind:
-        parser.error("the blind batch's misses are not shown: reading them would be tuning on them")
-    rows = None if is_blind else load_eval(args.file)
+        parser.error("a blind batch's misses are not shown: reading them would be tuning on them")
+    rows = None if args.file is None else load_eval(args.file)
     try:
         report = evaluate(default_rater().rate, rows, with_errors=args.errors)
     except EvaluationLeak as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2
-    name = str(BLIND_FILE.relative_to(DATA_DIR.parent)) if is_blind else str(args.file)
+    name = str(BLIND_FILE.relative_to(DATA_DIR.parent)) if args.file is None else str(args.file)
     print(json.dumps({"set": name, "blind": is_blind, **report}, indent=1))
     return 0
 
