@@ -161,8 +161,6 @@ LINES: list[tuple[str, set[str]]] = [
 KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "For today's session I thought we could look at one recent moment in detail.":
         ({"agenda"}, "misses ask_situation"),
-    "What did you do next?": ({"abrupt", "ask_behavior"}, "adds abrupt"),
-    "Has something like this happened before?": ({"ask_history", "ask_situation"}, "adds ask_situation"),
     "You've been through a lot, and you're still showing up.":
         ({"reflect", "validate"}, "adds reflect beside validate (arguable)"),
     "It sounds like this has been building for a while, and that makes sense given everything.":
@@ -172,14 +170,15 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other"),
     "And if that happened, what then?": (set(), "misses ask_meaning"),
     "And then what happened?": ({"ask_situation"}, "ask_situation instead of ask_behavior"),
-    "Could you tell me a bit about what's been hard recently?": ({"agenda"}, "adds agenda (arguable)"),
     "What were you feeling in your body right then?": ({"ask_body", "ask_feelings"}, "adds ask_feelings (arguable)"),
     "So far I'm hearing that this left you feeling low. Is that right?":
         ({"reflect"}, "misses summarise"),
     "That sounds really painful.": ({"reflect"}, "reflect instead of validate"),
     "For homework, could you write down your thoughts when this happens?":
         ({"ask_thoughts"}, "ask_thoughts instead of closing"),
-    "Did you cry? Did you sleep? Did you eat?": ({"ask_behavior"}, "misses abrupt"),
+    "Did you cry? Did you sleep? Did you eat?": ({"ask_behavior", "ask_body"}, "misses abrupt, adds ask_body"),
+    "To sum up, work has been the main source of stress.":
+        ({"other"}, "other: a one-line summary of a single theme (since the bank of 5,495)"),
 }
 
 
