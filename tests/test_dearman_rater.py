@@ -192,8 +192,6 @@ def test_a_payment_plan_with_dates_is_a_concrete_negotiation():
     assert r.negotiate.rating == "strong" and r.assert_.rating == "strong"
 
 
-@pytest.mark.xfail(strict=True, reason="a known misread since the pair classifier's blend: the request scores 0.49 "
-                   "used for Assert, just under 0.5, so it reads none instead of weak")
 def test_a_short_hedged_request_is_a_weak_assert():
     from simulator.dearman.scenarios import ScenarioLibrary
 
