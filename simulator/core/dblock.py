@@ -140,12 +140,24 @@ def exclusive(db_path: Path | str) -> Iterator[None]:
 
 
 @contextmanager
-def migrating(db_path: Path | str) -> Iterator[None]:
-    """One migrating process at a time per database (blocks until the others are done)."""
-    fd = _open(Path(_key(db_path) + "-migrate-lock"))
+def file_lock(path: Path, waiting: str | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on `path` for the block, waiting for any other holder (and logging
+    `waiting` when there is one). The kernel drops it when a process dies."""
+    fd = _open(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                log.warning(waiting)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def migrating(db_path: Path | str) -> Iterator[None]:
+    """One migrating process at a time per database (blocks until the others are done)."""
+    with file_lock(Path(_key(db_path) + "-migrate-lock")):
+        yield

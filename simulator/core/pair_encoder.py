@@ -11,7 +11,6 @@ minutes on two cores, so it is a build step, never a page's work.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import os
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.core import embeddings
+from simulator.core import dblock, embeddings
 from simulator.core.settings import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -64,18 +63,10 @@ class Recipe:
 def building() -> Iterator[None]:
     """One process at a time builds the fine-tuned classifiers: a second `prepare-models` (two
     installs, or `make test` beside `make run`) waits, then finds them built instead of spending
-    the same half hour on both cores again. The kernel drops the lock when a process dies."""
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    fd = os.open(CACHE_DIR / "building.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.warning("another process is building the fine-tuned classifiers; waiting for it")
-            fcntl.flock(fd, fcntl.LOCK_EX)
+    the same forty minutes on both cores again."""
+    with dblock.file_lock(CACHE_DIR / "building.lock",
+                          "another process is building the fine-tuned classifiers; waiting for it"):
         yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
 
 
 def cache_path(prefix: str, recipe: Recipe, *data: str | bytes) -> Path:
