@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 from pydantic import BaseModel
+from threadpoolctl import threadpool_limits
 
 from simulator.cbt import move_encoder, move_model
 from simulator.cbt.interview import Move, RiskAspect
@@ -126,6 +127,11 @@ def recognise(message: str, previous: str = "") -> Recognition:
 
 @lru_cache(maxsize=1)
 def _encoder_pool() -> ThreadPoolExecutor:
+    # The ridge model's small matrix products run here beside the classifier on the other core;
+    # OpenBLAS's own worker threads would only spin against it (`python -m bench offline_engine`:
+    # reply p95 29-39 ms with them, see the README). The limit is process-wide, as OpenBLAS's is:
+    # a server scoring short texts for several users gains nothing from them either.
+    threadpool_limits(limits=1, user_api="blas")
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="move-classifier")
 
 
