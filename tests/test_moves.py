@@ -179,6 +179,8 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "Did you cry? Did you sleep? Did you eat?": ({"ask_behavior", "ask_body"}, "misses abrupt, adds ask_body"),
     "To sum up, work has been the main source of stress.":
         ({"other"}, "other: a one-line summary of a single theme (since the bank of 5,495)"),
+    "No wonder you've been so tired.": ({"other"}, "other: validate just under its line (since the bank of 5,833)"),
+    "How has work been lately?": ({"ask_situation"}, "adds ask_situation (arguable; since the bank of 5,833)"),
 }
 
 
