@@ -48,7 +48,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     print(f"move recogniser (ridge, risk aspects): {move_model.CACHE_DIR / ('moves-model-' + move_model.training_key() + '.pkl')}")
     # Minutes on two cores, the first time and after a change to the classifier's bank.
     with pair_encoder.building():
-        for name, module, minutes in (("move", move_encoder, 20), ("DEAR MAN", pair_model, 11),
+        for name, module, minutes in (("move", move_encoder, 30), ("DEAR MAN", pair_model, 11),
                                       ("reframe", reframe_pair, 7)):
             if not module.model_path().exists():
                 print(f"fine-tuning the {name} classifier on its bank (about {minutes} minutes on two cores)...",
