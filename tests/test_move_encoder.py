@@ -114,3 +114,17 @@ def test_a_second_build_waits_for_the_first_instead_of_training_twice(tmp_path, 
         assert "another process is building the fine-tuned classifiers; waiting for it" in caplog.text
     finally:
         holder.wait(timeout=30)
+
+
+def test_an_install_removes_the_builds_for_earlier_banks_and_keeps_everything_else(tmp_path):
+    from simulator.core import pair_encoder
+
+    current = tmp_path / "moves-encoder-1111111111111111.onnx"
+    older = [tmp_path / "moves-encoder-2222222222222222.onnx", tmp_path / "moves-encoder-3333333333333333.onnx"]
+    kept = [tmp_path / "dearman-encoder-2222222222222222.onnx",  # another classifier's build
+            tmp_path / "moves-encoder-4444444444444444.onnx.123.part",  # a build still being written
+            tmp_path / "moves-model-2222222222222222.pkl"]
+    for path in [current, *older, *kept]:
+        path.write_bytes(b"x")
+    assert sorted(pair_encoder.prune(current)) == sorted(older)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in [current, *kept])

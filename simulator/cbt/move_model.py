@@ -465,6 +465,11 @@ _lock = threading.Lock()
 _model: MoveModel | None = None
 
 
+def trained_path() -> Path:
+    """Where the model trained on the current bank is kept between processes."""
+    return CACHE_DIR / f"moves-model-{training_key()}.pkl"
+
+
 def model() -> MoveModel:
     """The model trained on the bank: built once per process (seconds the first time on a new
     machine, while the bank is encoded), then shared by every thread."""
@@ -472,7 +477,7 @@ def model() -> MoveModel:
     if _model is None:
         with _lock:
             if _model is None:
-                path = CACHE_DIR / f"moves-model-{training_key()}.pkl"
+                path = trained_path()
                 trained = _load_trained(path)
                 if trained is None:
                     items = load_labelled(BANK_PATH)

@@ -45,7 +45,10 @@ def cmd_prepare_models(args, settings: Settings) -> int:
         embeddings.export_onnx()
     print(f"sentence-embedding model: {path}")
     move_model.model()
-    print(f"move recogniser (ridge, risk aspects): {move_model.CACHE_DIR / ('moves-model-' + move_model.training_key() + '.pkl')}")
+    ridge = move_model.trained_path()
+    print(f"move recogniser (ridge, risk aspects): {ridge}")
+    for old in pair_encoder.prune(ridge):
+        print(f"  removed the build for earlier data: {old.name}")
     # Minutes on two cores, the first time and after a change to the classifier's bank.
     with pair_encoder.building():
         for name, module, minutes in (("move", move_encoder, 30), ("DEAR MAN", pair_model, 11),
@@ -55,6 +58,8 @@ def cmd_prepare_models(args, settings: Settings) -> int:
                       flush=True)
                 module.build()
             print(f"{name} classifier (fine-tuned): {module.model_path()}")
+            for old in pair_encoder.prune(module.model_path()):
+                print(f"  removed the build for earlier data: {old.name}")
     return 0
 
 

@@ -80,6 +80,22 @@ def cache_path(prefix: str, recipe: Recipe, *data: str | bytes) -> Path:
     return CACHE_DIR / f"{prefix}-{h.hexdigest()[:16]}.onnx"
 
 
+def prune(current: Path) -> list[Path]:
+    """Remove the builds of the same classifier for earlier data beside `current` (a fine-tuned one
+    is 90 MB; every bank change adds one). Returns what was removed. A process that loaded an old build keeps it
+    in memory; a process looking one up now asks for `current`."""
+    prefix = current.name.rsplit("-", 1)[0]
+    removed = []
+    for old in current.parent.glob(f"{prefix}-*{current.suffix}"):
+        if old != current and old.name.rsplit("-", 1)[0] == prefix:
+            try:
+                old.unlink()
+                removed.append(old)
+            except OSError as err:
+                log.warning("could not remove the earlier build %s (%s)", old, err)
+    return removed
+
+
 def blend(regression: dict, fine: dict, weight: float = BLEND_WEIGHT) -> dict:
     """Per-head probabilities mixed: `weight` for the fine-tuned classifier."""
     return {h: (1.0 - weight) * regression[h] + weight * fine[h] for h in regression}
