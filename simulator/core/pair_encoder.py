@@ -82,8 +82,8 @@ def cache_path(prefix: str, recipe: Recipe, *data: str | bytes) -> Path:
 
 def prune(current: Path) -> list[Path]:
     """Remove the builds of the same classifier for earlier data beside `current` (a fine-tuned one
-    is 90 MB; every bank change adds one). Returns what was removed. A process that loaded an old build keeps it
-    in memory; a process looking one up now asks for `current`."""
+    is 90 MB; every bank change adds one) and return them. A process that loaded an old build keeps
+    it in memory; a process looking one up now asks for `current`."""
     prefix = current.name.rsplit("-", 1)[0]
     removed = []
     for old in current.parent.glob(f"{prefix}-*{current.suffix}"):
