@@ -129,7 +129,7 @@ def recognise(message: str, previous: str = "") -> Recognition:
 def _encoder_pool() -> ThreadPoolExecutor:
     # The ridge model's small matrix products run here beside the classifier on the other core;
     # OpenBLAS's own worker threads would only spin against it (`python -m bench offline_engine`:
-    # reply p95 29-39 ms with them, see the README). The limit is process-wide, as OpenBLAS's is:
+    # reply p95 27-38 ms with them, 18.5-26.6 without; see the README). The limit is process-wide, as OpenBLAS's is:
     # a server scoring short texts for several users gains nothing from them either.
     threadpool_limits(limits=1, user_api="blas")
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="move-classifier")

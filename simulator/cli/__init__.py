@@ -45,21 +45,23 @@ def cmd_prepare_models(args, settings: Settings) -> int:
         embeddings.export_onnx()
     print(f"sentence-embedding model: {path}")
     move_model.model()
-    ridge = move_model.trained_path()
-    print(f"move recogniser (ridge, risk aspects): {ridge}")
-    for old in pair_encoder.prune(ridge):
-        print(f"  removed the build for earlier data: {old.name}")
+
+    def built(what: str, current: Path) -> None:
+        print(f"{what}: {current}")
+        for old in pair_encoder.prune(current):
+            print(f"  removed the build for earlier data: {old.name}")
+
+    built("move recogniser (ridge, risk aspects)", move_model.trained_path())
     # Minutes on two cores, the first time and after a change to the classifier's bank.
     with pair_encoder.building():
         for name, module, minutes in (("move", move_encoder, 30), ("DEAR MAN", pair_model, 11),
                                       ("reframe", reframe_pair, 7)):
-            if not module.model_path().exists():
+            target = module.model_path()  # named by a hash of the bank: computed once
+            if not target.exists():
                 print(f"fine-tuning the {name} classifier on its bank (about {minutes} minutes on two cores)...",
                       flush=True)
-                module.build()
-            print(f"{name} classifier (fine-tuned): {module.model_path()}")
-            for old in pair_encoder.prune(module.model_path()):
-                print(f"  removed the build for earlier data: {old.name}")
+                module.build(target=target)
+            built(f"{name} classifier (fine-tuned)", target)
     return 0
 
 
