@@ -18,8 +18,8 @@ $(VENV)/.runtime: requirements.txt requirements-nodeps.txt | $(PY)
 	touch $@
 
 # What the app would otherwise build on first use, built here: the embedding model as ONNX and the
-# move classifiers (fine-tuning takes about a quarter of an hour on two cores the first time and
-# after a change to the bank; otherwise the command only checks, in seconds).
+# move, DEAR MAN and reframe classifiers (fine-tuning takes about half an hour on two cores the
+# first time and after a change to a bank; otherwise the command only checks, in seconds).
 prepare: $(VENV)/.runtime
 	$(PY) -m simulator prepare-models
 

@@ -34,7 +34,9 @@ def _items() -> list[LabelledMessage]:
 
 def test_a_classifier_fine_tuned_on_a_bank_recognises_new_messages_through_the_recogniser(tmp_path, monkeypatch):
     target = tmp_path / "moves-encoder.onnx"
-    monkeypatch.setattr(move_encoder, "RECIPE", dataclasses.replace(move_encoder.RECIPE, epochs=12))
+    # Batches of 8 for a bank of 36: with the usual 32, batching by length leaves one batch of the
+    # four longest messages, and the classifier learns little from the split.
+    monkeypatch.setattr(move_encoder, "RECIPE", dataclasses.replace(move_encoder.RECIPE, epochs=12, batch=8))
     assert move_encoder.build(_items(), target) == target and not list(tmp_path.glob("*.part"))
     index = {m: MOVES.index(m) for m in ("greeting", "ask_body", "closing")}
     for message, previous, expected in [("Hello, lovely to meet you, come and sit down.", "", "greeting"),
@@ -128,3 +130,26 @@ def test_an_install_removes_the_builds_for_earlier_banks_and_keeps_everything_el
         path.write_bytes(b"x")
     assert sorted(pair_encoder.prune(current)) == sorted(older)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in [current, *kept])
+
+
+def test_batches_by_length_use_every_pair_once_an_epoch_and_keep_padding_small():
+    from simulator.core import pair_encoder
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(4, 128, size=5000)
+    batches = pair_encoder._batches(rng, len(lengths), 32, lengths)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    shuffled = pair_encoder._batches(rng, len(lengths), 32, None)
+    assert padded < 0.6 * sum(len(b) * lengths[b].max() for b in shuffled)  # far fewer padding tokens
+    assert batches[0].tolist() != pair_encoder._batches(rng, len(lengths), 32, lengths)[0].tolist()  # epochs differ
+
+
+def test_a_recipe_without_the_later_options_keeps_its_cache_key():
+    # The DEAR MAN and reframe classifiers built before the options existed must stay valid.
+    from simulator.core import pair_encoder
+
+    plain = pair_encoder.Recipe(name="r/1", outputs=3, max_tokens=96, epochs=6)
+    assert plain.key() == "r/1:96:6:32:5e-05:0.003:0:2"
+    assert pair_encoder.Recipe(name="r/1", outputs=3, max_tokens=96, epochs=6, context_dropout=0.2,
+                               by_length=True).key() == plain.key() + ":drop0.2:by-length"

@@ -163,8 +163,6 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
         ({"agenda"}, "misses ask_situation"),
     "You've been through a lot, and you're still showing up.":
         ({"reflect", "validate"}, "adds reflect beside validate (arguable)"),
-    "It sounds like this has been building for a while, and that makes sense given everything.":
-        ({"validate"}, "misses the reflection"),
     "It's very common for people to have thoughts that pop up automatically.":
         ({"validate"}, "validate instead of psychoeducation"),
     "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other"),
@@ -179,8 +177,9 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "Did you cry? Did you sleep? Did you eat?": ({"ask_behavior", "ask_body"}, "misses abrupt, adds ask_body"),
     "To sum up, work has been the main source of stress.":
         ({"other"}, "other: a one-line summary of a single theme (since the bank of 5,495)"),
-    "No wonder you've been so tired.": ({"other"}, "other: validate just under its line (since the bank of 5,833)"),
     "How has work been lately?": ({"ask_situation"}, "adds ask_situation (arguable; since the bank of 5,833)"),
+    "What did you do next?": ({"ask_behavior", "abrupt"},
+                              "adds abrupt when no reply comes before it (since the context-dropout recipe)"),
 }
 
 

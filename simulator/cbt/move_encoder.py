@@ -8,7 +8,8 @@ bank, fold 0: macro-F1 0.890 against 0.845 for the ridge over frozen embeddings,
 tuned-on data, for choosing the method only; the reported figures are the blind sets').
 Averaged with the ridge model it did better still (0.911); simulator/cbt/moves.py does that.
 
-Fine-tuning (simulator/core/pair_encoder.py) takes about a quarter of an hour on two cores, so it
+Fine-tuning (simulator/core/pair_encoder.py) takes about a quarter of an hour on two cores (batches
+of similar length: 798 s with the bank of 5,833, against 1,913 s in random batches), so it
 is an install step (`python -m simulator prepare-models`, run by `make`), never a page's work. The
 result is exported to ONNX in data/cache/ and run with onnxruntime like the embedding model. Without it (a bank
 changed since the last `make`), recognition falls back to the ridge model and says so in the log.
@@ -23,7 +24,8 @@ import numpy as np
 from simulator.cbt.move_model import BANK_PATH, MOVES, LabelledMessage, load_labelled
 from simulator.core import pair_encoder
 
-RECIPE = pair_encoder.Recipe(name="pair-mean-pool-bce-onecycle/1", outputs=len(MOVES), max_tokens=128, epochs=10)
+RECIPE = pair_encoder.Recipe(name="pair-mean-pool-bce-onecycle/1", outputs=len(MOVES), max_tokens=128, epochs=10,
+                             context_dropout=0.2, by_length=True)
 
 
 def model_path() -> Path:

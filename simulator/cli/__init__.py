@@ -54,7 +54,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     built("move recogniser (ridge, risk aspects)", move_model.trained_path())
     # Minutes on two cores, the first time and after a change to the classifier's bank.
     with pair_encoder.building():
-        for name, module, minutes in (("move", move_encoder, 30), ("DEAR MAN", pair_model, 11),
+        for name, module, minutes in (("move", move_encoder, 14), ("DEAR MAN", pair_model, 11),
                                       ("reframe", reframe_pair, 7)):
             target = module.model_path()  # named by a hash of the bank: computed once
             if not target.exists():

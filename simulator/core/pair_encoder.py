@@ -52,11 +52,20 @@ class Recipe:
     seed: int = 0
     # Fixed, not the machine's core count: the same data gives the same model on any machine.
     threads: int = 2
+    # Share of training pairs read without their context in each epoch, so that the text itself
+    # must carry the decision where it can (a question is one whatever it follows).
+    context_dropout: float = 0.0
+    # Batches of pairs of similar length: far less padding, so an epoch of long and short texts
+    # together takes a fraction of the time; the batches still come in random order.
+    by_length: bool = False
 
     def key(self) -> str:
-        # The number of outputs is not here: each classifier's key hashes its own labels.
+        # The number of outputs is not here: each classifier's key hashes its own labels. The
+        # later options join the key only when set, so the builds made without them stay valid.
+        extra = "".join([f":drop{self.context_dropout}" if self.context_dropout else "",
+                         ":by-length" if self.by_length else ""])
         return (f"{self.name}:{self.max_tokens}:{self.epochs}:{self.batch}:"
-                f"{self.encoder_lr}:{self.head_lr}:{self.seed}:{self.threads}")
+                f"{self.encoder_lr}:{self.head_lr}:{self.seed}:{self.threads}{extra}")
 
 
 @contextmanager
@@ -174,12 +183,16 @@ def finetune(pairs: list[tuple[str, str]], loss: Loss, recipe: Recipe, target: P
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=[recipe.encoder_lr, recipe.head_lr],
                                                        total_steps=steps, pct_start=0.1)
         rng = np.random.default_rng(recipe.seed)
+        lengths = np.array([len(e.ids) for e in tok.encode_batch(pairs)]) if recipe.by_length else None
         model.train()
         for epoch in range(recipe.epochs):
-            order, total = rng.permutation(len(pairs)), 0.0
-            for at in range(0, len(order), recipe.batch):
-                chunk = order[at:at + recipe.batch]
-                feed = {k: torch.from_numpy(v) for k, v in inputs(tok, [pairs[i] for i in chunk]).items()}
+            total = 0.0
+            for chunk in _batches(rng, len(pairs), recipe.batch, lengths):
+                batch = [pairs[i] for i in chunk]
+                if recipe.context_dropout:  # drawn only then: a recipe without it trains as it always did
+                    bare = rng.random(len(chunk)) < recipe.context_dropout
+                    batch = [(text, "") if b else (text, context) for (text, context), b in zip(batch, bare)]
+                feed = {k: torch.from_numpy(v) for k, v in inputs(tok, batch).items()}
                 value = loss(model(**feed), torch.from_numpy(chunk))
                 optimiser.zero_grad()
                 value.backward()
@@ -206,6 +219,20 @@ def finetune(pairs: list[tuple[str, str]], loss: Loss, recipe: Recipe, target: P
     log.info("%s fine-tuned on %d pairs and exported to %s in %.0f s", what, len(pairs), target,
              time.perf_counter() - start)
     return target
+
+
+def _batches(rng: np.random.Generator, n: int, size: int, lengths: np.ndarray | None) -> list[np.ndarray]:
+    """One epoch's batches of row numbers. With `lengths`: shuffled, cut into pools of fifty
+    batches, each pool sorted by length and cut into batches, and the batches shuffled."""
+    order = rng.permutation(n)
+    if lengths is None:
+        return [order[at:at + size] for at in range(0, n, size)]
+    batches = []
+    for start in range(0, n, size * 50):
+        pool = order[start:start + size * 50]
+        pool = pool[np.argsort(lengths[pool], kind="stable")]
+        batches += [pool[at:at + size] for at in range(0, len(pool), size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 class Runner:

@@ -51,10 +51,6 @@ class DearmanPractice:
     def records(self) -> DearmanStore:
         return DearmanStore(self.store)
 
-    @property
-    def engine(self) -> str:
-        return self.settings.llm.model if self.settings.uses_llm else "offline"
-
     def start(self, scenario: Scenario, before: EmotionRatings | None, seed: int | None = None) -> DearmanSessionInfo:
         engine = self.engine_status(scenario).label  # offline when the model may not be used for it now
         return self.records.create_session(self.actor, scenario, engine, counterpart.initial_state(scenario),
