@@ -9,7 +9,8 @@ tuned-on data, for choosing the method only; the reported figures are the blind 
 Averaged with the ridge model it did better still (0.911); simulator/cbt/moves.py does that.
 
 Fine-tuning (simulator/core/pair_encoder.py) takes about a quarter of an hour on two cores (batches
-of similar length: 798 s with the bank of 5,833, against 1,913 s in random batches), so it
+of similar length: 798 s with the bank of 5,833, where random batches took 1,913 s on a machine of
+the same kind), so it
 is an install step (`python -m simulator prepare-models`, run by `make`), never a page's work. The
 result is exported to ONNX in data/cache/ and run with onnxruntime like the embedding model. Without it (a bank
 changed since the last `make`), recognition falls back to the ridge model and says so in the log.

@@ -36,6 +36,7 @@ CACHE_DIR = DATA_DIR / "cache"
 # mix; the move recogniser measured best at an even mix and keeps its own (cbt/moves.py).
 BLEND_WEIGHT = 0.7
 BLEND_THRESHOLD = 0.5
+POOL_BATCHES = 50  # batching by length sorts pools of this many batches, not the whole epoch
 
 
 @dataclass(frozen=True)
@@ -222,14 +223,16 @@ def finetune(pairs: list[tuple[str, str]], loss: Loss, recipe: Recipe, target: P
 
 
 def _batches(rng: np.random.Generator, n: int, size: int, lengths: np.ndarray | None) -> list[np.ndarray]:
-    """One epoch's batches of row numbers. With `lengths`: shuffled, cut into pools of fifty
-    batches, each pool sorted by length and cut into batches, and the batches shuffled."""
+    """One epoch's batches of row numbers. With `lengths`: shuffled, cut into pools of
+    POOL_BATCHES batches, each pool sorted by length and cut into batches, and the batches
+    shuffled. Every pool but the last is whole batches, so an epoch has as many batches either way
+    (the learning-rate schedule is sized for that many steps)."""
     order = rng.permutation(n)
     if lengths is None:
         return [order[at:at + size] for at in range(0, n, size)]
     batches = []
-    for start in range(0, n, size * 50):
-        pool = order[start:start + size * 50]
+    for start in range(0, n, size * POOL_BATCHES):
+        pool = order[start:start + size * POOL_BATCHES]
         pool = pool[np.argsort(lengths[pool], kind="stable")]
         batches += [pool[at:at + size] for at in range(0, len(pool), size)]
     return [batches[i] for i in rng.permutation(len(batches))]
