@@ -166,20 +166,18 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "It's very common for people to have thoughts that pop up automatically.":
         ({"validate"}, "validate instead of psychoeducation"),
     "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other"),
-    "And if that happened, what then?": (set(), "misses ask_meaning"),
     "And then what happened?": ({"ask_situation"}, "ask_situation instead of ask_behavior"),
     "What were you feeling in your body right then?": ({"ask_body", "ask_feelings"}, "adds ask_feelings (arguable)"),
     "So far I'm hearing that this left you feeling low. Is that right?":
-        ({"reflect"}, "misses summarise"),
+        ({"reflect", "ask_feelings"}, "misses summarise, adds ask_feelings"),
     "That sounds really painful.": ({"reflect"}, "reflect instead of validate"),
     "For homework, could you write down your thoughts when this happens?":
         ({"ask_thoughts"}, "ask_thoughts instead of closing"),
     "Did you cry? Did you sleep? Did you eat?": ({"ask_behavior", "ask_body"}, "misses abrupt, adds ask_body"),
     "To sum up, work has been the main source of stress.":
         ({"other"}, "other: a one-line summary of a single theme (since the bank of 5,495)"),
-    "How has work been lately?": ({"ask_situation"}, "adds ask_situation (arguable; since the bank of 5,833)"),
-    "What did you do next?": ({"ask_behavior", "abrupt"},
-                              "adds abrupt when no reply comes before it (since the context-dropout recipe)"),
+    "Welcome. We have about fifty minutes together.":
+        ({"greeting"}, "misses agenda (since the bank of 6,164)"),
 }
 
 
@@ -409,6 +407,18 @@ def test_a_risk_question_transcribed_without_its_question_mark_is_still_a_risk_q
 def test_a_reflection_of_a_death_wish_is_not_asking_about_risk() -> None:
     assert "ask_risk" not in classify("You said you sometimes wish you could not wake up.",
                                       "Some nights I wish I just wouldn't wake up.")
+
+
+@pytest.mark.parametrize(("line", "previous"), [
+    ("Have you handed the dissertation in yet?", "Honestly I can't see the point of any of it any more."),
+    ("Did you get the car sorted in the end?", "Some mornings I wonder why I bother getting up at all."),
+    ("Have you made any plans for Christmas?", ""),
+    ("Do you have access to a car during the week?", ""),
+])
+def test_an_everyday_question_is_not_a_risk_question_even_after_a_heavy_reply(line, previous) -> None:
+    # Risk questions share their surface with everyday ones ("have you made any plans", "do you
+    # have access to"); after a hopeless remark the next question is often about something else.
+    assert "ask_risk" not in classify(line, previous)
 
 
 def test_words_of_safety_outside_a_question_are_not_a_risk_question() -> None:
