@@ -160,11 +160,10 @@ def _note_slowed(store: Store, keys: list[str], row: dict | None, until: float) 
 
 def login_by_email(store: Store, email: str) -> tuple[Actor, str]:
     """Single sign-on: the identity provider verified the email; map it to an active account."""
-    with store.db() as db, db.conn:
+    with store.write() as db:
         rows = list(db["users"].rows_where("email = ? and active = 1", [email.strip().lower()]))
         if not rows:
             raise AccountError(f"No Practicum account is linked to {email}. Ask an admin to add it.")
-        db.execute("BEGIN IMMEDIATE")
         token = _new_login(db, rows[0]["id"])
         write_audit(db, rows[0]["id"], "signin.success", {"user_id": rows[0]["id"], "single_sign_on": True})
     return actor_of(rows[0]), token
@@ -250,11 +249,10 @@ def logout(store: Store, token: str | None) -> None:
     """End the whole sign-in this token belongs to (the page's token and the cookie's)."""
     if not token:
         return
-    with store.db() as db, db.conn:
+    with store.write() as db:
         row = db.execute("select user_id, family from logins where token_hash = ?", [_hash(token)]).fetchone()
         if row is None:
             return
-        db.execute("BEGIN IMMEDIATE")
         db.execute("delete from logins where family = ?", [row[1]])
         write_audit(db, row[0], "signout", {"user_id": row[0]})
 
