@@ -29,12 +29,11 @@ def attempt(fn, *args, done: str) -> bool:
 accounts = admin.list_users()
 names = {u["id"]: u["username"] for u in accounts}
 
-tab_users, tab_cohorts, tab_sessions, tab_model, tab_erase, tab_audit = st.tabs(
-    ["People", "Cohorts", "Sessions without an owner", "Language model", "Erasure and retention", "Audit log"])
 
 NEW_ACCOUNT_FIELDS = ("new-username", "new-role", "new-email", "new-password")
 
-with tab_users:
+
+def people_tab():
     if st.session_state.pop("new-account-saved", False):
         # After a save the form starts empty, so the next person is never added with the last one's role.
         for key in NEW_ACCOUNT_FIELDS:
@@ -82,7 +81,8 @@ with tab_users:
             if st.button("Set", key=f"setpw-{u['id']}"):
                 attempt(admin.set_password, u["id"], pw, done="Password set; its sign-ins ended.")
 
-with tab_cohorts:
+
+def cohorts_tab():
     with st.form("new-cohort", clear_on_submit=True):
         name = st.text_input("New cohort name")
         if st.form_submit_button("Create cohort"):
@@ -104,7 +104,8 @@ with tab_cohorts:
                 if attempt(admin.add_member, cohort["id"], who, as_role, done="Added."):
                     st.rerun()
 
-with tab_sessions:
+
+def ownerless_tab():
     orphans = admin.ownerless_sessions()
     if not orphans:
         st.write("Every session has an owner.")
@@ -116,7 +117,8 @@ with tab_sessions:
             if attempt(admin.assign_session, s["id"], who, done="Assigned."):
                 st.rerun()
 
-with tab_model:
+
+def model_tab():
     where = clinic.where_text_goes()
     if where is None:
         st.info("No language model is configured: every exercise runs on the offline engine.")
@@ -153,7 +155,8 @@ with tab_model:
         }), hide_index=True, width="stretch")
         st.caption("Estimated calls: the server reported no token counts, so they were counted here.")
 
-with tab_erase:
+
+def erasure_tab():
     st.subheader("Erase a person")
     st.caption("Removes the account and everything the person made or that identifies them; comments and "
                "grades others wrote on their interviews stay, without their name. What would go is shown "
@@ -190,7 +193,8 @@ with tab_erase:
         if plan.ownerless:
             st.write("Work from before accounts: " + ", ".join(f"{k} {v}" for k, v in plan.ownerless.items()))
 
-with tab_audit:
+
+def audit_tab():
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     chosen = c1.multiselect("Actions", admin.audit_actions(), key="audit-actions")
     person = c2.selectbox("Person (did it, or about them)", [None, *names],
@@ -209,3 +213,13 @@ with tab_audit:
         "about": [e["about"] for e in entries],
         "details": [e["details"] for e in entries],
     }), hide_index=True, width="stretch")
+
+
+TABS = {"People": people_tab, "Cohorts": cohorts_tab, "Sessions without an owner": ownerless_tab,
+        "Language model": model_tab, "Erasure and retention": erasure_tab, "Audit log": audit_tab}
+# Only the open tab's body runs (as on Review): a hidden tab neither queries the audit log nor
+# previews an erasure on every rerun of another.
+for tab, body in zip(st.tabs(list(TABS), key="admin-tab", on_change="rerun"), TABS.values()):
+    if tab.open:
+        with tab:
+            body()

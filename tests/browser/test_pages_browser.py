@@ -115,6 +115,36 @@ def test_every_page_opens_cleanly_for_every_role(browser: Browser, seeded, user:
     assert not report, report
 
 
+# Each tab of the pages that draw only their open tab, and a line that tab shows.
+TABBED = {("admin", "ada"): {"People": "Add an account", "Cohorts": "New cohort name",
+                             "Sessions without an owner": "", "Language model": "Which exercises may use the model",
+                             "Erasure and retention": "Erase a person", "Audit log": "entries (newest first"},
+          ("review", "sam"): {"Interviews": "", "DEAR MAN": "", "Thinking-traps drill": "",
+                              "Cognitive restructuring": "", "Agreement with supervisors": ""}}
+
+
+@pytest.mark.parametrize("where", list(TABBED), ids=lambda w: w[0])
+def test_every_tab_draws_its_own_content_when_opened(browser: Browser, seeded, where):
+    url, _ = seeded
+    name, user = where
+    page = signed_in(browser, url, user)
+    open_page(page, f"{url}/{name}")
+    report: dict[str, list[str]] = {}
+    for tab, shows in TABBED[where].items():
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.wait_for_timeout(300)
+        text = page.locator("[data-testid='stMainBlockContainer']").inner_text()
+        found = problems(page, text) + axe_violations(page)
+        if shows and shows not in text:
+            found.append(f"does not show {shows!r}")
+        if not page.locator("[role='tabpanel']:visible").first.inner_text().strip():
+            found.append("the open tab is empty")
+        if found:
+            report[tab] = found
+    assert not report, report
+
+
 def test_a_dearman_conversation_that_is_over_shows_its_outcome_and_the_closing_ratings(browser: Browser, seeded):
     url, ids = seeded
     page = signed_in(browser, url, "tess")
