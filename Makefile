@@ -36,7 +36,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 migrate: $(VENV)/.runtime
 	$(PY) -m simulator migrate
 
-run: migrate prepare
+# The app serves at once: the quick parts are built first, the fine-tuning goes on in the
+# background (log: data/cache/prepare.log) and the running app takes each classifier up when ready.
+run: migrate
+	$(PY) -m simulator prepare-models --background
 	$(VENV)/bin/streamlit run serve.py --server.address 127.0.0.1 --server.port $(PORT) \
 	  --server.headless true --browser.gatherUsageStats false
 

@@ -80,3 +80,34 @@ def test_the_cli_reads_a_case_as_the_app_does_with_its_authored_version(tmp_path
     shown = cli("case", "tomas-herrera", env={"PRACTICUM_DB": str(settings.db_path)})
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["presenting_problem"].startswith("Low mood since a kitchen fire")
+
+
+def test_prepare_models_in_the_background_returns_at_once_and_builds_what_is_missing(tmp_path, monkeypatch,
+                                                                                     capsys):
+    # make run: the quick parts now, the fine-tuning in a process that outlives the command.
+    import time
+
+    from simulator.cli import main
+    from simulator.traps import reframe_pair
+
+    monkeypatch.setattr(reframe_pair, "model_path", lambda: tmp_path / "reframe-encoder-missing.onnx")
+    started = time.monotonic()
+    assert main(["prepare-models", "--background", "--log", str(tmp_path / "prepare.log")]) == 0
+    said = capsys.readouterr().out
+    assert time.monotonic() - started < 120
+    assert "fine-tuning the reframe classifier(s) in the background" in said and "prepare.log" in said
+    # The background process looks for itself: here every classifier is built already (make test
+    # prepared them), so it finds them and says so in its log.
+    log_file = tmp_path / "prepare.log"
+    deadline = time.monotonic() + 180
+    while "reframe classifier (fine-tuned)" not in (log_file.read_text() if log_file.exists() else ""):
+        assert time.monotonic() < deadline, log_file.read_text() if log_file.exists() else "no log"
+        time.sleep(1)
+
+
+def test_prepare_models_in_the_background_starts_nothing_when_everything_is_built(tmp_path, monkeypatch, capsys):
+    from simulator.cli import main
+
+    assert main(["prepare-models", "--background", "--log", str(tmp_path / "prepare.log")]) == 0
+    said = capsys.readouterr().out
+    assert "all built" in said and "in the background" not in said and not (tmp_path / "prepare.log").exists()

@@ -13,6 +13,7 @@ from simulator.traps import reframe, reframe_pair
 from simulator.traps.reframe import BANK_FILE, CRITERIA, check_reframe_offline, load_reframes
 
 THOUGHT = "My sister didn't text back all weekend. She must be sick of me."
+INSTALLED = reframe_pair.model_path()  # the build make test made (make prepare)
 GOOD = "She was at a wedding on Saturday and she's slow to reply when she's busy, so the silence may not be about me."
 
 
@@ -66,3 +67,28 @@ def test_the_installed_checks_blend_the_pair_classifier_with_the_regression(fres
     # the blend lies between its two parts, weighted toward the pair classifier
     regression = met[0] - reframe.PAIR_WEIGHT * fine_met[0]
     assert np.all(regression >= -1e-6) and np.all(regression <= 1 - reframe.PAIR_WEIGHT + 1e-6)
+
+
+def test_a_pair_classifier_built_while_the_app_runs_is_taken_up_without_a_restart(tmp_path, monkeypatch,
+                                                                                 caplog, fresh_state):
+    # `make run` serves while the classifiers are fine-tuned in the background.
+    later = tmp_path / "reframe-encoder-later.onnx"
+    monkeypatch.setattr(reframe_pair, "model_path", lambda: later)
+    monkeypatch.setattr(reframe_pair.installed, "RECHECK_SECONDS", 0.0)
+    assert reframe_pair.judge([THOUGHT], [GOOD], [""]) is None  # not built yet: the regression alone
+    before = check_reframe_offline(THOUGHT, GOOD)
+    later.write_bytes(INSTALLED.read_bytes())
+    with caplog.at_level(logging.INFO, logger="simulator.core.pair_encoder"):
+        fine = reframe_pair.judge([THOUGHT], [GOOD], [""])
+    assert fine is not None and "reframe classifier is built now" in caplog.text
+    after = check_reframe_offline(THOUGHT, GOOD)
+    assert np.allclose(fine[0], reframe_pair.judge([THOUGHT], [GOOD], [""], path=INSTALLED)[0])
+    assert after.addresses_thought.confidence != pytest.approx(before.addresses_thought.confidence, abs=1e-6)
+
+
+def test_a_missing_pair_classifier_is_not_looked_for_on_every_reframe(tmp_path, monkeypatch, fresh_state):
+    looked = []
+    monkeypatch.setattr(reframe_pair, "model_path", lambda: looked.append(1) or tmp_path / "never.onnx")
+    for _ in range(5):
+        check_reframe_offline(THOUGHT, GOOD)
+    assert len(looked) == 1  # once, then again only after RECHECK_SECONDS

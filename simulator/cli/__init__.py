@@ -32,13 +32,17 @@ def cmd_migrate(args, settings: Settings) -> int:
     return 0
 
 
+FINE_TUNED = (("move", "simulator.cbt.move_encoder", 14), ("DEAR MAN", "simulator.dearman.pair_model", 11),
+              ("reframe", "simulator.traps.reframe_pair", 7))  # name, module, minutes on two cores
+
+
 def cmd_prepare_models(args, settings: Settings) -> int:
     # An install step: the app's processes may not write the checkout (systemd's ProtectSystem),
     # so what they would otherwise build on first use is built here, by the installing user.
-    from simulator.cbt import move_encoder, move_model
+    import importlib
+
+    from simulator.cbt import move_model
     from simulator.core import embeddings, pair_encoder
-    from simulator.dearman import pair_model
-    from simulator.traps import reframe_pair
 
     path = embeddings.onnx_path()
     if args.force or not path.exists():
@@ -52,10 +56,20 @@ def cmd_prepare_models(args, settings: Settings) -> int:
             print(f"  removed the build for earlier data: {old.name}")
 
     built("move recogniser (ridge, risk aspects)", move_model.trained_path())
+    modules = [(name, importlib.import_module(module), minutes) for name, module, minutes in FINE_TUNED]
+    if args.background:
+        missing = [(name, minutes) for name, module, minutes in modules if not module.model_path().exists()]
+        if missing:
+            log_path = background_build(args.log)
+            print(f"fine-tuning the {', '.join(name for name, _ in missing)} classifier(s) in the background "
+                  f"(about {sum(m for _, m in missing)} minutes on two cores; log: {log_path}). Until each is "
+                  "built, its feature uses its regression alone; the running app takes each up when it is ready.")
+        else:
+            print("fine-tuned classifiers: all built for the current banks")
+        return 0
     # Minutes on two cores, the first time and after a change to the classifier's bank.
     with pair_encoder.building():
-        for name, module, minutes in (("move", move_encoder, 14), ("DEAR MAN", pair_model, 11),
-                                      ("reframe", reframe_pair, 7)):
+        for name, module, minutes in modules:
             target = module.model_path()  # named by a hash of the bank: computed once
             if not target.exists():
                 print(f"fine-tuning the {name} classifier on its bank (about {minutes} minutes on two cores)...",
@@ -63,6 +77,24 @@ def cmd_prepare_models(args, settings: Settings) -> int:
                 module.build(target=target)
             built(f"{name} classifier (fine-tuned)", target)
     return 0
+
+
+def background_build(log_path: Path | None) -> Path:
+    """Start `prepare-models` in its own session, so it outlives the command that started it (and
+    an interrupted `make run`); its output goes to `log_path` (default data/cache/prepare.log). A
+    second one started meanwhile waits for it (pair_encoder.building), then finds everything built."""
+    import os
+    import subprocess
+
+    from simulator.core.pair_encoder import CACHE_DIR
+    from simulator.core.settings import ROOT
+
+    log_path = log_path or CACHE_DIR / "prepare.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a", encoding="utf-8") as out:
+        subprocess.Popen([sys.executable, "-m", "simulator", "prepare-models"], stdout=out, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return log_path
 
 
 def cmd_cases(args, settings: Settings) -> int:
@@ -150,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("prepare-models", help="build what the app would otherwise build on first use, into "
                        "data/cache: the sentence-embedding model as ONNX and the move classifiers")
     s.add_argument("--force", action="store_true", help="export the embedding model again even if it is there")
+    s.add_argument("--background", action="store_true",
+                   help="build the quick parts now and fine-tune the classifiers in a background process "
+                        "(make run: the app serves meanwhile and takes each up when it is built)")
+    s.add_argument("--log", type=Path, help="with --background: where its output goes (default "
+                   "data/cache/prepare.log)")
     s.set_defaults(fn=cmd_prepare_models)
     s = sub.add_parser("cases", help="list the case library")
     s.add_argument("--json", action="store_true")

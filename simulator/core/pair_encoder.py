@@ -271,7 +271,11 @@ class Runner:
 class Installed:
     """A fine-tuned classifier as a feature uses it: built at install time for the current data
     (`model_path()` names it), looked up once per process. When it is missing or fails, `logits`
-    gives None, said once in the log, and the feature goes on with its regression alone."""
+    gives None, said once in the log, and the feature goes on with its regression alone. A missing
+    one is looked for again every RECHECK_SECONDS: `make run` serves while it is built in the
+    background, and the running app takes it up once it is there, without a restart."""
+
+    RECHECK_SECONDS = 30.0
 
     def __init__(self, recipe: Recipe, model_path: Callable[[], Path], what: str):
         self.runner = Runner(recipe)
@@ -279,25 +283,30 @@ class Installed:
         self.what = what
         self._lock = threading.Lock()
         self._path: Path | None = None
-        self._checked = False
+        self._looked_at: float | None = None  # monotonic time of the last look for a missing file
         self._broken = False
 
     def reset(self) -> None:
         """Look the file up again (after a build, or in tests)."""
         with self._lock:
-            self._checked, self._broken, self._path = False, False, None
+            self._looked_at, self._broken, self._path = None, False, None
         self.runner.forget()
 
     def _built(self) -> Path | None:
         with self._lock:
-            if not self._checked:
-                self._checked = True
-                path = self.model_path()
-                if path.exists():
-                    self._path = path
-                else:
-                    log.warning("the fine-tuned %s is not built for this data (%s): going on without it; run "
-                                "`python -m simulator prepare-models` and restart", self.what, path.name)
+            if self._path is None and not self._broken:
+                now = time.monotonic()
+                first = self._looked_at is None
+                if first or now - self._looked_at >= self.RECHECK_SECONDS:
+                    self._looked_at = now
+                    path = self.model_path()
+                    if path.exists():
+                        self._path = path
+                        if not first:
+                            log.info("the fine-tuned %s is built now (%s): using it", self.what, path.name)
+                    elif first:
+                        log.warning("the fine-tuned %s is not built for this data (%s): going on without it "
+                                    "until it is; run `python -m simulator prepare-models`", self.what, path.name)
             return None if self._broken else self._path
 
     def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray | None:
