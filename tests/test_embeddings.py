@@ -73,3 +73,15 @@ def test_a_missing_export_that_cannot_be_made_is_one_clear_error(tmp_path, monke
         else:
             raise AssertionError("encoding without a model must fail")
     assert caplog.text.count("exporting the sentence-embedding model failed") == 1
+
+
+def test_a_new_export_revision_is_a_new_export_and_rebuilds_the_classifiers_on_it(monkeypatch):
+    # A change to how the model is exported must not leave an old export (or the classifiers
+    # fine-tuned beside it) in use: both are looked up under new names.
+    from simulator.traps import reframe_pair
+
+    before, classifier = embeddings.onnx_path(), reframe_pair.model_path()
+    assert before.exists() and classifier.exists()  # make test prepared both
+    monkeypatch.setattr(embeddings, "EXPORT_REVISION", embeddings.EXPORT_REVISION + 1)
+    assert embeddings.onnx_path() != before and not embeddings.onnx_path().exists()
+    assert reframe_pair.model_path() != classifier

