@@ -82,8 +82,8 @@ def test_the_cli_reads_a_case_as_the_app_does_with_its_authored_version(tmp_path
     assert json.loads(shown.stdout)["presenting_problem"].startswith("Low mood since a kitchen fire")
 
 
-def test_prepare_models_in_the_background_returns_at_once_and_builds_what_is_missing(tmp_path, monkeypatch,
-                                                                                     capsys):
+def test_prepare_models_in_the_background_returns_at_once_and_starts_a_build_of_its_own(tmp_path, monkeypatch,
+                                                                                      capsys):
     # make run: the quick parts now, the fine-tuning in a process that outlives the command.
     import time
 

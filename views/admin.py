@@ -8,7 +8,7 @@ import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.accounts.users import ROLES, AccountError
-from views.common import as_text, services
+from views.common import as_text, open_tab_only, services
 
 admin = services().accounts
 clinic = services().clinic
@@ -217,9 +217,4 @@ def audit_tab():
 
 TABS = {"People": people_tab, "Cohorts": cohorts_tab, "Sessions without an owner": ownerless_tab,
         "Language model": model_tab, "Erasure and retention": erasure_tab, "Audit log": audit_tab}
-# Only the open tab's body runs (as on Review): a hidden tab neither queries the audit log nor
-# previews an erasure on every rerun of another.
-for tab, body in zip(st.tabs(list(TABS), key="admin-tab", on_change="rerun"), TABS.values()):
-    if tab.open:
-        with tab:
-            body()
+open_tab_only(TABS, "admin-tab")  # a hidden tab neither queries the audit log nor previews an erasure

@@ -135,3 +135,13 @@ def save_authored(kind: str, save) -> tuple | None:
     library_changed()
     st.session_state[f"opened-{kind}-{item.id}"] = version
     return item, version
+
+
+def open_tab_only(tabs: dict, key: str) -> None:
+    """Tabs whose bodies (label -> function) run only when open. Streamlit runs every tab's body on
+    every rerun unless the tabs track which one is open, so a hidden tab would read and compute on
+    every click elsewhere on the page."""
+    for tab, body in zip(st.tabs(list(tabs), key=key, on_change="rerun"), tabs.values()):
+        if tab.open:
+            with tab:
+                body()

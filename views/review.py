@@ -9,7 +9,7 @@ from simulator.accounts.policy import AccessDenied
 from simulator.cbt.formulation.errors import NotSubmitted
 from simulator.cbt.interview import turn_number
 from simulator.traps.patterns import name_of
-from views.common import as_text, services
+from views.common import as_text, open_tab_only, services
 from views.corrections_view import correction_form, show_corrections
 from views.report_view import risk_banner, show_report
 from views.restructuring_view import show_dialogue, summary_line
@@ -229,9 +229,4 @@ def agreement_tab() -> None:
 
 TABS = {"Interviews": interviews_tab, "DEAR MAN": dearman_tab, "Thinking-traps drill": drill_tab,
         "Cognitive restructuring": restructuring_tab, "Agreement with supervisors": agreement_tab}
-# Streamlit runs every tab's body on every rerun unless the tabs track which one is open; only the
-# open tab's body runs here, so a hidden tab neither reads anyone's work nor does its work.
-for tab, body in zip(st.tabs(list(TABS), key="review-tab", on_change="rerun"), TABS.values()):
-    if tab.open:
-        with tab:
-            body()
+open_tab_only(TABS, "review-tab")  # a hidden tab neither reads anyone's work nor does its work

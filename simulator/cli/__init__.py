@@ -32,17 +32,13 @@ def cmd_migrate(args, settings: Settings) -> int:
     return 0
 
 
-FINE_TUNED = (("move", "simulator.cbt.move_encoder", 14), ("DEAR MAN", "simulator.dearman.pair_model", 11),
-              ("reframe", "simulator.traps.reframe_pair", 7))  # name, module, minutes on two cores
-
-
 def cmd_prepare_models(args, settings: Settings) -> int:
     # An install step: the app's processes may not write the checkout (systemd's ProtectSystem),
     # so what they would otherwise build on first use is built here, by the installing user.
-    import importlib
-
-    from simulator.cbt import move_model
+    from simulator.cbt import move_encoder, move_model
     from simulator.core import embeddings, pair_encoder
+    from simulator.dearman import pair_model
+    from simulator.traps import reframe_pair
 
     path = embeddings.onnx_path()
     if args.force or not path.exists():
@@ -56,7 +52,8 @@ def cmd_prepare_models(args, settings: Settings) -> int:
             print(f"  removed the build for earlier data: {old.name}")
 
     built("move recogniser (ridge, risk aspects)", move_model.trained_path())
-    modules = [(name, importlib.import_module(module), minutes) for name, module, minutes in FINE_TUNED]
+    # name, module, minutes on two cores (the first time and after a change to the bank)
+    modules = (("move", move_encoder, 14), ("DEAR MAN", pair_model, 11), ("reframe", reframe_pair, 7))
     if args.background:
         missing = [(name, minutes) for name, module, minutes in modules if not module.model_path().exists()]
         if missing:
@@ -67,7 +64,6 @@ def cmd_prepare_models(args, settings: Settings) -> int:
         else:
             print("fine-tuned classifiers: all built for the current banks")
         return 0
-    # Minutes on two cores, the first time and after a change to the classifier's bank.
     with pair_encoder.building():
         for name, module, minutes in modules:
             target = module.model_path()  # named by a hash of the bank: computed once
@@ -92,8 +88,9 @@ def background_build(log_path: Path | None) -> Path:
     log_path = log_path or CACHE_DIR / "prepare.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("a", encoding="utf-8") as out:
-        subprocess.Popen([sys.executable, "-m", "simulator", "prepare-models"], stdout=out, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        subprocess.Popen([sys.executable, "-m", "simulator", "prepare-models"], stdin=subprocess.DEVNULL,
+                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     return log_path
 
 

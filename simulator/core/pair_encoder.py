@@ -283,30 +283,32 @@ class Installed:
         self.what = what
         self._lock = threading.Lock()
         self._path: Path | None = None
-        self._looked_at: float | None = None  # monotonic time of the last look for a missing file
+        self._wanted: Path | None = None  # named by the data at the first look (a hash of the bank)
+        self._looked_at = 0.0  # monotonic time of the last look for a missing file
         self._broken = False
 
     def reset(self) -> None:
         """Look the file up again (after a build, or in tests)."""
         with self._lock:
-            self._looked_at, self._broken, self._path = None, False, None
+            self._wanted, self._looked_at, self._broken, self._path = None, 0.0, False, None
         self.runner.forget()
 
     def _built(self) -> Path | None:
         with self._lock:
             if self._path is None and not self._broken:
-                now = time.monotonic()
-                first = self._looked_at is None
-                if first or now - self._looked_at >= self.RECHECK_SECONDS:
-                    self._looked_at = now
-                    path = self.model_path()
-                    if path.exists():
-                        self._path = path
+                first = self._wanted is None
+                if first or time.monotonic() - self._looked_at >= self.RECHECK_SECONDS:
+                    # The name hashes the bank: computed once; a later look only asks for the file.
+                    self._wanted = self._wanted or self.model_path()
+                    self._looked_at = time.monotonic()
+                    if self._wanted.exists():
+                        self._path = self._wanted
                         if not first:
-                            log.info("the fine-tuned %s is built now (%s): using it", self.what, path.name)
+                            log.info("the fine-tuned %s is built now (%s): using it", self.what, self._path.name)
                     elif first:
                         log.warning("the fine-tuned %s is not built for this data (%s): going on without it "
-                                    "until it is; run `python -m simulator prepare-models`", self.what, path.name)
+                                    "until it is; run `python -m simulator prepare-models`", self.what,
+                                    self._wanted.name)
             return None if self._broken else self._path
 
     def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray | None:
