@@ -1,6 +1,6 @@
 """Evaluate the move recogniser on labelled sets written blind to the training bank.
 
-`python -m simulator eval-moves` runs it on data/eval/blind/moves_a.jsonl and moves_b.jsonl.
+`python -m simulator eval-moves` runs it on every data/eval/blind/moves_*.jsonl, or the files given.
 It refuses to run when any evaluation message also appears in a training bank (compared by
 simulator.core.text.text_key: case, accents, quotes, punctuation and spacing do not count): a
 figure on trained-on text would flatter.
