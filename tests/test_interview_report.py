@@ -251,7 +251,7 @@ def test_the_evaluation_refuses_a_set_that_shares_text_with_what_the_report_was_
 @pytest.mark.parametrize("folder", sorted(p.name for p in evaluate.GRADED_DIR.parent.glob("interviews*")))
 def test_each_graded_set_is_large_enough_and_its_turn_numbers_are_as_shown(folder):
     graded = evaluate.load(evaluate.GRADED_DIR.parent / folder)
-    assert len(graded) >= 15
+    assert len(graded) >= 12  # 16 written per set; a transcript sharing a turn with a bank is dropped unread
     ids = {i.id for i in competence_rubric().items_of()}
     for g in graded:
         assert set(g.grades) == ids, g.id
