@@ -32,3 +32,15 @@ def test_a_pattern_that_does_not_pass_earns_no_credit():
     assert not grade.credit and grade.extra == [wrong] and grade.missed == item.patterns
     assert drill.explain(grade, item).startswith("You picked Catastrophizing. Not quite.")
     assert name_of(item.patterns[0]) in drill.explain(grade, item)
+
+
+def test_a_pick_that_does_not_fit_is_named_once_beside_the_credit():
+    item = drill.item("d02")  # catastrophizing, then fortune-telling
+    wrong = next(p for p in pattern_ids() if p not in drill.accepted_patterns(item))
+    grade = drill.grade_patterns(item, ["fortune_telling", wrong])
+    text = drill.explain(grade, item)
+    assert grade.credit and grade.extra == [wrong]
+    assert f"Credit: Fortune-telling fits this thought. {name_of(wrong)} does not fit it." in text
+    # With no credit the picks are named once, in "You picked ...", and not listed again.
+    alone = drill.explain(drill.grade_patterns(item, [wrong]), item)
+    assert alone.count(name_of(wrong)) == 1 and "does not fit" not in alone

@@ -56,8 +56,6 @@ else:
     grade, fb = result.grade, result.feedback
     st.subheader("Patterns")
     (st.success if grade.credit else st.error)(as_text(drill.explain(grade, item)))
-    if grade.extra:
-        st.caption("You also picked: " + ", ".join(names[p] for p in grade.extra))
     st.subheader(f"Your reframe: {fb.verdict}")
     st.markdown(f"> {as_text(fb.reframe)}")
     for label, crit in (("Addresses the thought", fb.addresses_thought), ("Realistic, not merely positive", fb.realistic),

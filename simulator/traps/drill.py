@@ -126,10 +126,13 @@ def _wording() -> dict:
 
 
 def explain(grade: PatternGrade, item: DrillItem) -> str:
-    """Whether the pick earns credit, then the clearest pattern explained, then what else fits."""
+    """What was picked and whether it earns credit (naming picks that do not fit), then the clearest
+    pattern explained, then what else fits."""
     w = _wording()
     hits = ", ".join(name_of(p) for p in grade.hits)
     lead = w["exact"] if grade.exact else w["credit"].format(hits=hits) if grade.credit else w["no_credit"]
+    if grade.credit and grade.extra:  # without credit, "Not quite" already covers every pick
+        lead += " " + w["extra"].format(extra=", ".join(name_of(p) for p in grade.extra))
     best = item.patterns[0]
     picked = ", ".join(name_of(p) for p in grade.picked) or w["nothing"]
     parts = [w["picked"].format(picked=picked), lead, w["best"].format(best=name_of(best), definition=patterns()[best].definition, why=item.why)]
