@@ -44,3 +44,7 @@ def test_a_pick_that_does_not_fit_is_named_once_beside_the_credit():
     # With no credit the picks are named once, in "You picked ...", and not listed again.
     alone = drill.explain(drill.grade_patterns(item, [wrong]), item)
     assert alone.count(name_of(wrong)) == 1 and "does not fit" not in alone
+    two = [p for p in pattern_ids() if p not in drill.accepted_patterns(item)][:2]
+    both = drill.explain(drill.grade_patterns(item, ["fortune_telling", *two]), item)
+    first, second = sorted(two)  # named in the order of the pattern ids
+    assert f"{name_of(first)} and {name_of(second)} do not fit it." in both
