@@ -132,8 +132,9 @@ def explain(grade: PatternGrade, item: DrillItem) -> str:
     hits = ", ".join(name_of(p) for p in grade.hits)
     lead = w["exact"] if grade.exact else w["credit"].format(hits=hits) if grade.credit else w["no_credit"]
     if grade.credit and grade.extra:  # without credit, "Not quite" already covers every pick
-        lead += " " + w["extra" if len(grade.extra) == 1 else "extras"].format(
-            extra=" and ".join(name_of(p) for p in grade.extra))
+        names = [name_of(p) for p in grade.extra]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        lead += " " + w["extra" if len(names) == 1 else "extras"].format(extra=listed)
     best = item.patterns[0]
     picked = ", ".join(name_of(p) for p in grade.picked) or w["nothing"]
     parts = [w["picked"].format(picked=picked), lead, w["best"].format(best=name_of(best), definition=patterns()[best].definition, why=item.why)]
