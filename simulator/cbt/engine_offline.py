@@ -26,7 +26,7 @@ from simulator.cbt.interview import DisclosureState
 from simulator.cbt.voice import case_text
 from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR
-from simulator.core.text import count_sentences
+from simulator.core.text import count_sentences, listing
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +191,7 @@ class _Renderer:
             return self.pick("intensity_unknown")
         parts = [self.pick("emotion_part").format(e=label.split(",")[0], n=n(value))
                  for label, value in rated.items()]
-        joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        return self.pick("emotion_rating").format(parts=joined, of=of)
+        return self.pick("emotion_rating").format(parts=listing(parts), of=of)
 
     def risk(self) -> list[str]:
         manner, aspects = self.plan.risk_manner, self.plan.risk_aspects

@@ -11,6 +11,11 @@ ABBREVIATIONS = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Prof|Jr|Sr|vs|etc|e\.g|i\.e|a\.m
                             re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]\u201d]))\s+")
 
+def listing(items: list[str]) -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a case field; enumerations like "(1)" and blank lines are dropped."""
     text = re.sub(r"\[[^\]]*\]", " ", text)  # editorial tags such as "[during depression]"

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from simulator.accounts.actor import Actor
 from simulator.core.settings import DATA_DIR
+from simulator.core.text import listing
 from simulator.traps import store as traps_store
 from simulator.traps.detector import detect_offline
 from simulator.traps.engine import check_reframe
@@ -132,9 +133,8 @@ def explain(grade: PatternGrade, item: DrillItem) -> str:
     hits = ", ".join(name_of(p) for p in grade.hits)
     lead = w["exact"] if grade.exact else w["credit"].format(hits=hits) if grade.credit else w["no_credit"]
     if grade.credit and grade.extra:  # without credit, "Not quite" already covers every pick
-        names = [name_of(p) for p in grade.extra]
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        lead += " " + w["extra" if len(names) == 1 else "extras"].format(extra=listed)
+        extra = listing([name_of(p) for p in grade.extra])
+        lead += " " + w["extra" if len(grade.extra) == 1 else "extras"].format(extra=extra)
     best = item.patterns[0]
     picked = ", ".join(name_of(p) for p in grade.picked) or w["nothing"]
     parts = [w["picked"].format(picked=picked), lead, w["best"].format(best=name_of(best), definition=patterns()[best].definition, why=item.why)]
