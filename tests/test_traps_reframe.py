@@ -40,6 +40,9 @@ def test_balanced_specific_reframe_meets_all_four_checks():
                                         "nurse; I can resit it and ask my tutor what to work on.", CONTEXT)
     assert fb.met == 4, fb
     assert fb.strategy in {"growth_mindset", "neutralizing"}
+    # The evidence quoted is the clause that weighs things up, never a lone cue word such as "one".
+    assert fb.realistic.detail == ("It is balanced rather than simply upbeat "
+                                   "(\u201cand it doesn't mean I can't become a nurse\u201d)."), fb.realistic.detail
 
 
 def test_toxic_positivity_is_not_realistic_and_dismissing_the_feeling_is_caught():

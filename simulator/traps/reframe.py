@@ -270,6 +270,23 @@ def examples_for(thought: str, item_id: str | None = None) -> list[str]:
     return list(items[int(sims.argmax())]["reframes"][:2])
 
 
+def _clause(text: str, cue: str, most: int = 9) -> str:
+    """The words of `text` around a cue phrase, within its clause: a lone cue word ("one", "can")
+    says nothing to the trainee, the clause it sits in shows what made the reframe balanced."""
+    words = text.split()
+    low = [normalise(w).strip(".,;:!?\"'()\u201c\u201d") for w in words]
+    n = len(cue.split())
+    at = next((i for i in range(len(words)) if " ".join(low[i:i + n]) == cue), None)
+    if at is None:
+        return cue
+    start, end = at, at + n
+    while start > 0 and not re.search(r"[.,;:!?\u2014]$", words[start - 1]) and end - start < most:
+        start -= 1
+    while end < len(words) and end - start < most and not re.search(r"[.,;:!?\u2014]$", words[end - 1]):
+        end += 1
+    return " ".join(words[start:end]).strip(".,;:!?\u2014 ")
+
+
 def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim: float) -> dict[str, str]:
     """The sentence shown for each check: why it passed or failed, quoting the reframe where it can."""
     w = wording()
@@ -277,8 +294,8 @@ def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim:
     out = {"addresses_thought": w["addresses_thought"]["ok" if ok["addresses_thought"] else "not_ok"].format(
         similarity=f"{sim:.2f}")}
     if ok["realistic"]:
-        out["realistic"] = (w["realistic"]["ok_quote"].format(quote=hits["balanced"][0]) if hits["balanced"]
-                            else w["realistic"]["ok"])
+        out["realistic"] = (w["realistic"]["ok_quote"].format(quote=_clause(reframe, max(hits["balanced"], key=len)))
+                            if hits["balanced"] else w["realistic"]["ok"])
     elif hits["toxic"]:
         out["realistic"] = w["realistic"]["not_ok_positive"].format(quote=hits["toxic"][0])
     elif hits["absolute"]:
