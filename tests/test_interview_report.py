@@ -55,19 +55,6 @@ def test_a_full_risk_screen_is_read_aspect_by_aspect_with_what_the_patient_discl
     assert any("passive thoughts of death" in s for s in r.next_steps)
 
 
-def test_a_follow_up_question_cannot_open_a_risk_screen(tmp_path, monkeypatch):
-    # "What keeps you going?" before any risk question is conversation, not screening ...
-    store, sid = h.play(tmp_path, monkeypatch, [h.OPEN, h.PROTECT, h.SITUATION, h.FEELINGS], end=True)
-    r = reports.report(store, None, sid, OFFLINE).risk
-    assert not r.asked and not r.protective_asked and r.first_asked_turn is None
-    # ... and after one it follows the screen up.
-    (tmp_path / "2").mkdir()
-    store, sid = h.play(tmp_path / "2", monkeypatch, [h.OPEN, h.SITUATION, h.RISK, h.PROTECT], end=True)
-    r = reports.report(store, None, sid, OFFLINE).risk
-    assert r.first_asked_turn == turn_of(store, sid, h.RISK[0])
-    assert r.aspects["protective_factors"] == turn_of(store, sid, h.PROTECT[0])
-
-
 def test_risk_screening_scores_a_full_screen_above_a_bare_question_and_no_question_lowest(tmp_path, monkeypatch):
     scores = []
     for i, lines in enumerate([NO_RISK, NO_RISK[:6] + [h.RISK, h.BEHAVIOUR], SCREENED]):

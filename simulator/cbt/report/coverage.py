@@ -32,9 +32,6 @@ FIELD_AREAS: dict[str, tuple[str, ...]] = {
     "coping_strategies": ("coping",), "history": ("history",),
 }
 ASPECTS = ("ideation", "plan", "intent", "means", "past_attempts", "protective_factors")
-# Questions that follow up a risk screen but cannot open one: "Are you on any medication?" or
-# "What keeps you going?" asked before any risk question are a form's or a conversation's, not a screen.
-FOLLOW_UP_ONLY = frozenset({"means", "protective_factors"})
 
 
 class AreaCoverage(BaseModel):
@@ -77,10 +74,9 @@ def coverage(record: InterviewRecord) -> Coverage:
         for area, move in AREA_MOVES.items():
             if move in moves:
                 areas[area].turns.append(n)
-        asked = t.risk_aspects or ["ideation"]
-        if "ask_risk" in moves and (risk_turns or not set(asked) <= FOLLOW_UP_ONLY):
+        if "ask_risk" in moves:
             risk_turns.append(n)
-            for aspect in asked:
+            for aspect in t.risk_aspects or ["ideation"]:
                 aspects.setdefault(aspect, n)
     for a in areas.values():
         a.first_turn = a.turns[0] if a.turns else None
