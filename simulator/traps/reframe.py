@@ -270,7 +270,7 @@ def examples_for(thought: str, item_id: str | None = None) -> list[str]:
     return list(items[int(sims.argmax())]["reframes"][:2])
 
 
-def _clause(text: str, cue: str, most: int = 9) -> str:
+def _clause(text: str, cue: str, most: int = 12) -> str:
     """The words of `text` around a cue phrase, within its clause: a lone cue word ("one", "can")
     says nothing to the trainee, the clause it sits in shows what made the reframe balanced."""
     words = text.split()
@@ -284,7 +284,8 @@ def _clause(text: str, cue: str, most: int = 9) -> str:
         start -= 1
     while end < len(words) and end - start < most and not re.search(r"[.,;:!?\u2014]$", words[end - 1]):
         end += 1
-    return " ".join(words[start:end]).strip(".,;:!?\u2014 ")
+    cut = end < len(words) and not re.search(r"[.,;:!?\u2014]$", words[end - 1])
+    return " ".join(words[start:end]).strip(".,;:!?\u2014 ") + ("\u2026" if cut else "")
 
 
 def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim: float) -> dict[str, str]:
