@@ -87,6 +87,28 @@ def test_reframe_evaluation_reports_each_check_and_refuses_overlap(tmp_path, cap
     assert "reframe training bank" in capsys.readouterr().err
 
 
+def test_the_evaluation_sets_each_addressing_reframe_against_another_thought(tmp_path, capsys):
+    ok = {"addresses_thought": True, "realistic": True, "keeps_context": True, "honours_feeling": True,
+          "strategy": "neutralizing"}
+    rows = [
+        {"thought": "My sourdough collapsed again, I will never be able to bake bread.",
+         "reframe": "Two flat loaves tell me the proving time is off, not that baking is beyond me; "
+                    "I can try a shorter prove on Sunday.", "labels": ok},
+        {"thought": "My sourdough collapsed again, I will never be able to bake bread.",
+         "reframe": "Cheer up, it's only bread.", "labels": {**ok, "addresses_thought": False}},
+        {"thought": "The new manager didn't say hello this morning, she must dislike me.",
+         "reframe": "She walked past in a rush with her phone out; one missed hello says more about her "
+                    "morning than about what she thinks of me.", "labels": ok},
+    ]
+    path = tmp_path / "two_thoughts.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    off = evaluate_reframes(path)["off_topic"]
+    # Only the reframes that answer their own thought are crossed, each with the other thought.
+    assert off["pairs"] == 2 and set(off["caught"]) == {"addresses_thought", "keeps_context"}
+    assert main(["eval-reframes", "--file", str(path)]) == 0
+    assert "off-topic: 2 reframes set against another thought of the set" in capsys.readouterr().out
+
+
 def test_cli_check_reframe_json(capsys):
     assert main(["check-reframe", "--thought", THOUGHT, "--reframe", "Stop worrying, it's not a big deal.",
                  "--json"]) == 0

@@ -101,6 +101,11 @@ def cmd_eval_reframes(args, settings: Settings) -> int:
             extra = (f"  (met recognised {report['recall_of_met'][crit]}, "
                      f"not met recognised {report['recall_of_not_met'][crit]})")
         print(f"  {crit:18} accuracy {acc:.3f}{extra}")
+    off = report["off_topic"]
+    if off["pairs"]:
+        print(f"  off-topic: {off['pairs']} reframes set against another thought of the set; judged "
+              f"not addressing it {off['caught']['addresses_thought']:.3f}, "
+              f"not keeping its context {off['caught']['keeps_context']:.3f}")
     return 0
 
 

@@ -104,6 +104,7 @@ def evaluate_reframes(path: Path = BLIND_REFRAMES, settings=None) -> dict:
     n = len(rows)
     return {
         "file": path.name, "kind": "blind" if is_blind(path) else "tuned-on", "items": n,
+        "off_topic": _off_topic(rows, lambda t, r, c: check_reframe(t, r, c, settings=settings)),
         "engine": getattr(settings, "engine", None) or "offline",
         "accuracy": {c: round(k / n, 3) for c, k in hits.items()},
         "recall_of_met": {c: round(v["true_ok"] / v["true_total"], 3) if v["true_total"] else None
@@ -111,3 +112,20 @@ def evaluate_reframes(path: Path = BLIND_REFRAMES, settings=None) -> dict:
         "recall_of_not_met": {c: round(v["false_ok"] / v["false_total"], 3) if v["false_total"] else None
                               for c, v in per_class.items()},
     }
+
+
+def _off_topic(rows: list[dict], check) -> dict:
+    """Each reframe that answers its thought, checked against the next different thought of the set
+    (and its situation): it answers neither, so both checks should say not met. A reframe written
+    for someone else must not pass as speaking to this person."""
+    thoughts = list(dict.fromkeys((r["thought"], r["context"]) for r in rows))
+    following = {t: thoughts[(i + 1) % len(thoughts)] for i, t in enumerate(thoughts)}
+    crossed = [(following[(r["thought"], r["context"])], r["reframe"]) for r in rows
+               if r["labels"]["addresses_thought"] and len(thoughts) > 1]
+    caught = {"addresses_thought": 0, "keeps_context": 0}
+    for (thought, context), reframe in crossed:
+        fb = check(thought, reframe, context)
+        for c in caught:
+            caught[c] += not getattr(fb, c).ok
+    return {"pairs": len(crossed),
+            "caught": {c: round(k / len(crossed), 3) if crossed else None for c, k in caught.items()}}
