@@ -279,13 +279,21 @@ def _clause(text: str, cue: str, most: int = 12) -> str:
     at = next((i for i in range(len(words)) if " ".join(low[i:i + n]) == cue), None)
     if at is None:
         return cue
+
+    def ends_clause(i: int) -> bool:
+        return bool(re.search(r"[.,;:!?\u2014]$", words[i]))
+
     start, end = at, at + n
-    while start > 0 and not re.search(r"[.,;:!?\u2014]$", words[start - 1]) and end - start < most:
-        start -= 1
-    while end < len(words) and end - start < most and not re.search(r"[.,;:!?\u2014]$", words[end - 1]):
-        end += 1
-    cut = end < len(words) and not re.search(r"[.,;:!?\u2014]$", words[end - 1])
-    return " ".join(words[start:end]).strip(".,;:!?\u2014 ") + ("\u2026" if cut else "")
+    grew = True
+    while grew and end - start < most:  # one word each side in turn, never past the clause
+        grew = False
+        if start > 0 and not ends_clause(start - 1):
+            start, grew = start - 1, True
+        if end < len(words) and end - start < most and not ends_clause(end - 1):
+            end, grew = end + 1, True
+    left = "\u2026" if start > 0 and not ends_clause(start - 1) else ""
+    right = "\u2026" if end < len(words) and not ends_clause(end - 1) else ""
+    return left + " ".join(words[start:end]).strip(".,;:!?\u2014 ") + right
 
 
 def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim: float) -> dict[str, str]:
