@@ -87,6 +87,15 @@ def test_reframe_evaluation_reports_each_check_and_refuses_overlap(tmp_path, cap
     assert "reframe training bank" in capsys.readouterr().err
 
 
+def test_a_reframe_written_for_another_thought_does_not_address_this_one():
+    interview = ("This interview didn't lead to an offer, and that hurts. But one interview isn't every interview; "
+                 "I got to the final round last month, so I can ask for feedback and use it next time.")
+    fb = check_reframe_offline("A good mum cooks a proper meal every night. I should be able to manage.", interview,
+                               "Bea, 35, a mother of two, felt exhausted and ordered takeaway instead of cooking.")
+    assert not fb.addresses_thought.ok and "speaks to the thought itself" not in fb.addresses_thought.detail
+    assert fb.verdict != "strong"
+
+
 def test_the_evaluation_sets_each_addressing_reframe_against_another_thought(tmp_path, capsys):
     ok = {"addresses_thought": True, "realistic": True, "keeps_context": True, "honours_feeling": True,
           "strategy": "neutralizing"}

@@ -328,12 +328,19 @@ def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim:
     return out
 
 
+# Below this thought-reframe similarity a reframe does not address the thought, whatever the
+# classifiers say: they passed nearly every reframe written for another thought. The 2nd percentile
+# of the similarity over the bank's reframes that address their thought (tuned on the bank only).
+MIN_SIMILARITY = 0.084
+
+
 def check_reframe_offline(thought: str, reframe: str, context: str = "",
                           item_id: str | None = None) -> ReframeFeedback:
     m = _model()
     met, strategy, thresholds = judge([thought], [reframe], [context])
     ok = {c: bool(met[0, j] >= thresholds[j]) for j, c in enumerate(CRITERIA)}
     sim = float(embeddings.encode_one(thought.strip()) @ embeddings.encode_one(reframe.strip()))
+    ok["addresses_thought"] = ok["addresses_thought"] and sim >= MIN_SIMILARITY
     details = _details(thought, reframe, context, ok, sim)
     crit = {c: Criterion(ok=ok[c], detail=details[c], confidence=round(float(met[0, j]), 3))
             for j, c in enumerate(CRITERIA)}
