@@ -244,7 +244,10 @@ def build_reframe(out_path=None, report=print) -> dict:
         raise ValueError("the reframe bank needs examples of every strategy and of none")
     strat_coef = np.zeros((len(classes), x.shape[1]), dtype=np.float32)
     strat_coef[:, s_cols] = strat.coef_
-    meta = {"bank_size": len(rows), "chosen": {k: {"c": v[0], "features": v[2]} for k, v in chosen.items()},
+    # "Addresses the thought" also needs this much thought-reframe similarity (x[:, 0], the first of
+    # pair_features' scalars): the 2nd percentile over the bank's reframes that address their thought.
+    min_similarity = round(float(np.percentile(x[y[:, CRITERIA.index("addresses_thought")] == 1, 0], 2)), 3)
+    meta = {"bank_size": len(rows), "min_similarity": min_similarity, "chosen": {k: {"c": v[0], "features": v[2]} for k, v in chosen.items()},
             "strategy": {"c": s_c, "features": s_group},
             "bank_grouped_cv_accuracy_tuned_on": cv}
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -254,7 +257,7 @@ def build_reframe(out_path=None, report=print) -> dict:
         thresholds=np.array(thresholds, dtype=np.float32), strategy_classes=np.array(classes),
         strategy_coef=strat_coef, rarity_words=np.array(sorted(rarity)),
         rarity=np.array([rarity[w] for w in sorted(rarity)], dtype=np.float32), strategy_intercept=strat.intercept_.astype(np.float32),
-        meta=np.array(json.dumps(meta)))
+        min_similarity=np.float64(min_similarity), meta=np.array(json.dumps(meta)))
     report(f"reframe checks, grouped cross-validation in the bank (tuned on): {cv}")
     report(f"wrote {out_path} ({out_path.stat().st_size // 1024} KiB)")
     return meta

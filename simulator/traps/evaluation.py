@@ -120,8 +120,8 @@ def _off_topic(rows: list[dict], check) -> dict:
     for someone else must not pass as speaking to this person."""
     thoughts = list(dict.fromkeys((r["thought"], r["context"]) for r in rows))
     following = {t: thoughts[(i + 1) % len(thoughts)] for i, t in enumerate(thoughts)}
-    crossed = [(following[(r["thought"], r["context"])], r["reframe"]) for r in rows
-               if r["labels"]["addresses_thought"] and len(thoughts) > 1]
+    crossed = [] if len(thoughts) < 2 else [(following[(r["thought"], r["context"])], r["reframe"])
+                                            for r in rows if r["labels"]["addresses_thought"]]
     caught = {"addresses_thought": 0, "keeps_context": 0}
     for (thought, context), reframe in crossed:
         fb = check(thought, reframe, context)

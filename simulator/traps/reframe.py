@@ -195,6 +195,7 @@ class _Model:
     strategy_intercept: np.ndarray
     rarity: dict[str, float]
     meta: dict
+    min_similarity: float  # below it a reframe does not address the thought (build.py)
 
 
 _lock = threading.Lock()
@@ -216,7 +217,8 @@ def _load_model() -> _Model:
         raise RuntimeError(f"{MODEL_FILE.name} was built for other criteria: rebuild it")
     return _Model(a["mean"], a["scale"], a["coef"], a["intercept"], a["thresholds"].astype(np.float64),
                   tuple(str(c) for c in a["strategy_classes"]), a["strategy_coef"], a["strategy_intercept"],
-                  dict(zip((str(w) for w in a["rarity_words"]), a["rarity"].astype(float).tolist())), meta)
+                  dict(zip((str(w) for w in a["rarity_words"]), a["rarity"].astype(float).tolist())), meta,
+                  float(a["min_similarity"]))
 
 
 def scale(features: np.ndarray, mean: np.ndarray, scale_: np.ndarray) -> np.ndarray:
@@ -328,19 +330,15 @@ def _details(thought: str, reframe: str, context: str, ok: dict[str, bool], sim:
     return out
 
 
-# Below this thought-reframe similarity a reframe does not address the thought, whatever the
-# classifiers say: they passed nearly every reframe written for another thought. The 2nd percentile
-# of the similarity over the bank's reframes that address their thought (tuned on the bank only).
-MIN_SIMILARITY = 0.084
-
-
 def check_reframe_offline(thought: str, reframe: str, context: str = "",
                           item_id: str | None = None) -> ReframeFeedback:
     m = _model()
     met, strategy, thresholds = judge([thought], [reframe], [context])
     ok = {c: bool(met[0, j] >= thresholds[j]) for j, c in enumerate(CRITERIA)}
     sim = float(embeddings.encode_one(thought.strip()) @ embeddings.encode_one(reframe.strip()))
-    ok["addresses_thought"] = ok["addresses_thought"] and sim >= MIN_SIMILARITY
+    # The classifiers passed nearly every reframe written for another thought; one this far from the
+    # thought does not address it, whatever they say (the floor is set on the bank, build.py).
+    ok["addresses_thought"] = ok["addresses_thought"] and sim >= m.min_similarity
     details = _details(thought, reframe, context, ok, sim)
     crit = {c: Criterion(ok=ok[c], detail=details[c], confidence=round(float(met[0, j]), 3))
             for j, c in enumerate(CRITERIA)}
