@@ -95,7 +95,7 @@ def test_prepare_models_in_the_background_returns_at_once_and_starts_a_build_of_
     assert main(["prepare-models", "--background", "--log", str(tmp_path / "prepare.log")]) == 0
     said = capsys.readouterr().out
     assert time.monotonic() - started < 120
-    assert "fine-tuning the reframe classifier(s) in the background" in said and "prepare.log" in said
+    assert "building the reframe classifier (fine-tuned) in the background" in said and "prepare.log" in said
     # The background process looks for itself: here every classifier is built already (make test
     # prepared them), so it finds them and says so in its log.
     log_file = tmp_path / "prepare.log"

@@ -70,9 +70,9 @@ def test_the_installed_rater_blends_the_pair_classifier_with_the_regression(fres
     assert pair_model.model_path().exists()
     ctx = MessageContext.checked(SITUATION, GOAL, "And you never pay for anything either, do you?", JAB)
     rater = default_rater()
-    parts, scores, thresholds = rater.scores(ctx)
+    parts, scores, thresholds, blended = rater.scores(ctx)
     fine = pair_model.sentence_proba(parts, GOAL, JAB)
-    assert thresholds == classifier.BLEND_THRESHOLDS
+    assert blended and thresholds == classifier.BLEND_THRESHOLDS
     regression_only = classifier.combine(rater.model.sentence_proba(_features(parts, ctx)))
     want = (1 - classifier.PAIR_WEIGHT) * regression_only.offgoal + classifier.PAIR_WEIGHT * float(fine["offgoal"].max())
     assert len(parts) == 1 and scores.offgoal == pytest.approx(want, abs=1e-6)

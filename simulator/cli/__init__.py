@@ -37,7 +37,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     # so what they would otherwise build on first use is built here, by the installing user.
     from simulator.cbt import move_encoder, move_model
     from simulator.core import embeddings, pair_encoder
-    from simulator.dearman import pair_model
+    from simulator.dearman import confidence, pair_model
     from simulator.traps import reframe_pair
 
     path = embeddings.onnx_path()
@@ -52,15 +52,19 @@ def cmd_prepare_models(args, settings: Settings) -> int:
             print(f"  removed the build for earlier data: {old.name}")
 
     built("move recogniser (ridge, risk aspects)", move_model.trained_path())
-    # name, module, minutes on two cores (the first time and after a change to the bank)
-    modules = (("move", move_encoder, 14), ("DEAR MAN", pair_model, 11), ("reframe", reframe_pair, 7))
+    # what, module, minutes on two cores (the first time and after a change to the bank), in build
+    # order: the whole-message Confident model reads the fine-tuned DEAR MAN classifier's scores.
+    modules = (("the move classifier (fine-tuned)", move_encoder, 14),
+               ("the DEAR MAN classifier (fine-tuned)", pair_model, 11),
+               ("the DEAR MAN whole-message Confident model", confidence, 1),
+               ("the reframe classifier (fine-tuned)", reframe_pair, 7))
     if args.background:
         missing = [(name, minutes) for name, module, minutes in modules if not module.model_path().exists()]
         if missing:
             log_path = background_build(args.log)
-            print(f"fine-tuning the {', '.join(name for name, _ in missing)} classifier(s) in the background "
+            print(f"building {', '.join(name for name, _ in missing)} in the background "
                   f"(about {sum(m for _, m in missing)} minutes on two cores; log: {log_path}). Until each is "
-                  "built, its feature uses its regression alone; the running app takes each up when it is ready.")
+                  "built, its feature goes on without it; the running app takes each up when it is ready.")
         else:
             print("fine-tuned classifiers: all built for the current banks")
         return 0
@@ -68,10 +72,9 @@ def cmd_prepare_models(args, settings: Settings) -> int:
         for name, module, minutes in modules:
             target = module.model_path()  # named by a hash of the bank: computed once
             if not target.exists():
-                print(f"fine-tuning the {name} classifier on its bank (about {minutes} minutes on two cores)...",
-                      flush=True)
+                print(f"building {name} (about {minutes} minutes on two cores)...", flush=True)
                 module.build(target=target)
-            built(f"{name} classifier (fine-tuned)", target)
+            built(name, target)
     return 0
 
 

@@ -268,17 +268,15 @@ class Runner:
         return out
 
 
-class Installed:
-    """A fine-tuned classifier as a feature uses it: built at install time for the current data
-    (`model_path()` names it), looked up once per process. When it is missing or fails, `logits`
-    gives None, said once in the log, and the feature goes on with its regression alone. A missing
-    one is looked for again every RECHECK_SECONDS: `make run` serves while it is built in the
+class BuiltFile:
+    """A file built at install time for the current data (`model_path()` names it), looked up once
+    per process. While it is missing, that is said once in the log and the feature goes on without
+    it; it is looked for again every RECHECK_SECONDS: `make run` serves while it is built in the
     background, and the running app takes it up once it is there, without a restart."""
 
     RECHECK_SECONDS = 30.0
 
-    def __init__(self, recipe: Recipe, model_path: Callable[[], Path], what: str):
-        self.runner = Runner(recipe)
+    def __init__(self, model_path: Callable[[], Path], what: str):
         self.model_path = model_path
         self.what = what
         self._lock = threading.Lock()
@@ -291,9 +289,15 @@ class Installed:
         """Look the file up again (after a build, or in tests)."""
         with self._lock:
             self._wanted, self._looked_at, self._broken, self._path = None, 0.0, False, None
-        self.runner.forget()
 
-    def _built(self) -> Path | None:
+    def broken(self) -> bool:
+        """The file failed: go on without it from now on. True the first time (say why then)."""
+        with self._lock:
+            first, self._broken = not self._broken, True
+        return first
+
+    def found(self) -> Path | None:
+        """The built file, or None while it is missing or after it failed."""
         with self._lock:
             if self._path is None and not self._broken:
                 first = self._wanted is None
@@ -304,23 +308,34 @@ class Installed:
                     if self._wanted.exists():
                         self._path = self._wanted
                         if not first:
-                            log.info("the fine-tuned %s is built now (%s): using it", self.what, self._path.name)
+                            log.info("the %s is built now (%s): using it", self.what, self._path.name)
                     elif first:
-                        log.warning("the fine-tuned %s is not built for this data (%s): going on without it "
+                        log.warning("the %s is not built for this data (%s): going on without it "
                                     "until it is; run `python -m simulator prepare-models`", self.what,
                                     self._wanted.name)
             return None if self._broken else self._path
 
+
+class Installed(BuiltFile):
+    """A fine-tuned classifier as a feature uses it. When it is missing or fails, `logits` gives
+    None, said once in the log, and the feature goes on with its regression alone."""
+
+    def __init__(self, recipe: Recipe, model_path: Callable[[], Path], what: str):
+        super().__init__(model_path, f"fine-tuned {what}")
+        self.runner = Runner(recipe)
+
+    def reset(self) -> None:
+        super().reset()
+        self.runner.forget()
+
     def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray | None:
-        path = self._built()
+        path = self.found()
         if path is None or not pairs:
             return None
         try:
             return self.runner.logits(path, pairs)
-        except Exception:
+        except Exception as err:
             # A corrupt or mismatched file must not stop the feature: say so once, go on without it.
-            with self._lock:
-                first, self._broken = not self._broken, True
-            if first:
-                log.exception("the fine-tuned %s failed; going on without it from now on", self.what)
+            if self.broken():
+                log.error("the %s failed (%s); going on without it from now on", self.what, err, exc_info=err)
             return None

@@ -222,3 +222,8 @@ BACK_ON_TRACK = re.compile(
     r"\bstill\b|\bi'?m asking\b|\bget back to\b|\bcome back to\b|\bmy request\b|\bright now\b|\bseparate\b|"
     r"\bnot here to\b|\bnot going to argue\b|\bsomething else\b|\bthe issue\b|\bstay with\b|\bsay it again\b",
     re.IGNORECASE)
+
+
+def hedge_words(text: str) -> list[str]:
+    """The hedge and apology words of a message or sentence, in order of the two cue lists."""
+    return [m.group(0) for rx in (APOLOGY, HEDGES) for m in rx.finditer(text)]

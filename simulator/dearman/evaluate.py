@@ -1,7 +1,8 @@
 """Accuracy of a DEAR MAN rater over a labelled evaluation set.
 
-The evaluation set is the blind batch data/eval/blind/dearman.jsonl: messages written by authors
-who saw only the skill definitions, never used to write, tag or tune anything. Per strategy:
+The evaluation set is the blind batch data/eval/blind/dearman_i.jsonl: messages written by authors
+who saw only the skill definitions, never used to write, tag or tune anything. (Batches A to H were
+evaluation batches too; they now train the whole-message Confident model, data/dearman/whole/.) Per strategy:
 macro-F1 (mean of both classes' F1) for used vs not used (strong or weak vs none) and for strong
 vs not strong; per state: accuracy. The headline figures average the five strategies.
 
@@ -30,7 +31,7 @@ from simulator.dearman.features import sentences
 from simulator.dearman.metrics import figures
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
-BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman.jsonl"
+BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_i.jsonl"
 MIN_SHARED_WORDS = 6
 
 
@@ -49,7 +50,9 @@ def load_eval(path: str | Path = BLIND_FILE) -> list[dict]:
 
 
 def training_texts() -> list[str]:
-    """Every text the offline rater learns from: bank messages, their sentences, the exemplars."""
+    """Every text the offline rater learns from: bank messages, their sentences, the exemplars, and
+    the whole messages the Confident model learns from."""
+    from simulator.dearman import confidence
     from simulator.dearman.bank import default_messages
     from simulator.dearman.exemplars import default_bank
     from simulator.dearman.schema import SKILLS
@@ -61,6 +64,8 @@ def training_texts() -> list[str]:
     bank = default_bank()
     for skill in SKILLS:
         texts.extend(ex.text for ex in bank.examples[skill])
+    for path in confidence.labelled_files():
+        texts.extend(row["message"] for row in confidence.labelled_rows(path))
     return texts
 
 

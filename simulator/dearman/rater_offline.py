@@ -1,7 +1,8 @@
 """The offline DEAR MAN rater: per-skill classifiers over sentence embeddings and linguistic
 features (simulator.dearman.classifier), blended with the embedding model fine-tuned to read each
 sentence with the other person's last line (simulator.dearman.pair_model), both trained on the
-message bank in data/dearman/bank/.
+message bank in data/dearman/bank/. Appear confident is decided from the whole message
+(simulator.dearman.confidence) once that model is built beside the fine-tuned classifier.
 
 Every rating is explainable in the trainee's own words: the reason quotes the sentence (or the
 words) the rating rests on. All wording comes from data/dearman/feedback.json. Deterministic, no
@@ -14,19 +15,9 @@ import json
 import re
 from functools import lru_cache
 
-import numpy as np
-
-from simulator.core import pair_encoder
 from simulator.core.settings import DATA_DIR
-from simulator.dearman import cues, features, pair_model
-from simulator.dearman.classifier import (
-    BLEND_THRESHOLDS,
-    MessageScores,
-    Model,
-    combine,
-    decide,
-    default_model,
-)
+from simulator.dearman import confidence, cues, sentence_scores
+from simulator.dearman.classifier import MessageScores, Model, decide, default_model
 from simulator.dearman.features import sentences
 from simulator.dearman.off_goal import how_off_goal
 from simulator.dearman.schema import (
@@ -73,10 +64,6 @@ def _judging_words(text: str) -> list[str]:
     return [m.group(0) for rx in _JUDGING for m in rx.finditer(text)]
 
 
-def _hedge_words(text: str) -> list[str]:
-    return [m.group(0) for rx in (cues.APOLOGY, cues.HEDGES) for m in rx.finditer(text)]
-
-
 class OfflineRater:
 
     def __init__(self, model: Model | None = None) -> None:
@@ -90,25 +77,17 @@ class OfflineRater:
             self._model = default_model()
         return self._model
 
-    def scores(self, ctx: MessageContext) -> tuple[list[str], MessageScores]:
-        """The message's sentences and what the classifiers say about them."""
-        from simulator.core import embeddings
-
-        parts = sentences(ctx.message)
-        vecs = embeddings.encode(parts)
-        goal = np.repeat(embeddings.encode_one(ctx.goal)[None, :], len(parts), axis=0)
-        partner = (np.repeat(embeddings.encode_one(ctx.partner_last)[None, :], len(parts), axis=0)
-                   if ctx.partner_last else np.zeros_like(vecs))
-        x = features.matrix(parts, vecs, goal, partner)
-        proba, th = self.model.sentence_proba(x), self.model.thresholds
-        fine = pair_model.sentence_proba(parts, ctx.goal, ctx.partner_last) if self._with_pair_model else None
-        if fine is not None:
-            proba, th = pair_encoder.blend(proba, fine), BLEND_THRESHOLDS
-        return parts, combine(proba), th
+    def scores(self, ctx: MessageContext) -> tuple[list[str], MessageScores, dict, bool]:
+        """The message's sentences, what the classifiers say about them, their thresholds, and
+        whether the fine-tuned classifier took part."""
+        return sentence_scores.score(ctx, self.model, self._with_pair_model)
 
     def rate(self, ctx: MessageContext) -> SkillRatings:
-        parts, sc, th = self.scores(ctx)
+        parts, sc, th, blended = self.scores(ctx)
         levels = decide(sc, th)
+        whole = confidence.installed() if blended else None  # trained on blended scores only
+        if whole is not None:
+            levels["confident"] = whole.decide(sc.per_sentence["hedge"], ctx.message)
         text = feedback_text()
         judged_sentence = parts[sc.best["judged"]] if sc.judged >= th["judged"] else ""
         judged = _words(_judging_words(judged_sentence)) or (_quote(judged_sentence) if judged_sentence else "")
@@ -143,7 +122,7 @@ class OfflineRater:
     @staticmethod
     def _weak_reason(skill: str, sentence: str, message: str, judged: str, reasons: dict) -> str:
         quote = _quote(sentence)
-        hedges = _hedge_words(sentence)
+        hedges = cues.hedge_words(sentence)
         if skill == "describe":
             return reasons["weak_judgement"].format(evidence=judged) if judged else reasons["weak_vague"].format(evidence=quote)
         if skill == "express":
@@ -152,7 +131,7 @@ class OfflineRater:
             key = "weak_hedged" if hedges else "weak_indirect"
             return reasons[key].format(evidence=quote)
         if skill == "assert":
-            hedges = hedges or _hedge_words(message)
+            hedges = hedges or cues.hedge_words(message)
             if hedges:
                 return reasons["weak_hedged"].format(evidence=quote, hedges=_words(hedges))
             return reasons["weak_indirect"].format(evidence=quote)
@@ -184,7 +163,7 @@ class OfflineRater:
 
     def _confident(self, level: str, parts: list[str], sc: MessageScores, message: str, text: dict) -> StateRating:
         reasons = text["reasons"]["confident"]
-        hedges = _hedge_words(message)
+        hedges = cues.hedge_words(message)
         if level == "no":
             evidence = _words(hedges) or _quote(parts[sc.best["hedge"]])
             return StateRating(rating="no", reason=reasons["no"].format(evidence=evidence),
