@@ -211,6 +211,11 @@ def test_a_hedged_apologetic_draft_gets_weak_ratings_suggestions_and_a_direct_re
     assert "return the laptop by Sunday" in r.rewrite  # the goal becomes the request
 
 
+def test_hedges_cut_from_the_rewrite_take_their_commas_with_them():
+    r = rate("Could you, maybe, bring the laptop back on Sunday, perhaps?")
+    assert "Could you bring the laptop back on Sunday?" in r.rewrite
+
+
 def test_a_counter_attack_is_not_mindful():
     r = rate("Oh please, you're the one who broke my headphones last year, so don't lecture me.",
              partner_last="You're so dramatic about everything.")

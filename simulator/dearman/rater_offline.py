@@ -175,7 +175,8 @@ class OfflineRater:
 
 # -- the rewrite --
 
-_HEDGE_WORDS = re.compile(r"\b(?:sorry|um+|i guess|i suppose|maybe|perhaps|possibly|kind of|sort of|just|honestly|"
+# A hedge with the commas around it: "worried, I suppose, about" -> "worried about".
+_HEDGE_WORDS = re.compile(r",?\s*\b(?:sorry|um+|i guess|i suppose|maybe|perhaps|possibly|kind of|sort of|just|honestly|"
                           r"i don'?t know|i dunno|a bit|a little)\b,?\s*", re.IGNORECASE)
 _GOAL_ASK = [
     (re.compile(r"^(?:get|ask|persuade|convince)\s+(?:the\s+)?[\w' ]{1,40}?\s+to\s+(.*)$", re.I), "I'm asking you to {0}"),
@@ -188,7 +189,7 @@ _FEELING_WORD = {"annoying": "annoyed", "bothers": "bothered", "bugs": "bothered
 
 
 def _clean(sentence: str) -> str:
-    cleaned = _HEDGE_WORDS.sub("", sentence).strip(" ,")
+    cleaned = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", _HEDGE_WORDS.sub(" ", sentence))).strip(" ,")
     return cleaned[:1].upper() + cleaned[1:] if cleaned else sentence
 
 
