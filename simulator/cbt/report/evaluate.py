@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulator.cbt.report import cue_reader
 from simulator.cbt.report.build import InterviewReport, interview_report
 from simulator.cbt.report.record import from_plain
 from simulator.core.settings import DATA_DIR
@@ -64,7 +65,15 @@ def training_texts(exclude: Path | None = None) -> list[tuple[str, str]]:
             texts += [(name, r[field]) for r in rows for field in ("text", "previous") if r.get(field)]
     if CALIBRATION_DIR.exists() and (exclude is None or Path(exclude).resolve() != CALIBRATION_DIR.resolve()):
         texts += [("the calibration transcripts", t["text"]) for g in load(CALIBRATION_DIR) for t in g.turns]
+    if not trains_cue_reader(exclude):  # a set that trains it is checked against the rest only
+        texts += [("the cue reader's transcripts", t["text"])
+                  for folder in cue_reader.training_folders() for g in load(folder) for t in g.turns]
     return texts
+
+
+def trains_cue_reader(folder: Path | str | None) -> bool:
+    """Whether the set is one the risk-cue reader learns from: its cue and flag figures are tuned on."""
+    return folder is not None and Path(folder).resolve() in {f.resolve() for f in cue_reader.training_folders()}
 
 
 def check_overlap(items: list[Graded], folder: Path) -> None:
@@ -129,6 +138,7 @@ def evaluate(folder: Path | str = GRADED_DIR, *, check: bool = True) -> dict:
             "flag_agreement": agree("flag"), "disclosed_level_agreement": agree("disclosed_level"),
             "aspects_exact": round(sum(a == b for a, b in aspect_pairs) / len(aspect_pairs), 3),
             "cue_turns": {"supervisor": cue_want, "report": cue_got, "both": cue_tp},
+            "cues_and_flag_tuned_on": trains_cue_reader(folder),
             "rows": risk_rows,
         },
     }
@@ -144,5 +154,7 @@ def format_report(out: dict) -> str:
                  f"{r['first_asked_turn_agreement']:.2f}; flag {r['flag_agreement']:.2f}; disclosed level "
                  f"{r['disclosed_level_agreement']:.2f}; aspects exact {r['aspects_exact']:.2f}")
     c = r["cue_turns"]
-    lines.append(f"Cue turns: supervisor {c['supervisor']}, report {c['report']}, both {c['both']}")
+    lines.append(f"Cue turns: supervisor {c['supervisor']}, report {c['report']}, both {c['both']}"
+                 + (" (this set trains the cue reader: cue turns and flag are tuned on)"
+                    if r["cues_and_flag_tuned_on"] else ""))
     return "\n".join(lines)

@@ -4,7 +4,8 @@ were asked, what the patient disclosed, and a plain next step.
 Screening is expected in every first session with a case, whatever the case. A session with cues
 and no risk question is flagged. Asked comes from the one coverage computation; cues and
 disclosures from the disclosure state of a simulated session (exact), or for a transcript
-without one from the patient's words (simulator/cbt/report/risk_text.py).
+without one from the patient's words: cues by the reader trained on supervisors' marks
+(simulator/cbt/report/cue_reader.py), disclosures by the statement reader (risk_text.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from simulator.cbt.interview import turn_number
-from simulator.cbt.report import risk_text
+from simulator.cbt.report import cue_reader, risk_text
 from simulator.cbt.report.coverage import ASPECTS, Coverage
 from simulator.cbt.report.record import InterviewRecord
 from simulator.cbt.report.wording import aspect_label, aspect_question, level_words, say
@@ -95,16 +96,20 @@ def _from_text(record: InterviewRecord, risk_turns: set[int]) -> tuple[list[Cue]
     """Cues, disclosed level, disclosed aspects and the turn of the level, read from the words."""
     patient = [t for t in record.patient if not record.superseded(t.index)]
     readings = risk_text.read([t.text for t in patient])
+    askers = [record.turns[t.index - 1] if t.index > 0 else None for t in patient]
+    reader = cue_reader.installed()
+    turn_cues = (reader.is_cue([t.text for t in patient], [a.text if a is not None else "" for a in askers])
+                 if reader is not None else None)
     cues: list[Cue] = []
     level, level_turn = "none", None
     aspects: list[str] = []
     first_asked = min(risk_turns) if risk_turns else None
-    for t, sentences in zip(patient, readings):
-        asker = record.turns[t.index - 1] if t.index > 0 else None
+    for k, (t, asker, sentences) in enumerate(zip(patient, askers, readings)):
         answers = asker is not None and asker.role == "therapist" and turn_number(asker.index) in risk_turns
         risky = [r for r in sentences if risk_text.is_cue(r)]
-        if risky and not answers:
-            cues.append(Cue(turn=turn_number(t.index), quote=_short(risky[0].sentence)))
+        cue = bool(risky) if turn_cues is None else turn_cues[k]
+        if cue and not answers:
+            cues.append(Cue(turn=turn_number(t.index), quote=_short(risky[0].sentence if risky else t.text)))
         if first_asked is None or turn_number(t.index) < first_asked:
             continue
         found = [r.label for r in sentences]

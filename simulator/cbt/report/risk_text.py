@@ -111,6 +111,21 @@ def sentences(text: str) -> list[str]:
     return [s for p in parts for s in split_sentences(p)] or [text]
 
 
+def label_probabilities(texts: list[str]) -> np.ndarray:
+    """For each text (a patient turn), the highest probability of each label over its sentences."""
+    per = [sentences(t) for t in texts]
+    m = model()
+    out = np.zeros((len(texts), len(LABELS)))
+    flat = [s for ss in per for s in ss]
+    if not flat:
+        return out
+    p, i = m.predict_proba(features(flat)), 0
+    for k, ss in enumerate(per):
+        out[k, m.classes_.astype(int)] = p[i:i + len(ss)].max(axis=0)
+        i += len(ss)
+    return out
+
+
 def read(texts: list[str]) -> list[list[Reading]]:
     """For each text (a patient turn), every sentence's reading."""
     per = [sentences(t) for t in texts]
