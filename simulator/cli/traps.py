@@ -158,7 +158,7 @@ def register(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_eval)
     s = sub.add_parser("eval-reframes", help="per-check accuracy of the reframe feedback on a labelled set "
-                                             "(default: data/eval/blind/reframes_h.jsonl)")
+                                             "(default: data/eval/blind/reframes_m.jsonl)")
     s.add_argument("--file", default=None)
     s.add_argument("--engine", choices=["offline", "llm"], default=None)
     s.add_argument("--json", action="store_true")

@@ -26,7 +26,7 @@ from simulator.traps.patterns import (
 log = logging.getLogger(__name__)
 
 BLIND_DIR = DATA_DIR / "eval" / "blind"
-BLIND_REFRAMES = BLIND_DIR / "reframes_h.jsonl"  # the default set since sets A-E joined the bank
+BLIND_REFRAMES = BLIND_DIR / "reframes_m.jsonl"  # the default set since sets A-L joined the bank
 
 
 class OverlapError(ValueError):
