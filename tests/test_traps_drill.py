@@ -48,3 +48,5 @@ def test_a_pick_that_does_not_fit_is_named_once_beside_the_credit():
     both = drill.explain(drill.grade_patterns(item, ["fortune_telling", *two]), item)
     first, second = sorted(two)  # named in the order of the pattern ids
     assert f"{name_of(first)} and {name_of(second)} do not fit it." in both
+    hits = drill.explain(drill.grade_patterns(item, ["catastrophizing", "fortune_telling", wrong]), item)
+    assert "Credit: Catastrophizing and Fortune-telling fit this thought." in hits

@@ -130,8 +130,12 @@ def explain(grade: PatternGrade, item: DrillItem) -> str:
     """What was picked and whether it earns credit (naming picks that do not fit), then the clearest
     pattern explained, then what else fits."""
     w = _wording()
-    hits = ", ".join(name_of(p) for p in grade.hits)
-    lead = w["exact"] if grade.exact else w["credit"].format(hits=hits) if grade.credit else w["no_credit"]
+    if grade.exact:
+        lead = w["exact"]
+    elif grade.credit:
+        lead = w["credit" if len(grade.hits) == 1 else "credits"].format(hits=listing([name_of(p) for p in grade.hits]))
+    else:
+        lead = w["no_credit"]
     if grade.credit and grade.extra:  # without credit, "Not quite" already covers every pick
         extra = listing([name_of(p) for p in grade.extra])
         lead += " " + w["extra" if len(grade.extra) == 1 else "extras"].format(extra=extra)
