@@ -5,7 +5,9 @@ was trained on, and without it the sentence rule decides and the log says why.""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 
 import pytest
 
@@ -71,12 +73,30 @@ def test_the_stored_reader_was_trained_on_the_graded_sets_as_they_are():
     assert all(f.is_dir() and len(list(f.glob("*.json"))) >= 12 for f in cue_reader.training_folders())
 
 
-def test_a_set_the_reader_learns_from_says_its_cue_figures_are_tuned_on():
+def test_a_set_the_reader_learns_from_says_its_cue_figures_are_tuned_on(tmp_path, monkeypatch):
     assert ev.trains_cue_reader(ev.GRADED_DIR) and ev.trains_cue_reader(ev.GRADED_DIR.parent / "interviews_n")
     assert not ev.trains_cue_reader(ev.GRADED_DIR.parent / "interviews_o")
-    out = ev.format_report({"set": "s", "transcripts": 1, "spearman_total": None, "per_item": {},
-                            "risk": {"asked_agreement": 1, "first_asked_turn_agreement": 1, "flag_agreement": 1,
-                                     "disclosed_level_agreement": 1, "aspects_exact": 1,
-                                     "cue_turns": {"supervisor": 1, "report": 1, "both": 1},
-                                     "cues_and_flag_tuned_on": True}})
-    assert "tuned on" in out
+    folder = tmp_path / "cal"
+    shutil.copytree(ev.CALIBRATION_DIR, folder)
+    assert not ev.evaluate(folder, check=False)["risk"]["cues_and_flag_tuned_on"]
+    monkeypatch.setattr(cue_reader, "training_folders", lambda: [folder])
+    out = ev.evaluate(folder, check=False)
+    assert out["risk"]["cues_and_flag_tuned_on"] and "cue turns and flag are tuned on" in ev.format_report(out)
+
+
+def test_a_fresh_set_copying_a_long_turn_of_the_readers_transcripts_is_refused_but_common_short_turns_pass(
+        tmp_path):
+    graded = ev.load(ev.GRADED_DIR)[0]
+    long_turn = next(t["text"] for t in graded.turns if len(t["text"].split()) >= ev.CUE_READER_MIN_WORDS + 3)
+    short_turn = "And how did that make you feel?"
+    fresh = [{"role": "therapist", "text": "Where would you like to start today, given everything?"},
+             {"role": "patient", "text": "Mostly the way my evenings have been going lately, to be honest."},
+             {"role": "therapist", "text": short_turn}]
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    (folder / "f-01.json").write_text(json.dumps({"id": "f-01", "turns": fresh, "risk": {}}), encoding="utf-8")
+    ev.check_overlap(ev.load(folder), folder)  # a common short turn is not a copy
+    copied = [*fresh, {"role": "patient", "text": long_turn.upper()}]
+    (folder / "f-01.json").write_text(json.dumps({"id": "f-01", "turns": copied, "risk": {}}), encoding="utf-8")
+    with pytest.raises(ev.OverlapError, match="cue reader's transcripts|calibration|move bank|risk statements"):
+        ev.check_overlap(ev.load(folder), folder)

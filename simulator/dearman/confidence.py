@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 LABELLED_DIR = DATA_DIR / "dearman" / "whole"
 FEATURE_VERSION = 1
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-THRESHOLD = 0.5
+THRESHOLD = 0.5  # P(not confident) from which the message is rated not confident
+PASS = 0.5  # a sentence's hedge probability from which it counts as hedging (a feature)
 
 
 def labelled_files() -> list[Path]:
@@ -50,7 +51,7 @@ def labelled_rows(path: Path) -> list[dict]:
 
 def model_path() -> Path:
     """Named by the fine-tuned classifier whose scores it reads, the labelled messages and the features."""
-    h = hashlib.sha256(f"{FEATURE_VERSION}:{pair_model.model_path().name}".encode())
+    h = hashlib.sha256(f"{FEATURE_VERSION}:{PASS}:{pair_encoder.BLEND_WEIGHT}:{pair_model.model_path().name}".encode())
     for path in labelled_files():
         h.update(path.read_bytes())
     return pair_encoder.CACHE_DIR / f"dearman-confident-{h.hexdigest()[:16]}.npz"
@@ -59,7 +60,7 @@ def model_path() -> Path:
 def features(hedge: np.ndarray, message: str) -> np.ndarray:
     """One row per message from the hedge head's per-sentence probabilities."""
     top = float(np.clip(hedge.max(), 1e-4, 1 - 1e-4))
-    return np.array([hedge.max(), hedge.sum(), float((hedge > THRESHOLD).sum()), hedge.mean(),
+    return np.array([hedge.max(), hedge.sum(), float((hedge > PASS).sum()), hedge.mean(),
                      float(len(cues.hedge_words(message))), np.log1p(len(hedge)), np.log(top / (1 - top))])
 
 
@@ -160,7 +161,7 @@ def installed() -> ConfidentModel | None:
         if path not in _loaded:
             try:
                 _loaded[path] = ConfidentModel.load(path)
-            except (OSError, ValueError, KeyError) as err:
+            except Exception as err:  # a damaged file of any kind: logged, and the sentence rule decides
                 if _found.broken():
                     log.error("the %s failed (%s); the sentence rule decides from now on", _found.what, err,
                               exc_info=err)

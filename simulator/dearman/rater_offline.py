@@ -175,9 +175,11 @@ class OfflineRater:
 
 # -- the rewrite --
 
-# A hedge with the commas around it: "worried, I suppose, about" -> "worried about".
-_HEDGE_WORDS = re.compile(r",?\s*\b(?:sorry|um+|i guess|i suppose|maybe|perhaps|possibly|kind of|sort of|just|honestly|"
-                          r"i don'?t know|i dunno|a bit|a little)\b,?\s*", re.IGNORECASE)
+_HEDGES = (r"\b(?:sorry|um+|i guess|i suppose|maybe|perhaps|possibly|kind of|sort of|just|honestly|"
+           r"i don'?t know|i dunno|a bit|a little)\b")
+_HEDGE_WORDS = re.compile(_HEDGES + r",?\s*", re.IGNORECASE)
+# A hedge set off by two commas goes with both: "worried, I suppose, about" -> "worried about".
+_HEDGE_BETWEEN_COMMAS = re.compile(r",\s*" + _HEDGES + r"\s*,\s*", re.IGNORECASE)
 _GOAL_ASK = [
     (re.compile(r"^(?:get|ask|persuade|convince)\s+(?:the\s+)?[\w' ]{1,40}?\s+to\s+(.*)$", re.I), "I'm asking you to {0}"),
     (re.compile(r"^agree\s+(?:with\s+[\w' ]{1,30}?\s+)?(?:on|that)\s+(.*)$", re.I), "I'd like us to agree on {0}"),
@@ -189,7 +191,9 @@ _FEELING_WORD = {"annoying": "annoyed", "bothers": "bothered", "bugs": "bothered
 
 
 def _clean(sentence: str) -> str:
-    cleaned = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", _HEDGE_WORDS.sub(" ", sentence))).strip(" ,")
+    cleaned = _HEDGE_WORDS.sub("", _HEDGE_BETWEEN_COMMAS.sub(" ", sentence))
+    # A hedge cut from the end leaves its comma: "on Sunday, maybe?" -> "on Sunday?"
+    cleaned = re.sub(r"[\s,]+([?.!])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip(" ,")
     return cleaned[:1].upper() + cleaned[1:] if cleaned else sentence
 
 

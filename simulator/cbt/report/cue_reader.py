@@ -8,8 +8,11 @@ too. This reader learns the supervisors' notion from their own marks instead: a 
 (scikit-learn) over the patient turn's embedding, the risk-statement reader's label probabilities
 (the highest over the turn's sentences) and the embedding of the trainee turn it answers, trained
 on every patient turn of the graded transcript sets in TRAINING_SETS that does not answer a risk
-question (an answer is never a cue; the report decides that as before). Its settings were chosen by
-leaving one set out at a time (tuned on): cue-turn F1 over those sets 0.389 → 0.583.
+question (an answer is never a cue; the report decides that as before). It only adds cues: a
+sentence about death or suicide is a cue as before. Its settings were chosen by leaving one set out at
+a time (tuned on; `python -m simulator.cbt.report.cue_reader choose`): cue-turn F1 over the sets'
+turns that do not answer a risk question, 0.428 for the sentence rule, 0.618 with the reader added
+(C = 3, threshold 0.25, the best of the settings tried).
 
 Training reads the sets through the report (the move recogniser finds their risk questions), so it
 is a build step: `python -m simulator.cbt.report.cue_reader train` writes MODEL_FILE, which names
@@ -51,7 +54,11 @@ def fingerprint() -> str:
     """The graded sets, the risk statements and the embedding model the reader learns from."""
     from simulator.core import embeddings
 
-    h = hashlib.sha256(f"{FEATURE_VERSION}:{C}:{embeddings.onnx_path().name}".encode())
+    from simulator.cbt import move_encoder
+
+    # The move recogniser decides which training turns answer a risk question.
+    h = hashlib.sha256(f"{FEATURE_VERSION}:{C}:{RISK_WEIGHT}:{embeddings.onnx_path().name}:"
+                       f"{move_encoder.model_path().name}".encode())
     h.update(risk_text.BANK.read_bytes())
     for folder in training_folders():
         for path in sorted(folder.glob("*.json")):
@@ -59,13 +66,16 @@ def fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def features(texts: list[str], previous: list[str]) -> np.ndarray:
-    """One row per patient turn: its embedding, the statement reader's label probabilities, its
-    length, and the embedding of the trainee turn before it."""
+def features(texts: list[str], previous: list[str], probabilities: np.ndarray | None = None) -> np.ndarray:
+    """One row per patient turn: its embedding, the statement reader's label probabilities (given
+    when the caller has read the turns already), its length, and the embedding of the trainee turn
+    before it."""
     from simulator.core import embeddings
 
+    if probabilities is None:
+        probabilities = risk_text.read_with_probabilities(texts)[1]
     length = np.log1p([len(t.split()) for t in texts])[:, None]
-    return np.hstack([embeddings.encode(texts), risk_text.label_probabilities(texts) * RISK_WEIGHT, length,
+    return np.hstack([embeddings.encode(texts), probabilities * RISK_WEIGHT, length,
                       embeddings.encode([p or "" for p in previous])])
 
 
@@ -73,14 +83,16 @@ class CueModel:
     def __init__(self, coef: np.ndarray, intercept: float, fingerprint: str):
         self.coef, self.intercept, self.fingerprint = coef, intercept, fingerprint
 
-    def is_cue(self, texts: list[str], previous: list[str]) -> list[bool]:
+    def is_cue(self, texts: list[str], previous: list[str], probabilities: np.ndarray | None = None) -> list[bool]:
         if not texts:
             return []
-        z = features(texts, previous) @ self.coef + self.intercept
+        z = features(texts, previous, probabilities) @ self.coef + self.intercept
         return list(1.0 / (1.0 + np.exp(-z)) >= THRESHOLD)
 
     def save(self, path: Path = MODEL_FILE) -> None:
-        np.savez(path, coef=self.coef, intercept=self.intercept, fingerprint=self.fingerprint)
+        tmp = path.with_name(path.stem + ".partial.npz")  # an interrupted save never leaves half a file
+        np.savez(tmp, coef=self.coef, intercept=self.intercept, fingerprint=self.fingerprint)
+        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> CueModel:
@@ -88,13 +100,13 @@ class CueModel:
             return cls(d["coef"], float(d["intercept"]), str(d["fingerprint"]))
 
 
-def training_turns(folders: list[Path]) -> tuple[list[str], list[str], list[bool]]:
+def training_turns(folders: list[Path]) -> tuple[list[str], list[str], list[bool], list[str]]:
     """Every patient turn of the graded transcripts that does not answer a risk question: its
-    text, the trainee turn before it, and whether the supervisor marked it a cue."""
+    text, the trainee turn before it, whether the supervisor marked it a cue, and its set."""
     from simulator.cbt.report.coverage import coverage
     from simulator.cbt.report.record import from_plain
 
-    texts, previous, labels = [], [], []
+    texts, previous, labels, sets = [], [], [], []
     for folder in folders:
         for path in sorted(folder.glob("*.json")):
             graded = json.loads(path.read_text(encoding="utf-8"))
@@ -107,16 +119,40 @@ def training_turns(folders: list[Path]) -> tuple[list[str], list[str], list[bool
                 texts.append(t["text"])
                 previous.append(turns[i - 1]["text"] if i > 0 else "")
                 labels.append(i + 1 in cues)
-    return texts, previous, labels
+                sets.append(folder.name)
+    return texts, previous, labels, sets
 
 
 def train(folders: list[Path] | None = None, report=print) -> CueModel:
     from sklearn.linear_model import LogisticRegression
 
-    texts, previous, labels = training_turns(training_folders() if folders is None else folders)
+    texts, previous, labels, _ = training_turns(training_folders() if folders is None else folders)
     report(f"{len(texts)} patient turns, {sum(labels)} marked as cues by supervisors")
     lr = LogisticRegression(C=C, max_iter=3000).fit(features(texts, previous), np.array(labels))
     return CueModel(lr.coef_[0], float(lr.intercept_[0]), fingerprint())
+
+
+def choose(report=print) -> dict:
+    """Cue-turn F1 over the training sets' turns that do not answer a risk question, each set read by
+    a reader trained on the others, for the settings tried when C and THRESHOLD were chosen (tuned
+    on: for choosing only)."""
+    from sklearn.linear_model import LogisticRegression
+
+    texts, previous, labels, sets = training_turns(training_folders())
+    x, y, groups = features(texts, previous), np.array(labels), np.array(sets)
+    rule = np.array([any(risk_text.is_cue(r) for r in rs) for rs in risk_text.read(texts)])
+    figures = {"sentence rule": round(2 * float((rule & y).sum()) / (rule.sum() + y.sum()), 3)}
+    report(f"  the sentence rule alone: cue F1 {figures['sentence rule']}")
+    for c in (0.3, 1.0, 3.0, 10.0):
+        p = np.zeros(len(y))
+        for held in sorted(set(sets)):
+            test = groups == held
+            p[test] = LogisticRegression(C=c, max_iter=3000).fit(x[~test], y[~test]).predict_proba(x[test])[:, 1]
+        for threshold in (0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
+            said = (p >= threshold) | rule  # the reader only adds cues
+            figures[(c, threshold)] = round(2 * float((said & y).sum()) / (said.sum() + y.sum()), 3)
+            report(f"  C={c:<5} threshold {threshold:<5} leave-one-set-out cue F1 {figures[(c, threshold)]}")
+    return figures
 
 
 # -- the installed model --
@@ -136,17 +172,18 @@ def installed() -> CueModel | None:
 def _load_checked() -> CueModel | None:
     if not MODEL_FILE.exists():
         log.warning("no risk-cue reader at %s: cues are read sentence by sentence; run "
-                    "`python -m simulator.cbt.report.cue_reader train`", MODEL_FILE)
+                    "`python -m simulator.cbt.report.cue_reader train` and restart the app", MODEL_FILE)
         return None
     try:
         model = CueModel.load(MODEL_FILE)
-    except (OSError, ValueError, KeyError) as err:
+    except Exception as err:  # a damaged file of any kind: logged, and the sentence rule decides
         log.error("unreadable risk-cue reader %s (%s): cues are read sentence by sentence", MODEL_FILE, err,
                   exc_info=err)
         return None
     if model.fingerprint != fingerprint():
-        log.warning("the risk-cue reader was trained on other transcripts or statements: cues are read "
-                    "sentence by sentence until `python -m simulator.cbt.report.cue_reader train` is run")
+        log.warning("the risk-cue reader was trained on other transcripts, statements or moves: cues are read "
+                    "sentence by sentence until `python -m simulator.cbt.report.cue_reader train` is run "
+                    "and the app restarted")
         return None
     return model
 
@@ -159,9 +196,13 @@ def reset() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simulator.cbt.report.cue_reader",
                                      description="Train the interview report's risk-cue reader.")
-    parser.add_argument("command", choices=["train"])
-    parser.parse_args(argv)
+    parser.add_argument("command", choices=["train", "choose"],
+                        help="train: fit and store the reader; choose: the leave-one-set-out figures behind C and THRESHOLD")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
+    if args.command == "choose":
+        choose()
+        return 0
     model = train()
     model.save()
     print(f"wrote {MODEL_FILE} ({json.dumps({'fingerprint': model.fingerprint})})")

@@ -26,6 +26,7 @@ from simulator.core.text import refuse_overlap
 GRADED_DIR = DATA_DIR / "graded" / "interviews"
 CALIBRATION_DIR = DATA_DIR / "interviews" / "calibration"
 MIN_WORDS = 5  # shorter turns ("Mm.", "No, never.") are common to any two transcripts
+CUE_READER_MIN_WORDS = 12
 
 
 class OverlapError(ValueError):
@@ -65,9 +66,14 @@ def training_texts(exclude: Path | None = None) -> list[tuple[str, str]]:
             texts += [(name, r[field]) for r in rows for field in ("text", "previous") if r.get(field)]
     if CALIBRATION_DIR.exists() and (exclude is None or Path(exclude).resolve() != CALIBRATION_DIR.resolve()):
         texts += [("the calibration transcripts", t["text"]) for g in load(CALIBRATION_DIR) for t in g.turns]
-    if not trains_cue_reader(exclude):  # a set that trains it is checked against the rest only
+    # A set that trains the reader is not checked against the reader's sets at all: they share short
+    # turns among themselves, and its cue figures are tuned on anyway (the report says so).
+    if not trains_cue_reader(exclude):
+        # Over some 200 transcripts short turns recur ("And how did you feel?"); a long one shared
+        # would be a copy.
         texts += [("the cue reader's transcripts", t["text"])
-                  for folder in cue_reader.training_folders() for g in load(folder) for t in g.turns]
+                  for folder in cue_reader.training_folders() for g in load(folder) for t in g.turns
+                  if len(t["text"].split()) >= CUE_READER_MIN_WORDS]
     return texts
 
 

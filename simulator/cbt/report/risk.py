@@ -95,11 +95,11 @@ def _state_level(record: InterviewRecord, disclosed: list[str], asked: bool) -> 
 def _from_text(record: InterviewRecord, risk_turns: set[int]) -> tuple[list[Cue], str, list[str], int | None]:
     """Cues, disclosed level, disclosed aspects and the turn of the level, read from the words."""
     patient = [t for t in record.patient if not record.superseded(t.index)]
-    readings = risk_text.read([t.text for t in patient])
+    readings, probabilities = risk_text.read_with_probabilities([t.text for t in patient])
     askers = [record.turns[t.index - 1] if t.index > 0 else None for t in patient]
     reader = cue_reader.installed()
-    turn_cues = (reader.is_cue([t.text for t in patient], [a.text if a is not None else "" for a in askers])
-                 if reader is not None else None)
+    turn_cues = (reader.is_cue([t.text for t in patient], [a.text if a is not None else "" for a in askers],
+                               probabilities) if reader is not None else None)
     cues: list[Cue] = []
     level, level_turn = "none", None
     aspects: list[str] = []
@@ -107,7 +107,8 @@ def _from_text(record: InterviewRecord, risk_turns: set[int]) -> tuple[list[Cue]
     for k, (t, asker, sentences) in enumerate(zip(patient, askers, readings)):
         answers = asker is not None and asker.role == "therapist" and turn_number(asker.index) in risk_turns
         risky = [r for r in sentences if risk_text.is_cue(r)]
-        cue = bool(risky) if turn_cues is None else turn_cues[k]
+        # The reader adds the turns supervisors hear as cues; words of death or suicide always are.
+        cue = bool(risky) or (turn_cues is not None and turn_cues[k])
         if cue and not answers:
             cues.append(Cue(turn=turn_number(t.index), quote=_short(risky[0].sentence if risky else t.text)))
         if first_asked is None or turn_number(t.index) < first_asked:

@@ -84,7 +84,10 @@ def train(x: np.ndarray, y: np.ndarray, c: float = C):
 
 def predict(x: np.ndarray, model) -> list[tuple[str, float]]:
     """(label, probability) per row; below MIN_CONFIDENCE the label is "none"."""
-    p = model.predict_proba(x)
+    return labelled(model.predict_proba(x), model)
+
+
+def labelled(p: np.ndarray, model) -> list[tuple[str, float]]:
     out = []
     for row in p:
         i = int(row.argmax())
@@ -111,33 +114,28 @@ def sentences(text: str) -> list[str]:
     return [s for p in parts for s in split_sentences(p)] or [text]
 
 
-def label_probabilities(texts: list[str]) -> np.ndarray:
-    """For each text (a patient turn), the highest probability of each label over its sentences."""
+def read_with_probabilities(texts: list[str]) -> tuple[list[list[Reading]], np.ndarray]:
+    """For each text (a patient turn), every sentence's reading, and the highest probability of each
+    label over its sentences (one pass of the model for both)."""
     per = [sentences(t) for t in texts]
-    m = model()
-    out = np.zeros((len(texts), len(LABELS)))
     flat = [s for ss in per for s in ss]
+    probabilities = np.zeros((len(texts), len(LABELS)))
     if not flat:
-        return out
-    p, i = m.predict_proba(features(flat)), 0
+        return [[] for _ in texts], probabilities
+    m = model()
+    p = m.predict_proba(features(flat))
+    results = labelled(p, m)
+    out, i = [], 0
     for k, ss in enumerate(per):
-        out[k, m.classes_.astype(int)] = p[i:i + len(ss)].max(axis=0)
+        probabilities[k, m.classes_.astype(int)] = p[i:i + len(ss)].max(axis=0)
+        out.append([Reading(label, s, conf) for s, (label, conf) in zip(ss, results[i:i + len(ss)])])
         i += len(ss)
-    return out
+    return out, probabilities
 
 
 def read(texts: list[str]) -> list[list[Reading]]:
     """For each text (a patient turn), every sentence's reading."""
-    per = [sentences(t) for t in texts]
-    flat = [s for ss in per for s in ss]
-    if not flat:
-        return [[] for _ in texts]
-    results = predict(features(flat), model())
-    out, i = [], 0
-    for ss in per:
-        out.append([Reading(label, s, conf) for s, (label, conf) in zip(ss, results[i:i + len(ss)])])
-        i += len(ss)
-    return out
+    return read_with_probabilities(texts)[0]
 
 
 def mentions_risk(sentence: str) -> bool:
