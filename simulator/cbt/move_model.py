@@ -38,6 +38,7 @@ from typing import get_args
 import numpy as np
 
 from simulator.cbt.interview import Move, RiskAspect
+from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -117,10 +118,7 @@ class LabelledMessage:
 def load_labelled(path: Path) -> list[LabelledMessage]:
     """A JSONL file of labelled messages; unknown labels are refused with the line number."""
     items: list[LabelledMessage] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for number, row in jsonl_rows(path):
         bad = [m for m in row["labels"] if m not in MOVES]
         bad += [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
         if bad or not row["labels"]:

@@ -115,6 +115,20 @@ def parse_json(text: str, file: str, error: type[DataFileError] = DataFileError)
         ) from None
 
 
+def jsonl_rows(path: str | Path) -> list[tuple[int, dict]]:
+    """The objects of a JSON-lines file with their line numbers; blank lines are skipped and a line
+    that is not JSON is a ValueError naming the file and the line."""
+    path = Path(path)
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append((n, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path.name} line {n}: not JSON ({exc.msg})") from None
+    return rows
+
+
 def load_model_file(path: str | Path, model: type[M], error: type[DataFileError], noun: str) -> M:
     """Read and validate one JSON file holding one `model` whose id must match the file name."""
     path = Path(path)

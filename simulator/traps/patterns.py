@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 
 NONE = "none"
@@ -93,14 +94,7 @@ def same_text_key(text: str) -> str:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path.name} line {n}: not JSON ({exc.msg})") from None
-    return rows
+    return [row for _, row in jsonl_rows(path)]
 
 
 def _checked_labels(labels: list[str], where: str) -> tuple[str, ...]:

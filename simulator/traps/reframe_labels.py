@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 
+from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 
 BANK_FILE = DATA_DIR / "traps" / "reframe_bank.jsonl"
@@ -21,10 +21,7 @@ NO_STRATEGY = "none"  # the sixth class of the strategy model
 def load_reframes(path) -> list[dict]:
     """Rows {"thought", "reframe", "labels": {criterion: bool, "strategy": key or null}} of a JSONL file."""
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for n, row in jsonl_rows(path):
         labels = row["labels"]
         missing = [c for c in (*CRITERIA, "strategy") if c not in labels]
         if missing or (labels["strategy"] is not None and labels["strategy"] not in STRATEGIES):

@@ -13,7 +13,6 @@ as a yes or a no to what was asked (`answer_polarity`).
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import split_sentences
 
@@ -57,7 +57,7 @@ class Reading:
 
 @lru_cache(maxsize=1)
 def bank() -> tuple[list[str], list[str]]:
-    rows = [json.loads(line) for line in BANK.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [row for _, row in jsonl_rows(BANK)]
     unknown = {r["label"] for r in rows} - set(LABELS)
     if unknown:
         raise ValueError(f"{BANK.name} has unknown labels {sorted(unknown)}")
