@@ -41,14 +41,15 @@ def blind_report():
 
 
 def test_offline_rater_holds_its_figures_on_the_blind_batch(blind_report):
-    # Regression floor, a little under the figures measured on batch I when the whole-message
-    # Confident model was adopted (README: used 0.895, strong 0.910, Mindful 0.914, Confident 0.905).
+    # Regression floor, a little under the figures measured on batch K when the whole-message model
+    # was adopted (README: used 0.908, strong 0.934, Mindful 0.891 by the sentence rule, Confident
+    # 0.955), and over what the sentence rule gave there for the three it decides (0.889, 0.909, 0.927).
     assert blind_report["messages"] >= 100
     assert "errors" not in blind_report  # the blind batch's misses are never listed
-    assert blind_report["macro_used_f1"] >= 0.87, blind_report["skills"]
-    assert blind_report["macro_strong_f1"] >= 0.88, blind_report["skills"]
-    assert blind_report["skills"]["mindful"]["accuracy"] >= 0.88
-    assert blind_report["skills"]["confident"]["accuracy"] >= 0.88
+    assert blind_report["macro_used_f1"] >= 0.89, blind_report["skills"]
+    assert blind_report["macro_strong_f1"] >= 0.915, blind_report["skills"]
+    assert blind_report["skills"]["mindful"]["accuracy"] >= 0.875
+    assert blind_report["skills"]["confident"]["accuracy"] >= 0.935
 
 
 def test_the_blind_batch_shares_no_text_with_the_training_bank():
@@ -67,7 +68,7 @@ def test_an_evaluation_set_copied_from_the_bank_is_refused_even_reworded_in_case
     ev.check_disjoint([{**rows[0], "message": "A sentence nobody has written in the bank before, about kites."}])
 
 
-@pytest.mark.parametrize("args", [[], ["--file", str(ev.BLIND_FILE.parent / "dearman_i.jsonl")]])
+@pytest.mark.parametrize("args", [[], ["--file", str(ev.BLIND_FILE.parent / "dearman_l.jsonl")]])
 def test_the_command_line_never_lists_a_blind_batchs_misses(capsys, args):
     with pytest.raises(SystemExit):
         ev.main([*args, "--errors"])

@@ -37,7 +37,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     # so what they would otherwise build on first use is built here, by the installing user.
     from simulator.cbt import move_encoder, move_model
     from simulator.core import embeddings, pair_encoder
-    from simulator.dearman import confidence, pair_model
+    from simulator.dearman import pair_model, whole_message
     from simulator.traps import reframe_pair
 
     path = embeddings.onnx_path()
@@ -53,10 +53,10 @@ def cmd_prepare_models(args, settings: Settings) -> int:
 
     built("move recogniser (ridge, risk aspects)", move_model.trained_path())
     # what, module, minutes on two cores (the first time and after a change to the bank), in build
-    # order: the whole-message Confident model reads the fine-tuned DEAR MAN classifier's scores.
+    # order: the DEAR MAN whole-message model reads the fine-tuned DEAR MAN classifier's scores.
     modules = (("the move classifier (fine-tuned)", move_encoder, 14),
                ("the DEAR MAN classifier (fine-tuned)", pair_model, 11),
-               ("the DEAR MAN whole-message Confident model", confidence, 1),
+               ("the DEAR MAN whole-message model", whole_message, 1),
                ("the reframe classifier (fine-tuned)", reframe_pair, 7))
     if args.background:
         missing = [(name, minutes) for name, module, minutes in modules if not module.model_path().exists()]

@@ -1,8 +1,8 @@
 """Accuracy of a DEAR MAN rater over a labelled evaluation set.
 
-The evaluation set is the blind batch data/eval/blind/dearman_i.jsonl: messages written by authors
-who saw only the skill definitions, never used to write, tag or tune anything. (Batches A to H were
-evaluation batches too; they now train the whole-message Confident model, data/dearman/whole/.) Per strategy:
+The evaluation set is the blind batch data/eval/blind/dearman_k.jsonl: messages written by authors
+who saw only the skill definitions, never used to write, tag or tune anything. (Batches A to J were
+evaluation batches too; they now train the whole-message model, data/dearman/whole/.) Per strategy:
 macro-F1 (mean of both classes' F1) for used vs not used (strong or weak vs none) and for strong
 vs not strong; per state: accuracy. The headline figures average the five strategies.
 
@@ -25,13 +25,14 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import refuse_overlap
 from simulator.dearman.features import sentences
 from simulator.dearman.metrics import figures
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
-BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_i.jsonl"
+BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_k.jsonl"
 MIN_SHARED_WORDS = 6
 
 
@@ -40,19 +41,13 @@ class EvaluationLeak(RuntimeError):
 
 
 def load_eval(path: str | Path = BLIND_FILE) -> list[dict]:
-    rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            row = json.loads(line)
-            row["line"] = n
-            rows.append(row)
-    return rows
+    return [{**row, "line": n} for n, row in jsonl_rows(path)]
 
 
 def training_texts() -> list[str]:
     """Every text the offline rater learns from: bank messages, their sentences, the exemplars, and
-    the whole messages the Confident model learns from."""
-    from simulator.dearman import confidence
+    the whole messages the whole-message model learns from."""
+    from simulator.dearman import whole_message
     from simulator.dearman.bank import default_messages
     from simulator.dearman.exemplars import default_bank
     from simulator.dearman.schema import SKILLS
@@ -64,8 +59,8 @@ def training_texts() -> list[str]:
     bank = default_bank()
     for skill in SKILLS:
         texts.extend(ex.text for ex in bank.examples[skill])
-    for path in confidence.labelled_files():
-        texts.extend(row["message"] for row in confidence.labelled_rows(path))
+    for path in whole_message.labelled_files():
+        texts.extend(row["message"] for row in whole_message.labelled_rows(path))
     return texts
 
 

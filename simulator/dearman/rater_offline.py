@@ -1,8 +1,8 @@
 """The offline DEAR MAN rater: per-skill classifiers over sentence embeddings and linguistic
 features (simulator.dearman.classifier), blended with the embedding model fine-tuned to read each
 sentence with the other person's last line (simulator.dearman.pair_model), both trained on the
-message bank in data/dearman/bank/. Appear confident is decided from the whole message
-(simulator.dearman.confidence) once that model is built beside the fine-tuned classifier.
+message bank in data/dearman/bank/. Skills are then decided from the whole message
+(simulator.dearman.whole_message) once that model is built beside the fine-tuned classifier.
 
 Every rating is explainable in the trainee's own words: the reason quotes the sentence (or the
 words) the rating rests on. All wording comes from data/dearman/feedback.json. Deterministic, no
@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 
 from simulator.core.settings import DATA_DIR
-from simulator.dearman import confidence, cues, sentence_scores
+from simulator.dearman import cues, sentence_scores, whole_message
 from simulator.dearman.classifier import MessageScores, Model, decide, default_model
 from simulator.dearman.features import sentences
 from simulator.dearman.off_goal import how_off_goal
@@ -85,9 +85,9 @@ class OfflineRater:
     def rate(self, ctx: MessageContext) -> SkillRatings:
         parts, sc, th, blended = self.scores(ctx)
         levels = decide(sc, th)
-        whole = confidence.installed() if blended else None  # trained on blended scores only
+        whole = whole_message.installed() if blended else None  # trained on blended scores only
         if whole is not None:
-            levels["confident"] = whole.decide(sc.per_sentence["hedge"], ctx.message)
+            levels = whole.decide(sc.per_sentence, ctx.message, levels)
         text = feedback_text()
         judged_sentence = parts[sc.best["judged"]] if sc.judged >= th["judged"] else ""
         judged = _words(_judging_words(judged_sentence)) or (_quote(judged_sentence) if judged_sentence else "")

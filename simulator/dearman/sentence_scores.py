@@ -1,6 +1,6 @@
 """What the DEAR MAN sentence classifiers say about each sentence of a message: the regression
 (classifier.py) blended with the fine-tuned pair classifier (pair_model.py) when it is built. The
-rater decides from these; the whole-message Confident model (confidence.py) learns from them."""
+rater decides from these; the whole-message model (whole_message.py) learns from them."""
 
 from __future__ import annotations
 
