@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -70,6 +71,7 @@ def test_an_evaluation_set_copied_from_the_bank_is_refused_even_reworded_in_case
 
 @pytest.mark.parametrize("args", [[], ["--file", str(ev.BLIND_FILE.parent / "dearman_l.jsonl")]])
 def test_the_command_line_never_lists_a_blind_batchs_misses(capsys, args):
+    assert all(Path(a).exists() for a in args[1:])
     with pytest.raises(SystemExit):
         ev.main([*args, "--errors"])
     assert "blind" in capsys.readouterr().err

@@ -55,7 +55,7 @@ def test_the_built_model_says_which_skills_it_decides_and_why(fresh_state):
     for group, chosen in groups.items():
         held = {d for d, (g, _, _) in whole_message.decisions().items() if g == group}
         # a group is decided whole only when, leaving one writer out, it beat the sentence rule
-        beat = chosen["leave_one_file_out"][str(chosen["C"])] >= chosen["sentence_rule"] + whole_message.GATE
+        beat = round(chosen["leave_one_file_out"][str(chosen["C"])] - chosen["sentence_rule"], 3) >= whole_message.GATE
         assert chosen["whole_message"] == beat
         assert (held <= set(model.heads)) == beat and (held.isdisjoint(model.heads)) == (not beat)
 
@@ -94,9 +94,14 @@ def test_a_saved_model_loads_with_the_same_decisions(tmp_path, fresh_state):
     path = tmp_path / "copy.npz"
     model.save(path)
     again = whole_message.WholeMessageModel.load(path)
-    assert set(again.heads) == set(model.heads) and again.meta == model.meta
+    assert model.heads and set(again.heads) == set(model.heads) and again.meta == model.meta
     for d in model.heads:
         assert np.allclose(again.heads[d].coef, model.heads[d].coef)
+    rater = default_rater()
+    for message in (SPREAD, PLAIN):
+        _, sc, th, _ = rater.scores(ctx(message))
+        levels = decide(sc, th)
+        assert again.decide(sc.per_sentence, message, levels) == model.decide(sc.per_sentence, message, levels)
 
 
 def test_the_messages_it_learns_from_are_refused_as_an_evaluation_batch():
@@ -105,7 +110,27 @@ def test_the_messages_it_learns_from_are_refused_as_an_evaluation_batch():
     row = ev.load_eval(files[0])[0]
     with pytest.raises(ev.EvaluationLeak):
         ev.check_disjoint([row])
-    assert ev.BLIND_FILE.exists() and ev.BLIND_FILE not in files
+    blind = sorted(ev.BLIND_FILE.parent.glob("dearman_*.jsonl"))
+    assert ev.BLIND_FILE in blind and len(blind) >= 2
+    for path in blind:
+        ev.check_disjoint(ev.load_eval(path))  # every blind batch, not only the default one
+
+
+def test_a_labelled_file_with_a_missing_label_names_its_line(tmp_path):
+    bad = tmp_path / "dearman_x.jsonl"
+    bad.write_text('{"situation": "s", "goal": "g", "message": "m", "labels": {"describe": "none"}}\n',
+                   encoding="utf-8")
+    with pytest.raises(ValueError, match="dearman_x.jsonl line 1: missing labels.express"):
+        whole_message.labelled_rows(bad)
+    bad.write_text("\n[1, 2]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2: not a JSON object"):
+        whole_message.labelled_rows(bad)
+
+
+def test_a_judging_message_describes_weakly_at_best(fresh_state):
+    r = default_rater().rate(ctx("Tom, you borrowed my ladder three weeks ago like the selfish freeloader you are. "
+                                 "I need it back by Friday evening."))
+    assert r.describe.rating != "strong"
 
 
 def test_a_short_attack_on_the_person_is_not_mindful_whatever_the_rest_of_the_message_asks(fresh_state):

@@ -116,16 +116,19 @@ def parse_json(text: str, file: str, error: type[DataFileError] = DataFileError)
 
 
 def jsonl_rows(path: str | Path) -> list[tuple[int, dict]]:
-    """The objects of a JSON-lines file with their line numbers; blank lines are skipped and a line
-    that is not JSON is a ValueError naming the file and the line."""
+    """The objects of a JSON-lines file with their line numbers; blank lines are skipped, and a line
+    that is not a JSON object is a ValueError naming the file, the line and (for bad JSON) the column."""
     path = Path(path)
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             try:
-                rows.append((n, json.loads(line)))
+                row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path.name} line {n}: not JSON ({exc.msg})") from None
+                raise ValueError(f"{path.name} line {n}, column {exc.colno}: not JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path.name} line {n}: not a JSON object")
+            rows.append((n, row))
     return rows
 
 

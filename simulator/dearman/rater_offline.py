@@ -88,6 +88,8 @@ class OfflineRater:
         whole = whole_message.installed() if blended else None  # trained on blended scores only
         if whole is not None:
             levels = whole.decide(sc.per_sentence, ctx.message, levels)
+            if levels["describe"] == "strong" and sc.judged >= th["judged"]:
+                levels["describe"] = "weak"  # the coding manual: a judging message describes weakly at best
         text = feedback_text()
         judged_sentence = parts[sc.best["judged"]] if sc.judged >= th["judged"] else ""
         judged = _words(_judging_words(judged_sentence)) or (_quote(judged_sentence) if judged_sentence else "")
