@@ -56,7 +56,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     # order: the DEAR MAN whole-message model reads the fine-tuned DEAR MAN classifier's scores.
     modules = (("the move classifier (fine-tuned)", move_encoder, 14),
                ("the DEAR MAN classifier (fine-tuned)", pair_model, 11),
-               ("the DEAR MAN whole-message model", whole_message, 1),
+               ("the DEAR MAN whole-message model", whole_message, 4),
                ("the reframe classifier (fine-tuned)", reframe_pair, 7))
     if args.background:
         missing = [(name, minutes) for name, module, minutes in modules if not module.model_path().exists()]
