@@ -141,3 +141,11 @@ def test_a_short_attack_on_the_person_is_not_mindful_whatever_the_rest_of_the_me
         "Get Marcus to agree to a date for paying back the $200.",
         "You're such a flake. When will you pay me back the $200?", ""))
     assert r.mindful.rating == "no" and r.mindful.suggestion
+
+
+def test_the_model_is_named_by_the_sentence_rule_it_must_beat(monkeypatch):
+    from simulator.dearman import classifier
+
+    before = whole_message.model_path()
+    monkeypatch.setattr(classifier, "BLEND_THRESHOLDS", {**classifier.BLEND_THRESHOLDS, "hedge": 0.6})
+    assert whole_message.model_path() != before

@@ -46,7 +46,6 @@ from simulator.dearman.schema import STRATEGIES
 log = logging.getLogger(__name__)
 
 LABELLED_DIR = DATA_DIR / "dearman" / "whole"
-FEATURE_VERSION = 2
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 THRESHOLD = 0.5  # a decision's probability from which it holds
 PASS = 0.5  # a sentence's probability from which it counts as passing (a feature)
@@ -180,10 +179,12 @@ def labelled_rows(path: Path) -> list[dict]:
 
 
 def model_path() -> Path:
-    """Named by the fine-tuned classifier whose scores it reads, the labelled messages and the features."""
-    h = hashlib.sha256(f"{FEATURE_VERSION}:{PASS}:{GATE}:{','.join(GROUPS)}:{pair_encoder.BLEND_WEIGHT}:{pair_model.model_path().name}"
-                       .encode())
-    for path in labelled_files():
+    """Named by everything that shapes it: the classifiers whose scores it reads (the fine-tuned one by
+    name, the regression by its stored file), the sentence rule it must beat, the labelled messages,
+    and the code of its features and choices (this module, and cues.py for the hedge words)."""
+    h = hashlib.sha256(f"{pair_encoder.BLEND_WEIGHT}:{pair_model.model_path().name}:"
+                       f"{json.dumps(classifier.BLEND_THRESHOLDS, sort_keys=True)}".encode())
+    for path in (classifier.MODEL_FILE, Path(__file__), Path(cues.__file__), *labelled_files()):
         h.update(path.read_bytes())
     return pair_encoder.CACHE_DIR / f"dearman-whole-{h.hexdigest()[:16]}.npz"
 
