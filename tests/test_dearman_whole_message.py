@@ -128,7 +128,9 @@ def test_a_labelled_file_with_a_missing_label_names_its_line(tmp_path):
 
 
 def test_a_judging_message_describes_weakly_at_best(fresh_state):
-    r = default_rater().rate(ctx("Tom, you borrowed my ladder three weeks ago like the selfish freeloader you are. "
+    # Read whole, these plain facts make Describe strong; the judging sentence holds it at weak.
+    r = default_rater().rate(ctx("Tom, you borrowed my ladder on the 3rd of March, three weeks ago, and said you'd "
+                                 "bring it back that weekend. You've been really inconsiderate about it. "
                                  "I need it back by Friday evening."))
     assert r.describe.rating != "strong"
 

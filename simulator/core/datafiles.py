@@ -132,6 +132,11 @@ def jsonl_rows(path: str | Path) -> list[tuple[int, dict]]:
     return rows
 
 
+def jsonl_objects(path: str | Path) -> list[dict]:
+    """The objects of a JSON-lines file, without line numbers (see jsonl_rows)."""
+    return [row for _, row in jsonl_rows(path)]
+
+
 def load_model_file(path: str | Path, model: type[M], error: type[DataFileError], noun: str) -> M:
     """Read and validate one JSON file holding one `model` whose id must match the file name."""
     path = Path(path)

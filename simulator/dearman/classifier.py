@@ -247,6 +247,12 @@ def combine(proba: dict[str, np.ndarray]) -> MessageScores:
                          float(proba["gives_up"].max()), float(proba["hedge"].max()), proba)
 
 
+def cap_describe(levels: dict[str, str], scores: MessageScores, th: dict) -> None:
+    """The coding manual: a message with a judging sentence describes weakly at best (in place)."""
+    if levels["describe"] == "strong" and scores.judged >= th["judged"]:
+        levels["describe"] = "weak"
+
+
 def decide(scores: MessageScores, th: dict) -> dict[str, str]:
     out = {}
     for s in STRATEGIES:
@@ -256,8 +262,7 @@ def decide(scores: MessageScores, th: dict) -> dict[str, str]:
             out[s] = "weak"
         else:
             out[s] = "none"
-    if out["describe"] == "strong" and scores.judged >= th["judged"]:
-        out["describe"] = "weak"
+    cap_describe(out, scores, th)
     out["mindful"] = "no" if scores.offgoal >= th["offgoal"] else "yes"
     out["confident"] = "no" if scores.hedge >= th["hedge"] else "yes"
     return out

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from simulator.core.settings import DATA_DIR
 from simulator.dearman import cues, sentence_scores, whole_message
-from simulator.dearman.classifier import MessageScores, Model, decide, default_model
+from simulator.dearman.classifier import MessageScores, Model, cap_describe, decide, default_model
 from simulator.dearman.features import sentences
 from simulator.dearman.off_goal import how_off_goal
 from simulator.dearman.schema import (
@@ -88,8 +88,7 @@ class OfflineRater:
         whole = whole_message.installed() if blended else None  # trained on blended scores only
         if whole is not None:
             levels = whole.decide(sc.per_sentence, ctx.message, levels)
-            if levels["describe"] == "strong" and sc.judged >= th["judged"]:
-                levels["describe"] = "weak"  # the coding manual: a judging message describes weakly at best
+            cap_describe(levels, sc, th)  # the manual's rule holds whoever decided Describe
         text = feedback_text()
         judged_sentence = parts[sc.best["judged"]] if sc.judged >= th["judged"] else ""
         judged = _words(_judging_words(judged_sentence)) or (_quote(judged_sentence) if judged_sentence else "")

@@ -32,6 +32,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ FLAGS = classifier.FLAG_HEADS
 GROUPS = ("used", "strong", "confident")
 
 
+@lru_cache(maxsize=1)
 def decisions() -> dict[str, tuple[str, str, tuple[str, ...]]]:
     """decision -> (group, the label it predicts, the heads it reads sentence by sentence)."""
     out = {}
@@ -88,13 +90,17 @@ def _stats(p: np.ndarray) -> list[float]:
     return [float(p.max()), float(p.sum()), float((p > PASS).sum()), float(p.mean()), float(np.log(top / (1 - top)))]
 
 
-def features(decision: str, read: dict[str, np.ndarray], message: str) -> np.ndarray:
-    """One row for one decision about one message."""
-    x = [v for head in decisions()[decision][2] for v in _stats(read[head])]
-    x += [float(np.log1p(len(read["hedge"]))), float(np.log1p(len(message.split())))]
+def shared_features(read: dict[str, np.ndarray], message: str) -> list[float]:
+    """What every decision reads about a message: its length, every head's largest, its hedge words."""
+    x = [float(np.log1p(len(read["hedge"]))), float(np.log1p(len(message.split())))]
     x += [float(read[head].max()) for head in sorted(read)]
     x.append(float(len(cues.hedge_words(message))))
-    return np.array(x)
+    return x
+
+
+def features(decision: str, read: dict[str, np.ndarray], shared: list[float]) -> np.ndarray:
+    """One row for one decision about one message: its own heads sentence by sentence, then the shared part."""
+    return np.array([v for head in decisions()[decision][2] for v in _stats(read[head])] + shared)
 
 
 @dataclass
@@ -124,7 +130,8 @@ class WholeMessageModel:
     def decide(self, per_sentence: dict[str, np.ndarray], message: str, levels: dict[str, str]) -> dict[str, str]:
         """The sentence rule's levels with the decisions this model holds taken from the whole message."""
         read = readings(per_sentence)
-        said = {d: bool(m.proba(features(d, read, message)[None, :])[0] >= THRESHOLD) for d, m in self.heads.items()}
+        shared = shared_features(read, message)
+        said = {d: bool(m.proba(features(d, read, shared)[None, :])[0] >= THRESHOLD) for d, m in self.heads.items()}
         return apply(levels, said)
 
     def save(self, path: Path) -> None:
@@ -194,23 +201,22 @@ class Scored:
     """The labelled messages as the installed sentence classifiers read them."""
 
     labels: list[dict]
-    messages: list[str]
     read: list[dict[str, np.ndarray]]
+    shared: list[list[float]]  # shared_features per message
     rule: list[dict[str, str]]  # the sentence rule's levels
     files: np.ndarray  # which file (writer) each came from
 
     def matrix(self, decision: str) -> tuple[np.ndarray, np.ndarray]:
-        x = np.array([features(decision, r, m) for r, m in zip(self.read, self.messages)])
+        x = np.array([features(decision, r, sh) for r, sh in zip(self.read, self.shared)])
         return x, np.array([holds(decision, lab) for lab in self.labels])
 
 
 def score_labelled() -> Scored:
-    from simulator.dearman.classifier import decide, default_model
     from simulator.dearman.schema import MessageContext
     from simulator.dearman.sentence_scores import score
 
-    model = default_model()
-    labels, messages, read, rule, files = [], [], [], [], []
+    model = classifier.default_model()
+    labels, read, shared, rule, files = [], [], [], [], []
     for path in labelled_files():
         for row in labelled_rows(path):
             ctx = MessageContext.checked(row["situation"], row["goal"], row["message"], row.get("partner_last"))
@@ -218,13 +224,13 @@ def score_labelled() -> Scored:
             if not blended:
                 raise RuntimeError("the fine-tuned DEAR MAN classifier is not built or failed: build it first")
             labels.append(row["labels"])
-            messages.append(row["message"])
             read.append(readings(sc.per_sentence))
-            rule.append(decide(sc, th))
+            shared.append(shared_features(read[-1], row["message"]))
+            rule.append(classifier.decide(sc, th))
             files.append(path.name)
     if not labels:
         raise RuntimeError(f"no labelled DEAR MAN messages in {LABELLED_DIR}")
-    return Scored(labels, messages, read, rule, np.array(files))
+    return Scored(labels, read, shared, rule, np.array(files))
 
 
 def group_figure(group: str, labels: list[dict], levels: list[dict]) -> float:

@@ -94,7 +94,8 @@ def _encode(texts: list[str]) -> np.ndarray:
 
 def cross_file(report) -> dict:
     """Fit on all bank files but one, test on that one: how the method carries to another writer."""
-    from simulator.traps.patterns import BANK_DIR, _read_jsonl, same_text_key
+    from simulator.core.datafiles import jsonl_objects
+    from simulator.traps.patterns import BANK_DIR, same_text_key
 
     rows = list(bank())
     texts = [t for t, _ in rows]
@@ -102,7 +103,7 @@ def cross_file(report) -> dict:
     vectors = _encode(texts)
     out = {}
     for path in sorted(BANK_DIR.glob("*.jsonl")):
-        held = {same_text_key(r["text"]) for r in _read_jsonl(path)}
+        held = {same_text_key(r["text"]) for r in jsonl_objects(path)}
         test = np.array([i for i, t in enumerate(texts) if same_text_key(t) in held])
         train = np.array([i for i, t in enumerate(texts) if same_text_key(t) not in held])
         inner = out_of_fold(len(train), lambda a, b: _fit_predict(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from simulator.core.datafiles import jsonl_rows
+from simulator.core.datafiles import jsonl_objects
 from simulator.core.settings import DATA_DIR
 
 NONE = "none"
@@ -93,10 +93,6 @@ def same_text_key(text: str) -> str:
     return re.sub(r"[^\w']+", " ", normalise(text)).strip()
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    return [row for _, row in jsonl_rows(path)]
-
-
 def _checked_labels(labels: list[str], where: str) -> tuple[str, ...]:
     known = set(pattern_ids())
     unknown = [x for x in labels if x not in known]
@@ -113,7 +109,7 @@ def bank() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """
     rows: dict[str, tuple[str, tuple[str, ...]]] = {}
     for path in sorted(BANK_DIR.glob("*.jsonl")):
-        for n, row in enumerate(_read_jsonl(path), 1):
+        for n, row in enumerate(jsonl_objects(path), 1):
             text = row["text"].strip()
             rows.setdefault(same_text_key(text), (text, _checked_labels(row["labels"], f"{path.name} row {n}")))
     for text, label in exemplars():
@@ -128,7 +124,7 @@ def load_eval(path: Path = EVAL_FILE) -> list[tuple[str, tuple[str, ...]]]:
     ({"id", "voice", "text", "labels"}).
     """
     items = []
-    for n, row in enumerate(_read_jsonl(path), 1):
+    for n, row in enumerate(jsonl_objects(path), 1):
         labels = row["labels"] if "labels" in row else ([] if row["label"] == NONE else [row["label"]])
         items.append((row["text"], _checked_labels(labels, f"{path.name} row {n}")))
     return items

@@ -20,7 +20,7 @@ from pathlib import Path
 from simulator.cbt.report import cue_reader
 from simulator.cbt.report.build import InterviewReport, interview_report
 from simulator.cbt.report.record import from_plain
-from simulator.core.datafiles import jsonl_rows
+from simulator.core.datafiles import jsonl_objects
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import refuse_overlap
 
@@ -63,7 +63,7 @@ def training_texts(exclude: Path | None = None) -> list[tuple[str, str]]:
                        ("the reflections", DATA_DIR / "report" / "reflections.jsonl"),
                        ("the move bank", DATA_DIR / "moves" / "bank.jsonl")):
         if path.exists():
-            rows = [row for _, row in jsonl_rows(path)]
+            rows = jsonl_objects(path)
             texts += [(name, r[field]) for r in rows for field in ("text", "previous") if r.get(field)]
     if CALIBRATION_DIR.exists() and (exclude is None or Path(exclude).resolve() != CALIBRATION_DIR.resolve()):
         texts += [("the calibration transcripts", t["text"]) for g in load(CALIBRATION_DIR) for t in g.turns]

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from simulator.core.datafiles import jsonl_rows
+from simulator.core.datafiles import jsonl_objects
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import split_sentences
 
@@ -57,7 +57,7 @@ class Reading:
 
 @lru_cache(maxsize=1)
 def bank() -> tuple[list[str], list[str]]:
-    rows = [row for _, row in jsonl_rows(BANK)]
+    rows = jsonl_objects(BANK)
     unknown = {r["label"] for r in rows} - set(LABELS)
     if unknown:
         raise ValueError(f"{BANK.name} has unknown labels {sorted(unknown)}")
