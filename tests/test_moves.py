@@ -165,19 +165,18 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
         ({"reflect", "validate"}, "adds reflect beside validate (arguable)"),
     "It's very common for people to have thoughts that pop up automatically.":
         ({"validate"}, "validate instead of psychoeducation"),
-    "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other"),
     "And then what happened?": ({"ask_situation"}, "ask_situation instead of ask_behavior"),
     "What were you feeling in your body right then?": ({"ask_body", "ask_feelings"}, "adds ask_feelings (arguable)"),
     "So far I'm hearing that this left you feeling low. Is that right?":
-        ({"reflect", "ask_feelings"}, "misses summarise, adds ask_feelings"),
+        ({"reflect"}, "misses summarise (since the 5-epoch classifier)"),
     "That sounds really painful.": ({"reflect"}, "reflect instead of validate"),
     "For homework, could you write down your thoughts when this happens?":
         ({"ask_thoughts"}, "ask_thoughts instead of closing"),
     "Did you cry? Did you sleep? Did you eat?": ({"ask_behavior", "ask_body"}, "misses abrupt, adds ask_body"),
     "To sum up, work has been the main source of stress.":
         ({"other"}, "other: a one-line summary of a single theme (since the bank of 5,495)"),
-    "Welcome. We have about fifty minutes together.":
-        ({"greeting"}, "misses agenda (since the bank of 6,164)"),
+    "And if that happened, what then?": (set(), "misses ask_meaning (since the 5-epoch classifier)"),
+    "How has work been lately?": ({"ask_situation"}, "adds ask_situation (since the 5-epoch classifier)"),
 }
 
 

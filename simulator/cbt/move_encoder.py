@@ -25,7 +25,7 @@ import numpy as np
 from simulator.cbt.move_model import BANK_PATH, MOVES, LabelledMessage, load_labelled
 from simulator.core import pair_encoder
 
-RECIPE = pair_encoder.Recipe(name="pair-mean-pool-bce-onecycle/1", outputs=len(MOVES), max_tokens=128, epochs=10,
+RECIPE = pair_encoder.Recipe(name="pair-mean-pool-bce-onecycle/1", outputs=len(MOVES), max_tokens=128, epochs=5,
                              context_dropout=0.2, by_length=True)
 
 
