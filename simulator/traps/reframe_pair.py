@@ -23,7 +23,7 @@ from simulator.traps.reframe_labels import BANK_FILE, CRITERIA, NO_STRATEGY, STR
 
 CLASSES = (*STRATEGIES, NO_STRATEGY)  # the order of the regression's strategy model (build.py)
 RECIPE = pair_encoder.Recipe(name="reframe-thought-pair/1", outputs=len(CRITERIA) + len(CLASSES),
-                             max_tokens=160, epochs=6)
+                             max_tokens=160, epochs=4, by_length=True)
 
 
 def context(thought: str, situation: str) -> str:
