@@ -180,11 +180,23 @@ def _sentences(text: str) -> int:
     return len([p for p in re.split(r"(?<=[.!?])[\"')]*\s+", text.strip()) if re.search(r"\w", p)])
 
 
+_RUNS: dict[tuple, tuple] = {}
+
+
 def _run(case, style, lines, seed=0, situation=0):
+    """A scripted session's replies, per-turn trace and final state. The tests below check different
+    things of the same sessions (seeds 0 and 7), so each is replayed once per worker; nothing reads
+    the result to change it."""
+    key = (case.id, style, tuple(lines), seed, situation)
+    if key not in _RUNS:
+        _RUNS[key] = _replay(case, style, lines, seed, situation)
+    return _RUNS[key]
+
+
+def _replay(case, style, lines, seed=0, situation=0):
     trace: list = []
     turns, state = run_script(OfflineEngine(), case, situation, style, lines, seed, trace=trace)
-    replies = [t.text for t in turns if t.role == "patient"]
-    return replies, trace, state
+    return [t.text for t in turns if t.role == "patient"], trace, state
 
 
 def _first(text: str | None, case: PatientCase) -> str | None:
@@ -218,7 +230,7 @@ def test_warm_interview_discloses_surface_first_and_core_beliefs_last(case: Pati
 @pytest.mark.parametrize("case", ALL_CASES, ids=ALL_IDS)
 def test_core_beliefs_only_after_repeated_meaning_probes(case: PatientCase, style: str) -> None:
     for lines in (WARM_SCRIPT, STYLE_SCRIPT, COLD_SCRIPT):
-        _, trace, _ = _run(case, style, lines, seed=1)
+        _, trace, _ = _run(case, style, lines)
         for plan, state in trace:
             if state.core_beliefs_surfaced:
                 assert state.meaning_probes >= 2
@@ -241,7 +253,7 @@ def test_deeper_content_is_spoken_only_once_surfaced(case: PatientCase, style: s
         "coping_strategies": _first(case.coping_strategies, case),
     }
     for lines in (WARM_SCRIPT, STYLE_SCRIPT, NO_PROBES_SCRIPT, COLD_SCRIPT):
-        replies, trace, _ = _run(case, style, lines, seed=2)
+        replies, trace, _ = _run(case, style, lines, seed=7)
         for reply, (_, state) in zip(replies, trace):
             for belief in case.core_beliefs.all():
                 if belief.rstrip(".") in reply:
@@ -280,9 +292,9 @@ def test_never_the_same_reply_twice_in_a_row(case: PatientCase, style: str) -> N
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_same_seed_same_transcript_other_seed_differs(case: PatientCase) -> None:
     for style in STYLES:
-        first, _, s1 = _run(case, style, STYLE_SCRIPT, seed=11)
-        again, _, s2 = _run(case, style, STYLE_SCRIPT, seed=11)
-        other, _, _ = _run(case, style, STYLE_SCRIPT, seed=12)
+        first, _, s1 = _replay(case, style, STYLE_SCRIPT, seed=11)
+        again, _, s2 = _replay(case, style, STYLE_SCRIPT, seed=11)
+        other, _, _ = _replay(case, style, STYLE_SCRIPT, seed=12)
         assert first == again and s1 == s2
         assert first != other
 
