@@ -42,15 +42,15 @@ def blind_report():
 
 
 def test_offline_rater_holds_its_figures_on_the_blind_batch(blind_report):
-    # Regression floor, a little under the figures measured on batch K when the whole-message model
-    # was adopted (README: used 0.908, strong 0.934, Mindful 0.891 by the sentence rule, Confident
-    # 0.955), and over what the sentence rule gave there for the three it decides (0.889, 0.909, 0.927).
+    # Regression floor on batch O, a little under what the whole-message model learning from A–N
+    # measured when it was adopted (README: used 0.875, Strong 0.907, Mindful 0.855 by the sentence
+    # rule, Confident 0.936) and over what the model of A–J gave there (0.872, 0.898, 0.927).
     assert blind_report["messages"] >= 100
     assert "errors" not in blind_report  # the blind batch's misses are never listed
-    assert blind_report["macro_used_f1"] >= 0.89, blind_report["skills"]
-    assert blind_report["macro_strong_f1"] >= 0.915, blind_report["skills"]
-    assert blind_report["skills"]["mindful"]["accuracy"] >= 0.875
-    assert blind_report["skills"]["confident"]["accuracy"] >= 0.935
+    assert blind_report["macro_used_f1"] >= 0.873, blind_report["skills"]
+    assert blind_report["macro_strong_f1"] >= 0.90, blind_report["skills"]
+    assert blind_report["skills"]["mindful"]["accuracy"] >= 0.84
+    assert blind_report["skills"]["confident"]["accuracy"] >= 0.93
 
 
 def test_the_blind_batch_shares_no_text_with_the_training_bank():
@@ -69,7 +69,7 @@ def test_an_evaluation_set_copied_from_the_bank_is_refused_even_reworded_in_case
     ev.check_disjoint([{**rows[0], "message": "A sentence nobody has written in the bank before, about kites."}])
 
 
-@pytest.mark.parametrize("args", [[], ["--file", str(ev.BLIND_FILE.parent / "dearman_l.jsonl")]])
+@pytest.mark.parametrize("args", [[], ["--file", str(ev.BLIND_FILE)]])
 def test_the_command_line_never_lists_a_blind_batchs_misses(capsys, args):
     assert all(Path(a).exists() for a in args[1:])
     with pytest.raises(SystemExit):

@@ -111,7 +111,7 @@ def test_the_messages_it_learns_from_are_refused_as_an_evaluation_batch():
     with pytest.raises(ev.EvaluationLeak):
         ev.check_disjoint([row])
     blind = sorted(ev.BLIND_FILE.parent.glob("dearman_*.jsonl"))
-    assert ev.BLIND_FILE in blind and len(blind) >= 2
+    assert ev.BLIND_FILE in blind
     for path in blind:
         ev.check_disjoint(ev.load_eval(path))  # every blind batch, not only the default one
 

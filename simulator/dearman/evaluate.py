@@ -1,7 +1,7 @@
 """Accuracy of a DEAR MAN rater over a labelled evaluation set.
 
-The evaluation set is the blind batch data/eval/blind/dearman_k.jsonl: messages written by authors
-who saw only the skill definitions, never used to write, tag or tune anything. (Batches A to J were
+The evaluation set is the blind batch data/eval/blind/dearman_o.jsonl: messages written by authors
+who saw only the skill definitions, never used to write, tag or tune anything. (Batches A to N were
 evaluation batches too; they now train the whole-message model, data/dearman/whole/.) Per strategy:
 macro-F1 (mean of both classes' F1) for used vs not used (strong or weak vs none) and for strong
 vs not strong; per state: accuracy. The headline figures average the five strategies.
@@ -32,7 +32,7 @@ from simulator.dearman.features import sentences
 from simulator.dearman.metrics import figures
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
-BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_k.jsonl"
+BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_o.jsonl"
 MIN_SHARED_WORDS = 6
 
 
