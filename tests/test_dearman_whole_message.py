@@ -7,6 +7,7 @@ evaluation batch."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,4 +151,14 @@ def test_the_model_is_named_by_the_sentence_rule_it_must_beat(monkeypatch):
 
     before = whole_message.model_path()
     monkeypatch.setattr(classifier, "BLEND_THRESHOLDS", {**classifier.BLEND_THRESHOLDS, "hedge": 0.6})
+    assert whole_message.model_path() != before
+
+
+def test_the_model_is_named_by_how_a_message_is_cut_into_sentences(monkeypatch, tmp_path):
+    # It learns from per-sentence scores: another segmentation must not reuse a model built on the old one.
+    before = whole_message.model_path()
+    changed = tmp_path / "features.py"
+    changed.write_text(Path(whole_message.segmentation.__file__).read_text(encoding="utf-8") + "\n# cut differently\n",
+                       encoding="utf-8")
+    monkeypatch.setattr(whole_message.segmentation, "__file__", str(changed))
     assert whole_message.model_path() != before

@@ -41,6 +41,7 @@ from simulator.core import pair_encoder
 from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 from simulator.dearman import classifier, cues, pair_model
+from simulator.dearman import features as segmentation  # how a message is cut into sentences
 from simulator.dearman.metrics import figures
 from simulator.dearman.schema import STRATEGIES
 
@@ -188,10 +189,12 @@ def labelled_rows(path: Path) -> list[dict]:
 def model_path() -> Path:
     """Named by everything that shapes it: the classifiers whose scores it reads (the fine-tuned one by
     name, the regression by its stored file), the sentence rule it must beat, the labelled messages,
-    and the code of its features and choices (this module, and cues.py for the hedge words)."""
+    and the code of its features and choices (this module, cues.py for the hedge words, features.py
+    for how a message is cut into the sentences it reads)."""
     h = hashlib.sha256(f"{pair_encoder.BLEND_WEIGHT}:{pair_model.model_path().name}:"
                        f"{json.dumps(classifier.BLEND_THRESHOLDS, sort_keys=True)}".encode())
-    for path in (classifier.MODEL_FILE, Path(__file__), Path(cues.__file__), *labelled_files()):
+    for path in (classifier.MODEL_FILE, Path(__file__), Path(cues.__file__), Path(segmentation.__file__),
+                 *labelled_files()):
         h.update(path.read_bytes())
     return pair_encoder.CACHE_DIR / f"dearman-whole-{h.hexdigest()[:16]}.npz"
 
