@@ -55,6 +55,8 @@ def open_page(page: Page, url: str) -> str:
     page.wait_for_selector(IDLE, timeout=60_000)
     main = page.locator("[data-testid='stMainBlockContainer']")
     expect(main).to_be_visible(timeout=30_000)
+    # On a loaded machine the idle marker can show before the page's first run has drawn anything.
+    expect(main).to_contain_text(re.compile(r"\w"), timeout=30_000)
     return main.inner_text()
 
 
