@@ -186,8 +186,8 @@ _RUNS: dict[tuple, tuple] = {}
 def _run(case, style, lines, seed=0, situation=0):
     """A scripted session's replies, per-turn trace and final state. The tests below check different
     things of the same sessions (seeds 0 and 7), so each is replayed once per worker; nothing reads
-    the result to change it."""
-    key = (case.id, style, tuple(lines), seed, situation)
+    the result to change it. Keyed by the whole case, so a variant of a case never gets its runs."""
+    key = (case.model_dump_json(), style, tuple(lines), seed, situation)
     if key not in _RUNS:
         _RUNS[key] = _replay(case, style, lines, seed, situation)
     return _RUNS[key]
