@@ -77,6 +77,24 @@ def test_the_command_line_never_lists_a_blind_batchs_misses(capsys, args):
     assert "blind" in capsys.readouterr().err
 
 
+def test_a_second_coders_agreement_is_counted_per_skill_and_a_missing_label_is_refused(tmp_path, capsys):
+    full = {"describe": "strong", "express": "strong", "assert": "strong", "reinforce": "weak",
+            "negotiate": "none", "mindful": "yes", "confident": "yes"}
+    rows = [{"id": f"m{n}", "situation": "s", "goal": "g", "partner_last": "", "message": f"message {n}",
+             "labels": {**full, "express": "none" if n % 2 else "strong"}} for n in range(6)]
+    batch, second = tmp_path / "batch.jsonl", tmp_path / "second.jsonl"
+    batch.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    # The second coder hears a feeling in every message: half of the batch's Express calls differ.
+    second.write_text("".join(json.dumps({"id": r["id"], "labels": full}) + "\n" for r in rows))
+    assert ev.main(["--file", str(batch), "--second-coder", str(second)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["skills"]["describe"]["exact"] == 1.0 and out["skills"]["mindful"]["accuracy"] == 1.0
+    assert out["skills"]["express"]["exact"] == 0.5
+    second.write_text("".join(json.dumps({"id": r["id"], "labels": full}) + "\n" for r in rows[:4]))
+    assert ev.main(["--file", str(batch), "--second-coder", str(second)]) == 2
+    assert "no labels for 2 message(s)" in capsys.readouterr().err
+
+
 # -- the training bank and the stored model --
 
 def test_the_bank_is_large_varied_and_derives_message_labels_from_sentence_tags():

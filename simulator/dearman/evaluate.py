@@ -13,6 +13,7 @@ equal to a training text.
 
     python -m simulator.dearman.evaluate            # the blind batch: figures only
     python -m simulator.dearman.evaluate --file F   # another labelled set in the same shape
+    python -m simulator.dearman.evaluate --file F --second-coder G  # two coders' agreement on F
 
 The blind batch's report never lists items or misses (reading them would be tuning on them).
 """
@@ -94,12 +95,33 @@ def evaluate(rate: Callable[[MessageContext], SkillRatings], rows: list[dict] | 
     return report
 
 
+def agreement(rows: list[dict], second_coder: Path) -> dict:
+    """How far a second coder's labels (id, labels per line) agree with the batch's own: the ceiling
+    the rater's figures are read against. No rater runs and no item is shown."""
+    second = {row["id"]: row["labels"] for _, row in jsonl_rows(second_coder)}
+    missing = [str(row.get("id")) for row in rows if row.get("id") not in second]
+    if missing:
+        raise ValueError(f"{second_coder}: no labels for {len(missing)} message(s), e.g. {', '.join(missing[:3])}")
+    return figures([row["labels"] for row in rows], [second[row["id"]] for row in rows])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simulator.dearman.evaluate",
                                      description="Figures of the offline DEAR MAN rater on a labelled set.")
     parser.add_argument("--file", type=Path, help="a labelled set other than the blind batch")
     parser.add_argument("--errors", action="store_true", help="list the misses (refused for the blind batch)")
+    parser.add_argument("--second-coder", type=Path, metavar="FILE",
+                        help="another coder's labels for the same messages: print the two coders' agreement")
     args = parser.parse_args(argv)
+    if args.second_coder:
+        try:
+            report = agreement(load_eval(args.file or BLIND_FILE), args.second_coder)
+        except (OSError, ValueError) as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps({"set": str(args.file or BLIND_FILE), "second_coder": str(args.second_coder), **report},
+                         indent=1))
+        return 0
     from simulator.dearman.rater_offline import default_rater
 
     # Every batch in data/eval/blind/ is blind, not only the first one.
