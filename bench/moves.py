@@ -21,7 +21,7 @@ def run() -> dict:
     moves.warm().join()
     cold = time.perf_counter() - start
     lines = [ln for ln in SCRIPT.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    bank = move_model.load_labelled(move_model.BANK_PATH)[::7]  # a spread of lengths and kinds
+    bank = move_model.load_bank()[::7]  # a spread of lengths and kinds
     pairs = [(ln, "I don't know, it was just a lot.") for ln in lines] + [(i.text, i.previous) for i in bank]
     times: list[float] = []
     for text, previous in pairs:

@@ -36,7 +36,7 @@ def figures(rows: list[np.ndarray], y: np.ndarray, alpha: float, combined: bool,
 
 
 def run(compare: bool = False) -> dict:
-    items = mm.load_labelled(mm.BANK_PATH)
+    items = mm.load_bank()
     dense_rows = mm.bank_rows(items, mm.EmbeddingCache())
     dense = dense_rows[0].shape[1]
     ngrams = mm.fit_ngrams(items)  # unsupervised, fitted on the whole bank

@@ -164,19 +164,23 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "You've been through a lot, and you're still showing up.":
         ({"reflect", "validate"}, "adds reflect beside validate (arguable)"),
     "It's very common for people to have thoughts that pop up automatically.":
-        ({"validate"}, "validate instead of psychoeducation"),
+        ({"psychoeducation", "validate"}, "adds validate (since the bank learns from sets A-L)"),
     "And then what happened?": ({"ask_situation"}, "ask_situation instead of ask_behavior"),
     "What were you feeling in your body right then?": ({"ask_body", "ask_feelings"}, "adds ask_feelings (arguable)"),
     "So far I'm hearing that this left you feeling low. Is that right?":
-        ({"reflect"}, "misses summarise (since the 5-epoch classifier)"),
+        ({"reflect", "ask_feelings"}, "misses summarise, adds ask_feelings (since the bank learns from sets A-L)"),
     "That sounds really painful.": ({"reflect"}, "reflect instead of validate"),
     "For homework, could you write down your thoughts when this happens?":
-        ({"ask_thoughts"}, "ask_thoughts instead of closing"),
+        ({"other"}, "other instead of closing (since the bank learns from sets A-L)"),
     "Did you cry? Did you sleep? Did you eat?": ({"ask_behavior", "ask_body"}, "misses abrupt, adds ask_body"),
     "To sum up, work has been the main source of stress.":
         ({"other"}, "other: a one-line summary of a single theme (since the bank of 5,495)"),
-    "And if that happened, what then?": (set(), "misses ask_meaning (since the 5-epoch classifier)"),
-    "How has work been lately?": ({"ask_situation"}, "adds ask_situation (since the 5-epoch classifier)"),
+    "Go on.": ({"abrupt"}, "an encourager read as abrupt (since the bank learns from sets A-L)"),
+    "What did you have for breakfast today?": (set(), "misses off_topic (since the bank learns from sets A-L)"),
+    "Could you tell me a bit about what's been hard recently?":
+        ({"ask_situation"}, "adds ask_situation (since the bank learns from sets A-L)"),
+    "What has been happening lately that brought you here?":
+        ({"agenda"}, "misses ask_situation (since the bank learns from sets A-L)"),
 }
 
 
@@ -334,6 +338,28 @@ def test_simulate_json_reports_moves_and_risk_aspects_per_turn(tmp_path) -> None
 
 
 # ---------------------------------------------------------------- evaluation
+
+def test_a_second_coders_agreement_is_scored_like_the_recogniser_and_a_short_file_refused(tmp_path) -> None:
+    rows = [("", "Hello, I'm Ana.", ["greeting"], []),
+            ("I can't see the point any more.", "Have you had thoughts of ending your life?", ["ask_risk", "closed_question"], ["ideation"]),
+            ("Work is awful.", "Work's been awful.", ["reflect"], [])]
+    batch, second = tmp_path / "set.jsonl", tmp_path / "second.jsonl"
+    batch.write_text("".join(json.dumps({"previous": p, "text": t, "labels": l, "risk_aspects": a}) + "\n"
+                             for p, t, l, a in rows))
+    # The second coder hears the last line as validation, not reflection.
+    codes = [r[2] for r in rows[:2]] + [["validate"]]
+    second.write_text("".join(json.dumps({"labels": c, "risk_aspects": r[3]}) + "\n" for c, r in zip(codes, rows)))
+    out = subprocess.run([sys.executable, "-m", "simulator", "eval-moves", str(batch), "--second-coder", str(second),
+                          "--json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    moves = json.loads(out.stdout)["set.jsonl"]["moves"]
+    assert moves["exact_match"] == 0.667 and moves["per_label"]["ask_risk"]["f1"] == 1.0
+    assert moves["per_label"]["reflect"]["recall"] == 0.0
+    second.write_text("".join(json.dumps({"labels": c, "risk_aspects": []}) + "\n" for c in codes[:2]))
+    out = subprocess.run([sys.executable, "-m", "simulator", "eval-moves", str(batch), "--second-coder", str(second)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and "codes 2 messages, set.jsonl has 3" in out.stderr
+
 
 def test_evaluation_refuses_a_set_that_shares_text_with_the_bank(tmp_path) -> None:
     bank_text = load_labelled(BANK_PATH)[5].text

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.cbt.move_model import BANK_PATH, MOVES, LabelledMessage, load_labelled
+from simulator.cbt.move_model import MOVES, LabelledMessage, bank_bytes, load_bank
 from simulator.core import pair_encoder
 
-RECIPE = pair_encoder.Recipe(name="pair-mean-pool-bce-onecycle/1", outputs=len(MOVES), max_tokens=128, epochs=5,
+RECIPE = pair_encoder.Recipe(name="pair-mean-pool-bce-onecycle/1", outputs=len(MOVES), max_tokens=128, epochs=3,
                              context_dropout=0.2, by_length=True)
 
 
@@ -33,14 +33,14 @@ def model_path() -> Path:
     """Named by everything the fine-tuned model depends on: the bank, the labels, the base model
     and the recipe. Not torch's version: run time does without torch, and a model trained with
     another version is still this recipe's model."""
-    return pair_encoder.cache_path("moves-encoder", RECIPE, BANK_PATH.read_bytes(), ",".join(MOVES))
+    return pair_encoder.cache_path("moves-encoder", RECIPE, bank_bytes(), ",".join(MOVES))
 
 
 def build(items: list[LabelledMessage] | None = None, target: Path | None = None) -> Path:
     """Fine-tune on the bank (or `items`) and export to ONNX at `target` (default: the cache)."""
     import torch
 
-    items = load_labelled(BANK_PATH) if items is None else items
+    items = load_bank() if items is None else items
     y = torch.tensor([[m in i.labels for m in MOVES] for i in items], dtype=torch.float32)
     bce = torch.nn.BCEWithLogitsLoss()
     return pair_encoder.finetune([(i.text, i.previous or "") for i in items], lambda out, rows: bce(out, y[rows]),

@@ -13,16 +13,17 @@ from pathlib import Path
 
 from simulator.cbt.move_model import (
     ASPECTS,
-    BANK_PATH,
     MOVES,
+    bank_files,
     LabelledMessage,
     load_labelled,
 )
+from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import refuse_overlap
 
 BLIND_SETS = sorted((DATA_DIR / "eval" / "blind").glob("moves_*.jsonl"))
-TRAINING_BANKS = [BANK_PATH]
+TRAINING_BANKS = bank_files()
 
 
 class OverlapError(Exception):
@@ -91,15 +92,41 @@ class Scores:
         }
 
 
-def evaluate(items: list[LabelledMessage], recognise) -> dict:
-    """Move and risk-aspect figures of `recognise(message, previous)` against the gold labels."""
+def score(items: list[LabelledMessage], predicted: list[tuple[set[str], set[str]]]) -> dict:
+    """Move and risk-aspect figures of (moves, risk aspects) per item against the gold labels."""
     moves, aspects = Scores(MOVES), Scores(ASPECTS)
-    for item in items:
-        rec = recognise(item.text, item.previous)
-        moves.add(set(item.labels), set(rec.moves))
+    for item, (got_moves, got_aspects) in zip(items, predicted, strict=True):
+        moves.add(set(item.labels), got_moves)
         if "ask_risk" in item.labels:
-            aspects.add(set(item.risk_aspects), set(rec.risk_aspects))
+            aspects.add(set(item.risk_aspects), got_aspects)
     return {"moves": moves.summary(), "risk_aspects": aspects.summary()}
+
+
+def evaluate(items: list[LabelledMessage], recognise) -> dict:
+    """Figures of `recognise(message, previous)` against the gold labels."""
+    recognised = [recognise(item.text, item.previous) for item in items]
+    return score(items, [(set(r.moves), set(r.risk_aspects)) for r in recognised])
+
+
+def agreement(path: Path, second_coder: Path) -> dict:
+    """A second coder's labels for the same messages (one line each, in order: labels, risk_aspects)
+    scored against the set's own, as the recogniser is: the ceiling its figures are read against.
+    Nothing runs and no message is shown, so a fresh set stays fresh."""
+    items = load_labelled(path)
+    second = load_labelled_codes(second_coder)
+    if len(second) != len(items):
+        raise ValueError(f"{second_coder.name} codes {len(second)} messages, {path.name} has {len(items)}")
+    return {path.name: score(items, second)}
+
+
+def load_labelled_codes(path: Path) -> list[tuple[set[str], set[str]]]:
+    out = []
+    for number, row in jsonl_rows(path):
+        bad = [m for m in row["labels"] if m not in MOVES] + [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
+        if bad:
+            raise ValueError(f"{path.name} line {number}: unknown labels {bad}")
+        out.append((set(row["labels"]), set(row.get("risk_aspects", []))))
+    return out
 
 
 def run(files: list[Path] | None = None, banks: list[Path] = TRAINING_BANKS) -> dict:

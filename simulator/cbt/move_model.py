@@ -1,5 +1,5 @@
 """The learned part of move recognition: a linear classifier per move over sentence embeddings,
-cue patterns and a few surface features, trained on the labelled bank in data/moves/bank.jsonl.
+cue patterns and a few surface features, trained on the labelled bank in data/moves/bank.jsonl and data/moves/writers/.
 
 Features of one message (all chosen by cross-validation inside the bank, see bench/moves.py):
 - the embedding of the whole message and of its last sentence (a reflection followed by a
@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 MOVES: tuple[str, ...] = get_args(Move)
 ASPECTS: tuple[str, ...] = get_args(RiskAspect)
 BANK_PATH = DATA_DIR / "moves" / "bank.jsonl"
+# Move sets by outside writers that were evaluation sets once and, read, now train: twelve writers
+# phrase and label more variously than the team alone (their files keep the writers' letters).
+WRITERS_DIR = DATA_DIR / "moves" / "writers"
 DEFINITIONS_PATH = DATA_DIR / "moves" / "definitions.json"
 CACHE_DIR = DATA_DIR / "cache"
 RIDGE_ALPHA = 1000.0  # chosen by 5-fold cross-validation in the bank (bench/moves_cv.py)
@@ -411,8 +414,21 @@ def train(items: list[LabelledMessage], dense_rows: list[np.ndarray]) -> MoveMod
     )
 
 
-def bank_digest(path: Path = BANK_PATH) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def bank_files() -> list[Path]:
+    """Everything the recogniser learns from: the team's bank and the outside writers' sets."""
+    return [BANK_PATH, *sorted(WRITERS_DIR.glob("*.jsonl"))]
+
+
+def load_bank() -> list[LabelledMessage]:
+    return [item for path in bank_files() for item in load_labelled(path)]
+
+
+def bank_bytes() -> bytes:
+    return b"".join(path.name.encode() + b"\n" + path.read_bytes() for path in bank_files())
+
+
+def bank_digest() -> str:
+    return hashlib.sha256(bank_bytes()).hexdigest()[:12]
 
 
 def training_key() -> str:
@@ -423,9 +439,8 @@ def training_key() -> str:
 
     from simulator.core import embeddings
 
-    h = hashlib.sha256()
-    for path in (BANK_PATH, DATA_DIR / "offline" / "moves.json", DATA_DIR / "moves" / "risk_cues.json",
-                 Path(__file__)):
+    h = hashlib.sha256(bank_bytes())
+    for path in (DATA_DIR / "offline" / "moves.json", DATA_DIR / "moves" / "risk_cues.json", Path(__file__)):
         h.update(path.read_bytes())
     h.update(f"{embeddings.onnx_path().name}:{sklearn.__version__}:{np.__version__}".encode())
     h.update(f"{','.join(MOVES)}|{','.join(ASPECTS)}".encode())
@@ -478,7 +493,7 @@ def model() -> MoveModel:
                 path = trained_path()
                 trained = _load_trained(path)
                 if trained is None:
-                    items = load_labelled(BANK_PATH)
+                    items = load_bank()
                     trained = train(items, bank_rows(items, EmbeddingCache()))
                     _save_trained(trained, path)
                     log.info("move recogniser trained on %d bank messages (bank %s)", len(items),

@@ -167,9 +167,12 @@ def cmd_eval_moves(args, settings: Settings) -> int:
     from simulator.cbt import move_eval
 
     files = [Path(f) for f in args.files] or None
+    if args.second_coder and (files is None or len(files) != 1):
+        raise CliError("--second-coder compares two coders of one set: name that set's file")
     try:
-        report = move_eval.run(files)
-    except move_eval.OverlapError as err:
+        report = (move_eval.agreement(files[0], args.second_coder) if args.second_coder
+                  else move_eval.run(files))
+    except (move_eval.OverlapError, ValueError) as err:
         raise CliError(str(err)) from None
     emit(report, args.json, lambda r: print(move_eval.format_report(r)))
     return 0
@@ -213,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_simulate)
     s = sub.add_parser("eval-moves", help="score the move recogniser on the blind evaluation sets")
     s.add_argument("files", nargs="*", help="JSONL sets to score (default: data/eval/blind/moves_*.jsonl)")
+    s.add_argument("--second-coder", type=Path, metavar="FILE",
+                   help="another coder's labels for the one set named: how far the two coders agree")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_eval_moves)
     cli_admin.register(sub)

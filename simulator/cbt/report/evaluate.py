@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulator.cbt import move_model
 from simulator.cbt.report import cue_reader
 from simulator.cbt.report.build import InterviewReport, interview_report
 from simulator.cbt.report.record import from_plain
@@ -61,7 +62,7 @@ def training_texts(exclude: Path | None = None) -> list[tuple[str, str]]:
     texts: list[tuple[str, str]] = []
     for name, path in (("the risk statements", DATA_DIR / "report" / "risk_statements.jsonl"),
                        ("the reflections", DATA_DIR / "report" / "reflections.jsonl"),
-                       ("the move bank", DATA_DIR / "moves" / "bank.jsonl")):
+                       *(("the move bank", bank) for bank in move_model.bank_files())):
         if path.exists():
             rows = jsonl_objects(path)
             texts += [(name, r[field]) for r in rows for field in ("text", "previous") if r.get(field)]
