@@ -341,7 +341,8 @@ def test_simulate_json_reports_moves_and_risk_aspects_per_turn(tmp_path) -> None
 
 def test_a_second_coders_agreement_is_scored_like_the_recogniser_and_a_short_file_refused(tmp_path) -> None:
     rows = [("", "Hello, I'm Ana.", ["greeting"], []),
-            ("I can't see the point any more.", "Have you had thoughts of ending your life?", ["ask_risk", "closed_question"], ["ideation"]),
+            ("I can't see the point any more.", "Have you had thoughts of ending your life?",
+             ["ask_risk", "closed_question"], ["ideation"]),
             ("Work is awful.", "Work's been awful.", ["reflect"], [])]
     batch, second = tmp_path / "set.jsonl", tmp_path / "second.jsonl"
     batch.write_text("".join(json.dumps({"previous": p, "text": t, "labels": l, "risk_aspects": a}) + "\n"
@@ -349,15 +350,14 @@ def test_a_second_coders_agreement_is_scored_like_the_recogniser_and_a_short_fil
     # The second coder hears the last line as validation, not reflection.
     codes = [r[2] for r in rows[:2]] + [["validate"]]
     second.write_text("".join(json.dumps({"labels": c, "risk_aspects": r[3]}) + "\n" for c, r in zip(codes, rows)))
-    out = subprocess.run([sys.executable, "-m", "simulator", "eval-moves", str(batch), "--second-coder", str(second),
-                          "--json"], capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-m", "simulator", "eval-moves", str(batch), "--second-coder", str(second)]
+    out = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     moves = json.loads(out.stdout)["set.jsonl"]["moves"]
     assert moves["exact_match"] == 0.667 and moves["per_label"]["ask_risk"]["f1"] == 1.0
     assert moves["per_label"]["reflect"]["recall"] == 0.0
     second.write_text("".join(json.dumps({"labels": c, "risk_aspects": []}) + "\n" for c in codes[:2]))
-    out = subprocess.run([sys.executable, "-m", "simulator", "eval-moves", str(batch), "--second-coder", str(second)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert out.returncode != 0 and "codes 2 messages, set.jsonl has 3" in out.stderr
 
 

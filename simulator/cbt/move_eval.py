@@ -14,8 +14,8 @@ from pathlib import Path
 from simulator.cbt.move_model import (
     ASPECTS,
     MOVES,
-    bank_files,
     LabelledMessage,
+    bank_files,
     load_labelled,
 )
 from simulator.core.datafiles import jsonl_rows
@@ -122,7 +122,8 @@ def agreement(path: Path, second_coder: Path) -> dict:
 def load_labelled_codes(path: Path) -> list[tuple[set[str], set[str]]]:
     out = []
     for number, row in jsonl_rows(path):
-        bad = [m for m in row["labels"] if m not in MOVES] + [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
+        bad = [m for m in row["labels"] if m not in MOVES]
+        bad += [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
         if bad:
             raise ValueError(f"{path.name} line {number}: unknown labels {bad}")
         out.append((set(row["labels"]), set(row.get("risk_aspects", []))))
