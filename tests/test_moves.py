@@ -164,19 +164,21 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "You've been through a lot, and you're still showing up.":
         ({"reflect", "validate"}, "adds reflect beside validate (arguable)"),
     "It's very common for people to have thoughts that pop up automatically.":
-        ({"psychoeducation", "validate"}, "adds validate (since the bank learns from sets A-L)"),
+        ({"validate"}, "validate instead of psychoeducation"),
     "And then what happened?": ({"ask_situation"}, "ask_situation instead of ask_behavior"),
     "What were you feeling in your body right then?": ({"ask_body", "ask_feelings"}, "adds ask_feelings (arguable)"),
     "So far I'm hearing that this left you feeling low. Is that right?":
-        ({"reflect", "ask_feelings"}, "misses summarise, adds ask_feelings (since the bank learns from sets A-L)"),
+        ({"reflect"}, "misses summarise"),
     "That sounds really painful.": ({"reflect"}, "reflect instead of validate"),
     "For homework, could you write down your thoughts when this happens?":
         ({"other"}, "other instead of closing (since the bank learns from sets A-L)"),
-    "Did you cry? Did you sleep? Did you eat?": ({"ask_behavior", "ask_body"}, "misses abrupt, adds ask_body"),
+    "Did you cry? Did you sleep? Did you eat?": ({"abrupt", "ask_behavior", "ask_body"}, "adds ask_body"),
     "To sum up, work has been the main source of stress.":
         ({"other"}, "other: a one-line summary of a single theme (since the bank of 5,495)"),
-    "Go on.": ({"abrupt"}, "an encourager read as abrupt (since the bank learns from sets A-L)"),
-    "What did you have for breakfast today?": (set(), "misses off_topic (since the bank learns from sets A-L)"),
+    "What did you have for breakfast today?":
+        ({"ask_behavior"}, "ask_behavior instead of off_topic (since bank round 5's everyday questions)"),
+    "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other (since bank round 5)"),
+    "Why?": (set(), "misses abrupt when nothing came before (since bank round 5)"),
     "Could you tell me a bit about what's been hard recently?":
         ({"ask_situation"}, "adds ask_situation (since the bank learns from sets A-L)"),
     "What has been happening lately that brought you here?":
