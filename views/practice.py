@@ -101,16 +101,17 @@ def timer(started: datetime, ended: datetime | None) -> None:
 
 def stream_reply(session_id: str, name: str) -> None:
     with st.chat_message("assistant"):
-        typing = st.empty()
-        typing.caption(f"{as_text(name)} is typing…")  # until the first words arrive
+        # One slot for "typing…" and then the words: the rerun below draws the stored reply in its
+        # place, where a second element would have shown the reply twice until the rerun ended.
+        slot = st.empty()
+        slot.caption(f"{as_text(name)} is typing…")  # until the first words arrive
 
         def words():
             for chunk in services().interviews.respond(session_id):
-                typing.empty()
                 yield as_text(chunk)
 
         try:
-            st.write_stream(words())
+            slot.write_stream(words())
         except EngineError as err:
             # Shown on the rerun, beside the Ask again button that only then exists.
             st.session_state.engine_error = err.user_message
