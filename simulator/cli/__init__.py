@@ -54,7 +54,7 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     built("move recogniser (ridge, risk aspects)", move_model.trained_path())
     # what, module, minutes on two cores (the first time and after a change to the bank), in build
     # order: the DEAR MAN whole-message model reads the fine-tuned DEAR MAN classifier's scores.
-    modules = (("the move classifier (fine-tuned)", move_encoder, 15),
+    modules = (("the move classifier (fine-tuned)", move_encoder, 19),
                ("the DEAR MAN classifier (fine-tuned)", pair_model, 17),
                ("the DEAR MAN whole-message model", whole_message, 3),
                ("the reframe classifier (fine-tuned)", reframe_pair, 12))
