@@ -16,6 +16,7 @@ from simulator.cbt.move_model import (
     MOVES,
     LabelledMessage,
     bank_files,
+    checked_codes,
     load_labelled,
 )
 from simulator.core.datafiles import jsonl_rows
@@ -120,13 +121,11 @@ def agreement(path: Path, second_coder: Path) -> dict:
 
 
 def load_labelled_codes(path: Path) -> list[tuple[set[str], set[str]]]:
+    """A second coder's codes alone (no text), checked as the bank's are."""
     out = []
     for number, row in jsonl_rows(path):
-        bad = [m for m in row["labels"] if m not in MOVES]
-        bad += [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
-        if bad:
-            raise ValueError(f"{path.name} line {number}: unknown labels {bad}")
-        out.append((set(row["labels"]), set(row.get("risk_aspects", []))))
+        labels, aspects = checked_codes(row, f"{path.name} line {number}")
+        out.append((set(labels), set(aspects)))
     return out
 
 

@@ -118,16 +118,21 @@ class LabelledMessage:
     risk_aspects: tuple[str, ...] = ()
 
 
+def checked_codes(row: dict, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One coded row's moves and risk aspects; unknown or missing labels are refused with `where`."""
+    bad = [m for m in row["labels"] if m not in MOVES]
+    bad += [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
+    if bad or not row["labels"]:
+        raise ValueError(f"{where}: unknown or missing labels {bad}")
+    return tuple(row["labels"]), tuple(row.get("risk_aspects", []))
+
+
 def load_labelled(path: Path) -> list[LabelledMessage]:
     """A JSONL file of labelled messages; unknown labels are refused with the line number."""
     items: list[LabelledMessage] = []
     for number, row in jsonl_rows(path):
-        bad = [m for m in row["labels"] if m not in MOVES]
-        bad += [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
-        if bad or not row["labels"]:
-            raise ValueError(f"{path.name} line {number}: unknown or missing labels {bad}")
-        items.append(LabelledMessage(row.get("previous", ""), row["text"], tuple(row["labels"]),
-                                     tuple(row.get("risk_aspects", []))))
+        labels, aspects = checked_codes(row, f"{path.name} line {number}")
+        items.append(LabelledMessage(row.get("previous", ""), row["text"], labels, aspects))
     return items
 
 
