@@ -361,6 +361,10 @@ def test_a_second_coders_agreement_is_scored_like_the_recogniser_and_a_short_fil
     second.write_text("".join(json.dumps({"labels": c, "risk_aspects": []}) + "\n" for c in codes[:2]))
     out = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert out.returncode != 0 and "codes 2 messages, set.jsonl has 3" in out.stderr
+    # A message the second coder left without a label is refused with its line, as in a bank.
+    second.write_text("".join(json.dumps({"labels": c, "risk_aspects": []}) + "\n" for c in [*codes[:2], []]))
+    out = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and "second.jsonl line 3: unknown or missing labels" in out.stderr
 
 
 def test_evaluation_refuses_a_set_that_shares_text_with_the_bank(tmp_path) -> None:

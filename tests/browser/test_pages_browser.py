@@ -196,6 +196,8 @@ def test_a_session_can_be_started_and_a_message_sent_with_the_keyboard_alone(bro
     page.keyboard.press("Enter")
     # The filtered list comes from a rerun: until it ends, Streamlit can show Marcus's old card (stale)
     # beside the new one, and the idle marker may still be the one from before the rerun started.
+    # Walter Brandt's card (not matched, and after Marcus's, so nothing is redrawn in its place) goes
+    # only when the rerun ends.
     expect(page.locator(".st-key-choose-walter-brandt")).to_have_count(0, timeout=60_000)
     page.wait_for_selector(IDLE, timeout=60_000)
     choose = page.locator(".st-key-choose-marcus-bell button")
