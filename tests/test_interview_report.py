@@ -83,6 +83,29 @@ def test_moves_are_kept_on_the_trainees_turn_with_the_risk_aspects_asked(tmp_pat
     assert asked.moves == h.MEANS[1] and asked.risk_aspects == ["means"]
 
 
+def test_a_question_about_what_keeps_someone_going_is_a_risk_question_only_once_risk_has_come_up(monkeypatch):
+    """ "What stops you going?" before any talk of risk is an ordinary question; after the patient
+    speaks of being better off dead, or after a screening question, it asks about protective factors."""
+    follow_up = "What stops you going down to the club these days?"
+    monkeypatch.setattr(record_module, "recognise", lambda message, previous="": (
+        Recognition(moves=["open_question", "ask_risk"], risk_aspects=["protective_factors"])
+        if message == follow_up else
+        Recognition(moves=["closed_question", "ask_risk"], risk_aspects=["ideation"])
+        if "ending your life" in message else Recognition(moves=["open_question"])))
+
+    def risk_of(*lines):
+        roles = ["therapist", "patient"] * len(lines)
+        return interview_report(from_plain([{"role": r, "text": t} for r, t in zip(roles, lines)])).risk
+
+    plain = risk_of("How have the evenings been?", "Long. I sit in with the telly.", follow_up, "My knee, mostly.")
+    assert not plain.asked and plain.asked_turns == [] and not plain.protective_asked
+    cued = risk_of("How have the evenings been?", "Some nights I think they'd all be better off if I was dead.",
+                   follow_up, "The grandkids, I suppose.")
+    assert cued.asked and cued.first_asked_turn == 3 and cued.protective_asked
+    screened = risk_of("Have you had any thoughts of ending your life?", "No. Never that.", follow_up, "My knee.")
+    assert screened.asked_turns == [1, 3] and screened.aspects == {"ideation": 1, "protective_factors": 3}
+
+
 def test_counts_link_each_move_to_its_turns_and_tell_simple_from_complex_reflections(monkeypatch):
     moves = {
         "What's been happening?": ["open_question"],

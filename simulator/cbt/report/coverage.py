@@ -14,6 +14,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel
 
 from simulator.cbt.interview import turn_number
+from simulator.cbt.report import risk_text
 from simulator.cbt.report.record import InterviewRecord
 
 Area = Literal["situation", "thoughts", "feelings", "body", "intensity", "behaviour", "meaning",
@@ -32,6 +33,11 @@ FIELD_AREAS: dict[str, tuple[str, ...]] = {
     "coping_strategies": ("coping",), "history": ("history",),
 }
 ASPECTS = ("ideation", "plan", "intent", "means", "past_attempts", "protective_factors")
+# Screening asks about thoughts of suicide, plans, intent or past attempts. "What keeps you going?" or
+# "Any drug use?" is a follow-up on protective factors or means once risk has come up, and before
+# that an ordinary question: on the graded transcripts most "risk asked" readings that supervisors
+# did not share were these.
+SCREENING_ASPECTS = frozenset({"ideation", "plan", "intent", "past_attempts"})
 
 
 class AreaCoverage(BaseModel):
@@ -74,9 +80,11 @@ def coverage(record: InterviewRecord) -> Coverage:
         for area, move in AREA_MOVES.items():
             if move in moves:
                 areas[area].turns.append(n)
-        if "ask_risk" in moves:
+        asked = t.risk_aspects or ["ideation"]
+        if "ask_risk" in moves and (risk_turns or SCREENING_ASPECTS.intersection(asked)
+                                    or _risk_came_up(record, t.index)):
             risk_turns.append(n)
-            for aspect in t.risk_aspects or ["ideation"]:
+            for aspect in asked:
                 aspects.setdefault(aspect, n)
     for a in areas.values():
         a.first_turn = a.turns[0] if a.turns else None
@@ -93,3 +101,10 @@ def coverage(record: InterviewRecord) -> Coverage:
             beliefs.setdefault(belief, turn_number(idx))
     return Coverage(areas=areas, risk_turns=risk_turns, risk_aspects=aspects,
                     has_states=bool(record.states), surfaced=surfaced, core_beliefs=beliefs)
+
+
+def _risk_came_up(record: InterviewRecord, before: int) -> bool:
+    """Whether the patient spoke of death, suicide or self-harm before turn index `before` (read only
+    for a follow-up question asked before any screening, which is rare)."""
+    said = [t.text for t in record.patient if t.index < before]
+    return any(risk_text.is_cue(r) for sentences in risk_text.read(said) for r in sentences) if said else False
