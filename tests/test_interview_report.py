@@ -85,7 +85,8 @@ def test_moves_are_kept_on_the_trainees_turn_with_the_risk_aspects_asked(tmp_pat
 
 def test_a_question_about_what_keeps_someone_going_is_a_risk_question_only_once_risk_has_come_up(monkeypatch):
     """ "What stops you going?" before any talk of risk is an ordinary question; after the patient
-    speaks of being better off dead, or after a screening question, it asks about protective factors."""
+    speaks of being better off dead, or after a screening question, it asks about protective factors.
+    A question that names self-harm screens however its aspect was read."""
     follow_up = "What stops you going down to the club these days?"
     monkeypatch.setattr(record_module, "recognise", lambda message, previous="": (
         Recognition(moves=["open_question", "ask_risk"], risk_aspects=["protective_factors"])
@@ -104,6 +105,12 @@ def test_a_question_about_what_keeps_someone_going_is_a_risk_question_only_once_
     assert cued.asked and cued.first_asked_turn == 3 and cued.protective_asked
     screened = risk_of("Have you had any thoughts of ending your life?", "No. Never that.", follow_up, "My knee.")
     assert screened.asked_turns == [1, 3] and screened.aspects == {"ideation": 1, "protective_factors": 3}
+    # A question naming self-harm by a euphemism screens, whatever aspect it was read as.
+    silly = "You're not going to do anything silly, are you?"
+    monkeypatch.setattr(record_module, "recognise", lambda message, previous="": (
+        Recognition(moves=["closed_question", "ask_risk"], risk_aspects=["protective_factors"])
+        if message == silly else Recognition(moves=["open_question"])))
+    assert risk_of("How have the evenings been?", "Long.", silly, "No. God, no.").asked_turns == [3]
 
 
 def test_counts_link_each_move_to_its_turns_and_tell_simple_from_complex_reflections(monkeypatch):

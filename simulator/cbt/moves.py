@@ -135,6 +135,12 @@ def _encoder_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="move-classifier")
 
 
+def names_risk(text: str) -> bool:
+    """Whether a message names death, suicide or self-harm, outright or by a common euphemism
+    ("doing anything silly")."""
+    return any(p.search(normalise(text)) for p in move_model.risk_cues()["ideation"])
+
+
 def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[str]:
     """The coding manual's conventions on top of the per-move decisions."""
     found = set(found)
@@ -145,7 +151,7 @@ def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[st
         found.add(max(FORMS, key=score.__getitem__))
     elif len(forms) == 2 and questions < 2:
         found.discard(min(FORMS, key=score.__getitem__))  # one question, one form
-    ideation = any(p.search(normalise(text)) for p in move_model.risk_cues()["ideation"])
+    ideation = names_risk(text)
     if ideation and (found & set(FORMS) or move_model.interrogative(text)):
         # A question that names death, suicide or self-harm, outright or by a common euphemism
         # ("you're not thinking of doing anything silly?"), asks about risk however it is worded,

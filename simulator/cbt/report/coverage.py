@@ -14,6 +14,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel
 
 from simulator.cbt.interview import turn_number
+from simulator.cbt.moves import names_risk
 from simulator.cbt.report import risk_text
 from simulator.cbt.report.record import InterviewRecord
 
@@ -33,10 +34,11 @@ FIELD_AREAS: dict[str, tuple[str, ...]] = {
     "coping_strategies": ("coping",), "history": ("history",),
 }
 ASPECTS = ("ideation", "plan", "intent", "means", "past_attempts", "protective_factors")
-# Screening asks about thoughts of suicide, plans, intent or past attempts. "What keeps you going?" or
-# "Any drug use?" is a follow-up on protective factors or means once risk has come up, and before
-# that an ordinary question: on the graded transcripts most "risk asked" readings that supervisors
-# did not share were these.
+# Screening asks about thoughts of suicide, plans, intent or past attempts, or names death, suicide or
+# self-harm ("you're not doing anything silly?"). "What keeps you going?" or "Any drug use?" is a
+# follow-up on protective factors or means once risk has come up, and before that an ordinary
+# question: on the graded transcripts most "risk asked" readings that supervisors did not share
+# were these.
 SCREENING_ASPECTS = frozenset({"ideation", "plan", "intent", "past_attempts"})
 
 
@@ -81,7 +83,7 @@ def coverage(record: InterviewRecord) -> Coverage:
             if move in moves:
                 areas[area].turns.append(n)
         asked = t.risk_aspects or ["ideation"]
-        if "ask_risk" in moves and (risk_turns or SCREENING_ASPECTS.intersection(asked)
+        if "ask_risk" in moves and (risk_turns or SCREENING_ASPECTS.intersection(asked) or names_risk(t.text)
                                     or _risk_came_up(record, t.index)):
             risk_turns.append(n)
             for aspect in asked:
