@@ -367,6 +367,16 @@ def test_a_second_coders_agreement_is_scored_like_the_recogniser_and_a_short_fil
     assert out.returncode != 0 and "second.jsonl line 3: unknown or missing labels" in out.stderr
 
 
+def test_a_labelled_set_with_a_row_missing_its_text_or_labels_is_refused_with_the_line(tmp_path) -> None:
+    good = {"previous": "", "text": "Hello, I'm Ana.", "labels": ["greeting"], "risk_aspects": []}
+    for broken, said in [({"previous": "", "labels": ["greeting"]}, "line 2: no message text"),
+                         ({"previous": "", "text": "How are you?"}, "line 2: unknown or missing labels")]:
+        path = tmp_path / "set.jsonl"
+        path.write_text(json.dumps(good) + "\n" + json.dumps(broken) + "\n")
+        with pytest.raises(ValueError, match=said):
+            load_labelled(path)
+
+
 def test_evaluation_refuses_a_set_that_shares_text_with_the_bank(tmp_path) -> None:
     bank_text = load_labelled(BANK_PATH)[5].text
     leaky = tmp_path / "leaky.jsonl"

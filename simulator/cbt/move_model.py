@@ -120,18 +120,22 @@ class LabelledMessage:
 
 def checked_codes(row: dict, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """One coded row's moves and risk aspects; unknown or missing labels are refused with `where`."""
-    bad = [m for m in row["labels"] if m not in MOVES]
+    labels = row.get("labels") or []
+    bad = [m for m in labels if m not in MOVES]
     bad += [a for a in row.get("risk_aspects", []) if a not in ASPECTS]
-    if bad or not row["labels"]:
+    if bad or not labels:
         raise ValueError(f"{where}: unknown or missing labels {bad}")
-    return tuple(row["labels"]), tuple(row.get("risk_aspects", []))
+    return tuple(labels), tuple(row.get("risk_aspects", []))
 
 
 def load_labelled(path: Path) -> list[LabelledMessage]:
-    """A JSONL file of labelled messages; unknown labels are refused with the line number."""
+    """A JSONL file of labelled messages; a row with no text, no labels or unknown labels is refused
+    with its line number."""
     items: list[LabelledMessage] = []
     for number, row in jsonl_rows(path):
         labels, aspects = checked_codes(row, f"{path.name} line {number}")
+        if not isinstance(row.get("text"), str):
+            raise ValueError(f"{path.name} line {number}: no message text")
         items.append(LabelledMessage(row.get("previous", ""), row["text"], labels, aspects))
     return items
 
