@@ -6,14 +6,14 @@ import shutil
 
 import pytest
 
-from simulator.cbt.interview import turn_number
+from simulator.cbt.interview import DisclosureState, Turn, turn_number
 from simulator.cbt.moves import Recognition
 from simulator.cbt.report import evaluate
 from simulator.cbt.report import record as record_module
 from simulator.cbt.report import store as reports
 from simulator.cbt.report.build import interview_report
 from simulator.cbt.report.competence import competence_rubric
-from simulator.cbt.report.record import from_plain
+from simulator.cbt.report.record import from_plain, from_session
 from simulator.cbt.sessions import SessionStore
 from simulator.cli import main as cli_main
 from simulator.core.settings import LLMSettings, Settings
@@ -111,6 +111,17 @@ def test_a_question_about_what_keeps_someone_going_is_a_risk_question_only_once_
         Recognition(moves=["closed_question", "ask_risk"], risk_aspects=["protective_factors"])
         if message == silly else Recognition(moves=["open_question"])))
     assert risk_of("How have the evenings been?", "Long.", silly, "No. God, no.").asked_turns == [3]
+    # An answer about suicide shows the question was a risk question, whatever it was read as.
+    denied = risk_of("How have the evenings been?", "Long.", follow_up, "God, no, I'd never kill myself.")
+    assert denied.asked_turns == [3] and denied.disclosed_level == "none"
+    # A simulated patient answered the question as a risk question: the report agrees with it.
+    turns = [Turn(index=i, role=r, text=x, moves=m, risk_aspects=a) for i, (r, x, m, a) in enumerate([
+        ("therapist", "How have the evenings been?", ["open_question"], []),
+        ("patient", "Long. I sit in with the telly.", [], []),
+        ("therapist", follow_up, ["open_question", "ask_risk"], ["protective_factors"]),
+        ("patient", "The grandkids, I suppose.", [], [])])]
+    simulated = interview_report(from_session(turns, {1: DisclosureState(turn=1), 3: DisclosureState(turn=2)}, None))
+    assert simulated.risk.asked_turns == [3]
 
 
 def test_counts_link_each_move_to_its_turns_and_tell_simple_from_complex_reflections(monkeypatch):

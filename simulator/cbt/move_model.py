@@ -134,7 +134,7 @@ def load_labelled(path: Path) -> list[LabelledMessage]:
     items: list[LabelledMessage] = []
     for number, row in jsonl_rows(path):
         labels, aspects = checked_codes(row, f"{path.name} line {number}")
-        if not isinstance(row.get("text"), str):
+        if not isinstance(row.get("text"), str) or not row["text"].strip():
             raise ValueError(f"{path.name} line {number}: no message text")
         items.append(LabelledMessage(row.get("previous", ""), row["text"], labels, aspects))
     return items

@@ -136,8 +136,9 @@ def _encoder_pool() -> ThreadPoolExecutor:
 
 
 def names_risk(text: str) -> bool:
-    """Whether a message names death, suicide or self-harm, outright or by a common euphemism
-    ("doing anything silly")."""
+    """Whether a message uses the words that make any question a risk question
+    (data/moves/risk_cues.json, ideation): death, suicide, self-harm, being safe, life not worth
+    living, outright or by a common euphemism ("doing anything silly")."""
     return any(p.search(normalise(text)) for p in move_model.risk_cues()["ideation"])
 
 

@@ -3,8 +3,9 @@ and (for a simulated session) at which turn each element of the case surfaced.
 
 The interview report shows it; the formulation feedback reads it to advise only on what was
 never asked. Turns are turn numbers as shown to people (`turn_number`: 1 for the first message).
-Asked comes from the moves recognised in the trainee's messages; surfaced from the disclosure
-state stored with each patient turn (`DisclosureState.surfaced`, `core_beliefs_surfaced`).
+Asked comes from the moves recognised in the trainee's messages (in a transcript, a question on
+protective factors or means only once risk has come up: SCREENING_ASPECTS); surfaced from the
+disclosure state stored with each patient turn (`DisclosureState.surfaced`, `core_beliefs_surfaced`).
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ FIELD_AREAS: dict[str, tuple[str, ...]] = {
     "coping_strategies": ("coping",), "history": ("history",),
 }
 ASPECTS = ("ideation", "plan", "intent", "means", "past_attempts", "protective_factors")
-# Screening asks about thoughts of suicide, plans, intent or past attempts, or names death, suicide or
-# self-harm ("you're not doing anything silly?"). "What keeps you going?" or "Any drug use?" is a
-# follow-up on protective factors or means once risk has come up, and before that an ordinary
-# question: on the graded transcripts most "risk asked" readings that supervisors did not share
-# were these.
+# In a transcript, a risk question screens when it asks about thoughts of suicide, plans, intent or
+# past attempts, or names them ("you're not doing anything silly?"). "What keeps you going?" or "Any
+# drug use?" counts only after a screening question or once the patient has spoken of death or
+# suicide in words; before that it is an ordinary question (most "risk asked" readings supervisors
+# did not share on the graded transcripts were these).
 SCREENING_ASPECTS = frozenset({"ideation", "plan", "intent", "past_attempts"})
 
 
@@ -76,6 +77,7 @@ def coverage(record: InterviewRecord) -> Coverage:
     areas = {a: AreaCoverage(area=a) for a in AREAS}
     risk_turns: list[int] = []
     aspects: dict[str, int] = {}
+    first_cue: list[int | None] = []  # the index of the patient's first words of risk, read once if needed
     for t in record.therapist:
         n = turn_number(t.index)
         moves = set(t.moves)
@@ -83,8 +85,7 @@ def coverage(record: InterviewRecord) -> Coverage:
             if move in moves:
                 areas[area].turns.append(n)
         asked = t.risk_aspects or ["ideation"]
-        if "ask_risk" in moves and (risk_turns or SCREENING_ASPECTS.intersection(asked) or names_risk(t.text)
-                                    or _risk_came_up(record, t.index)):
+        if "ask_risk" in moves and _screens(record, t.text, asked, bool(risk_turns), first_cue, t.index):
             risk_turns.append(n)
             for aspect in asked:
                 aspects.setdefault(aspect, n)
@@ -105,8 +106,21 @@ def coverage(record: InterviewRecord) -> Coverage:
                     has_states=bool(record.states), surfaced=surfaced, core_beliefs=beliefs)
 
 
-def _risk_came_up(record: InterviewRecord, before: int) -> bool:
-    """Whether the patient spoke of death, suicide or self-harm before turn index `before` (read only
-    for a follow-up question asked before any screening, which is rare)."""
-    said = [t.text for t in record.patient if t.index < before]
-    return any(risk_text.is_cue(r) for sentences in risk_text.read(said) for r in sentences) if said else False
+def _screens(record: InterviewRecord, text: str, asked: list[str], screened: bool,
+             first_cue: list[int | None], index: int) -> bool:
+    """Whether a risk question at transcript index `index` counts as screening (see
+    SCREENING_ASPECTS). A simulated session's patient answered it as a risk question, so it counts."""
+    if record.states or screened or SCREENING_ASPECTS.intersection(asked) or names_risk(text):
+        return True
+    if not first_cue:
+        first_cue.append(_first_risk_words(record))
+    return first_cue[0] is not None and first_cue[0] < index
+
+
+def _first_risk_words(record: InterviewRecord) -> int | None:
+    """The transcript index of the first patient turn that speaks of death, suicide or self-harm in
+    words (the sentence reader; a cut reply answered again does not count), or None."""
+    said = [t for t in record.patient if not record.superseded(t.index)]
+    readings = risk_text.read([t.text for t in said]) if said else []
+    return next((t.index for t, sentences in zip(said, readings) if any(risk_text.is_cue(r) for r in sentences)),
+                None)

@@ -110,13 +110,17 @@ def from_plain(turns: list[dict[str, Any]], first_session: bool = True) -> Inter
     plain = [Turn(index=i, role=t["role"], text=t["text"]) for i, t in enumerate(turns)]
     record = from_session(plain, {}, None, first_session)
     for i, t in enumerate(record.turns):
-        if t.role != "therapist" or "ask_risk" in t.moves:
+        # A question read as asking about protective factors or means alone counts as screening
+        # only in context (coverage.SCREENING_ASPECTS): an answer about suicide gives it that.
+        if t.role != "therapist" or ("ask_risk" in t.moves and not {"protective_factors", "means"}
+                                     .issuperset(t.risk_aspects or ["ideation"])):
             continue
         answer = record.next_patient(i)
         if answer is not None and answers_risk_question(answer.text):
             log.info("turn %d counted as a risk question: the patient's answer is about risk", turn_number(i))
-            record.turns[i] = t.model_copy(update={"moves": [*t.moves, "ask_risk"],
-                                                   "risk_aspects": ["ideation"]})
+            moves = t.moves if "ask_risk" in t.moves else [*t.moves, "ask_risk"]
+            record.turns[i] = t.model_copy(update={"moves": moves,
+                                                   "risk_aspects": [*t.risk_aspects, "ideation"]})
     return record
 
 
