@@ -135,6 +135,12 @@ def _encoder_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="move-classifier")
 
 
+# A risk question asking about these screens by itself; one asking only about protective factors or
+# means ("What keeps you going?", "Any drug use?") is a follow-up that needs its context, which one
+# message and the line before it cannot show (the interview report reads it: report/coverage.py).
+SCREENING_ASPECTS = frozenset({"ideation", "plan", "intent", "past_attempts"})
+
+
 def names_risk(text: str) -> bool:
     """Whether a message uses the words that make any question a risk question
     (data/moves/risk_cues.json, ideation): death, suicide, self-harm, being safe, life not worth

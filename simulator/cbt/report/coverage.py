@@ -4,18 +4,20 @@ and (for a simulated session) at which turn each element of the case surfaced.
 The interview report shows it; the formulation feedback reads it to advise only on what was
 never asked. Turns are turn numbers as shown to people (`turn_number`: 1 for the first message).
 Asked comes from the moves recognised in the trainee's messages (in a transcript, a question on
-protective factors or means only once risk has come up: SCREENING_ASPECTS); surfaced from the
+protective factors or means only once risk has come up: `_screens`); surfaced from the
 disclosure state stored with each patient turn (`DisclosureState.surfaced`, `core_beliefs_surfaced`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Literal, get_args
 
 from pydantic import BaseModel
 
-from simulator.cbt.interview import turn_number
-from simulator.cbt.moves import names_risk
+from simulator.cbt.interview import Turn, turn_number
+from simulator.cbt.moves import SCREENING_ASPECTS, names_risk
 from simulator.cbt.report import risk_text
 from simulator.cbt.report.record import InterviewRecord
 
@@ -35,12 +37,6 @@ FIELD_AREAS: dict[str, tuple[str, ...]] = {
     "coping_strategies": ("coping",), "history": ("history",),
 }
 ASPECTS = ("ideation", "plan", "intent", "means", "past_attempts", "protective_factors")
-# In a transcript, a risk question screens when it asks about thoughts of suicide, plans, intent or
-# past attempts, or names them ("you're not doing anything silly?"). "What keeps you going?" or "Any
-# drug use?" counts only after a screening question or once the patient has spoken of death or
-# suicide in words; before that it is an ordinary question (most "risk asked" readings supervisors
-# did not share on the graded transcripts were these).
-SCREENING_ASPECTS = frozenset({"ideation", "plan", "intent", "past_attempts"})
 
 
 class AreaCoverage(BaseModel):
@@ -77,7 +73,7 @@ def coverage(record: InterviewRecord) -> Coverage:
     areas = {a: AreaCoverage(area=a) for a in AREAS}
     risk_turns: list[int] = []
     aspects: dict[str, int] = {}
-    first_cue: list[int | None] = []  # the index of the patient's first words of risk, read once if needed
+    first_risk_words = cache(lambda: _first_risk_words(record))  # read only when a follow-up needs it
     for t in record.therapist:
         n = turn_number(t.index)
         moves = set(t.moves)
@@ -85,7 +81,7 @@ def coverage(record: InterviewRecord) -> Coverage:
             if move in moves:
                 areas[area].turns.append(n)
         asked = t.risk_aspects or ["ideation"]
-        if "ask_risk" in moves and _screens(record, t.text, asked, bool(risk_turns), first_cue, t.index):
+        if "ask_risk" in moves and _screens(record, t, asked, bool(risk_turns), first_risk_words):
             risk_turns.append(n)
             for aspect in asked:
                 aspects.setdefault(aspect, n)
@@ -106,15 +102,18 @@ def coverage(record: InterviewRecord) -> Coverage:
                     has_states=bool(record.states), surfaced=surfaced, core_beliefs=beliefs)
 
 
-def _screens(record: InterviewRecord, text: str, asked: list[str], screened: bool,
-             first_cue: list[int | None], index: int) -> bool:
-    """Whether a risk question at transcript index `index` counts as screening (see
-    SCREENING_ASPECTS). A simulated session's patient answered it as a risk question, so it counts."""
-    if record.states or screened or SCREENING_ASPECTS.intersection(asked) or names_risk(text):
+def _screens(record: InterviewRecord, t: Turn, asked: list[str], screened: bool,
+             first_risk_words: Callable[[], int | None]) -> bool:
+    """Whether the trainee's risk question `t` counts as risk screening. One that asks about
+    SCREENING_ASPECTS or names death, suicide or self-harm does. In a transcript, one on protective
+    factors or means alone counts only after a screening question or once the patient has spoken of
+    death or suicide in words; before that it is an ordinary question (most "risk asked" readings
+    supervisors did not share on the graded transcripts were these). A simulated session's patient
+    answered it as a risk question, so there it counts."""
+    if record.states or screened or SCREENING_ASPECTS.intersection(asked) or names_risk(t.text):
         return True
-    if not first_cue:
-        first_cue.append(_first_risk_words(record))
-    return first_cue[0] is not None and first_cue[0] < index
+    first = first_risk_words()
+    return first is not None and first < t.index
 
 
 def _first_risk_words(record: InterviewRecord) -> int | None:

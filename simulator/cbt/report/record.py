@@ -15,7 +15,7 @@ from typing import Any
 
 from simulator.cbt.case import PatientCase
 from simulator.cbt.interview import DisclosureState, Turn, turn_number
-from simulator.cbt.moves import recognise
+from simulator.cbt.moves import SCREENING_ASPECTS, recognise
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +110,10 @@ def from_plain(turns: list[dict[str, Any]], first_session: bool = True) -> Inter
     plain = [Turn(index=i, role=t["role"], text=t["text"]) for i, t in enumerate(turns)]
     record = from_session(plain, {}, None, first_session)
     for i, t in enumerate(record.turns):
-        # A question read as asking about protective factors or means alone counts as screening
-        # only in context (coverage.SCREENING_ASPECTS): an answer about suicide gives it that.
-        if t.role != "therapist" or ("ask_risk" in t.moves and not {"protective_factors", "means"}
-                                     .issuperset(t.risk_aspects or ["ideation"])):
+        # A question read as asking about protective factors or means alone screens only in
+        # context (SCREENING_ASPECTS): an answer about suicide gives it that.
+        if t.role != "therapist" or ("ask_risk" in t.moves
+                                     and SCREENING_ASPECTS.intersection(t.risk_aspects or ["ideation"])):
             continue
         answer = record.next_patient(i)
         if answer is not None and answers_risk_question(answer.text):
