@@ -105,15 +105,16 @@ def test_a_question_about_what_keeps_someone_going_is_a_risk_question_only_once_
     assert cued.asked and cued.first_asked_turn == 3 and cued.protective_asked
     screened = risk_of("Have you had any thoughts of ending your life?", "No. Never that.", follow_up, "My knee.")
     assert screened.asked_turns == [1, 3] and screened.aspects == {"ideation": 1, "protective_factors": 3}
+    # An answer about suicide shows the question was a risk question, also one read as asking about
+    # protective factors only.
+    denied = risk_of("How have the evenings been?", "Long.", follow_up, "God, no, I'd never kill myself.")
+    assert denied.asked_turns == [3] and denied.disclosed_level == "none"
     # A question naming self-harm by a euphemism screens, whatever aspect it was read as.
     silly = "You're not going to do anything silly, are you?"
     monkeypatch.setattr(record_module, "recognise", lambda message, previous="": (
         Recognition(moves=["closed_question", "ask_risk"], risk_aspects=["protective_factors"])
         if message == silly else Recognition(moves=["open_question"])))
     assert risk_of("How have the evenings been?", "Long.", silly, "No. God, no.").asked_turns == [3]
-    # An answer about suicide shows the question was a risk question, whatever it was read as.
-    denied = risk_of("How have the evenings been?", "Long.", follow_up, "God, no, I'd never kill myself.")
-    assert denied.asked_turns == [3] and denied.disclosed_level == "none"
     # A simulated patient answered the question as a risk question: the report agrees with it.
     turns = [Turn(index=i, role=r, text=x, moves=m, risk_aspects=a) for i, (r, x, m, a) in enumerate([
         ("therapist", "How have the evenings been?", ["open_question"], []),
