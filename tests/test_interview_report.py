@@ -125,6 +125,30 @@ def test_a_question_about_what_keeps_someone_going_is_a_risk_question_only_once_
     assert simulated.risk.asked_turns == [3]
 
 
+def test_a_risk_question_at_the_end_of_a_long_summary_counts_as_asked_at_that_turn():
+    """A trainee who screens at the tail of a long turn has asked: the whole turn reads as a summary
+    (the classifier reads its first 128 tokens), its last part as a risk question. A long turn with
+    no risk in it is not counted."""
+    summary = ("Okay, let me see if I've got this. The job went in March, after nineteen years, and since then "
+               "the days have lost their shape, you're up late, you skip breakfast, the lads have stopped ringing, "
+               "and you've been snapping at Julie over little things, and underneath it there's this thought "
+               "that you're no use to anyone now. I'll put some of that on paper for next week, and I'll also "
+               "just check, as I do with everyone, whether it ever gets so bad that you think about doing "
+               "something to yourself.")
+    ordinary = ("Right, so the evenings drag, and there's the drinking, which we'll come back to, and I'm also "
+                "going to ask what you'd like to be different by the end of our sessions, but first, how much "
+                "are you drinking on a typical night, roughly?")
+    lines = ["What's brought you here today?", "I just don't see the point in getting up most days.",
+             ordinary, "Four or five cans. More at the weekend.", summary, "No. I wouldn't. I've thought it'd be "
+             "easier not to wake up, but I wouldn't do anything."]
+    roles = ["therapist", "patient"] * 3
+    record = from_plain([{"role": r, "text": t} for r, t in zip(roles, lines)])
+    assert "summarise" in record.turns[4].moves and "ask_risk" in record.turns[4].moves
+    assert "ask_risk" not in record.turns[2].moves
+    risk = interview_report(record).risk
+    assert risk.asked and risk.asked_turns == [5] and "ideation" in risk.aspects
+
+
 def test_counts_link_each_move_to_its_turns_and_tell_simple_from_complex_reflections(monkeypatch):
     moves = {
         "What's been happening?": ["open_question"],

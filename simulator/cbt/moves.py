@@ -148,6 +148,49 @@ def names_risk(text: str) -> bool:
     return any(p.search(normalise(text)) for p in move_model.risk_cues()["ideation"])
 
 
+# A long trainee turn is read in parts for a risk question the whole reading missed: the fine-tuned
+# classifier reads 128 tokens of message and reply together, and a question buried in a summary or a
+# run of other questions is outweighed by the rest ("...how's your appetite, are you managing the food,
+# and you're not having any thoughts of doing something to yourself?"). Both numbers and the
+# probability were chosen on the development transcripts (README, "Interview report").
+LONG_TURN_WORDS = 20
+PART_WORDS = 24
+PART_RISK_SURE = 0.75  # a part taken alone loses its context: "Does that sound like a plan?" reads 0.74
+
+
+def parts(message: str) -> list[str]:
+    """A message's sentences, each sentence longer than PART_WORDS as every run of its clauses
+    (cut at commas and semicolons) that fits in PART_WORDS."""
+    out: list[str] = []
+    for sentence in segments(normalise(message)):
+        if len(sentence.split()) <= PART_WORDS:
+            out.append(sentence)
+            continue
+        clauses = [c for c in re.split(r"[,;]\s+", sentence) if c.strip()]
+        for i in range(len(clauses)):
+            run = [clauses[i]]
+            for c in clauses[i + 1:]:
+                if len(" ".join([*run, c]).split()) > PART_WORDS:
+                    break
+                run.append(c)
+            out.append(", ".join(run))
+    return out
+
+
+def risk_in_parts(message: str, previous: str = "") -> Recognition | None:
+    """The reading of the first part of a long message (LONG_TURN_WORDS or more) that asks about risk:
+    read as a risk question that names death, suicide or self-harm, or with a probability of at least
+    PART_RISK_SURE. None for a shorter message or when no part does."""
+    text = message[:MAX_CHARS]
+    if len(words(text)) < LONG_TURN_WORDS:
+        return None
+    for part in parts(text):
+        found = recognise(part, previous)
+        if "ask_risk" in found.moves and (names_risk(part) or found.scores["ask_risk"] >= PART_RISK_SURE):
+            return found
+    return None
+
+
 def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[str]:
     """The coding manual's conventions on top of the per-move decisions."""
     found = set(found)

@@ -4,7 +4,9 @@ A stored session gives its turns, the moves recognised in each message (stored o
 turn, or on the patient's reply in sessions stored before that) and the disclosure state left by
 every patient turn. What `simulate --json` prints gives the same. A transcript from elsewhere (a
 graded or real one) has only text: each of the trainee's messages is then recognised here, with
-`simulator.cbt.moves.recognise`, against the patient's previous reply.
+`simulator.cbt.moves.recognise`, against the patient's previous reply, and a long one not read as a risk
+question is read in parts for one (`simulator.cbt.moves.risk_in_parts`): transcribed trainees often screen
+at the tail of a summary or a run of questions.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 from simulator.cbt.case import PatientCase
 from simulator.cbt.interview import DisclosureState, Turn, turn_number
-from simulator.cbt.moves import SCREENING_ASPECTS, recognise
+from simulator.cbt.move_model import MOVES
+from simulator.cbt.moves import FORMS, SCREENING_ASPECTS, recognise, risk_in_parts
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +78,14 @@ def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int]:
             continue
         previous = next((p.text for p in reversed(turns[:i]) if p.role == "patient"), "")
         found = recognise(t.text, previous)
+        moves, aspects = set(found.moves), list(found.risk_aspects)
+        part = None if "ask_risk" in moves else risk_in_parts(t.text, previous)
+        if part is not None:
+            log.info("turn %d counted as a risk question: one of its parts asks about risk", turn_number(i))
+            moves = (moves - {"other"}) | {"ask_risk"} | (set() if moves & set(FORMS) else set(part.moves) & set(FORMS))
+            aspects = list(part.risk_aspects)
         recognised += 1
-        out.append(t.model_copy(update={"moves": list(found.moves), "risk_aspects": list(found.risk_aspects)}))
+        out.append(t.model_copy(update={"moves": [m for m in MOVES if m in moves], "risk_aspects": aspects}))
     return out, recognised
 
 
