@@ -149,6 +149,37 @@ def test_a_risk_question_at_the_end_of_a_long_summary_counts_as_asked_at_that_tu
     assert risk.asked and risk.asked_turns == [5] and "ideation" in risk.aspects
 
 
+def test_a_long_turn_is_read_in_parts_each_once_and_a_part_read_as_risk_makes_it_a_risk_question(monkeypatch):
+    """The parts are the sentences, a long sentence as runs of its clauses; with a stand-in
+    recogniser, only a part read as a risk question counts, and the turn keeps one form label."""
+    from simulator.cbt import moves as moves_module
+
+    long_sentence = ("and I know the mornings are hard, and the lads have stopped ringing, and Julie is worried, "
+                     "and I'd like to ask as well whether you ever think of ending your life, or anything like that")
+    assert moves_module.parts("How was work? " + long_sentence + ".") == [
+        "how was work?",
+        "and i know the mornings are hard, and the lads have stopped ringing, and julie is worried",
+        "and the lads have stopped ringing, and julie is worried",
+        "and julie is worried, and i'd like to ask as well whether you ever think of ending your life, "
+        "or anything like that.",
+        "and i'd like to ask as well whether you ever think of ending your life, or anything like that.",
+        "or anything like that."]
+    turn = ("So the job went in March and the days have lost their shape since. How are you sleeping at the "
+            "moment, and are you eating? And I check this with everyone: any thoughts of ending things?")
+    monkeypatch.setattr(record_module, "recognise", lambda message, previous="": (
+        Recognition(moves=["closed_question", "ask_risk"], risk_aspects=["ideation"], scores={"ask_risk": 0.6})
+        if message.startswith("and i check this") else
+        Recognition(moves=["summarise", "open_question"], scores={"ask_risk": 0.1})
+        if message == turn else Recognition(moves=["closed_question"], scores={"ask_risk": 0.1})))
+    record = from_plain([{"role": "therapist", "text": turn}, {"role": "patient", "text": "No. Nothing like that."}])
+    assert record.turns[0].moves == ["open_question", "ask_risk", "summarise"]
+    assert record.turns[0].risk_aspects == ["ideation"]
+    # A turn not in English is `other` whole, and its short parts are too short to tell the language by.
+    spanish = ("Hola, ¿cómo estás hoy? ¿Suicidio? Necesito saber si has pensado en hacerte daño alguna vez, "
+               "porque es importante para mí saberlo ahora mismo.")
+    assert moves_module.risk_in_parts(spanish) is None
+
+
 def test_counts_link_each_move_to_its_turns_and_tell_simple_from_complex_reflections(monkeypatch):
     moves = {
         "What's been happening?": ["open_question"],

@@ -148,47 +148,62 @@ def names_risk(text: str) -> bool:
     return any(p.search(normalise(text)) for p in move_model.risk_cues()["ideation"])
 
 
-# A long trainee turn is read in parts for a risk question the whole reading missed: the fine-tuned
-# classifier reads 128 tokens of message and reply together, and a question buried in a summary or a
-# run of other questions is outweighed by the rest ("...how's your appetite, are you managing the food,
-# and you're not having any thoughts of doing something to yourself?"). Both numbers and the
-# probability were chosen on the development transcripts (README, "Interview report").
+# The interview report reads a long trainee turn of an outside transcript in parts for a risk question
+# the whole reading missed: the fine-tuned classifier reads 128 tokens of message and reply together,
+# and a question buried in a summary or a run of other questions is outweighed by the rest ("...how's
+# your appetite, are you managing the food, and you're not having any thoughts of doing something to
+# yourself?"). The live patient does not: it answers the moves stored with the turn. Both numbers and
+# the probability were chosen on the development transcripts (README, "Interview report").
 LONG_TURN_WORDS = 20
 PART_WORDS = 24
-PART_RISK_SURE = 0.75  # a part taken alone loses its context: "Does that sound like a plan?" reads 0.74
+PART_RISK_SURE = 0.75  # a part taken alone loses its context: "Does that sound like a plan?" reads 0.71
+MAX_PARTS = 40  # a turn is read up to MAX_CHARS; a list of many short clauses stops here
 
 
 def parts(message: str) -> list[str]:
-    """A message's sentences, each sentence longer than PART_WORDS as every run of its clauses
-    (cut at commas and semicolons) that fits in PART_WORDS."""
+    """A message's sentences (lower-cased, as the classifiers read them); a sentence of more than
+    PART_WORDS words as, from each of its clauses (cut at commas and semicolons), the longest run of
+    clauses that fits in PART_WORDS (a single longer clause whole). Each part once, in order."""
     out: list[str] = []
     for sentence in segments(normalise(message)):
-        if len(sentence.split()) <= PART_WORDS:
+        if len(words(sentence)) <= PART_WORDS:
             out.append(sentence)
             continue
-        clauses = [c for c in re.split(r"[,;]\s+", sentence) if c.strip()]
+        clauses = [c for c in re.split(r"\s*[,;]\s*", sentence) if re.search(r"[^\W\d_]", c)]
         for i in range(len(clauses)):
             run = [clauses[i]]
             for c in clauses[i + 1:]:
-                if len(" ".join([*run, c]).split()) > PART_WORDS:
+                if len(words(" ".join([*run, c]))) > PART_WORDS:
                     break
                 run.append(c)
             out.append(", ".join(run))
-    return out
+    return list(dict.fromkeys(out))
 
 
-def risk_in_parts(message: str, previous: str = "") -> Recognition | None:
-    """The reading of the first part of a long message (LONG_TURN_WORDS or more) that asks about risk:
-    read as a risk question that names death, suicide or self-harm, or with a probability of at least
-    PART_RISK_SURE. None for a shorter message or when no part does."""
+def risk_in_parts(message: str, previous: str = "", read=None) -> Recognition | None:
+    """The reading of the first part of a long message (LONG_TURN_WORDS words or more, in English)
+    that asks about risk: read as a risk question that names death, suicide or self-harm, or with a
+    probability of at least PART_RISK_SURE. None for a shorter message or when no part does.
+    `read` is the recogniser (`recognise` unless given)."""
+    read = read or recognise
     text = message[:MAX_CHARS]
-    if len(words(text)) < LONG_TURN_WORDS:
+    if len(words(text)) < LONG_TURN_WORDS or foreign_language(text):
         return None
-    for part in parts(text):
-        found = recognise(part, previous)
-        if "ask_risk" in found.moves and (names_risk(part) or found.scores["ask_risk"] >= PART_RISK_SURE):
+    whole = normalise(text).strip()
+    for part in [p for p in parts(text) if p != whole][:MAX_PARTS]:
+        found = read(part, previous)
+        if "ask_risk" in found.moves and (names_risk(part) or found.scores.get("ask_risk", 0.0) >= PART_RISK_SURE):
             return found
     return None
+
+
+def as_risk_question(moves: list[Move], forms: list[Move]) -> list[Move]:
+    """`moves` with `ask_risk` added, in canonical order: `other` dropped, and, when the moves had no
+    form label, the first of `forms` that is one (closed_question if none is)."""
+    found = set(moves) - {"other"} | {"ask_risk"}
+    if not found & set(FORMS):
+        found.add(next((f for f in forms if f in FORMS), "closed_question"))
+    return [m for m in MOVES if m in found]
 
 
 def _apply_manual(found: set[str], score: dict[str, float], text: str) -> set[str]:

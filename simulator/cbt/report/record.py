@@ -17,8 +17,7 @@ from typing import Any
 
 from simulator.cbt.case import PatientCase
 from simulator.cbt.interview import DisclosureState, Turn, turn_number
-from simulator.cbt.move_model import MOVES
-from simulator.cbt.moves import FORMS, SCREENING_ASPECTS, recognise, risk_in_parts
+from simulator.cbt.moves import SCREENING_ASPECTS, as_risk_question, recognise, risk_in_parts
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,8 @@ class InterviewRecord:
 
 def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int]:
     """Every trainee turn with its moves: stored on it, else on the patient's reply to it (sessions
-    stored before moves moved onto the trainee's turn), else recognised now."""
+    stored before moves moved onto the trainee's turn), else recognised now (a long turn read in
+    parts for a risk question when the whole is not read as one)."""
     out: list[Turn] = []
     recognised = 0
     for i, t in enumerate(turns):
@@ -78,14 +78,13 @@ def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int]:
             continue
         previous = next((p.text for p in reversed(turns[:i]) if p.role == "patient"), "")
         found = recognise(t.text, previous)
-        moves, aspects = set(found.moves), list(found.risk_aspects)
-        part = None if "ask_risk" in moves else risk_in_parts(t.text, previous)
+        moves, aspects = list(found.moves), list(found.risk_aspects)
+        part = None if "ask_risk" in moves else risk_in_parts(t.text, previous, read=recognise)
         if part is not None:
             log.info("turn %d counted as a risk question: one of its parts asks about risk", turn_number(i))
-            moves = (moves - {"other"}) | {"ask_risk"} | (set() if moves & set(FORMS) else set(part.moves) & set(FORMS))
-            aspects = list(part.risk_aspects)
+            moves, aspects = as_risk_question(moves, part.moves), list(part.risk_aspects)
         recognised += 1
-        out.append(t.model_copy(update={"moves": [m for m in MOVES if m in moves], "risk_aspects": aspects}))
+        out.append(t.model_copy(update={"moves": moves, "risk_aspects": aspects}))
     return out, recognised
 
 
@@ -127,7 +126,7 @@ def from_plain(turns: list[dict[str, Any]], first_session: bool = True) -> Inter
         answer = record.next_patient(i)
         if answer is not None and answers_risk_question(answer.text):
             log.info("turn %d counted as a risk question: the patient's answer is about risk", turn_number(i))
-            moves = t.moves if "ask_risk" in t.moves else [*t.moves, "ask_risk"]
+            moves = t.moves if "ask_risk" in t.moves else as_risk_question(t.moves, [])
             record.turns[i] = t.model_copy(update={"moves": moves,
                                                    "risk_aspects": [*t.risk_aspects, "ideation"]})
     return record
