@@ -4,7 +4,6 @@ regression alone, and a logged warning) while it is not built or is broken."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import numpy as np
@@ -30,12 +29,11 @@ def fresh_state():
     pair_model.installed.reset()
 
 
-def test_a_pair_classifier_built_on_a_small_bank_learns_its_labels(tmp_path, monkeypatch, fresh_state):
+def test_a_pair_classifier_built_on_a_small_bank_learns_its_labels(tmp_path, fresh_state):
     from simulator.dearman.bank import default_messages
 
     target = tmp_path / "dearman-encoder.onnx"
-    monkeypatch.setattr(pair_model, "RECIPE", dataclasses.replace(pair_model.RECIPE, epochs=3))
-    messages = default_messages()[:60]
+    messages = default_messages()[:60]  # alone, without the exemplars: the full recipe in about a minute
     assert pair_model.build(messages, target) == target and not list(tmp_path.glob("*.part"))
     got = pair_model.sentence_proba(["Could you pay me the $140 by Friday?", "Sorry, it's probably nothing."],
                                     "Get Sam to pay the $140 he owes by Friday.", "", path=target)

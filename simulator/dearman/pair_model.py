@@ -72,10 +72,10 @@ def _loss(labels: np.ndarray):
 
 
 def build(messages=None, target: Path | None = None) -> Path:
-    """Fine-tune on the bank's sentences and the exemplars (or on `messages`) and export."""
+    """Fine-tune on the bank's sentences and the exemplars (or on `messages` alone) and export."""
     from simulator.dearman.bank import default_messages
 
-    u = units(tuple(messages if messages is not None else default_messages()))
+    u = units(tuple(messages if messages is not None else default_messages()), with_exemplars=messages is None)
     pairs = [(t, context(g, p)) for t, g, p in zip(u.texts, u.goals, u.partners)]
     labels = np.array([[u.labels[h][i] for h in HEADS] for i in range(len(pairs))], dtype=np.int64)
     return pair_encoder.finetune(pairs, _loss(labels), RECIPE, target or model_path(), "DEAR MAN classifier")
