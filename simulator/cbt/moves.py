@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
@@ -156,7 +157,7 @@ def names_risk(text: str) -> bool:
 # the probability were chosen on the development transcripts (README, "Interview report").
 LONG_TURN_WORDS = 20
 PART_WORDS = 24
-PART_RISK_SURE = 0.75  # a part taken alone loses its context: "Does that sound like a plan?" reads 0.71
+PART_RISK_SURE = 0.75  # a part taken alone loses its context: "Does that sound like a plan?" reads 0.71 with no reply before it
 MAX_PARTS = 40  # a turn is read up to MAX_CHARS; a list of many short clauses stops here
 
 
@@ -180,7 +181,8 @@ def parts(message: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def risk_in_parts(message: str, previous: str = "", read=None) -> Recognition | None:
+def risk_in_parts(message: str, previous: str = "",
+                  read: Callable[[str, str], Recognition] | None = None) -> Recognition | None:
     """The reading of the first part of a long message (LONG_TURN_WORDS words or more, in English)
     that asks about risk: read as a risk question that names death, suicide or self-harm, or with a
     probability of at least PART_RISK_SURE. None for a shorter message or when no part does.
