@@ -149,6 +149,28 @@ def test_a_risk_question_at_the_end_of_a_long_summary_counts_as_asked_at_that_tu
     assert risk.asked and risk.asked_turns == [5] and "ideation" in risk.aspects
 
 
+def test_everyday_questions_read_unsurely_as_risk_questions_are_not_screening_until_risk_has_come_up():
+    """The recogniser reads "Does that sound like a plan?" after homework is agreed, and a question
+    about the patient's safety behaviours ("helps you feel safe"), as risk questions. In a transcript
+    where nobody has spoken of death they are ordinary questions: no risk asked. Once the patient has,
+    the same question counts as asking about risk."""
+    def record_of(second_reply):
+        lines = ["What's been hardest this week?", second_reply,
+                 "So sitting by the door is one of the things that helps you feel safe?",
+                 "Yeah. If I can get off quick I'm alright.",
+                 "Could you jot down what goes through your mind on the bus before next week?",
+                 "I suppose. I'll try writing them down.",
+                 "Does that sound like a plan?", "Yeah. Okay."]
+        return from_plain([{"role": r, "text": t} for r, t in zip(["therapist", "patient"] * 4, lines)])
+
+    plain = record_of("The bus. I carry my water and sit near the door.")
+    assert "ask_risk" in plain.turns[2].moves and "ask_risk" in plain.turns[6].moves
+    risk = interview_report(plain).risk
+    assert not risk.asked and risk.asked_turns == [] and not risk.flag
+    cued = interview_report(record_of("The bus. Some days I think everyone would be better off if I was dead.")).risk
+    assert cued.asked and cued.first_asked_turn == 3
+
+
 def test_a_long_turn_is_read_in_parts_each_once_and_a_part_read_as_risk_makes_it_a_risk_question(monkeypatch):
     """The parts are the sentences, a long sentence as runs of its clauses; with a stand-in
     recogniser, only a part read as a risk question counts, and the turn keeps one form label."""

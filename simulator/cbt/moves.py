@@ -142,22 +142,41 @@ def _encoder_pool() -> ThreadPoolExecutor:
 SCREENING_ASPECTS = frozenset({"ideation", "plan", "intent", "past_attempts"})
 
 
-def names_risk(text: str) -> bool:
+_SAFE = re.compile(r"\bsafe\b")  # finds the pattern of being safe among the ideation patterns
+
+
+def names_risk(text: str, safety: bool = True) -> bool:
     """Whether a message uses the words that make any question a risk question
     (data/moves/risk_cues.json, ideation): death, suicide, self-harm, being safe, life not worth
-    living, outright or by a common euphemism ("doing anything silly")."""
-    return any(p.search(normalise(text)) for p in move_model.risk_cues()["ideation"])
+    living, outright or by a common euphemism ("doing anything silly"). With `safety=False`, being
+    safe does not count: in a CBT session "feel safe" and "stay safe" are as often about the
+    patient's safety behaviours ("the things that feel safe") as about risk."""
+    t = normalise(text)
+    return any(p.search(t) for p in move_model.risk_cues()["ideation"] if safety or not _SAFE.search(p.pattern))
+
+
+# A reading of ask_risk from text alone this sure stands by itself; below it, a question that does not
+# name death or self-harm may be an everyday one ("Does that sound like a plan?" reads 0.59-0.75 by the
+# reply before it, "Do you get any time for yourself?" 0.52). Chosen on the development transcripts
+# (README, "Interview report").
+RISK_SURE = 0.75
+
+
+def sure_risk_question(found: Recognition, text: str) -> bool:
+    """Whether a reading of `text` as a risk question holds on the text alone: it names death, suicide
+    or self-harm (being safe aside), or the classifiers are sure (RISK_SURE). Otherwise it needs
+    its context, which the interview report looks for (report/coverage.py)."""
+    return names_risk(text, safety=False) or found.scores.get("ask_risk", 0.0) >= RISK_SURE
 
 
 # The interview report reads a long trainee turn of an outside transcript in parts for a risk question
 # the whole reading missed: the fine-tuned classifier reads 128 tokens of message and reply together,
 # and a question buried in a summary or a run of other questions is outweighed by the rest ("...how's
 # your appetite, are you managing the food, and you're not having any thoughts of doing something to
-# yourself?"). The live patient does not: it answers the moves stored with the turn. Both numbers and
-# the probability were chosen on the development transcripts (README, "Interview report").
+# yourself?"). The live patient does not: it answers the moves stored with the turn. Both numbers were
+# chosen on the development transcripts (README, "Interview report"); a part counts from RISK_SURE.
 LONG_TURN_WORDS = 20
 PART_WORDS = 24
-PART_RISK_SURE = 0.75  # a part taken alone loses its context: "Does that sound like a plan?" reads 0.71 with no reply before it
 MAX_PARTS = 40  # a turn is read up to MAX_CHARS; a list of many short clauses stops here
 
 
@@ -185,7 +204,7 @@ def risk_in_parts(message: str, previous: str = "",
                   read: Callable[[str, str], Recognition] | None = None) -> Recognition | None:
     """The reading of the first part of a long message (LONG_TURN_WORDS words or more, in English)
     that asks about risk: read as a risk question that names death, suicide or self-harm, or with a
-    probability of at least PART_RISK_SURE. None for a shorter message or when no part does.
+    probability of at least RISK_SURE. None for a shorter message or when no part does.
     `read` is the recogniser (`recognise` unless given)."""
     read = read or recognise
     text = message[:MAX_CHARS]
@@ -194,7 +213,7 @@ def risk_in_parts(message: str, previous: str = "",
     whole = normalise(text).strip()
     for part in [p for p in parts(text) if p != whole][:MAX_PARTS]:
         found = read(part, previous)
-        if "ask_risk" in found.moves and (names_risk(part) or found.scores.get("ask_risk", 0.0) >= PART_RISK_SURE):
+        if "ask_risk" in found.moves and (names_risk(part) or found.scores.get("ask_risk", 0.0) >= RISK_SURE):
             return found
     return None
 

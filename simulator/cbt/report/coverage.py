@@ -104,13 +104,18 @@ def coverage(record: InterviewRecord) -> Coverage:
 
 def _screens(record: InterviewRecord, t: Turn, asked: list[str], screened: bool,
              first_risk_words: Callable[[], int | None]) -> bool:
-    """Whether the trainee's risk question `t` counts as risk screening. One that asks about
-    SCREENING_ASPECTS or names death, suicide or self-harm does. In a transcript, one on protective
-    factors or means alone counts only after a screening question or once the patient has spoken of
-    death or suicide in words; before that it is an ordinary question (most "risk asked" readings
+    """Whether the trainee's risk question `t` counts as risk screening. In a transcript, one read
+    surely (moves.sure_risk_question) that asks about SCREENING_ASPECTS or names death, suicide or
+    self-harm does. One on protective factors or means alone, one that speaks only of being safe, or
+    one read unsurely ("Does that sound like a plan?") counts only after a screening question or once
+    the patient has spoken of death or suicide in words (or when the patient's answer is about
+    suicide: record.from_plain); before that it is an ordinary question (most "risk asked" readings
     supervisors did not share on the graded transcripts were these). A simulated session's patient
     answered it as a risk question, so there it counts."""
-    if record.states or screened or SCREENING_ASPECTS.intersection(asked) or names_risk(t.text):
+    if record.states or screened:
+        return True
+    if t.index not in record.unsure_risk and (SCREENING_ASPECTS.intersection(asked)
+                                              or names_risk(t.text, safety=False)):
         return True
     first = first_risk_words()
     return first is not None and first < t.index

@@ -17,7 +17,15 @@ from typing import Any
 
 from simulator.cbt.case import PatientCase
 from simulator.cbt.interview import DisclosureState, Turn, turn_number
-from simulator.cbt.moves import SCREENING_ASPECTS, as_risk_question, recognise, risk_in_parts
+from simulator.cbt.moves import (
+    RISK_SURE,
+    SCREENING_ASPECTS,
+    as_risk_question,
+    names_risk,
+    recognise,
+    risk_in_parts,
+    sure_risk_question,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,9 @@ class InterviewRecord:
     case: PatientCase | None = None
     first_session: bool = True
     recognised: int = 0  # trainee messages whose moves were recognised here, not read from storage
+    # Trainee turns recognised here as risk questions on a reading not sure on the text alone
+    # (moves.sure_risk_question): they count as screening only in context (report/coverage.py).
+    unsure_risk: set[int] = field(default_factory=set)
 
     @property
     def therapist(self) -> list[Turn]:
@@ -61,12 +72,14 @@ class InterviewRecord:
                 and self.turns[index + 1].role == "patient")
 
 
-def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int]:
+def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int]]:
     """Every trainee turn with its moves: stored on it, else on the patient's reply to it (sessions
     stored before moves moved onto the trainee's turn), else recognised now (a long turn read in
-    parts for a risk question when the whole is not read as one)."""
+    parts for a risk question when the whole is not read as one). Also how many were recognised now,
+    and which of those are risk questions on an unsure reading."""
     out: list[Turn] = []
     recognised = 0
+    unsure: set[int] = set()
     for i, t in enumerate(turns):
         if t.role != "therapist" or t.moves:
             out.append(t)
@@ -79,21 +92,25 @@ def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int]:
         previous = next((p.text for p in reversed(turns[:i]) if p.role == "patient"), "")
         found = recognise(t.text, previous)
         moves, aspects = list(found.moves), list(found.risk_aspects)
+        sure = sure_risk_question(found, t.text)
         part = None if "ask_risk" in moves else risk_in_parts(t.text, previous, read=recognise)
         if part is not None:
             log.info("turn %d counted as a risk question: one of its parts asks about risk", turn_number(i))
             moves, aspects = as_risk_question(moves, part.moves), list(part.risk_aspects)
+            sure = names_risk(t.text, safety=False) or part.scores.get("ask_risk", 0.0) >= RISK_SURE
+        if "ask_risk" in moves and not sure:
+            unsure.add(i)
         recognised += 1
         out.append(t.model_copy(update={"moves": moves, "risk_aspects": aspects}))
-    return out, recognised
+    return out, recognised, unsure
 
 
 def from_session(turns: list[Turn], states: dict[int, DisclosureState], case: PatientCase | None,
                  first_session: bool = True) -> InterviewRecord:
     """A stored session: its transcript and the state stored with each patient turn."""
-    with_moves, recognised = _with_moves(turns)
+    with_moves, recognised, unsure = _with_moves(turns)
     return InterviewRecord(turns=with_moves, states=states, case=case, first_session=first_session,
-                           recognised=recognised)
+                           recognised=recognised, unsure_risk=unsure)
 
 
 def from_simulation(data: dict[str, Any], case: PatientCase | None = None) -> InterviewRecord:
@@ -118,14 +135,16 @@ def from_plain(turns: list[dict[str, Any]], first_session: bool = True) -> Inter
     plain = [Turn(index=i, role=t["role"], text=t["text"]) for i, t in enumerate(turns)]
     record = from_session(plain, {}, None, first_session)
     for i, t in enumerate(record.turns):
-        # A question read as asking about protective factors or means alone screens only in
-        # context (SCREENING_ASPECTS): an answer about suicide gives it that.
-        if t.role != "therapist" or ("ask_risk" in t.moves
+        # A question read as asking about protective factors or means alone, or read as a risk
+        # question unsurely, screens only in context (coverage._screens): an answer about suicide
+        # gives it that.
+        if t.role != "therapist" or ("ask_risk" in t.moves and i not in record.unsure_risk
                                      and SCREENING_ASPECTS.intersection(t.risk_aspects or ["ideation"])):
             continue
         answer = record.next_patient(i)
         if answer is not None and answers_risk_question(answer.text):
             log.info("turn %d counted as a risk question: the patient's answer is about risk", turn_number(i))
+            record.unsure_risk.discard(i)
             moves = t.moves if "ask_risk" in t.moves else as_risk_question(t.moves, [])
             record.turns[i] = t.model_copy(update={"moves": moves,
                                                    "risk_aspects": [*t.risk_aspects, "ideation"]})
