@@ -18,10 +18,8 @@ from typing import Any
 from simulator.cbt.case import PatientCase
 from simulator.cbt.interview import DisclosureState, Turn, turn_number
 from simulator.cbt.moves import (
-    RISK_SURE,
     SCREENING_ASPECTS,
     as_risk_question,
-    names_risk,
     recognise,
     risk_in_parts,
     sure_risk_question,
@@ -97,7 +95,7 @@ def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int]]:
         if part is not None:
             log.info("turn %d counted as a risk question: one of its parts asks about risk", turn_number(i))
             moves, aspects = as_risk_question(moves, part.moves), list(part.risk_aspects)
-            sure = names_risk(t.text, safety=False) or part.scores.get("ask_risk", 0.0) >= RISK_SURE
+            sure = sure_risk_question(part, t.text)
         if "ask_risk" in moves and not sure:
             unsure.add(i)
         recognised += 1
