@@ -37,6 +37,10 @@ FIELD_AREAS: dict[str, tuple[str, ...]] = {
     "coping_strategies": ("coping",), "history": ("history",),
 }
 ASPECTS = ("ideation", "plan", "intent", "means", "past_attempts", "protective_factors")
+# Which trainee turns count as risk screening (_screens, record.from_plain). The risk-cue reader learns
+# through it (an answer to a risk question is never a cue), so its file names this: change the number
+# when the rule changes, and train the reader again (`python -m simulator.cbt.report.cue_reader train`).
+SCREENING_RULE = 3  # 3: unsure risk questions need context (2026-12-05)
 
 
 class AreaCoverage(BaseModel):

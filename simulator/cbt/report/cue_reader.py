@@ -51,14 +51,16 @@ def training_folders() -> list[Path]:
 
 
 def fingerprint() -> str:
-    """The graded sets, the risk statements and the embedding model the reader learns from."""
+    """The graded sets, the risk statements, the embedding model and the screening rule the reader learns from."""
     from simulator.core import embeddings
 
     from simulator.cbt import move_encoder
 
-    # The move recogniser decides which training turns answer a risk question.
+    from simulator.cbt.report.coverage import SCREENING_RULE
+
+    # The move recogniser and the screening rule decide which training turns answer a risk question.
     h = hashlib.sha256(f"{FEATURE_VERSION}:{C}:{RISK_WEIGHT}:{embeddings.onnx_path().name}:"
-                       f"{move_encoder.model_path().name}".encode())
+                       f"{move_encoder.model_path().name}:{SCREENING_RULE}".encode())
     h.update(risk_text.BANK.read_bytes())
     for folder in training_folders():
         for path in sorted(folder.glob("*.json")):
