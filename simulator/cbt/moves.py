@@ -142,7 +142,10 @@ def _encoder_pool() -> ThreadPoolExecutor:
 SCREENING_ASPECTS = frozenset({"ideation", "plan", "intent", "past_attempts"})
 
 
-_SAFE = re.compile(r"\bsafe\b")  # finds the pattern of being safe among the ideation patterns
+@lru_cache(maxsize=2)
+def _naming_patterns(safety: bool) -> tuple[re.Pattern[str], ...]:
+    """The ideation patterns of data/moves/risk_cues.json; without `safety`, the one of being safe left out."""
+    return tuple(p for p in move_model.risk_cues()["ideation"] if safety or not re.search(r"\bsafe\b", p.pattern))
 
 
 def names_risk(text: str, safety: bool = True) -> bool:
@@ -152,7 +155,7 @@ def names_risk(text: str, safety: bool = True) -> bool:
     safe does not count: in a CBT session "feel safe" and "stay safe" are as often about the
     patient's safety behaviours ("the things that feel safe") as about risk."""
     t = normalise(text)
-    return any(p.search(t) for p in move_model.risk_cues()["ideation"] if safety or not _SAFE.search(p.pattern))
+    return any(p.search(t) for p in _naming_patterns(safety))
 
 
 # A reading of ask_risk from text alone this sure stands by itself; below it, a question that does not

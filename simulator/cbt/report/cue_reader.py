@@ -55,7 +55,6 @@ def fingerprint() -> str:
     from simulator.core import embeddings
 
     from simulator.cbt import move_encoder
-
     from simulator.cbt.report.coverage import SCREENING_RULE
 
     # The move recogniser and the screening rule decide which training turns answer a risk question.

@@ -90,14 +90,12 @@ def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int]]:
         previous = next((p.text for p in reversed(turns[:i]) if p.role == "patient"), "")
         found = recognise(t.text, previous)
         moves, aspects = list(found.moves), list(found.risk_aspects)
-        sure = sure_risk_question(found, t.text)
         part = None if "ask_risk" in moves else risk_in_parts(t.text, previous, read=recognise)
         if part is not None:
             log.info("turn %d counted as a risk question: one of its parts asks about risk", turn_number(i))
             moves, aspects = as_risk_question(moves, part.moves), list(part.risk_aspects)
-            sure = sure_risk_question(part, t.text)
-        if "ask_risk" in moves and not sure:
-            unsure.add(i)
+        if "ask_risk" in moves and not sure_risk_question(found if part is None else part, t.text):
+            unsure.add(i)  # the reading that made it a risk question: the part's, else the whole's
         recognised += 1
         out.append(t.model_copy(update={"moves": moves, "risk_aspects": aspects}))
     return out, recognised, unsure
