@@ -1,6 +1,6 @@
 """DEAR MAN offline rater accuracy.
 
-The figure that counts is the blind batch (data/eval/blind/dearman_o.jsonl, written by authors who
+The figure that counts is the blind batch (data/eval/blind/dearman_q.jsonl, written by authors who
 saw only the skill definitions, never used for tuning): per-skill macro-F1 for used vs not used and
 strong vs not strong, accuracy for Mindful and Confident. The cross-validated figure on the
 training bank is shown beside it, labelled: the thresholds were chosen on it, so it is optimistic.

@@ -33,7 +33,8 @@ def test_a_pair_classifier_built_on_a_small_bank_learns_its_labels(tmp_path, fre
     from simulator.dearman.bank import default_messages
 
     target = tmp_path / "dearman-encoder.onnx"
-    messages = default_messages()[:60]  # alone, without the exemplars: the full recipe in about a minute
+    # alone, without the exemplars: the full recipe (four epochs) in about a minute
+    messages = default_messages()[:90]
     assert pair_model.build(messages, target) == target and not list(tmp_path.glob("*.part"))
     got = pair_model.sentence_proba(["Could you pay me the $140 by Friday?", "Sorry, it's probably nothing."],
                                     "Get Sam to pay the $140 he owes by Friday.", "", path=target)

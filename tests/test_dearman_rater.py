@@ -42,15 +42,15 @@ def blind_report():
 
 
 def test_offline_rater_holds_its_figures_on_the_blind_batch(blind_report):
-    # Regression floor on batch O, a little under what the whole-message model learning from A–N
-    # measured when it was adopted (README: used 0.875, Strong 0.907, Mindful 0.855 by the sentence
-    # rule, Confident 0.936) and over what the model of A–J gave there (0.872, 0.898, 0.927).
+    # Regression floor on batch Q, a little under what the sentence classifiers learning from batches
+    # A-G measured when they were adopted (README: used 0.865, Strong 0.893, Mindful 0.945, Confident
+    # 0.991) and over what the rater before them gave there (0.845, 0.851).
     assert blind_report["messages"] >= 100
     assert "errors" not in blind_report  # the blind batch's misses are never listed
-    assert blind_report["macro_used_f1"] >= 0.873, blind_report["skills"]
-    assert blind_report["macro_strong_f1"] >= 0.90, blind_report["skills"]
-    assert blind_report["skills"]["mindful"]["accuracy"] >= 0.84
-    assert blind_report["skills"]["confident"]["accuracy"] >= 0.93
+    assert blind_report["macro_used_f1"] >= 0.86, blind_report["skills"]
+    assert blind_report["macro_strong_f1"] >= 0.88, blind_report["skills"]
+    assert blind_report["skills"]["mindful"]["accuracy"] >= 0.93
+    assert blind_report["skills"]["confident"]["accuracy"] >= 0.97
 
 
 def test_the_blind_batch_shares_no_text_with_the_training_bank():

@@ -20,7 +20,7 @@ from simulator.dearman.schema import MessageContext
 
 SITUATION = "My neighbour borrowed my ladder three weeks ago and hasn't returned it; I need it for the gutters."
 GOAL = "Get the ladder back by Friday evening."
-SPREAD = "It's just that I need it for the gutters. Could you bring it round on Friday, maybe?"
+SPREAD = "I just need it for the gutters. Could you maybe bring it round on Friday?"
 PLAIN = "Tom, you borrowed my ladder three weeks ago. I need it back by Friday evening for the gutters."
 
 
@@ -107,7 +107,7 @@ def test_a_saved_model_loads_with_the_same_decisions(tmp_path, fresh_state):
 
 def test_the_messages_it_learns_from_are_refused_as_an_evaluation_batch():
     files = whole_message.labelled_files()
-    assert len(files) >= 10 and all(f.parent == whole_message.LABELLED_DIR for f in files)
+    assert len(files) >= 9 and all(f.parent == whole_message.LABELLED_DIR for f in files)
     row = ev.load_eval(files[0])[0]
     with pytest.raises(ev.EvaluationLeak):
         ev.check_disjoint([row])

@@ -55,8 +55,8 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     # what, module, minutes on two cores (the first time and after a change to the bank), in build
     # order: the DEAR MAN whole-message model reads the fine-tuned DEAR MAN classifier's scores.
     modules = (("the move classifier (fine-tuned)", move_encoder, 19),
-               ("the DEAR MAN classifier (fine-tuned)", pair_model, 17),
-               ("the DEAR MAN whole-message model", whole_message, 3),
+               ("the DEAR MAN classifier (fine-tuned)", pair_model, 19),
+               ("the DEAR MAN whole-message model", whole_message, 2),
                ("the reframe classifier (fine-tuned)", reframe_pair, 12))
     if args.background:
         missing = [(name, minutes) for name, module, minutes in modules if not module.model_path().exists()]

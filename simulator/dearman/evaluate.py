@@ -1,8 +1,9 @@
 """Accuracy of a DEAR MAN rater over a labelled evaluation set.
 
-The evaluation set is the blind batch data/eval/blind/dearman_o.jsonl: messages written by authors
-who saw only the skill definitions, never used to write, tag or tune anything. (Batches A to N were
-evaluation batches too; they now train the whole-message model, data/dearman/whole/.) Per strategy:
+The evaluation set is the blind batch data/eval/blind/dearman_q.jsonl: messages written by authors
+who saw only the skill definitions, never used to write, tag or tune anything. (Batches A to P were
+evaluation batches too; A to G now train the sentence classifiers, tagged sentence by sentence in the
+bank, and H to P the whole-message model, data/dearman/whole/.) Per strategy:
 macro-F1 (mean of both classes' F1) for used vs not used (strong or weak vs none) and for strong
 vs not strong; per state: accuracy. The headline figures average the five strategies.
 
@@ -33,7 +34,7 @@ from simulator.dearman.features import sentences
 from simulator.dearman.metrics import figures
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
-BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_o.jsonl"
+BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_q.jsonl"
 MIN_SHARED_WORDS = 6
 
 

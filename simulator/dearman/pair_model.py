@@ -25,7 +25,7 @@ from simulator.dearman.classifier import FLAG_HEADS, HEADS, training_fingerprint
 from simulator.dearman.schema import STRATEGIES
 
 RECIPE = pair_encoder.Recipe(name="dearman-sentence-context/1", outputs=3 * len(STRATEGIES) + len(FLAG_HEADS),
-                             max_tokens=96, epochs=6)
+                             max_tokens=96, epochs=4)
 
 
 def context(goal: str, partner_last: str) -> str:
