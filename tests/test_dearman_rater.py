@@ -245,6 +245,23 @@ def test_a_counter_attack_is_not_mindful():
     assert r.mindful.rating == "no" and r.mindful.suggestion
 
 
+def test_giving_up_and_a_side_attack_get_the_advice_that_fits_each():
+    gave_up = rate("Oh, you're using it for school? Never mind then, no worries, keep it.")
+    attacked = rate("Oh please, you're the one who broke my headphones last year, so don't lecture me.",
+                    partner_last="You're so dramatic about everything.")
+    assert gave_up.mindful.rating == attacked.mindful.rating == "no"
+    assert "side issue" not in gave_up.mindful.suggestion and "again" in gave_up.mindful.suggestion
+    assert "side issue" in attacked.mindful.suggestion
+
+
+def test_what_kind_of_is_not_quoted_back_as_a_hedge():
+    r = rate("My laptop has been at yours for three weeks and I need it for work. Please bring it back by "
+             "Sunday. What kind of brother keeps it this long?")
+    assert "kind of" not in r.confident.reason
+    hedged = rate("I kind of need the laptop back by Sunday.")
+    assert "kind of" in hedged.confident.reason or "kind of" in hedged.assert_.reason
+
+
 def test_no_reason_or_suggestion_ever_shows_internal_words():
     messages = [m.message for m in default_messages()[::7]] + [
         "ok", "You never pay anyone back. Where's my money?", "I guess I'm kind of upset, maybe?",
