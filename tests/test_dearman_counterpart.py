@@ -105,7 +105,11 @@ def test_the_coach_suggests_describe_first_then_what_is_missing():
     first = ratings(EASY, FACTS)
     assert suggest_next([first]).skill == "express"
     sidetracked = ratings(EASY, ATTACK)
-    assert suggest_next([first, sidetracked]).skill == "mindful"
+    tip = suggest_next([first, sidetracked])
+    assert tip.skill == "mindful" and "off track" in tip.text
+    gave_up = ratings(EASY, "Never mind, no worries, forget it.")
+    tip = suggest_next([first, gave_up])
+    assert tip.skill == "mindful" and "let your request go" in tip.text and "off track" not in tip.text
 
 
 # -- long scripted conversations: agreement past the threshold, no line repeated within five turns --

@@ -44,7 +44,8 @@ def blind_report():
 def test_offline_rater_holds_its_figures_on_the_blind_batch(blind_report):
     # Regression floor on batch Q, a little under what the sentence classifiers learning from batches
     # A-G measured when they were adopted (README: used 0.865, Strong 0.893, Mindful 0.945, Confident
-    # 0.991) and over what the rater before them gave there (0.845, 0.851).
+    # 0.991); the used and Strong floors are over what the rater before them gave there (used 0.845,
+    # Strong 0.851), the Mindful and Confident floors are not (0.954, 0.982).
     assert blind_report["messages"] >= 100
     assert "errors" not in blind_report  # the blind batch's misses are never listed
     assert blind_report["macro_used_f1"] >= 0.86, blind_report["skills"]
@@ -259,7 +260,9 @@ def test_what_kind_of_is_not_quoted_back_as_a_hedge():
              "Sunday. What kind of brother keeps it this long?")
     assert "kind of" not in r.confident.reason
     hedged = rate("I kind of need the laptop back by Sunday.")
-    assert "kind of" in hedged.confident.reason or "kind of" in hedged.assert_.reason
+    assert "\u201ckind of\u201d" in hedged.confident.reason
+    asked = rate("I need the laptop back by Sunday. Is that kind of okay?")
+    assert "\u201ckind of\u201d" in asked.confident.reason
 
 
 def test_no_reason_or_suggestion_ever_shows_internal_words():

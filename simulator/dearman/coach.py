@@ -21,7 +21,8 @@ def suggest_next(sent: list[SkillRatings]) -> Suggestion:
     if sent:
         last = sent[-1]
         if last.mindful.rating == "no":
-            return Suggestion("mindful", SKILL_TITLES["mindful"], tips["mindful"])
+            tip = tips["mindful_gave_up"] if last.mindful.off_goal == "gave_up" else tips["mindful"]
+            return Suggestion("mindful", SKILL_TITLES["mindful"], tip)
         if last.confident.rating == "no":
             return Suggestion("confident", SKILL_TITLES["confident"], tips["confident"])
     for skill in STRATEGIES:  # Describe first, then the others in DEAR MAN order

@@ -226,4 +226,27 @@ BACK_ON_TRACK = re.compile(
 
 def hedge_words(text: str) -> list[str]:
     """The hedge and apology words of a message or sentence, in order of the two cue lists."""
-    return [m.group(0) for rx in (APOLOGY, HEDGES) for m in rx.finditer(text)]
+    return [m.group(0) for m in _hedge_matches(text)]
+
+
+def _hedge_matches(text: str) -> list[re.Match[str]]:
+    return [m for rx in (APOLOGY, HEDGES) for m in rx.finditer(text)]
+
+
+# "What kind of kitchen", "a sort of relief": a kind of thing, not a hedge. (Not after "this" or
+# "that": "is that kind of okay?" hedges.)
+_KIND_OF_A_NOUN = re.compile(r"\b(?:what|which|the|a|any|some|every|no|same|other)\s+((?:kind|sort)\s+of)\b",
+                             re.IGNORECASE)
+
+
+def kinds_of_things(text: str) -> set[int]:
+    """Where a "kind of" or "sort of" that names a kind of thing starts."""
+    return {m.start(1) for m in _KIND_OF_A_NOUN.finditer(text)}
+
+
+def hedges_to_quote(text: str) -> list[str]:
+    """The hedge and apology words feedback may quote back to the trainee: as hedge_words, without a
+    "kind of" that names a kind of thing. (hedge_words, which the classifiers' features count, keeps
+    them: changing those needs a retrain and a fresh batch to judge it.)"""
+    kinds = kinds_of_things(text)
+    return [m.group(0) for m in _hedge_matches(text) if m.start() not in kinds]

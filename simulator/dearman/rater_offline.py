@@ -123,7 +123,7 @@ class OfflineRater:
     @staticmethod
     def _weak_reason(skill: str, sentence: str, message: str, judged: str, reasons: dict) -> str:
         quote = _quote(sentence)
-        hedges = hedges_to_quote(sentence)
+        hedges = cues.hedges_to_quote(sentence)
         if skill == "describe":
             return reasons["weak_judgement"].format(evidence=judged) if judged else reasons["weak_vague"].format(evidence=quote)
         if skill == "express":
@@ -132,7 +132,7 @@ class OfflineRater:
             key = "weak_hedged" if hedges else "weak_indirect"
             return reasons[key].format(evidence=quote)
         if skill == "assert":
-            hedges = hedges or hedges_to_quote(message)
+            hedges = hedges or cues.hedges_to_quote(message)
             if hedges:
                 return reasons["weak_hedged"].format(evidence=quote, hedges=_words(hedges))
             return reasons["weak_indirect"].format(evidence=quote)
@@ -152,9 +152,10 @@ class OfflineRater:
                 found = [m.group(0) for p in parts for m in cues.GIVE_UP.finditer(p)]
                 evidence = _words(found) or _quote(parts[sc.best["gives_up"]])
                 reason = reasons["no_gave_up"].format(evidence=evidence)
+                suggestion = text["suggestions"]["mindful"]["no_gave_up"]
             else:
                 reason = reasons["no_sidetracked"].format(evidence=_quote(parts[sc.best["offgoal"]]))
-            suggestion = text["suggestions"]["mindful"]["no_gave_up" if left == "gave_up" else "no"]
+                suggestion = text["suggestions"]["mindful"]["no"]
             return MindfulRating(rating="no", reason=reason, suggestion=suggestion, off_goal=left)
         if judged:
             return MindfulRating(rating="yes", reason=reasons["yes_judged"].format(evidence=judged))
@@ -164,7 +165,7 @@ class OfflineRater:
 
     def _confident(self, level: str, parts: list[str], sc: MessageScores, message: str, text: dict) -> StateRating:
         reasons = text["reasons"]["confident"]
-        hedges = hedges_to_quote(message)
+        hedges = cues.hedges_to_quote(message)
         if level == "no":
             evidence = _words(hedges) or _quote(parts[sc.best["hedge"]])
             return StateRating(rating="no", reason=reasons["no"].format(evidence=evidence),
@@ -172,19 +173,6 @@ class OfflineRater:
         if hedges:
             return StateRating(rating="yes", reason=reasons["yes_mostly"].format(evidence=_words(hedges)))
         return StateRating(rating="yes", reason=reasons["yes"])
-
-
-# "What kind of kitchen", "this sort of thing": a noun's kind, not a hedge.
-_KIND_OF_A_NOUN = re.compile(r"\b(?:what|which|this|that|these|those|the|a|any|some|every|no|same|other)\s+(?:kind|sort)\s+of\b",
-                             re.IGNORECASE)
-
-
-def hedges_to_quote(text: str) -> list[str]:
-    """The hedge and apology words feedback may quote back to the trainee: as cues.hedge_words, without a
-    "kind of" or "sort of" that names a kind of thing. (The classifiers' features still count them
-    all: changing those needs a retrain and a fresh batch to judge it.)"""
-    kinds = {m.end() for m in _KIND_OF_A_NOUN.finditer(text)}
-    return [m.group(0) for rx in (cues.APOLOGY, cues.HEDGES) for m in rx.finditer(text) if m.end() not in kinds]
 
 
 # -- the rewrite --
@@ -205,7 +193,9 @@ _FEELING_WORD = {"annoying": "annoyed", "bothers": "bothered", "bugs": "bothered
 
 
 def _clean(sentence: str) -> str:
-    cleaned = _HEDGE_WORDS.sub("", _HEDGE_BETWEEN_COMMAS.sub(" ", sentence))
+    between = _HEDGE_BETWEEN_COMMAS.sub(" ", sentence)
+    kinds = cues.kinds_of_things(between)  # "what kind of brother" keeps its "kind of"
+    cleaned = _HEDGE_WORDS.sub(lambda m: m.group(0) if m.start() in kinds else "", between)
     # A hedge cut from the end leaves its comma: "on Sunday, maybe?" -> "on Sunday?"
     cleaned = re.sub(r"[\s,]+([?.!])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip(" ,")
     return cleaned[:1].upper() + cleaned[1:] if cleaned else sentence
