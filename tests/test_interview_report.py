@@ -389,3 +389,22 @@ def test_the_evaluation_reports_spearman_and_risk_agreement_on_a_set(tmp_path):
     assert out["transcripts"] == 8 and set(out["per_item"]) == {i.id for i in competence_rubric().items_of()}
     assert out["spearman_total"] is not None and out["spearman_total"] > 0.7  # tuned on: a floor, not a figure
     assert 0 <= out["risk"]["asked_agreement"] <= 1
+
+
+def test_a_second_supervisors_grading_is_compared_like_the_report_and_a_missing_file_refused(tmp_path, capsys):
+    folder, second = tmp_path / "cal", tmp_path / "second"
+    shutil.copytree(evaluate.CALIBRATION_DIR, folder)
+    second.mkdir()
+    graded = evaluate.load(folder)
+    for k, g in enumerate(graded):
+        risk = dict(g.risk)
+        if k == 0:  # the second supervisor does not count the first transcript's risk question
+            risk.update(asked=not risk["asked"], first_asked_turn=None)
+        (second / g.path.name).write_text(json.dumps({"grades": g.grades, "risk": risk}), encoding="utf-8")
+    assert cli_main(["eval-interview-report", "--set", str(folder), "--second-coder", str(second), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["spearman_total"] == 1.0 and out["risk"]["asked_agreement"] == round(7 / 8, 3)
+    assert [r["id"] for r in out["risk"]["rows"] if r["asked"][0] != r["asked"][1]] == [graded[0].id]
+    (second / graded[-1].path.name).unlink()
+    assert cli_main(["eval-interview-report", "--set", str(folder), "--second-coder", str(second)]) != 0
+    assert f"no grading of {graded[-1].path.name}" in capsys.readouterr().err

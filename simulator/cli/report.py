@@ -3,7 +3,7 @@
     python -m simulator interview-report --transcript FILE --json   # FILE: what `simulate --json` prints,
                                                                     # or a transcript with "turns"
     python -m simulator interview-report --session ID --json        # a stored session
-    python -m simulator eval-interview-report [--set DIR] [--json]  # default: data/graded/interviews
+    python -m simulator eval-interview-report [--set DIR] [--second-coder DIR] [--json]  # default: data/graded/interviews
     python -m simulator eval-corrections [--json]                   # supervisors' corrections in the database
 """
 
@@ -68,6 +68,10 @@ def cmd_eval_interview_report(args, settings: Settings) -> int:
 
     folder = Path(args.set) if args.set else evaluate.GRADED_DIR
     try:
+        if args.second_coder:  # two people's gradings of one set: the report does not run
+            out = evaluate.agreement(folder, args.second_coder)
+            emit(out, args.json, lambda o: print(evaluate.format_report(o)))
+            return 0
         out = evaluate.evaluate(folder)
     except ValueError as err:  # evaluate.OverlapError among them
         raise CliError(str(err)) from None
@@ -118,6 +122,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(fn=cmd_interview_report)
     s = sub.add_parser("eval-interview-report", help="the interview report against graded transcripts")
     s.add_argument("--set", help="folder of graded transcripts (default: data/graded/interviews)")
+    s.add_argument("--second-coder", metavar="DIR",
+                   help="a second supervisor's gradings of the same transcripts (same file names): "
+                        "how far two people agree, the report not run")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_eval_interview_report)
     s = sub.add_parser("eval-corrections", help="agreement of every automatic scorer with supervisors' corrections")

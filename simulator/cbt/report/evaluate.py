@@ -103,29 +103,61 @@ def evaluate(folder: Path | str = GRADED_DIR, *, check: bool = True) -> dict:
     items = load(folder)
     if check:
         check_overlap(items, folder)
-    reports: list[tuple[Graded, InterviewReport]] = []
-    for g in items:
-        reports.append((g, interview_report(from_plain(g.turns, g.first_session))))
-    item_ids = [k for k in reports[0][1].rubric.items if all(k in g.grades for g, _ in reports)]
+    readings = [_reading(interview_report(from_plain(g.turns, g.first_session))) for g in items]
+    out = compare(items, readings, folder)
+    out["risk"]["cues_and_flag_tuned_on"] = trains_cue_reader(folder)
+    return out
+
+
+def agreement(folder: Path | str, second_coder: Path | str) -> dict:
+    """How far a second supervisor, grading the same transcripts blind (one JSON file per transcript,
+    same names, with `grades` and `risk`), agrees with the set's own grades: the same figures as for
+    the report, so they bound what the report can reach. The report does not run."""
+    folder, second_coder = Path(folder), Path(second_coder)
+    items = load(folder)
+    missing = [g.path.name for g in items if not (second_coder / g.path.name).exists()]
+    if missing:
+        raise ValueError(f"the second coder has no grading of {', '.join(missing)} in {second_coder}")
+    readings = [json.loads((second_coder / g.path.name).read_text(encoding="utf-8")) for g in items]
+    return {**compare(items, readings, folder), "second_coder": str(second_coder)}
+
+
+def _reading(report: InterviewReport) -> dict:
+    """The report's reading in the graded files' own form."""
+    r = report.risk
+    return {"grades": {k: v.score for k, v in report.rubric.items.items()},
+            "risk": {"asked": r.asked, "first_asked_turn": r.first_asked_turn, "aspects_asked": list(r.aspects),
+                     "cues_turns": [c.turn for c in r.cues], "disclosed_level": r.disclosed_level}}
+
+
+def compare(items: list[Graded], readings: list[dict], folder: Path) -> dict:
+    """The set's grades and risk facts against another reading of each transcript (the report's or a
+    second coder's, in the graded files' form)."""
+    item_ids = [k for k in readings[0]["grades"]
+                if all(k in g.grades and k in r["grades"] for g, r in zip(items, readings))]
     per_item = {}
     for k in item_ids:
-        human = [g.grades[k] for g, _ in reports]
-        machine = [r.rubric.items[k].score for _, r in reports]
-        per_item[k] = {"spearman": _spearman(human, machine),
-                       "exact": round(sum(h == m for h, m in zip(human, machine)) / len(human), 3),
-                       "within_1": round(sum(abs(h - m) <= 1 for h, m in zip(human, machine)) / len(human), 3)}
-    human_total = [sum(g.grades[k] for k in item_ids) for g, _ in reports]
-    machine_total = [sum(r.rubric.items[k].score for k in item_ids) for _, r in reports]
+        human = [g.grades[k] for g in items]
+        other = [r["grades"][k] for r in readings]
+        per_item[k] = {"spearman": _spearman(human, other),
+                       "exact": round(sum(h == m for h, m in zip(human, other)) / len(human), 3),
+                       "within_1": round(sum(abs(h - m) <= 1 for h, m in zip(human, other)) / len(human), 3)}
+    human_total = [sum(g.grades[k] for k in item_ids) for g in items]
+    other_total = [sum(r["grades"][k] for k in item_ids) for r in readings]
+
+    def flag(risk: dict) -> bool:  # cues and never asked
+        return bool(risk.get("cues_turns")) and not risk.get("asked")
+
     risk_rows = []
-    for g, r in reports:
-        want, got = g.risk, r.risk
+    for g, reading in zip(items, readings):
+        want, got = g.risk, reading["risk"]
         risk_rows.append({
-            "id": g.id, "asked": (want.get("asked"), got.asked),
-            "first_asked_turn": (want.get("first_asked_turn"), got.first_asked_turn),
-            "aspects": (sorted(want.get("aspects_asked", [])), sorted(got.aspects)),
-            "cues": (sorted(want.get("cues_turns", [])), sorted(c.turn for c in got.cues)),
-            "disclosed_level": (want.get("disclosed_level"), got.disclosed_level),
-            "flag": (bool(want.get("cues_turns")) and not want.get("asked"), got.flag),
+            "id": g.id, "asked": (want.get("asked"), got.get("asked")),
+            "first_asked_turn": (want.get("first_asked_turn"), got.get("first_asked_turn")),
+            "aspects": (sorted(want.get("aspects_asked", [])), sorted(got.get("aspects_asked", []))),
+            "cues": (sorted(want.get("cues_turns", [])), sorted(got.get("cues_turns", []))),
+            "disclosed_level": (want.get("disclosed_level"), got.get("disclosed_level")),
+            "flag": (flag(want), flag(got)),
         })
 
     def agree(key: str) -> float:
@@ -136,24 +168,25 @@ def evaluate(folder: Path | str = GRADED_DIR, *, check: bool = True) -> dict:
     cue_got = sum(len(b) for _, b in (row["cues"] for row in risk_rows))
     aspect_pairs = [(set(a), set(b)) for a, b in (row["aspects"] for row in risk_rows)]
     return {
-        "set": str(folder), "transcripts": len(reports), "items": item_ids,
-        "spearman_total": _spearman(human_total, machine_total),
+        "set": str(folder), "transcripts": len(items), "items": item_ids,
+        "spearman_total": _spearman(human_total, other_total),
         "per_item": per_item,
         "totals": [{"id": g.id, "supervisor": h, "report": m}
-                   for (g, _), h, m in zip(reports, human_total, machine_total)],
+                   for g, h, m in zip(items, human_total, other_total)],
         "risk": {
             "asked_agreement": agree("asked"), "first_asked_turn_agreement": agree("first_asked_turn"),
             "flag_agreement": agree("flag"), "disclosed_level_agreement": agree("disclosed_level"),
             "aspects_exact": round(sum(a == b for a, b in aspect_pairs) / len(aspect_pairs), 3),
             "cue_turns": {"supervisor": cue_want, "report": cue_got, "both": cue_tp},
-            "cues_and_flag_tuned_on": trains_cue_reader(folder),
             "rows": risk_rows,
         },
     }
 
 
 def format_report(out: dict) -> str:
-    lines = [f"{out['set']}: {out['transcripts']} transcripts",
+    other = "second coder" if "second_coder" in out else "report"
+    lines = [f"{out['set']}: {out['transcripts']} transcripts"
+             + (f", the set's grades against a second coder's ({out['second_coder']})" if "second_coder" in out else ""),
              f"Spearman, total: {out['spearman_total']}"]
     for k, v in out["per_item"].items():
         lines.append(f"  {k:22} Spearman {v['spearman']}  exact {v['exact']:.2f}  within 1 {v['within_1']:.2f}")
@@ -162,7 +195,7 @@ def format_report(out: dict) -> str:
                  f"{r['first_asked_turn_agreement']:.2f}; flag {r['flag_agreement']:.2f}; disclosed level "
                  f"{r['disclosed_level_agreement']:.2f}; aspects exact {r['aspects_exact']:.2f}")
     c = r["cue_turns"]
-    lines.append(f"Cue turns: supervisor {c['supervisor']}, report {c['report']}, both {c['both']}"
+    lines.append(f"Cue turns: supervisor {c['supervisor']}, {other} {c['report']}, both {c['both']}"
                  + (" (this set trains the cue reader: cue turns and flag are tuned on)"
-                    if r["cues_and_flag_tuned_on"] else ""))
+                    if r.get("cues_and_flag_tuned_on") else ""))
     return "\n".join(lines)
