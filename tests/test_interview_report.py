@@ -10,6 +10,7 @@ from simulator.cbt.interview import DisclosureState, Turn, turn_number
 from simulator.cbt.moves import Recognition
 from simulator.cbt.report import evaluate
 from simulator.cbt.report import record as record_module
+from simulator.cbt.report import screening
 from simulator.cbt.report import store as reports
 from simulator.cbt.report.build import interview_report
 from simulator.cbt.report.competence import competence_rubric
@@ -86,7 +87,9 @@ def test_moves_are_kept_on_the_trainees_turn_with_the_risk_aspects_asked(tmp_pat
 def test_a_question_about_what_keeps_someone_going_is_a_risk_question_only_once_risk_has_come_up(monkeypatch):
     """ "What stops you going?" before any talk of risk is an ordinary question; after the patient
     speaks of being better off dead, or after a screening question, it asks about protective factors.
-    A question that names self-harm screens however its aspect was read."""
+    A question that names self-harm screens however its aspect was read. (The screening rule, which
+    simulated sessions use and the learned decision reads: a stand-in recogniser gives no probabilities.)"""
+    monkeypatch.setattr(screening, "installed", lambda: None)
     follow_up = "What stops you going down to the club these days?"
     monkeypatch.setattr(record_module, "recognise", lambda message, previous="": (
         Recognition(moves=["open_question", "ask_risk"], risk_aspects=["protective_factors"])
@@ -149,11 +152,12 @@ def test_a_risk_question_at_the_end_of_a_long_summary_counts_as_asked_at_that_tu
     assert risk.asked and risk.asked_turns == [5] and "ideation" in risk.aspects
 
 
-def test_everyday_questions_read_unsurely_as_risk_questions_are_not_screening_until_risk_has_come_up():
+def test_everyday_questions_read_unsurely_as_risk_questions_are_not_screening_until_risk_has_come_up(monkeypatch):
     """The recogniser reads "Does that sound like a plan?" after homework is agreed, and a question
     about the patient's safety behaviours ("helps you feel safe"), as risk questions. In a transcript
     where nobody has spoken of death they are ordinary questions: no risk asked. Once the patient has,
-    the same question counts as asking about risk."""
+    the screening rule counts the same question as asking about risk; the learned decision does not,
+    and the cue is flagged as never followed."""
     def record_of(second_reply):
         lines = ["What's been hardest this week?", second_reply,
                  "So sitting by the door is one of the things that helps you feel safe?",
@@ -167,8 +171,12 @@ def test_everyday_questions_read_unsurely_as_risk_questions_are_not_screening_un
     assert "ask_risk" in plain.turns[2].moves and "ask_risk" in plain.turns[6].moves
     risk = interview_report(plain).risk
     assert not risk.asked and risk.asked_turns == [] and not risk.flag
-    cued = interview_report(record_of("The bus. Some days I think everyone would be better off if I was dead.")).risk
-    assert cued.asked and cued.first_asked_turn == 3
+    cued_record = record_of("The bus. Some days I think everyone would be better off if I was dead.")
+    learned = interview_report(cued_record).risk
+    assert not learned.asked and learned.flag and [c.turn for c in learned.cues] == [2]
+    monkeypatch.setattr(screening, "installed", lambda: None)
+    ruled = interview_report(cued_record).risk
+    assert ruled.asked and ruled.first_asked_turn == 3
 
 
 def test_a_long_turn_is_read_in_parts_each_once_and_a_part_read_as_risk_makes_it_a_risk_question(monkeypatch):

@@ -98,5 +98,5 @@ def test_a_fresh_set_copying_a_long_turn_of_the_readers_transcripts_is_refused_b
     ev.check_overlap(ev.load(folder), folder)  # a common short turn is not a copy
     copied = [*fresh, {"role": "patient", "text": long_turn.upper()}]
     (folder / "f-01.json").write_text(json.dumps({"id": "f-01", "turns": copied, "risk": {}}), encoding="utf-8")
-    with pytest.raises(ev.OverlapError, match="cue reader's transcripts|calibration|move bank|risk statements"):
+    with pytest.raises(ev.OverlapError, match="screening decision's transcripts|calibration|move bank|risk statements"):
         ev.check_overlap(ev.load(folder), folder)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from simulator.cbt.interview import Turn, turn_number
 from simulator.cbt.moves import SCREENING_ASPECTS, names_risk
-from simulator.cbt.report import risk_text
+from simulator.cbt.report import risk_text, screening
 from simulator.cbt.report.record import InterviewRecord
 
 Area = Literal["situation", "thoughts", "feelings", "body", "intensity", "behaviour", "meaning",
@@ -37,10 +37,6 @@ FIELD_AREAS: dict[str, tuple[str, ...]] = {
     "coping_strategies": ("coping",), "history": ("history",),
 }
 ASPECTS = ("ideation", "plan", "intent", "means", "past_attempts", "protective_factors")
-# Which trainee turns count as risk screening (_screens, record.from_plain). The risk-cue reader learns
-# through it (an answer to a risk question is never a cue), so its file names this: change the number
-# when the rule changes, and train the reader again (`python -m simulator.cbt.report.cue_reader train`).
-SCREENING_RULE = 3  # 3: unsure risk questions need context (2026-12-05)
 
 
 class AreaCoverage(BaseModel):
@@ -73,10 +69,11 @@ class Coverage(BaseModel):
         return min(turns) if turns else None
 
 
-def coverage(record: InterviewRecord) -> Coverage:
+def coverage(record: InterviewRecord, learned: bool = True) -> Coverage:
+    """With `learned`, an outside transcript's risk screening is the learned decision where one is
+    installed (report/screening.py, which learns with it off); the rule otherwise."""
     areas = {a: AreaCoverage(area=a) for a in AREAS}
     risk_turns: list[int] = []
-    aspects: dict[str, int] = {}
     first_risk_words = cache(lambda: _first_risk_words(record))  # read only when a follow-up needs it
     for t in record.therapist:
         n = turn_number(t.index)
@@ -87,8 +84,12 @@ def coverage(record: InterviewRecord) -> Coverage:
         asked = t.risk_aspects or ["ideation"]
         if "ask_risk" in moves and _screens(record, t, asked, bool(risk_turns), first_risk_words):
             risk_turns.append(n)
-            for aspect in asked:
-                aspects.setdefault(aspect, n)
+    if learned and not record.states:
+        risk_turns = screening.decide(record, risk_turns, first_risk_words)
+    aspects: dict[str, int] = {}
+    for n in risk_turns:
+        for aspect in record.turns[n - 1].risk_aspects or ["ideation"]:
+            aspects.setdefault(aspect, n)
     for a in areas.values():
         a.first_turn = a.turns[0] if a.turns else None
 

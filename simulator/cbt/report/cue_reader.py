@@ -23,16 +23,15 @@ the sentence rule decides.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
 
-from simulator.cbt.report import risk_text
+from simulator.cbt.report import risk_text, screening
+from simulator.cbt.report.stored_model import Installed, StoredLogistic, fingerprint_of
 from simulator.core.settings import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -55,16 +54,11 @@ def fingerprint() -> str:
     from simulator.core import embeddings
 
     from simulator.cbt import move_encoder
-    from simulator.cbt.report.coverage import SCREENING_RULE
 
-    # The move recogniser and the screening rule decide which training turns answer a risk question.
-    h = hashlib.sha256(f"{FEATURE_VERSION}:{C}:{RISK_WEIGHT}:{embeddings.onnx_path().name}:"
-                       f"{move_encoder.model_path().name}:{SCREENING_RULE}".encode())
-    h.update(risk_text.BANK.read_bytes())
-    for folder in training_folders():
-        for path in sorted(folder.glob("*.json")):
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+    # The move recogniser and the screening rule (or the learned decision) decide which training turns
+    # answer a risk question.
+    return fingerprint_of([FEATURE_VERSION, C, RISK_WEIGHT, embeddings.onnx_path().name, move_encoder.model_path().name,
+                           screening.SCREENING_RULE, screening.state()], training_folders())
 
 
 def features(texts: list[str], previous: list[str], probabilities: np.ndarray | None = None) -> np.ndarray:
@@ -80,25 +74,18 @@ def features(texts: list[str], previous: list[str], probabilities: np.ndarray | 
                       embeddings.encode([p or "" for p in previous])])
 
 
-class CueModel:
-    def __init__(self, coef: np.ndarray, intercept: float, fingerprint: str):
-        self.coef, self.intercept, self.fingerprint = coef, intercept, fingerprint
-
+class CueModel(StoredLogistic):
     def is_cue(self, texts: list[str], previous: list[str], probabilities: np.ndarray | None = None) -> list[bool]:
         if not texts:
             return []
-        z = features(texts, previous, probabilities) @ self.coef + self.intercept
-        return list(1.0 / (1.0 + np.exp(-z)) >= THRESHOLD)
+        return list(self.probabilities(features(texts, previous, probabilities)) >= THRESHOLD)
 
-    def save(self, path: Path = MODEL_FILE) -> None:
-        tmp = path.with_name(path.stem + ".partial.npz")  # an interrupted save never leaves half a file
-        np.savez(tmp, coef=self.coef, intercept=self.intercept, fingerprint=self.fingerprint)
-        tmp.replace(path)
+    def save(self, path: Path | None = None) -> None:
+        super().save(path or MODEL_FILE)
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> CueModel:
-        with np.load(path) as d:
-            return cls(d["coef"], float(d["intercept"]), str(d["fingerprint"]))
+    def load(cls, path: Path | None = None) -> CueModel:
+        return super().load(path or MODEL_FILE)
 
 
 def training_turns(folders: list[Path]) -> tuple[list[str], list[str], list[bool], list[str]]:
@@ -158,40 +145,11 @@ def choose(report=print) -> dict:
 
 # -- the installed model --
 
-_lock = threading.Lock()
-_state: dict[str, CueModel | None] = {}
-
-
-def installed() -> CueModel | None:
-    """The stored model when it was trained on the current data, else None (logged once)."""
-    with _lock:
-        if "model" not in _state:
-            _state["model"] = _load_checked()
-        return _state["model"]
-
-
-def _load_checked() -> CueModel | None:
-    if not MODEL_FILE.exists():
-        log.warning("no risk-cue reader at %s: cues are read sentence by sentence; run "
-                    "`python -m simulator.cbt.report.cue_reader train` and restart the app", MODEL_FILE)
-        return None
-    try:
-        model = CueModel.load(MODEL_FILE)
-    except Exception as err:  # a damaged file of any kind: logged, and the sentence rule decides
-        log.error("unreadable risk-cue reader %s (%s): cues are read sentence by sentence", MODEL_FILE, err,
-                  exc_info=err)
-        return None
-    if model.fingerprint != fingerprint():
-        log.warning("the risk-cue reader was trained on other transcripts, statements or moves: cues are read "
-                    "sentence by sentence until `python -m simulator.cbt.report.cue_reader train` is run "
-                    "and the app restarted")
-        return None
-    return model
-
-
-def reset() -> None:
-    with _lock:
-        _state.clear()
+_installed = Installed(CueModel, lambda: MODEL_FILE, fingerprint, what="risk-cue reader",
+                       train="python -m simulator.cbt.report.cue_reader train",
+                       fallback="cues are read sentence by sentence", log=log)
+installed = _installed.get
+reset = _installed.reset
 
 
 def main(argv: list[str] | None = None) -> int:

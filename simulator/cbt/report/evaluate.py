@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.cbt import move_model
-from simulator.cbt.report import cue_reader
+from simulator.cbt.report import cue_reader, screening
 from simulator.cbt.report.build import InterviewReport, interview_report
 from simulator.cbt.report.record import from_plain
 from simulator.core.datafiles import jsonl_objects
@@ -68,15 +68,22 @@ def training_texts(exclude: Path | None = None) -> list[tuple[str, str]]:
             texts += [(name, r[field]) for r in rows for field in ("text", "previous") if r.get(field)]
     if CALIBRATION_DIR.exists() and (exclude is None or Path(exclude).resolve() != CALIBRATION_DIR.resolve()):
         texts += [("the calibration transcripts", t["text"]) for g in load(CALIBRATION_DIR) for t in g.turns]
-    # A set that trains the reader is not checked against the reader's sets at all: they share short
-    # turns among themselves, and its cue figures are tuned on anyway (the report says so).
-    if not trains_cue_reader(exclude):
-        # Over some 200 transcripts short turns recur ("And how did you feel?"); a long one shared
+    # A set that trains the cue reader or the screening decision is not checked against their sets at
+    # all: they share short turns among themselves, and its risk figures are tuned on anyway (the
+    # report says so).
+    if not trains_cue_reader(exclude) and not trains_screening(exclude):
+        # Over some 400 transcripts short turns recur ("And how did you feel?"); a long one shared
         # would be a copy.
-        texts += [("the cue reader's transcripts", t["text"])
-                  for folder in cue_reader.training_folders() for g in load(folder) for t in g.turns
+        folders = {f.resolve(): f for f in [*cue_reader.training_folders(), *screening.training_folders()]}
+        texts += [("the cue reader's or screening decision's transcripts", t["text"])
+                  for folder in folders.values() for g in load(folder) for t in g.turns
                   if len(t["text"].split()) >= CUE_READER_MIN_WORDS]
     return texts
+
+
+def trains_screening(folder: Path | str | None) -> bool:
+    """Whether the learned screening decision learns from the set: its risk-asked figures are tuned on."""
+    return folder is not None and Path(folder).resolve() in {f.resolve() for f in screening.training_folders()}
 
 
 def trains_cue_reader(folder: Path | str | None) -> bool:
@@ -106,6 +113,7 @@ def evaluate(folder: Path | str = GRADED_DIR, *, check: bool = True) -> dict:
     readings = [_reading(interview_report(from_plain(g.turns, g.first_session))) for g in items]
     out = compare(items, readings, folder)
     out["risk"]["cues_and_flag_tuned_on"] = trains_cue_reader(folder)
+    out["risk"]["asked_tuned_on"] = trains_screening(folder)
     return out
 
 
@@ -193,7 +201,9 @@ def format_report(out: dict) -> str:
     r = out["risk"]
     lines.append(f"Risk asked / not asked agreement: {r['asked_agreement']:.2f}; first asked turn "
                  f"{r['first_asked_turn_agreement']:.2f}; flag {r['flag_agreement']:.2f}; disclosed level "
-                 f"{r['disclosed_level_agreement']:.2f}; aspects exact {r['aspects_exact']:.2f}")
+                 f"{r['disclosed_level_agreement']:.2f}; aspects exact {r['aspects_exact']:.2f}"
+                 + (" (this set trains the screening decision: risk asked and first asked turn are tuned on)"
+                    if r.get("asked_tuned_on") else ""))
     c = r["cue_turns"]
     lines.append(f"Cue turns: supervisor {c['supervisor']}, {other} {c['report']}, both {c['both']}"
                  + (" (this set trains the cue reader: cue turns and flag are tuned on)"

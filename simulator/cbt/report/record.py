@@ -41,6 +41,9 @@ class InterviewRecord:
     # Trainee turns recognised here as risk questions on a reading not sure on the text alone
     # (moves.sure_risk_question): they count as screening only in context (report/coverage.py).
     unsure_risk: set[int] = field(default_factory=set)
+    # The classifiers' ask_risk probability for each trainee turn recognised here (the whole turn's
+    # reading): the learned screening decision reads it (report/screening.py).
+    risk_scores: dict[int, float] = field(default_factory=dict)
 
     @property
     def therapist(self) -> list[Turn]:
@@ -70,14 +73,15 @@ class InterviewRecord:
                 and self.turns[index + 1].role == "patient")
 
 
-def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int]]:
+def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int], dict[int, float]]:
     """Every trainee turn with its moves: stored on it, else on the patient's reply to it (sessions
     stored before moves moved onto the trainee's turn), else recognised now (a long turn read in
     parts for a risk question when the whole is not read as one). Also how many were recognised now,
-    and which of those are risk questions on an unsure reading."""
+    which of those are risk questions on an unsure reading, and each one's ask_risk probability."""
     out: list[Turn] = []
     recognised = 0
     unsure: set[int] = set()
+    scores: dict[int, float] = {}
     for i, t in enumerate(turns):
         if t.role != "therapist" or t.moves:
             out.append(t)
@@ -89,6 +93,7 @@ def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int]]:
             continue
         previous = next((p.text for p in reversed(turns[:i]) if p.role == "patient"), "")
         found = recognise(t.text, previous)
+        scores[i] = found.scores.get("ask_risk", 0.0)
         moves, aspects = list(found.moves), list(found.risk_aspects)
         part = None if "ask_risk" in moves else risk_in_parts(t.text, previous, read=recognise)
         if part is not None:
@@ -98,15 +103,15 @@ def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int]]:
             unsure.add(i)  # the reading that made it a risk question: the part's, else the whole's
         recognised += 1
         out.append(t.model_copy(update={"moves": moves, "risk_aspects": aspects}))
-    return out, recognised, unsure
+    return out, recognised, unsure, scores
 
 
 def from_session(turns: list[Turn], states: dict[int, DisclosureState], case: PatientCase | None,
                  first_session: bool = True) -> InterviewRecord:
     """A stored session: its transcript and the state stored with each patient turn."""
-    with_moves, recognised, unsure = _with_moves(turns)
+    with_moves, recognised, unsure, scores = _with_moves(turns)
     return InterviewRecord(turns=with_moves, states=states, case=case, first_session=first_session,
-                           recognised=recognised, unsure_risk=unsure)
+                           recognised=recognised, unsure_risk=unsure, risk_scores=scores)
 
 
 def from_simulation(data: dict[str, Any], case: PatientCase | None = None) -> InterviewRecord:
