@@ -1,5 +1,5 @@
-"""Which trainee turns read as risk questions a supervisor counts as risk screening, for transcripts
-with no disclosure state, learned from supervisors' own marks.
+"""Where risk screening starts in a transcript with no disclosure state: which trainee turn read as a
+risk question a supervisor counts as the first risk question, learned from supervisors' own marks.
 
 The screening rule (coverage._screens) was written turn by turn from the development transcripts and
 still disagreed with supervisors on a few in a hundred: "do you feel safe driving" after a panic
@@ -14,9 +14,9 @@ risk question (the turns after it are not marked either way). The settings were 
 set out at a time (tuned on; `python -m simulator.cbt.report.screening_training choose`).
 
 Training reads the sets through the report, so it is a developer step like the cue reader's:
-`python -m simulator.cbt.report.screening_training train` (report/screening_training.py) writes MODEL_FILE, named by what it learned from; a
-model trained on other data is not used (logged once) and the rule decides. Simulated sessions and
-turns whose moves were stored keep the rule.
+`python -m simulator.cbt.report.screening_training train` writes MODEL_FILE, named by what it learned
+from; a model trained on other data is not used (logged once) and the rule decides. Simulated
+sessions and turns whose moves were stored keep the rule.
 """
 
 from __future__ import annotations
