@@ -4,7 +4,8 @@ and (for a simulated session) at which turn each element of the case surfaced.
 The interview report shows it; the formulation feedback reads it to advise only on what was
 never asked. Turns are turn numbers as shown to people (`turn_number`: 1 for the first message).
 Asked comes from the moves recognised in the trainee's messages (in a transcript, a question on
-protective factors or means only once risk has come up: `_screens`); surfaced from the
+protective factors or means only once risk has come up: `_screens`; where risk screening starts in an
+outside transcript is learned: report/screening.py); surfaced from the
 disclosure state stored with each patient turn (`DisclosureState.surfaced`, `core_beliefs_surfaced`).
 """
 

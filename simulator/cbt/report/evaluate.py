@@ -81,14 +81,18 @@ def training_texts(exclude: Path | None = None) -> list[tuple[str, str]]:
     return texts
 
 
+def _among(folder: Path | str | None, folders: list[Path]) -> bool:
+    return folder is not None and Path(folder).resolve() in {f.resolve() for f in folders}
+
+
 def trains_screening(folder: Path | str | None) -> bool:
     """Whether the learned screening decision learns from the set: its risk-asked figures are tuned on."""
-    return folder is not None and Path(folder).resolve() in {f.resolve() for f in screening.training_folders()}
+    return _among(folder, screening.training_folders())
 
 
 def trains_cue_reader(folder: Path | str | None) -> bool:
     """Whether the set is one the risk-cue reader learns from: its cue and flag figures are tuned on."""
-    return folder is not None and Path(folder).resolve() in {f.resolve() for f in cue_reader.training_folders()}
+    return _among(folder, cue_reader.training_folders())
 
 
 def check_overlap(items: list[Graded], folder: Path) -> None:

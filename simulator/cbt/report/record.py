@@ -37,13 +37,17 @@ class InterviewRecord:
     states: dict[int, DisclosureState] = field(default_factory=dict)
     case: PatientCase | None = None
     first_session: bool = True
-    recognised: int = 0  # trainee messages whose moves were recognised here, not read from storage
     # Trainee turns recognised here as risk questions on a reading not sure on the text alone
     # (moves.sure_risk_question): they count as screening only in context (report/coverage.py).
     unsure_risk: set[int] = field(default_factory=set)
     # The classifiers' ask_risk probability for each trainee turn recognised here (the whole turn's
     # reading): the learned screening decision reads it (report/screening.py).
     risk_scores: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def recognised(self) -> int:
+        """Trainee messages whose moves were recognised here, not read from storage."""
+        return len(self.risk_scores)
 
     @property
     def therapist(self) -> list[Turn]:
@@ -73,13 +77,12 @@ class InterviewRecord:
                 and self.turns[index + 1].role == "patient")
 
 
-def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int], dict[int, float]]:
+def _with_moves(turns: list[Turn]) -> tuple[list[Turn], set[int], dict[int, float]]:
     """Every trainee turn with its moves: stored on it, else on the patient's reply to it (sessions
     stored before moves moved onto the trainee's turn), else recognised now (a long turn read in
-    parts for a risk question when the whole is not read as one). Also how many were recognised now,
-    which of those are risk questions on an unsure reading, and each one's ask_risk probability."""
+    parts for a risk question when the whole is not read as one). Also which of those recognised now
+    are risk questions on an unsure reading, and each one's ask_risk probability."""
     out: list[Turn] = []
-    recognised = 0
     unsure: set[int] = set()
     scores: dict[int, float] = {}
     for i, t in enumerate(turns):
@@ -101,17 +104,16 @@ def _with_moves(turns: list[Turn]) -> tuple[list[Turn], int, set[int], dict[int,
             moves, aspects = as_risk_question(moves, part.moves), list(part.risk_aspects)
         if "ask_risk" in moves and not sure_risk_question(found if part is None else part, t.text):
             unsure.add(i)  # the reading that made it a risk question: the part's, else the whole's
-        recognised += 1
         out.append(t.model_copy(update={"moves": moves, "risk_aspects": aspects}))
-    return out, recognised, unsure, scores
+    return out, unsure, scores
 
 
 def from_session(turns: list[Turn], states: dict[int, DisclosureState], case: PatientCase | None,
                  first_session: bool = True) -> InterviewRecord:
     """A stored session: its transcript and the state stored with each patient turn."""
-    with_moves, recognised, unsure, scores = _with_moves(turns)
+    with_moves, unsure, scores = _with_moves(turns)
     return InterviewRecord(turns=with_moves, states=states, case=case, first_session=first_session,
-                           recognised=recognised, unsure_risk=unsure, risk_scores=scores)
+                           unsure_risk=unsure, risk_scores=scores)
 
 
 def from_simulation(data: dict[str, Any], case: PatientCase | None = None) -> InterviewRecord:

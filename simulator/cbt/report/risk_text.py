@@ -157,7 +157,12 @@ def answers_risk_question(text: str) -> bool:
     "never act on it" that names suicide, death or self-harm ("God no, I'd never hurt myself").
     Nobody volunteers such a denial, so the question before it asked about risk, however it
     was worded. (Thoughts of death said after some other question are cues, never this.)"""
-    return any(r.label in ("denial", "intent_low") and mentions_risk(r.sentence) for r in read([text])[0])
+    return answers_risk(read([text])[0])
+
+
+def answers_risk(readings: list[Reading]) -> bool:
+    """answers_risk_question on a turn's sentence readings, when the caller has them."""
+    return any(r.label in ("denial", "intent_low") and mentions_risk(r.sentence) for r in readings)
 
 
 def answer_polarity(text: str) -> str | None:

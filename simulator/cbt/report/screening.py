@@ -74,15 +74,19 @@ def features(record: InterviewRecord, indices: list[int], rule_turns: set[int],
         return np.zeros((0, 8 + 2 * len(risk_text.LABELS)))
     before = [record.previous_patient(i) for i in indices]
     after = [record.next_patient(i) for i in indices]
-    _, p_before = risk_text.read_with_probabilities([t.text if t else "" for t in before])
-    _, p_after = risk_text.read_with_probabilities([t.text if t else "" for t in after])
+    # Each patient turn read once: one candidate's answer is often the next one's previous reply.
+    texts = list(dict.fromkeys(t.text if t else "" for t in [*before, *after]))
+    readings, probabilities = risk_text.read_with_probabilities(texts)
+    at = {text: k for k, text in enumerate(texts)}
+    p_before = probabilities[[at[t.text if t else ""] for t in before]]
+    p_after = probabilities[[at[t.text if t else ""] for t in after]]
     rows = []
     for k, i in enumerate(indices):
         t = record.turns[i]
         rows.append([record.risk_scores[i], i not in record.unsure_risk, names_risk(t.text, safety=False),
                      names_risk(t.text), bool(SCREENING_ASPECTS.intersection(t.risk_aspects or ["ideation"])),
                      first_risk_words is not None and first_risk_words < i,
-                     after[k] is not None and risk_text.answers_risk_question(after[k].text),
+                     after[k] is not None and risk_text.answers_risk(readings[at[after[k].text]]),
                      turn_number(i) in rule_turns])
     return np.hstack([np.array(rows, dtype=float), p_before, p_after])
 
