@@ -91,3 +91,15 @@ def test_a_counter_attack_on_the_other_persons_jab_is_not_mindful_and_a_return_t
     attack = rate("At least I don't leave the kitchen like a pigsty every night.", JAB)
     back = rate("Maybe so. Either way, I'd like you to ask me before you take the bike.", JAB)
     assert attack.mindful.rating == "no" and back.mindful.rating == "yes"
+
+
+def test_the_classifier_is_named_by_how_its_training_sentences_are_labelled(monkeypatch):
+    # Relabelling the bank's sentences in code alone (no data file changed) must build a new classifier,
+    # not silently reuse the one trained on the old labels.
+    before = pair_model.model_path()
+
+    def relabelled(messages, with_exemplars=True):
+        return pair_model.units(messages, with_exemplars)
+
+    monkeypatch.setattr(pair_model, "units", relabelled)
+    assert pair_model.model_path() != before

@@ -16,6 +16,7 @@ and says so in the log.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +40,11 @@ def context(goal: str, partner_last: str) -> str:
 
 
 def model_path() -> Path:
-    """Named by the bank and exemplars (the regression's fingerprint), the base model and the recipe."""
-    return pair_encoder.cache_path("dearman-encoder", RECIPE, training_fingerprint())
+    """Named by the bank and exemplars (the regression's fingerprint), the code that turns them into
+    labelled sentences and scores them (a change there alone must not reuse an old build), the base model
+    and the recipe."""
+    code = "".join(inspect.getsource(f) for f in (units, context, _loss))
+    return pair_encoder.cache_path("dearman-encoder", RECIPE, training_fingerprint(), code)
 
 
 installed = pair_encoder.Installed(RECIPE, lambda: model_path(), "DEAR MAN classifier")
