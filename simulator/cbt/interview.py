@@ -83,3 +83,8 @@ def turn_number(index: int) -> int:
     """The number a person sees beside a turn (1 for the first message): used in every page, link,
     report, comment and export, so a turn is called the same everywhere."""
     return index + 1
+
+
+def turn_index(number: int) -> int:
+    """The transcript index of the turn a person sees as `number` (turn_number's inverse)."""
+    return number - 1

@@ -17,7 +17,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel
 
-from simulator.cbt.interview import Turn, turn_number
+from simulator.cbt.interview import Turn, turn_index, turn_number
 from simulator.cbt.moves import SCREENING_ASPECTS, names_risk
 from simulator.cbt.report import risk_text, screening
 from simulator.cbt.report.record import InterviewRecord
@@ -89,7 +89,7 @@ def coverage(record: InterviewRecord, learned: bool = True) -> Coverage:
         risk_turns = screening.decide(record, risk_turns, first_risk_words)
     aspects: dict[str, int] = {}
     for n in risk_turns:
-        for aspect in record.turns[n - 1].risk_aspects or ["ideation"]:
+        for aspect in record.turns[turn_index(n)].risk_aspects or ["ideation"]:
             aspects.setdefault(aspect, n)
     for a in areas.values():
         a.first_turn = a.turns[0] if a.turns else None

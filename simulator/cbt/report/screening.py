@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.cbt.interview import turn_number
+from simulator.cbt.interview import turn_index, turn_number
 from simulator.cbt.moves import SCREENING_ASPECTS, names_risk
 from simulator.cbt.report import risk_text
 from simulator.cbt.report.record import InterviewRecord
@@ -114,7 +114,7 @@ def decide(record: InterviewRecord, rule_turns: list[int],
         return rule_turns
     said = model.screens(features(record, indices, set(rule_turns), first_risk_words()))
     learned_first = next((turn_number(i) for i, yes in zip(indices, said) if yes), None)
-    kept = [n for n in rule_turns if n - 1 not in record.risk_scores]
+    kept = [n for n in rule_turns if turn_index(n) not in record.risk_scores]
     starts = [n for n in (learned_first, *kept) if n is not None]
     if not starts:
         return []

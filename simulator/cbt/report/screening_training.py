@@ -20,6 +20,7 @@ import numpy as np
 from simulator.cbt.interview import turn_number
 from simulator.cbt.report import screening
 from simulator.cbt.report.coverage import _first_risk_words, coverage
+from simulator.cbt.report.evaluate import load
 from simulator.cbt.report.record import from_plain
 
 
@@ -38,15 +39,13 @@ def examples(folders: list[Path]) -> list[Example]:
     """Every graded transcript with its candidate turns, read by the rule alone."""
     out = []
     for folder in folders:
-        for path in sorted(folder.glob("*.json")):
-            graded = json.loads(path.read_text(encoding="utf-8"))
-            record = from_plain(graded["turns"], graded.get("first_session", True))
+        for graded in load(folder):
+            record = from_plain(graded.turns, graded.first_session)
             rule = coverage(record, learned=False).risk_turns
             indices = screening.candidates(record)
-            risk = graded.get("risk", {})
-            out.append(Example(folder.name, graded.get("id", path.stem), bool(risk.get("asked")),
-                               risk.get("first_asked_turn") if risk.get("asked") else None, rule,
-                               [turn_number(i) for i in indices],
+            asked = bool(graded.risk.get("asked"))
+            out.append(Example(folder.name, graded.id, asked, graded.risk.get("first_asked_turn") if asked else None,
+                               rule, [turn_number(i) for i in indices],
                                screening.features(record, indices, set(rule), _first_risk_words(record))))
     return out
 
