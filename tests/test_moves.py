@@ -44,6 +44,9 @@ LINES: list[tuple[str, set[str]]] = [
     ("In what way?", {"open_question"}),
     ("Mm-hmm.", {"other"}),
     ("Okay.", {"other"}),
+    # Nothing a move names, so nothing likely: `other` stays (moves.FALLBACK_FLOOR).
+    ("asdf jkl qwerty", {"other"}),
+    ("Sorry, my pen ran out, one second.", {"other"}),
     # situation
     ("Can you tell me about a recent time you felt this way?", {"open_question", "ask_situation"}),
     ("What happened?", {"open_question", "ask_situation"}),
@@ -171,10 +174,8 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
         ({"reflect"}, "misses summarise"),
     "That sounds really painful.": ({"reflect"}, "reflect instead of validate"),
     "For homework, could you write down your thoughts when this happens?":
-        ({"other"}, "other instead of closing (since the bank learns from sets A-L)"),
+        ({"ask_thoughts"}, "ask_thoughts instead of closing (other before the likeliest-move fallback)"),
     "Did you cry? Did you sleep? Did you eat?": ({"abrupt", "ask_behavior", "ask_body"}, "adds ask_body"),
-    "To sum up, work has been the main source of stress.":
-        ({"other"}, "other: a one-line summary of a single theme (since the bank of 5,495)"),
     "What did you have for breakfast today?":
         ({"ask_behavior"}, "ask_behavior instead of off_topic (since bank round 5's everyday questions)"),
     "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other (since bank round 5)"),
