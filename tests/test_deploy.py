@@ -201,8 +201,10 @@ def session_through(port: int, cookie: str | None = None) -> str:
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     headers = {"Cookie": cookie} if cookie else None
+    # A liveness bound, not a speed target: under the full suite on two cores the proxied handshake once
+    # took over 20 s (2026-12-06); the page itself has 60 s below.
     with connect(f"wss://{HOST}:{port}/_stcore/stream", sock=sock, ssl=ctx, server_hostname=HOST,
-                 origin=f"https://{HOST}:{port}", additional_headers=headers, open_timeout=20) as ws:
+                 origin=f"https://{HOST}:{port}", additional_headers=headers, open_timeout=60) as ws:
         rerun = BackMsg()
         rerun.rerun_script.query_string = ""
         rerun.rerun_script.page_script_hash = ""
