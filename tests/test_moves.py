@@ -44,7 +44,7 @@ LINES: list[tuple[str, set[str]]] = [
     ("In what way?", {"open_question"}),
     ("Mm-hmm.", {"other"}),
     ("Okay.", {"other"}),
-    # Nothing a move names, so nothing likely: `other` stays (moves.FALLBACK_FLOOR).
+    # Nothing a move names: read `other` outright (its own probability over 0.5), never a likeliest move.
     ("asdf jkl qwerty", {"other"}),
     ("Sorry, my pen ran out, one second.", {"other"}),
     # situation
