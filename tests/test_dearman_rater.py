@@ -91,6 +91,9 @@ def test_a_second_coders_agreement_is_counted_per_skill_and_a_missing_label_is_r
     out = json.loads(capsys.readouterr().out)
     assert out["skills"]["describe"]["exact"] == 1.0 and out["skills"]["mindful"]["accuracy"] == 1.0
     assert out["skills"]["express"]["exact"] == 0.5
+    low, high = out["intervals"]["macro_used_f1"]  # half of Express differs: the figure moves by resample
+    assert low <= out["macro_used_f1"] <= high and low < high
+    assert out["intervals"]["mindful"] == [1.0, 1.0]
     second.write_text("".join(json.dumps({"id": r["id"], "labels": full}) + "\n" for r in rows[:4]))
     assert ev.main(["--file", str(batch), "--second-coder", str(second)]) == 2
     assert "no labels for 2 message(s)" in capsys.readouterr().err

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from simulator.cbt.move_model import (
     ASPECTS,
     MOVES,
@@ -19,6 +21,7 @@ from simulator.cbt.move_model import (
     checked_codes,
     load_labelled,
 )
+from simulator.core import intervals
 from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import refuse_overlap
@@ -52,8 +55,10 @@ class Scores:
     gold_labels: int = 0
     predicted_labels: int = 0
     exact: int = 0
+    pairs: list[tuple[set[str], set[str]]] = field(default_factory=list)
 
     def add(self, gold: set[str], predicted: set[str]) -> None:
+        self.pairs.append((gold, predicted))
         self.items += 1
         self.gold_labels += len(gold)
         self.predicted_labels += len(predicted)
@@ -92,6 +97,34 @@ class Scores:
             "per_label": per,
         }
 
+    def intervals(self) -> dict:
+        """Bootstrap intervals (simulator.core.intervals) of macro-F1 and of each label's F1 that
+        summary() reports: how far they could move on another set of this size."""
+        gold = np.array([[n in g for n in self.names] for g, _ in self.pairs], dtype=bool).reshape(-1, len(self.names))
+        pred = np.array([[n in p for n in self.names] for _, p in self.pairs], dtype=bool).reshape(-1, len(self.names))
+
+        def figures(idx: np.ndarray) -> np.ndarray:
+            f1 = label_f1(gold[idx], pred[idx])
+            return np.append(f1, np.nanmean(f1) if not np.isnan(f1).all() else np.nan)
+
+        if not self.pairs:
+            return {"level": intervals.LEVEL, "macro_f1": None, "per_label": {}}
+        low, high = intervals.bootstrap(len(self.pairs), figures)
+        present = self.per_label()
+        return {"level": intervals.LEVEL,
+                "macro_f1": [round(float(low[-1]), 3), round(float(high[-1]), 3)],
+                "per_label": {n: [round(float(low[i]), 3), round(float(high[i]), 3)]
+                              for i, n in enumerate(self.names) if n in present}}
+
+
+def label_f1(gold: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Each label's F1 from boolean item-by-label matrices; NaN for a label that neither the gold
+    nor the predictions hold (summary() leaves it out of macro-F1 alike)."""
+    tp = (gold & predicted).sum(axis=0)
+    wrong = (gold ^ predicted).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(2 * tp + wrong > 0, 2 * tp / (2 * tp + wrong), np.nan)
+
 
 def score(items: list[LabelledMessage], predicted: list[tuple[set[str], set[str]]]) -> dict:
     """Move and risk-aspect figures of (moves, risk aspects) per item against the gold labels."""
@@ -100,7 +133,7 @@ def score(items: list[LabelledMessage], predicted: list[tuple[set[str], set[str]
         moves.add(set(item.labels), got_moves)
         if "ask_risk" in item.labels:
             aspects.add(set(item.risk_aspects), got_aspects)
-    return {"moves": moves.summary(), "risk_aspects": aspects.summary()}
+    return {"moves": {**moves.summary(), "intervals": moves.intervals()}, "risk_aspects": aspects.summary()}
 
 
 def evaluate(items: list[LabelledMessage], recognise) -> dict:
@@ -151,14 +184,18 @@ def format_report(report: dict) -> str:
     for name, result in report.items():
         m = result["moves"]
         lpi = m["labels_per_item"]
-        lines.append(f"== {name}: {m['items']} messages  macro-F1 {m['macro_f1']:.3f}  "
+        ci = m.get("intervals") or {}
+        pct = f"{ci.get('level', intervals.LEVEL):.0%}"
+        macro_ci = f" ({pct} interval {intervals.span(*ci['macro_f1'])})" if ci.get("macro_f1") else ""
+        lines.append(f"== {name}: {m['items']} messages  macro-F1 {m['macro_f1']:.3f}{macro_ci}  "
                      f"exact match {m['exact_match']:.3f}  labels per message {lpi['predicted']:.2f} "
                      f"(gold {lpi['gold']:.2f}, ratio {lpi['ratio']})")
-        lines.append(f"   {'move':18} {'P':>6} {'R':>6} {'F1':>6} {'n':>5}")
+        lines.append(f"   {'move':18} {'P':>6} {'R':>6} {'F1':>6} {'n':>5}  {pct + ' interval':>13}")
         for move, v in m["per_label"].items():
             flag = "  <0.75" if v["f1"] < TARGETS["lowest_f1"] else ""
+            band = ci.get("per_label", {}).get(move)
             lines.append(f"   {move:18} {v['precision']:6.3f} {v['recall']:6.3f} {v['f1']:6.3f} "
-                         f"{v['support']:5d}{flag}")
+                         f"{v['support']:5d}  {intervals.span(*band) if band else '':>13}{flag}")
         a = result["risk_aspects"]
         if a["items"]:
             lines.append(f"   risk aspects on {a['items']} gold risk questions: macro-F1 "

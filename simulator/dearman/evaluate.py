@@ -31,7 +31,7 @@ from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import refuse_overlap
 from simulator.dearman.features import sentences
-from simulator.dearman.metrics import figures
+from simulator.dearman.metrics import figures, intervals
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
 BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_q.jsonl"
@@ -87,7 +87,8 @@ def evaluate(rate: Callable[[MessageContext], SkillRatings], rows: list[dict] | 
     for row in rows:
         ctx = MessageContext.checked(row["situation"], row["goal"], row["message"], row.get("partner_last"))
         predicted.append(rate(ctx).levels())
-    report = figures([row["labels"] for row in rows], predicted)
+    truths = [row["labels"] for row in rows]
+    report = {**figures(truths, predicted), "intervals": intervals(truths, predicted)}
     if with_errors and not blind:
         report["errors"] = [
             {"line": row["line"], "skill": s, "expected": row["labels"][s], "got": p[s]}
@@ -103,7 +104,8 @@ def agreement(rows: list[dict], second_coder: Path) -> dict:
     missing = [str(row.get("id")) for row in rows if row.get("id") not in second]
     if missing:
         raise ValueError(f"{second_coder}: no labels for {len(missing)} message(s), e.g. {', '.join(missing[:3])}")
-    return figures([row["labels"] for row in rows], [second[row["id"]] for row in rows])
+    truths, coded = [row["labels"] for row in rows], [second[row["id"]] for row in rows]
+    return {**figures(truths, coded), "intervals": intervals(truths, coded)}
 
 
 def main(argv: list[str] | None = None) -> int:

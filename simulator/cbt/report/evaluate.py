@@ -17,10 +17,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from simulator.cbt import move_model
 from simulator.cbt.report import cue_reader, screening
 from simulator.cbt.report.build import InterviewReport, interview_report
 from simulator.cbt.report.record import from_plain
+from simulator.core import intervals
 from simulator.core.datafiles import jsonl_objects
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import refuse_overlap
@@ -175,6 +178,12 @@ def compare(items: list[Graded], readings: list[dict], folder: Path) -> dict:
     def agree(key: str) -> float:
         return round(sum(a == b for a, b in (row[key] for row in risk_rows)) / len(risk_rows), 3)
 
+    def total_spearman(idx: np.ndarray) -> float:
+        rho = _spearman([human_total[i] for i in idx], [other_total[i] for i in idx])
+        return np.nan if rho is None else rho
+
+    asked_right = sum(a == b for a, b in (row["asked"] for row in risk_rows))
+
     cue_tp = sum(len(set(a) & set(b)) for a, b in (row["cues"] for row in risk_rows))
     cue_want = sum(len(a) for a, _ in (row["cues"] for row in risk_rows))
     cue_got = sum(len(b) for _, b in (row["cues"] for row in risk_rows))
@@ -182,6 +191,9 @@ def compare(items: list[Graded], readings: list[dict], folder: Path) -> dict:
     return {
         "set": str(folder), "transcripts": len(items), "items": item_ids,
         "spearman_total": _spearman(human_total, other_total),
+        "intervals": {"level": intervals.LEVEL,
+                      "spearman_total": [round(float(x), 3) for x in intervals.bootstrap(len(items), total_spearman)],
+                      "asked_agreement": [round(x, 3) for x in intervals.proportion(asked_right, len(risk_rows))]},
         "per_item": per_item,
         "totals": [{"id": g.id, "supervisor": h, "report": m}
                    for g, h, m in zip(items, human_total, other_total)],
@@ -199,11 +211,12 @@ def format_report(out: dict) -> str:
     other = "second coder" if "second_coder" in out else "report"
     lines = [f"{out['set']}: {out['transcripts']} transcripts"
              + (f", the set's grades against a second coder's ({out['second_coder']})" if "second_coder" in out else ""),
-             f"Spearman, total: {out['spearman_total']}"]
+             f"Spearman, total: {out['spearman_total']}{_band(out, 'spearman_total')}"]
     for k, v in out["per_item"].items():
         lines.append(f"  {k:22} Spearman {v['spearman']}  exact {v['exact']:.2f}  within 1 {v['within_1']:.2f}")
     r = out["risk"]
-    lines.append(f"Risk asked / not asked agreement: {r['asked_agreement']:.2f}; first asked turn "
+    lines.append(f"Risk asked / not asked agreement: {r['asked_agreement']:.2f}{_band(out, 'asked_agreement')}; "
+                 f"first asked turn "
                  f"{r['first_asked_turn_agreement']:.2f}; flag {r['flag_agreement']:.2f}; disclosed level "
                  f"{r['disclosed_level_agreement']:.2f}; aspects exact {r['aspects_exact']:.2f}"
                  + (" (this set trains the screening decision: risk asked and first asked turn are tuned on)"
@@ -213,3 +226,9 @@ def format_report(out: dict) -> str:
                  + (" (this set trains the cue reader: cue turns and flag are tuned on)"
                     if r.get("cues_and_flag_tuned_on") else ""))
     return "\n".join(lines)
+
+
+def _band(out: dict, key: str) -> str:
+    """' (90% interval 0.71-0.95)' for a figure that has one."""
+    ci = out.get("intervals", {})
+    return f" ({ci['level']:.0%} interval {intervals.span(*ci[key])})" if ci.get(key) else ""
