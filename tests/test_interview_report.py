@@ -414,6 +414,8 @@ def test_a_second_supervisors_grading_is_compared_like_the_report_and_a_missing_
     assert out["spearman_total"] == 1.0 and out["risk"]["asked_agreement"] == round(7 / 8, 3)
     low, high = out["intervals"]["asked_agreement"]  # 7 of 8 agree: far from proof of a 100% method
     assert low < 0.6 and high < 1.0 and out["intervals"]["spearman_total"] == [1.0, 1.0]
+    assert cli_main(["eval-interview-report", "--set", str(folder), "--second-coder", str(second)]) == 0
+    assert f"agreement: 0.88 (90% interval {low:.2f}-{high:.2f})" in capsys.readouterr().out
     assert [r["id"] for r in out["risk"]["rows"] if r["asked"][0] != r["asked"][1]] == [graded[0].id]
     (second / graded[-1].path.name).unlink()
     assert cli_main(["eval-interview-report", "--set", str(folder), "--second-coder", str(second)]) != 0

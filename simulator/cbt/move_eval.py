@@ -97,33 +97,23 @@ class Scores:
             "per_label": per,
         }
 
-    def intervals(self) -> dict:
+    def bootstrap_intervals(self) -> dict:
         """Bootstrap intervals (simulator.core.intervals) of macro-F1 and of each label's F1 that
-        summary() reports: how far they could move on another set of this size."""
-        gold = np.array([[n in g for n in self.names] for g, _ in self.pairs], dtype=bool).reshape(-1, len(self.names))
-        pred = np.array([[n in p for n in self.names] for _, p in self.pairs], dtype=bool).reshape(-1, len(self.names))
-
-        def figures(idx: np.ndarray) -> np.ndarray:
-            f1 = label_f1(gold[idx], pred[idx])
-            return np.append(f1, np.nanmean(f1) if not np.isnan(f1).all() else np.nan)
-
+        summary() reports: how far they could move on another set of this size. A label's interval
+        counts the resamples that hold it (a label seen once is missing from about a third)."""
+        present = self.per_label()
         if not self.pairs:
             return {"level": intervals.LEVEL, "macro_f1": None, "per_label": {}}
-        low, high = intervals.bootstrap(len(self.pairs), figures)
-        present = self.per_label()
-        return {"level": intervals.LEVEL,
-                "macro_f1": [round(float(low[-1]), 3), round(float(high[-1]), 3)],
-                "per_label": {n: [round(float(low[i]), 3), round(float(high[i]), 3)]
-                              for i, n in enumerate(self.names) if n in present}}
+        gold = np.array([[n in g for n in self.names] for g, _ in self.pairs], dtype=bool)
+        pred = np.array([[n in p for n in self.names] for _, p in self.pairs], dtype=bool)
 
+        def figures(idx: np.ndarray) -> np.ndarray:
+            f1 = intervals.f1_columns(gold[idx], pred[idx], absent=np.nan)
+            return np.append(f1, np.nanmean(f1) if not np.isnan(f1).all() else np.nan)
 
-def label_f1(gold: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """Each label's F1 from boolean item-by-label matrices; NaN for a label that neither the gold
-    nor the predictions hold (summary() leaves it out of macro-F1 alike)."""
-    tp = (gold & predicted).sum(axis=0)
-    wrong = (gold ^ predicted).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(2 * tp + wrong > 0, 2 * tp / (2 * tp + wrong), np.nan)
+        bands = intervals.bootstrap(len(self.pairs), figures) or [None] * (len(self.names) + 1)
+        return {"level": intervals.LEVEL, "macro_f1": bands[-1],
+                "per_label": {n: bands[i] for i, n in enumerate(self.names) if n in present}}
 
 
 def score(items: list[LabelledMessage], predicted: list[tuple[set[str], set[str]]]) -> dict:
@@ -133,7 +123,7 @@ def score(items: list[LabelledMessage], predicted: list[tuple[set[str], set[str]
         moves.add(set(item.labels), got_moves)
         if "ask_risk" in item.labels:
             aspects.add(set(item.risk_aspects), got_aspects)
-    return {"moves": {**moves.summary(), "intervals": moves.intervals()}, "risk_aspects": aspects.summary()}
+    return {"moves": {**moves.summary(), "intervals": moves.bootstrap_intervals()}, "risk_aspects": aspects.summary()}
 
 
 def evaluate(items: list[LabelledMessage], recognise) -> dict:
@@ -186,7 +176,7 @@ def format_report(report: dict) -> str:
         lpi = m["labels_per_item"]
         ci = m.get("intervals") or {}
         pct = f"{ci.get('level', intervals.LEVEL):.0%}"
-        macro_ci = f" ({pct} interval {intervals.span(*ci['macro_f1'])})" if ci.get("macro_f1") else ""
+        macro_ci = f" ({pct} interval {intervals.span(ci['macro_f1'])})" if intervals.span(ci.get("macro_f1")) else ""
         lines.append(f"== {name}: {m['items']} messages  macro-F1 {m['macro_f1']:.3f}{macro_ci}  "
                      f"exact match {m['exact_match']:.3f}  labels per message {lpi['predicted']:.2f} "
                      f"(gold {lpi['gold']:.2f}, ratio {lpi['ratio']})")
@@ -195,7 +185,7 @@ def format_report(report: dict) -> str:
             flag = "  <0.75" if v["f1"] < TARGETS["lowest_f1"] else ""
             band = ci.get("per_label", {}).get(move)
             lines.append(f"   {move:18} {v['precision']:6.3f} {v['recall']:6.3f} {v['f1']:6.3f} "
-                         f"{v['support']:5d}  {intervals.span(*band) if band else '':>13}{flag}")
+                         f"{v['support']:5d}  {intervals.span(band):>13}{flag}")
         a = result["risk_aspects"]
         if a["items"]:
             lines.append(f"   risk aspects on {a['items']} gold risk questions: macro-F1 "

@@ -31,7 +31,7 @@ from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 from simulator.core.text import refuse_overlap
 from simulator.dearman.features import sentences
-from simulator.dearman.metrics import figures, intervals
+from simulator.dearman.metrics import figures, headline_intervals
 from simulator.dearman.schema import STATES, STRATEGIES, MessageContext, SkillRatings
 
 BLIND_FILE = DATA_DIR / "eval" / "blind" / "dearman_q.jsonl"
@@ -88,7 +88,7 @@ def evaluate(rate: Callable[[MessageContext], SkillRatings], rows: list[dict] | 
         ctx = MessageContext.checked(row["situation"], row["goal"], row["message"], row.get("partner_last"))
         predicted.append(rate(ctx).levels())
     truths = [row["labels"] for row in rows]
-    report = {**figures(truths, predicted), "intervals": intervals(truths, predicted)}
+    report = {**figures(truths, predicted), "intervals": headline_intervals(truths, predicted)}
     if with_errors and not blind:
         report["errors"] = [
             {"line": row["line"], "skill": s, "expected": row["labels"][s], "got": p[s]}
@@ -105,7 +105,7 @@ def agreement(rows: list[dict], second_coder: Path) -> dict:
     if missing:
         raise ValueError(f"{second_coder}: no labels for {len(missing)} message(s), e.g. {', '.join(missing[:3])}")
     truths, coded = [row["labels"] for row in rows], [second[row["id"]] for row in rows]
-    return {**figures(truths, coded), "intervals": intervals(truths, coded)}
+    return {**figures(truths, coded), "intervals": headline_intervals(truths, coded)}
 
 
 def main(argv: list[str] | None = None) -> int:

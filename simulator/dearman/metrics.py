@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
-from simulator.core import intervals as bands
+from simulator.core import intervals
 from simulator.dearman.schema import STATES, STRATEGIES
 
 
@@ -35,31 +35,26 @@ def figures(truths: list[dict], predicted: list[dict]) -> dict:
 
 
 def _binary_macro_f1(truth: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """macro_f1 of boolean item-by-column matrices, per column (0 for a class with no items, as
-    sklearn's zero_division=0)."""
-    tp, tn = (truth & pred).sum(axis=0), (~truth & ~pred).sum(axis=0)
-    wrong = (truth ^ pred).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pos = np.where(2 * tp + wrong > 0, 2 * tp / (2 * tp + wrong), 0.0)
-        neg = np.where(2 * tn + wrong > 0, 2 * tn / (2 * tn + wrong), 0.0)
-    return (pos + neg) / 2.0
+    """macro_f1 per column of boolean item-by-column matrices (a class with no items scores 0, as
+    sklearn's zero_division=0 does)."""
+    return (intervals.f1_columns(truth, pred, absent=0.0) + intervals.f1_columns(~truth, ~pred, absent=0.0)) / 2.0
 
 
-def intervals(truths: list[dict], predicted: list[dict]) -> dict:
+def headline_intervals(truths: list[dict], predicted: list[dict]) -> dict:
     """Bootstrap intervals (simulator.core.intervals) of the four headline figures of figures():
-    how far they could move on another batch of this size."""
-    if not truths:
-        return {}
-    level = {"used": ("weak", "strong"), "strong": ("strong",)}
-    grid = {kind: (np.array([[t[s] in ok for s in STRATEGIES] for t in truths]),
-                   np.array([[p[s] in ok for s in STRATEGIES] for p in predicted])) for kind, ok in level.items()}
-    right = np.array([[t[s] == p[s] for s in STATES] for t, p in zip(truths, predicted)])
+    how far they could move on another batch of this size. Empty for a batch of fewer than two."""
+    counts_as = {"used": ("weak", "strong"), "strong": ("strong",)}
+    grid = {kind: (np.array([[t[s] in ok for s in STRATEGIES] for t in truths], dtype=bool),
+                   np.array([[p[s] in ok for s in STRATEGIES] for p in predicted], dtype=bool))
+            for kind, ok in counts_as.items()}
+    right = np.array([[t[s] == p[s] for s in STATES] for t, p in zip(truths, predicted)], dtype=bool)
 
     def headline(idx: np.ndarray) -> np.ndarray:
         used = _binary_macro_f1(grid["used"][0][idx], grid["used"][1][idx]).mean()
         strong = _binary_macro_f1(grid["strong"][0][idx], grid["strong"][1][idx]).mean()
         return np.array([used, strong, *right[idx].mean(axis=0)])
 
-    low, high = bands.bootstrap(len(truths), headline)
-    names = ["macro_used_f1", "macro_strong_f1", *STATES]
-    return {"level": bands.LEVEL, **{n: [round(float(lo), 3), round(float(hi), 3)] for n, lo, hi in zip(names, low, high)}}
+    found = intervals.bootstrap(len(truths), headline)
+    if found is None:
+        return {}
+    return {"level": intervals.LEVEL, **dict(zip(["macro_used_f1", "macro_strong_f1", *STATES], found))}

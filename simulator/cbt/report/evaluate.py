@@ -175,14 +175,16 @@ def compare(items: list[Graded], readings: list[dict], folder: Path) -> dict:
             "flag": (flag(want), flag(got)),
         })
 
+    def agreeing(key: str) -> int:
+        return sum(a == b for a, b in (row[key] for row in risk_rows))
+
     def agree(key: str) -> float:
-        return round(sum(a == b for a, b in (row[key] for row in risk_rows)) / len(risk_rows), 3)
+        return round(agreeing(key) / len(risk_rows), 3)
 
     def total_spearman(idx: np.ndarray) -> float:
         rho = _spearman([human_total[i] for i in idx], [other_total[i] for i in idx])
         return np.nan if rho is None else rho
 
-    asked_right = sum(a == b for a, b in (row["asked"] for row in risk_rows))
 
     cue_tp = sum(len(set(a) & set(b)) for a, b in (row["cues"] for row in risk_rows))
     cue_want = sum(len(a) for a, _ in (row["cues"] for row in risk_rows))
@@ -192,8 +194,8 @@ def compare(items: list[Graded], readings: list[dict], folder: Path) -> dict:
         "set": str(folder), "transcripts": len(items), "items": item_ids,
         "spearman_total": _spearman(human_total, other_total),
         "intervals": {"level": intervals.LEVEL,
-                      "spearman_total": [round(float(x), 3) for x in intervals.bootstrap(len(items), total_spearman)],
-                      "asked_agreement": [round(x, 3) for x in intervals.proportion(asked_right, len(risk_rows))]},
+                      "spearman_total": intervals.bootstrap(len(items), total_spearman),
+                      "asked_agreement": intervals.proportion(agreeing("asked"), len(risk_rows))},
         "per_item": per_item,
         "totals": [{"id": g.id, "supervisor": h, "report": m}
                    for g, h, m in zip(items, human_total, other_total)],
@@ -231,4 +233,5 @@ def format_report(out: dict) -> str:
 def _band(out: dict, key: str) -> str:
     """' (90% interval 0.71-0.95)' for a figure that has one."""
     ci = out.get("intervals", {})
-    return f" ({ci['level']:.0%} interval {intervals.span(*ci[key])})" if ci.get(key) else ""
+    band = intervals.span(ci.get(key))
+    return f" ({ci['level']:.0%} interval {band})" if band else ""
