@@ -45,34 +45,25 @@ def check_disjoint(eval_files: list[Path], banks: list[Path] = TRAINING_BANKS) -
 
 @dataclass
 class Scores:
-    """Per-label counts and the figures derived from them."""
+    """The (gold, predicted) label sets of a set's items and the figures derived from them."""
 
     names: tuple[str, ...]
-    tp: dict[str, int] = field(default_factory=dict)
-    fp: dict[str, int] = field(default_factory=dict)
-    fn: dict[str, int] = field(default_factory=dict)
-    items: int = 0
-    gold_labels: int = 0
-    predicted_labels: int = 0
-    exact: int = 0
     pairs: list[tuple[set[str], set[str]]] = field(default_factory=list)
 
     def add(self, gold: set[str], predicted: set[str]) -> None:
         self.pairs.append((gold, predicted))
-        self.items += 1
-        self.gold_labels += len(gold)
-        self.predicted_labels += len(predicted)
-        self.exact += gold == predicted
-        for name in self.names:
-            g, p = name in gold, name in predicted
-            self.tp[name] = self.tp.get(name, 0) + (g and p)
-            self.fp[name] = self.fp.get(name, 0) + (p and not g)
-            self.fn[name] = self.fn.get(name, 0) + (g and not p)
+
+    def _matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        """Gold and predicted labels as boolean item-by-name matrices."""
+        def grid(k: int) -> np.ndarray:
+            return np.array([[n in pair[k] for n in self.names] for pair in self.pairs], dtype=bool).reshape(-1, len(self.names))
+        return grid(0), grid(1)
 
     def per_label(self) -> dict[str, dict[str, float]]:
+        gold, pred = self._matrices()
         out = {}
-        for name in self.names:
-            tp, fp, fn = self.tp.get(name, 0), self.fp.get(name, 0), self.fn.get(name, 0)
+        for name, tp, fp, fn in zip(self.names, (gold & pred).sum(0), (~gold & pred).sum(0), (gold & ~pred).sum(0)):
+            tp, fp, fn = int(tp), int(fp), int(fn)
             if tp + fp + fn == 0:
                 continue  # absent from gold and predictions: no figure
             precision = tp / (tp + fp) if tp + fp else 0.0
@@ -85,13 +76,14 @@ class Scores:
     def summary(self) -> dict:
         per = self.per_label()
         f1s = [v["f1"] for v in per.values()]
-        gold_mean = self.gold_labels / self.items if self.items else 0.0
-        pred_mean = self.predicted_labels / self.items if self.items else 0.0
+        items = len(self.pairs)
+        gold_mean = sum(len(g) for g, _ in self.pairs) / items if items else 0.0
+        pred_mean = sum(len(p) for _, p in self.pairs) / items if items else 0.0
         return {
-            "items": self.items,
+            "items": items,
             "macro_f1": round(sum(f1s) / len(f1s), 3) if f1s else 0.0,
             "lowest": min(per.items(), key=lambda kv: kv[1]["f1"])[0] if per else None,
-            "exact_match": round(self.exact / self.items, 3) if self.items else 0.0,
+            "exact_match": round(sum(g == p for g, p in self.pairs) / items, 3) if items else 0.0,
             "labels_per_item": {"predicted": round(pred_mean, 3), "gold": round(gold_mean, 3),
                                 "ratio": round(pred_mean / gold_mean, 3) if gold_mean else None},
             "per_label": per,
@@ -101,19 +93,18 @@ class Scores:
         """Bootstrap intervals (simulator.core.intervals) of macro-F1 and of each label's F1 that
         summary() reports: how far they could move on another set of this size. A label's interval
         counts the resamples that hold it (a label seen once is missing from about a third)."""
-        present = self.per_label()
         if not self.pairs:
             return {"level": intervals.LEVEL, "macro_f1": None, "per_label": {}}
-        gold = np.array([[n in g for n in self.names] for g, _ in self.pairs], dtype=bool)
-        pred = np.array([[n in p for n in self.names] for _, p in self.pairs], dtype=bool)
+        gold, pred = self._matrices()
 
         def figures(idx: np.ndarray) -> np.ndarray:
             f1 = intervals.f1_columns(gold[idx], pred[idx], absent=np.nan)
             return np.append(f1, np.nanmean(f1) if not np.isnan(f1).all() else np.nan)
 
         bands = intervals.bootstrap(len(self.pairs), figures) or [None] * (len(self.names) + 1)
+        present = (gold | pred).any(axis=0)
         return {"level": intervals.LEVEL, "macro_f1": bands[-1],
-                "per_label": {n: bands[i] for i, n in enumerate(self.names) if n in present}}
+                "per_label": {n: bands[i] for i, n in enumerate(self.names) if present[i]}}
 
 
 def score(items: list[LabelledMessage], predicted: list[tuple[set[str], set[str]]]) -> dict:
@@ -176,8 +167,8 @@ def format_report(report: dict) -> str:
         lpi = m["labels_per_item"]
         ci = m.get("intervals") or {}
         pct = f"{ci.get('level', intervals.LEVEL):.0%}"
-        macro_ci = f" ({pct} interval {intervals.span(ci['macro_f1'])})" if intervals.span(ci.get("macro_f1")) else ""
-        lines.append(f"== {name}: {m['items']} messages  macro-F1 {m['macro_f1']:.3f}{macro_ci}  "
+        lines.append(f"== {name}: {m['items']} messages  macro-F1 {m['macro_f1']:.3f}"
+                     f"{intervals.described(ci.get('macro_f1'), ci.get('level', intervals.LEVEL))}  "
                      f"exact match {m['exact_match']:.3f}  labels per message {lpi['predicted']:.2f} "
                      f"(gold {lpi['gold']:.2f}, ratio {lpi['ratio']})")
         lines.append(f"   {'move':18} {'P':>6} {'R':>6} {'F1':>6} {'n':>5}  {pct + ' interval':>13}")

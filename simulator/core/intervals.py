@@ -70,3 +70,9 @@ def span(interval: list[float] | None) -> str:
     if not interval or any(math.isnan(x) for x in interval):
         return ""
     return f"{interval[0]:.2f}-{interval[1]:.2f}"
+
+
+def described(interval: list[float] | None, level: float = LEVEL) -> str:
+    """' (90% interval 0.85-0.90)' after a figure that has one, else ''."""
+    band = span(interval)
+    return f" ({level:.0%} interval {band})" if band else ""

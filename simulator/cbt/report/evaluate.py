@@ -185,7 +185,6 @@ def compare(items: list[Graded], readings: list[dict], folder: Path) -> dict:
         rho = _spearman([human_total[i] for i in idx], [other_total[i] for i in idx])
         return np.nan if rho is None else rho
 
-
     cue_tp = sum(len(set(a) & set(b)) for a, b in (row["cues"] for row in risk_rows))
     cue_want = sum(len(a) for a, _ in (row["cues"] for row in risk_rows))
     cue_got = sum(len(b) for _, b in (row["cues"] for row in risk_rows))
@@ -231,7 +230,5 @@ def format_report(out: dict) -> str:
 
 
 def _band(out: dict, key: str) -> str:
-    """' (90% interval 0.71-0.95)' for a figure that has one."""
     ci = out.get("intervals", {})
-    band = intervals.span(ci.get(key))
-    return f" ({ci['level']:.0%} interval {band})" if band else ""
+    return intervals.described(ci.get(key), ci.get("level", intervals.LEVEL))
