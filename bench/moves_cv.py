@@ -16,18 +16,18 @@ import sys
 import numpy as np
 
 from simulator.cbt import move_model as mm
+from simulator.core import intervals
 
 
-def figures(rows: list[np.ndarray], y: np.ndarray, alpha: float, combined: bool,
-            dense: int | None = None) -> dict:
-    oof = mm.out_of_fold(rows, y, alpha, combined=combined, dense=dense)
+def figures(rows: list[mm.Rows], y: np.ndarray, alpha: float, combined: bool) -> dict:
+    oof = mm.out_of_fold(rows, y, alpha, combined=combined)
     # Thresholds chosen on the other folds' scores, applied to each fold: no peeking.
     ids = mm.fold_ids(len(rows), seed=1)
     pred = np.zeros_like(y)
     for k in range(mm.FOLDS):
         thr = mm.best_thresholds(oof[ids != k], y[ids != k])
         pred[ids == k] = oof[ids == k] >= thr
-    f1 = mm.f1_per_label(y, pred)
+    f1 = intervals.f1_columns(y, pred)
     return {"macro_f1": round(float(f1.mean()), 3), "lowest": mm.MOVES[int(f1.argmin())],
             "lowest_f1": round(float(f1.min()), 3),
             "labels_per_item": round(float(pred.sum(1).mean()), 3),
@@ -38,17 +38,16 @@ def figures(rows: list[np.ndarray], y: np.ndarray, alpha: float, combined: bool,
 def run(compare: bool = False) -> dict:
     items = mm.load_bank()
     dense_rows = mm.bank_rows(items, mm.EmbeddingCache())
-    dense = dense_rows[0].shape[1]
     ngrams = mm.fit_ngrams(items)  # unsupervised, fitted on the whole bank
     rows = [mm.with_ngrams(r, mm.unit_texts_only(i.text), ngrams) for r, i in zip(dense_rows, items)]
     y = mm.label_matrix(items, mm.MOVES)
     out = {"bank_items": len(items), "note": "cross-validation on the training bank (tuned-on data)",
-           "shipped": figures(rows, y, mm.RIDGE_ALPHA, combined=True, dense=dense)}
+           "shipped": figures(rows, y, mm.RIDGE_ALPHA, combined=True)}
     if compare:
-        out["without_ngrams"] = figures(dense_rows, y, mm.RIDGE_ALPHA, combined=True)
-        out["whole_message_only"] = figures(rows, y, mm.RIDGE_ALPHA, combined=False, dense=dense)
+        out["without_ngrams"] = figures([mm.Rows(r) for r in dense_rows], y, mm.RIDGE_ALPHA, combined=True)
+        out["whole_message_only"] = figures(rows, y, mm.RIDGE_ALPHA, combined=False)
         for alpha in (300.0, 3000.0):
-            out[f"alpha_{alpha:g}"] = figures(rows, y, alpha, combined=True, dense=dense)
+            out[f"alpha_{alpha:g}"] = figures(rows, y, alpha, combined=True)
     return out
 
 

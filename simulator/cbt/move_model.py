@@ -38,6 +38,7 @@ from typing import get_args
 import numpy as np
 
 from simulator.cbt.interview import Move, RiskAspect
+from simulator.core import intervals
 from simulator.core.datafiles import jsonl_rows
 from simulator.core.settings import DATA_DIR
 
@@ -282,58 +283,92 @@ def aspect_features(row: np.ndarray, text: str) -> np.ndarray:
 
 # ---------------------------------------------------------------- the classifier
 
+@dataclass(frozen=True)
+class Rows:
+    """Feature rows: the dense block (embeddings and hand-made features) beside the character
+    n-grams, which stay sparse: about 1% of them are non-zero, and stored dense they took 10 GB
+    of memory when the bank of 11,000 was trained."""
+
+    dense: np.ndarray
+    grams: object = None  # a scipy.sparse CSR matrix with one row per dense row, or None
+
+    def __len__(self) -> int:
+        return len(self.dense)
+
+    def __getitem__(self, index) -> Rows:
+        """Rows selected by an index, a slice or a boolean mask; an index keeps a one-row block."""
+        if isinstance(index, (int, np.integer)):
+            index = slice(index, index + 1)
+        elif not isinstance(index, slice):
+            index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index)
+        return Rows(self.dense[index], None if self.grams is None else self.grams[index])
+
+    @staticmethod
+    def stack(parts: list[Rows]) -> Rows:
+        import scipy.sparse
+
+        dense = np.vstack([p.dense for p in parts])
+        if parts[0].grams is None:
+            return Rows(dense)
+        return Rows(dense, scipy.sparse.vstack([p.grams for p in parts], format="csr"))
+
+
+GRAM_BLOCK = 2048  # kernel rows computed at a time from the n-grams (bounds the sparse product)
+
+
 class _Ridge:
-    """Ridge regression with one output column per label (targets -1/+1) and an intercept. The first
-    `dense` columns are standardised; the rest (character n-grams, already unit length) are not.
+    """Ridge regression with one output column per label (targets -1/+1) and an intercept; the
+    dense block is standardised, the n-grams (already unit length) are not.
 
     The same estimator as scikit-learn's Ridge(solver="cholesky"), solved in its dual form (there are
     more columns than messages) with the kernel built from the dense block and the n-gram block apart:
     the n-grams are about 1% non-zero, so the kernel costs seconds where the dense product took a minute
-    a fit with the bank of 11,000 (scores agree with scikit-learn's to 1e-14)."""
+    a fit with the bank of 11,000 (scores agree with scikit-learn's to 1e-12)."""
 
-    def __init__(self, alpha: float, dense: int | None = None) -> None:
+    def __init__(self, alpha: float) -> None:
         self.alpha = alpha
-        self.dense = dense
 
-    def _scale(self, x: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(x)
-        out = x.astype(np.float64, copy=True)
-        out[:, : self.k] = (x[:, : self.k] - self.mu) / self.sd
-        return out
+    def _scale(self, dense: np.ndarray) -> np.ndarray:
+        return ((np.atleast_2d(dense) - self.mu) / self.sd).astype(np.float64)
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> _Ridge:
+    def fit(self, x: Rows, y: np.ndarray) -> _Ridge:
         import scipy.linalg
-        import scipy.sparse
 
-        self.k = x.shape[1] if self.dense is None else self.dense
-        self.mu = x[:, : self.k].mean(0)
-        self.sd = x[:, : self.k].std(0) + 1e-6
-        xs, t = self._scale(x), y * 2.0 - 1.0
-        x_mean, t_mean = xs.mean(0), t.mean(0)
-        kernel = xs[:, : self.k] @ xs[:, : self.k].T
-        if self.k < xs.shape[1]:
-            grams = scipy.sparse.csr_matrix(xs[:, self.k:])
-            kernel += (grams @ grams.T).toarray()
-        # Fitting an intercept centres every column; on the kernel that is centring rows and columns.
+        self.mu = x.dense.mean(0)
+        self.sd = x.dense.std(0) + 1e-6
+        dense, grams = self._scale(x.dense), x.grams
+        t = y * 2.0 - 1.0
+        t_mean = t.mean(0)
+        kernel = dense @ dense.T
+        if grams is not None:
+            grams = grams.astype(np.float64)
+            for a in range(0, len(kernel), GRAM_BLOCK):
+                kernel[a:a + GRAM_BLOCK] += (grams[a:a + GRAM_BLOCK] @ grams.T).toarray()
+        # Fitting an intercept centres every column; on the kernel that is centring rows and columns
+        # (in place: the kernel of the whole bank is a gigabyte).
         means = kernel.mean(0)
-        kernel -= means[None, :] + means[:, None] - means.mean()
+        kernel -= means[None, :]
+        kernel -= means[:, None]
+        kernel += means.mean()
         kernel.flat[:: len(kernel) + 1] += self.alpha
         dual = scipy.linalg.solve(kernel, t - t_mean, assume_a="pos", overwrite_a=True)
-        self.coef = (xs.T @ dual - np.outer(x_mean, dual.sum(0))).T
-        self.intercept = t_mean - self.coef @ x_mean
+        del kernel
+        total = dual.sum(0)
+        dense_mean = dense.mean(0)
+        self.coef = (dense.T @ dual - np.outer(dense_mean, total)).T
+        self.intercept = t_mean - self.coef @ dense_mean
+        self.gram_coef = None
+        if grams is not None:
+            gram_mean = np.asarray(grams.mean(0)).ravel()
+            self.gram_coef = (grams.T @ dual - np.outer(gram_mean, total)).T
+            self.intercept -= self.gram_coef @ gram_mean
         return self
 
-    def scores(self, x: np.ndarray) -> np.ndarray:
-        out = self._scale(x) @ self.coef.T + self.intercept
-        return out.reshape(len(np.atleast_2d(x)), -1)
-
-
-def f1_per_label(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    tp = (gold & pred).sum(0)
-    fp = (~gold & pred).sum(0)
-    fn = (gold & ~pred).sum(0)
-    denom = 2 * tp + fp + fn
-    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 1.0)
+    def scores(self, x: Rows) -> np.ndarray:
+        out = self._scale(x.dense) @ self.coef.T + self.intercept
+        if self.gram_coef is not None:
+            out += x.grams @ self.gram_coef.T
+        return out.reshape(len(x), -1)
 
 
 def fold_ids(n: int, folds: int = FOLDS, seed: int = 0) -> np.ndarray:
@@ -355,16 +390,16 @@ def combine(unit_scores: np.ndarray) -> np.ndarray:
     return np.where(_SENTENCE_COLUMNS, best, whole) if len(whole) == len(MOVES) else whole
 
 
-def out_of_fold(rows: list[np.ndarray], y: np.ndarray, alpha: float, folds: int = FOLDS,
-                combined: bool = True, dense: int | None = None) -> np.ndarray:
+def out_of_fold(rows: list[Rows], y: np.ndarray, alpha: float, folds: int = FOLDS,
+                combined: bool = True) -> np.ndarray:
     """Scores of each message from a model trained (on whole messages) without it, k-fold."""
     ids = fold_ids(len(rows), folds)
-    whole = np.array([r[0] for r in rows])
+    whole = Rows.stack([r[0] for r in rows])
     oof = np.zeros(y.shape, dtype=np.float64)
     for k in range(folds):
-        model = _Ridge(alpha, dense).fit(whole[ids != k], y[ids != k])
+        model = _Ridge(alpha).fit(whole[ids != k], y[ids != k])
         for idx in np.flatnonzero(ids == k):
-            scores = model.scores(rows[idx] if combined else rows[idx][:1])
+            scores = model.scores(rows[idx] if combined else rows[idx][0])
             oof[idx] = combine(scores) if combined else scores[0]
     return oof
 
@@ -374,7 +409,7 @@ THRESHOLD_GRID = np.round(np.linspace(-0.8, 0.8, 33), 3)
 
 def best_thresholds(scores: np.ndarray, gold: np.ndarray) -> np.ndarray:
     """Per label, the threshold on out-of-fold scores with the best F1 (ties: the middle one)."""
-    table = np.array([f1_per_label(gold, scores >= t) for t in THRESHOLD_GRID])  # grid x labels
+    table = np.array([intervals.f1_columns(gold, scores >= t) for t in THRESHOLD_GRID])  # grid x labels
     out = []
     for col in table.T:
         best = np.flatnonzero(col >= col.max() - 1e-9)
@@ -391,16 +426,17 @@ class MoveModel:
     bank_size: int
     ngrams: object  # the character n-gram vectoriser fitted on the bank
 
-    def rows(self, message: str, previous: str) -> np.ndarray:
+    def rows(self, message: str, previous: str) -> Rows:
         """Feature rows of a live message (whole message first, then each sentence)."""
         return with_ngrams(message_rows(message, previous), unit_texts_only(message), self.ngrams)
 
-    def move_margins(self, rows: np.ndarray) -> np.ndarray:
+    def move_margins(self, rows: Rows) -> np.ndarray:
         """Score minus threshold per move: above zero means the move is recognised."""
         return combine(self.moves.scores(rows)) - self.move_thresholds
 
-    def aspect_margins(self, rows: np.ndarray, text: str) -> np.ndarray:
-        return self.aspects.scores(aspect_features(rows[0], text))[0] - self.aspect_thresholds
+    def aspect_margins(self, rows: Rows, text: str) -> np.ndarray:
+        whole = Rows(aspect_features(rows.dense[0], text)[None, :])
+        return self.aspects.scores(whole)[0] - self.aspect_thresholds
 
 
 def label_matrix(items: list[LabelledMessage], names: tuple[str, ...], field: str = "labels") -> np.ndarray:
@@ -418,25 +454,22 @@ def unit_texts_only(message: str) -> list[str]:
     return [text for text, _ in units(message)]
 
 
-def with_ngrams(rows: np.ndarray, texts: list[str], ngrams) -> np.ndarray:
-    grams = ngrams.transform(texts).toarray() * NGRAM_WEIGHT
-    return np.hstack([rows, grams]).astype(np.float32)
+def with_ngrams(rows: np.ndarray, texts: list[str], ngrams) -> Rows:
+    return Rows(rows, ngrams.transform(texts) * np.float32(NGRAM_WEIGHT))
 
 
 def train(items: list[LabelledMessage], dense_rows: list[np.ndarray]) -> MoveModel:
     y = label_matrix(items, MOVES)
     ngrams = fit_ngrams(items)
-    dense = dense_rows[0].shape[1]
     rows = [with_ngrams(r, unit_texts_only(i.text), ngrams) for r, i in zip(dense_rows, items)]
-    thresholds = best_thresholds(out_of_fold(rows, y, RIDGE_ALPHA, dense=dense), y)
+    thresholds = best_thresholds(out_of_fold(rows, y, RIDGE_ALPHA), y)
     risky = [k for k, i in enumerate(items) if "ask_risk" in i.labels and i.risk_aspects]
-    xa = [aspect_features(rows[k][0], items[k].text)[None, :] for k in risky]
+    xa = [Rows(aspect_features(rows[k].dense[0], items[k].text)[None, :]) for k in risky]
     ya = label_matrix([items[k] for k in risky], ASPECTS, "risk_aspects")
     aspect_thresholds = best_thresholds(out_of_fold(xa, ya, ASPECT_ALPHA, combined=False), ya)
-    whole = np.array([r[0] for r in rows])
     return MoveModel(
-        moves=_Ridge(RIDGE_ALPHA, dense).fit(whole, y), move_thresholds=thresholds,
-        aspects=_Ridge(ASPECT_ALPHA).fit(np.vstack(xa), ya), aspect_thresholds=aspect_thresholds,
+        moves=_Ridge(RIDGE_ALPHA).fit(Rows.stack([r[0] for r in rows]), y), move_thresholds=thresholds,
+        aspects=_Ridge(ASPECT_ALPHA).fit(Rows.stack(xa), ya), aspect_thresholds=aspect_thresholds,
         bank_size=len(items), ngrams=ngrams,
     )
 
