@@ -1,12 +1,14 @@
 """The move recogniser's ridge model on dense features beside sparse character n-grams: the same
-scores as scikit-learn's ridge on the same standardised columns, without ever densifying the
-n-grams (the bank's n-grams stored dense took 10 GB)."""
+scores as scikit-learn's ridge on the same standardised columns, with the n-grams kept sparse from
+the vectoriser to the scores (the bank's n-grams stored dense took 10 GB)."""
 
 import numpy as np
+import pytest
 import scipy.sparse
 from sklearn.linear_model import Ridge
 
-from simulator.cbt.move_model import Rows, _Ridge
+from simulator.cbt import move_model
+from simulator.cbt.move_model import LabelledMessage, Rows, _Ridge
 
 
 def problem(seed: int = 0):
@@ -24,7 +26,8 @@ def sklearn_scores(dense, grams, y, alpha, test_dense, test_grams):
     return model.predict(both(test_dense, test_grams))
 
 
-def test_ridge_on_dense_and_sparse_blocks_scores_as_scikit_learn():
+def test_ridge_on_dense_and_sparse_blocks_scores_as_scikit_learn(monkeypatch):
+    monkeypatch.setattr(move_model, "GRAM_BLOCK", 7)  # the kernel built in several slices, the last one short
     dense, grams, y = problem()
     ours = _Ridge(5.0).fit(Rows(dense[:45], grams[:45]), y[:45])
     got = ours.scores(Rows(dense[45:], grams[45:]))
@@ -56,3 +59,26 @@ def test_rows_select_by_index_mask_and_stack_in_order():
     again = Rows.stack([rows[i] for i in np.flatnonzero(mask)])
     np.testing.assert_array_equal(again.dense, picked.dense)
     assert (again.grams != picked.grams).nnz == 0
+
+
+def test_rows_refuse_what_numpy_would_refuse():
+    dense, grams, _ = problem()
+    rows = Rows(dense, grams)
+    np.testing.assert_array_equal(rows[-1].dense[0], dense[-1])
+    with pytest.raises(IndexError):
+        rows[60]
+    with pytest.raises(IndexError):
+        rows[np.ones(59, dtype=bool)]
+    with pytest.raises(ValueError):
+        Rows.stack([Rows(dense[:2]), rows[2]])
+    with pytest.raises(ValueError):
+        Rows(dense[:3], grams[:2])
+
+
+def test_the_recogniser_keeps_its_n_grams_sparse_from_text_to_scores():
+    items = [LabelledMessage(text=t, previous="", labels=("open_question",), risk_aspects=())
+             for t in ("How did that feel?", "How did you feel then?", "What did you feel after that?")]
+    vectoriser = move_model.fit_ngrams(items)
+    rows = move_model.with_ngrams(np.zeros((2, 5), np.float32), ["How did it feel?", "What then?"], vectoriser)
+    assert scipy.sparse.issparse(rows.grams) and rows.grams.shape[0] == 2
+    assert scipy.sparse.issparse(Rows.stack([rows, rows[0]]).grams)

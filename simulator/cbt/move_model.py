@@ -9,12 +9,12 @@ Features of one message (all chosen by cross-validation inside the bank, see ben
   wh-word an open one), length, digits, and how much of the message restates the patient's
   previous reply (a reflection repeats what was just said, often with no lead-in).
 
-The classifier is ridge regression with one output per move (closed form, trains in well under a
-second); each move has its own threshold, chosen on out-of-fold scores within the bank so labels
+The classifier is ridge regression with one output per move (closed form: about a minute and a half
+for the bank of 11,000 on two cores); each move has its own threshold, chosen on out-of-fold scores within the bank so labels
 are not sprayed. Risk aspects get a second, smaller model of the same kind trained on the bank's
 risk questions, with cue patterns from data/moves/risk_cues.json.
 
-Encoding the bank and training take tens of seconds on a busy machine: the bank's vectors are
+Encoding the bank and training take a few minutes on a busy machine: the bank's vectors are
 cached on disk (data/cache/, not committed) keyed by model and text, so only new bank lines are
 encoded again, and the trained model is cached there too, keyed by everything it depends on.
 """
@@ -283,30 +283,43 @@ def aspect_features(row: np.ndarray, text: str) -> np.ndarray:
 
 # ---------------------------------------------------------------- the classifier
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rows:
     """Feature rows: the dense block (embeddings and hand-made features) beside the character
     n-grams, which stay sparse: about 1% of them are non-zero, and stored dense they took 10 GB
     of memory when the bank of 11,000 was trained."""
 
-    dense: np.ndarray
-    grams: object = None  # a scipy.sparse CSR matrix with one row per dense row, or None
+    dense: np.ndarray  # one row per unit
+    grams: object = None  # a scipy.sparse CSR matrix with the same rows, or None
+
+    def __post_init__(self) -> None:
+        if self.dense.ndim != 2 or (self.grams is not None and self.grams.shape[0] != len(self.dense)):
+            raise ValueError("feature rows: the dense block must be 2-D, with as many rows as the n-grams")
 
     def __len__(self) -> int:
         return len(self.dense)
 
     def __getitem__(self, index) -> Rows:
-        """Rows selected by an index, a slice or a boolean mask; an index keeps a one-row block."""
+        """Rows picked by a position (kept as a one-row block; negative counts from the end), a
+        slice, a boolean mask of every row, or an array of positions."""
         if isinstance(index, (int, np.integer)):
-            index = slice(index, index + 1)
+            start = range(len(self))[index]  # IndexError when out of range, as in numpy
+            index = slice(start, start + 1)
         elif not isinstance(index, slice):
-            index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index)
+            index = np.asarray(index)
+            if index.dtype == bool:
+                if len(index) != len(self):
+                    raise IndexError(f"a mask of {len(index)} for {len(self)} rows")
+                index = np.flatnonzero(index)
+            index = index.astype(np.intp)
         return Rows(self.dense[index], None if self.grams is None else self.grams[index])
 
     @staticmethod
     def stack(parts: list[Rows]) -> Rows:
         import scipy.sparse
 
+        if len({p.grams is None for p in parts}) > 1:
+            raise ValueError("cannot stack rows with n-grams and rows without")
         dense = np.vstack([p.dense for p in parts])
         if parts[0].grams is None:
             return Rows(dense)
@@ -318,12 +331,12 @@ GRAM_BLOCK = 2048  # kernel rows computed at a time from the n-grams (bounds the
 
 class _Ridge:
     """Ridge regression with one output column per label (targets -1/+1) and an intercept; the
-    dense block is standardised, the n-grams (already unit length) are not.
+    dense block is standardised, the n-grams (unit-length rows times NGRAM_WEIGHT) are not.
 
     The same estimator as scikit-learn's Ridge(solver="cholesky"), solved in its dual form (there are
     more columns than messages) with the kernel built from the dense block and the n-gram block apart:
     the n-grams are about 1% non-zero, so the kernel costs seconds where the dense product took a minute
-    a fit with the bank of 11,000 (scores agree with scikit-learn's to 1e-12)."""
+    a fit with the bank of 11,000 (tests/test_move_ridge.py checks the scores against scikit-learn's)."""
 
     def __init__(self, alpha: float) -> None:
         self.alpha = alpha
@@ -342,8 +355,9 @@ class _Ridge:
         kernel = dense @ dense.T
         if grams is not None:
             grams = grams.astype(np.float64)
+            columns = grams.T.tocsr()  # converted once, not in every slice
             for a in range(0, len(kernel), GRAM_BLOCK):
-                kernel[a:a + GRAM_BLOCK] += (grams[a:a + GRAM_BLOCK] @ grams.T).toarray()
+                kernel[a:a + GRAM_BLOCK] += (grams[a:a + GRAM_BLOCK] @ columns).toarray()
         # Fitting an intercept centres every column; on the kernel that is centring rows and columns
         # (in place: the kernel of the whole bank is a gigabyte).
         means = kernel.mean(0)
