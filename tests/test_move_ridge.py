@@ -40,10 +40,8 @@ def test_ridge_on_dense_and_sparse_blocks_scores_as_scikit_learn(monkeypatch):
 def test_ridge_on_a_dense_block_alone_scores_as_scikit_learn():
     dense, _, y = problem(1)
     got = _Ridge(2.0).fit(Rows(dense[:45]), y[:45]).scores(Rows(dense[45:]))
-    model = Ridge(alpha=2.0, solver="cholesky")
-    mu, sd = dense[:45].mean(0), dense[:45].std(0) + 1e-6
-    scaled = ((dense - mu) / sd).astype(np.float64)
-    want = model.fit(scaled[:45], y[:45] * 2.0 - 1.0).predict(scaled[45:])
+    none = scipy.sparse.csr_matrix((60, 0))  # scikit-learn's side with no n-gram columns
+    want = sklearn_scores(dense[:45], none[:45], y[:45], 2.0, dense[45:], none[45:])
     np.testing.assert_allclose(got, want, atol=1e-9)
 
 

@@ -55,9 +55,9 @@ class Scores:
 
     def _matrices(self) -> tuple[np.ndarray, np.ndarray]:
         """Gold and predicted labels as boolean item-by-name matrices."""
-        def grid(k: int) -> np.ndarray:
-            return np.array([[n in pair[k] for n in self.names] for pair in self.pairs], dtype=bool).reshape(-1, len(self.names))
-        return grid(0), grid(1)
+        grid = np.array([[[n in labels for n in self.names] for labels in pair] for pair in self.pairs], dtype=bool)
+        grid = grid.reshape(len(self.pairs), 2, len(self.names))
+        return grid[:, 0], grid[:, 1]
 
     def per_label(self) -> dict[str, dict[str, float]]:
         gold, pred = self._matrices()
