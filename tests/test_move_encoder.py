@@ -7,6 +7,7 @@ import dataclasses
 import logging
 
 import numpy as np
+import onnx
 
 from simulator.cbt import move_encoder, moves
 from simulator.cbt.move_model import MOVES, LabelledMessage
@@ -37,7 +38,10 @@ def test_a_classifier_fine_tuned_on_a_bank_recognises_new_messages_through_the_r
     # Batches of 8 for a bank of 36: with the usual 32, batching by length leaves one batch of the
     # four longest messages, and the classifier learns little from the split.
     monkeypatch.setattr(move_encoder, "RECIPE", dataclasses.replace(move_encoder.RECIPE, epochs=12, batch=8))
-    assert move_encoder.build(_items(), target) == target and not list(tmp_path.glob("*.part"))
+    assert move_encoder.build(_items(), target) == target and not list(tmp_path.glob("*.part*"))
+    # Shipped with int8 weights (a quarter of the size), for the live reply's speed.
+    weights = onnx.load(str(target)).graph.initializer
+    assert sum(w.data_type == onnx.TensorProto.INT8 for w in weights) >= 36  # six layers' matrices
     index = {m: MOVES.index(m) for m in ("greeting", "ask_body", "closing")}
     for message, previous, expected in [("Hello, lovely to meet you, come and sit down.", "", "greeting"),
                                         ("Did your legs feel shaky?", "My name was called and I froze.", "ask_body"),
@@ -153,3 +157,4 @@ def test_a_recipe_without_the_later_options_keeps_its_cache_key():
     assert plain.key() == "r/1:96:6:32:5e-05:0.003:0:2"
     assert pair_encoder.Recipe(name="r/1", outputs=3, max_tokens=96, epochs=6, context_dropout=0.2,
                                by_length=True).key() == plain.key() + ":drop0.2:by-length"
+    assert dataclasses.replace(plain, int8=True).key() == plain.key() + ":int8"

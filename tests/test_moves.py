@@ -167,7 +167,7 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "You've been through a lot, and you're still showing up.":
         ({"reflect", "validate"}, "adds reflect beside validate (arguable)"),
     "It's very common for people to have thoughts that pop up automatically.":
-        ({"validate"}, "validate instead of psychoeducation"),
+        ({"psychoeducation", "validate"}, "adds validate (since the classifier is int8; before, validate alone)"),
     "And then what happened?": ({"ask_situation"}, "ask_situation instead of ask_behavior"),
     "What were you feeling in your body right then?": ({"ask_body", "ask_feelings"}, "adds ask_feelings (arguable)"),
     "So far I'm hearing that this left you feeling low. Is that right?":
@@ -179,7 +179,6 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "What did you have for breakfast today?":
         ({"ask_behavior"}, "ask_behavior instead of off_topic (since bank round 5's everyday questions)"),
     "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other (since bank round 5)"),
-    "Why?": (set(), "misses abrupt when nothing came before (since bank round 5)"),
     "Could you tell me a bit about what's been hard recently?":
         ({"ask_situation"}, "adds ask_situation (since the bank learns from sets A-L)"),
     "What has been happening lately that brought you here?":

@@ -1,7 +1,7 @@
 """The learned part of move recognition: a linear classifier per move over sentence embeddings,
 cue patterns and a few surface features, trained on the labelled bank in data/moves/bank.jsonl and data/moves/writers/.
 
-Features of one message (all chosen by cross-validation inside the bank, see bench/moves.py):
+Features of one message (all chosen by cross-validation inside the bank, see bench/moves_cv.py):
 - the embedding of the whole message and of its last sentence (a reflection followed by a
   question ends on the question; a single sentence gives the same vector twice);
 - which cue patterns of data/offline/moves.json match (one flag per move);
