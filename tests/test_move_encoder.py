@@ -33,12 +33,14 @@ def _items() -> list[LabelledMessage]:
     return out + [LabelledMessage("It helped to say it out loud.", t, ("closing",)) for t in CLOSING]
 
 
-def test_a_classifier_fine_tuned_on_a_bank_recognises_new_messages_through_the_recogniser(tmp_path, monkeypatch):
+def test_a_classifier_fine_tuned_on_a_bank_recognises_new_messages_through_the_recogniser(tmp_path, monkeypatch, caplog):
     target = tmp_path / "moves-encoder.onnx"
     # Batches of 8 for a bank of 36: with the usual 32, batching by length leaves one batch of the
     # four longest messages, and the classifier learns little from the split.
     monkeypatch.setattr(move_encoder, "RECIPE", dataclasses.replace(move_encoder.RECIPE, epochs=12, batch=8))
-    assert move_encoder.build(_items(), target) == target and not list(tmp_path.glob("*.part*"))
+    with caplog.at_level(logging.INFO):
+        assert move_encoder.build(_items(), target) == target and not list(tmp_path.glob("*.part*"))
+    assert "exported to" in caplog.text and "pre-processing" not in caplog.text  # no alarm in the build log
     # Shipped with int8 weights (a quarter of the size), for the live reply's speed.
     weights = onnx.load(str(target)).graph.initializer
     assert sum(w.data_type == onnx.TensorProto.INT8 for w in weights) >= 36  # six layers' matrices
