@@ -8,6 +8,7 @@ import logging
 
 import numpy as np
 import onnx
+import pytest
 
 from simulator.cbt import move_encoder, moves
 from simulator.cbt.move_model import MOVES, LabelledMessage
@@ -160,3 +161,39 @@ def test_a_recipe_without_the_later_options_keeps_its_cache_key():
     assert pair_encoder.Recipe(name="r/1", outputs=3, max_tokens=96, epochs=6, context_dropout=0.2,
                                by_length=True).key() == plain.key() + ":drop0.2:by-length"
     assert dataclasses.replace(plain, int8=True).key() == plain.key() + ":int8"
+
+
+def _tiny_model(path) -> None:
+    """A one-layer ONNX model (x @ W), enough for onnxruntime to quantise."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32), "W")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "tiny",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 4])], [weights])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_quantising_leaves_int8_weights_a_clean_folder_and_the_root_logger_as_it_was(tmp_path, monkeypatch):
+    from simulator.core import pair_encoder
+
+    path = tmp_path / "tiny.onnx"
+    _tiny_model(path)
+    root = logging.getLogger()
+    before = (list(root.handlers), list(root.filters))
+    pair_encoder.quantise(path)
+    assert any(w.data_type == onnx.TensorProto.INT8 for w in onnx.load(str(path)).graph.initializer)
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.onnx"]
+    assert (list(root.handlers), list(root.filters)) == before
+
+    import onnxruntime.quantization
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    _tiny_model(path)
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", broken)
+    with pytest.raises(RuntimeError):
+        pair_encoder.quantise(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.onnx"]  # the float model, for the caller
+    assert (list(root.handlers), list(root.filters)) == before

@@ -25,6 +25,8 @@ from simulator.core import pair_encoder
 from simulator.dearman.classifier import FLAG_HEADS, HEADS, training_fingerprint, units
 from simulator.dearman.schema import STRATEGIES
 
+# Float, not int8 as the move and reframe classifiers: in int8 its figures on the read batches held,
+# but two rater tests failed (README, "Reframe checks", 2026-12-06).
 RECIPE = pair_encoder.Recipe(name="dearman-sentence-context/1", outputs=3 * len(STRATEGIES) + len(FLAG_HEADS),
                              max_tokens=96, epochs=4)
 

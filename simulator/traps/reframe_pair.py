@@ -10,9 +10,8 @@ thoughts of the bank (fold 0, tuned on, for choosing the method only: accuracy 0
 
 Built at install (`python -m simulator prepare-models`, a few minutes on two cores) and stored with
 int8 weights: a check in half the time, with the same accuracy on the read reframe sets (README,
-"Reframe checks"). The DEAR MAN classifier stays float: in int8 it lost two behaviours its tests
-hold. Without it,
-or if it fails, the checks use the regression alone and say so in the log.
+"Reframe checks"). Without this classifier, or if it fails, the checks use the regression alone and
+say so in the log.
 """
 
 from __future__ import annotations
