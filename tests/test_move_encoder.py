@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 
 import numpy as np
 import onnx
@@ -130,8 +131,10 @@ def test_an_install_removes_the_builds_for_earlier_banks_and_keeps_everything_el
 
     current = tmp_path / "moves-encoder-1111111111111111.onnx"
     older = [tmp_path / "moves-encoder-2222222222222222.onnx", tmp_path / "moves-encoder-3333333333333333.onnx"]
+    # A build killed while writing (no process has its pid: above the kernel's largest) goes too.
+    older.append(tmp_path / "moves-encoder-5555555555555555.onnx.4194305.part")
     kept = [tmp_path / "dearman-encoder-2222222222222222.onnx",  # another classifier's build
-            tmp_path / "moves-encoder-4444444444444444.onnx.123.part",  # a build still being written
+            tmp_path / f"moves-encoder-4444444444444444.onnx.{os.getpid()}.part",  # a build still being written
             tmp_path / "moves-model-2222222222222222.pkl"]
     for path in [current, *older, *kept]:
         path.write_bytes(b"x")

@@ -96,18 +96,35 @@ def cache_path(prefix: str, recipe: Recipe, *data: str | bytes) -> Path:
 
 def prune(current: Path) -> list[Path]:
     """Remove the builds of the same classifier for earlier data beside `current` (a fine-tuned one
-    is 23-90 MB; every bank change adds one) and return them. A process that loaded an old build keeps
+    is 23-90 MB; every bank change adds one), and the partial files of its builds that were killed,
+    and return them. A process that loaded an old build keeps
     it in memory; a process looking one up now asks for `current`."""
     prefix = current.name.rsplit("-", 1)[0]
+    earlier = [p for p in current.parent.glob(f"{prefix}-*{current.suffix}") if p != current]
+    # A build killed while writing leaves its `.<pid>.part` file (up to 90 MB) behind for good.
+    abandoned = [p for p in current.parent.glob(f"{prefix}-*{current.suffix}.*.part") if not _alive(p.suffixes[-2])]
     removed = []
-    for old in current.parent.glob(f"{prefix}-*{current.suffix}"):
-        if old != current and old.name.rsplit("-", 1)[0] == prefix:
+    for old in earlier + abandoned:
+        if old.name.rsplit("-", 1)[0] == prefix:
             try:
                 old.unlink()
                 removed.append(old)
             except OSError as err:
                 log.warning("could not remove the earlier build %s (%s)", old, err)
     return removed
+
+
+def _alive(pid_suffix: str) -> bool:
+    """Whether the process of a partial file's `.<pid>` suffix still runs (it may be writing it)."""
+    try:
+        os.kill(int(pid_suffix.lstrip(".")), 0)
+    except ValueError:
+        return True  # not a name this module writes: leave it
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def blend(regression: dict, fine: dict, weight: float = BLEND_WEIGHT) -> dict:
