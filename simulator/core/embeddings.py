@@ -80,7 +80,7 @@ def export_onnx() -> Path:
     encoder = Encoder(AutoModel.from_pretrained(str(model_dir()))).eval()
     sample = torch.tensor([[101, 7592, 102]])
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f"{target.name}.{os.getpid()}.part")  # another process may export too
+    partial = partial_path(target)
     try:
         with torch.no_grad(), warnings.catch_warnings():
             # The tracer warns about branches on shapes; none of them depends on the text (checked
@@ -96,6 +96,12 @@ def export_onnx() -> Path:
         partial.unlink(missing_ok=True)
     log.info("exported the sentence-embedding model to %s in %.1f s", target, time.perf_counter() - start)
     return target
+
+
+def partial_path(target: Path) -> Path:
+    """Where a model file is written before it is moved to `target`: named by this process, so two
+    processes building at once never write one file (pair_encoder.prune removes those of killed builds)."""
+    return target.with_name(f"{target.name}.{os.getpid()}.part")
 
 
 def _export_on_first_use(path: Path) -> None:

@@ -60,8 +60,8 @@ class Recipe:
     # together takes a fraction of the time; the batches still come in random order.
     by_length: bool = False
     # Weights stored as int8, one scale per output channel (onnxruntime's dynamic quantisation): the
-    # move classifier runs in about 40% of the float time, the reframe one in about half, with the
-    # same figures on their read sets (README, "Move recognition" and "Reframe checks").
+    # move classifier runs in about 40% of the float time, a whole reframe check in under half, with
+    # the same figures on their read sets (README, "Move recognition" and "Reframe checks").
     int8: bool = False
 
     def key(self) -> str:
@@ -101,8 +101,8 @@ def prune(current: Path) -> list[Path]:
     it in memory; a process looking one up now asks for `current`."""
     prefix = current.name.rsplit("-", 1)[0]
     earlier = [p for p in current.parent.glob(f"{prefix}-*{current.suffix}") if p != current]
-    # A build killed while writing leaves its `.<pid>.part` file (up to 90 MB) behind for good.
-    abandoned = [p for p in current.parent.glob(f"{prefix}-*{current.suffix}.*.part") if not _alive(p.suffixes[-2])]
+    # A build killed while writing leaves its partial file (up to 90 MB) behind for good.
+    abandoned = [p for p in current.parent.glob(f"{prefix}-*{current.suffix}.*.part") if _abandoned(p)]
     removed = []
     for old in earlier + abandoned:
         if old.name.rsplit("-", 1)[0] == prefix:
@@ -114,17 +114,15 @@ def prune(current: Path) -> list[Path]:
     return removed
 
 
-def _alive(pid_suffix: str) -> bool:
-    """Whether the process of a partial file's `.<pid>` suffix still runs (it may be writing it)."""
+def _abandoned(partial: Path) -> bool:
+    """Whether the process named in a partial file's name (embeddings.partial_path) is gone."""
     try:
-        os.kill(int(pid_suffix.lstrip(".")), 0)
-    except ValueError:
-        return True  # not a name this module writes: leave it
+        os.kill(int(partial.suffixes[-2][1:]), 0)
     except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
         return True
-    return True
+    except (ValueError, OverflowError, PermissionError):
+        pass  # not a name we write, or another user's process: leave it
+    return False
 
 
 def blend(regression: dict, fine: dict, weight: float = BLEND_WEIGHT) -> dict:
@@ -177,7 +175,7 @@ def finetune(pairs: list[tuple[str, str]], loss: Loss, recipe: Recipe, target: P
     from transformers import AutoModel
 
     start = time.perf_counter()
-    partial = target.with_name(f"{target.name}.{os.getpid()}.part")  # another process may build too
+    partial = embeddings.partial_path(target)
     torch.manual_seed(recipe.seed)
     threads = torch.get_num_threads()
     torch.set_num_threads(recipe.threads)
@@ -254,8 +252,8 @@ def quantise(path: Path) -> None:
     from onnxruntime.quantization.quant_utils import add_pre_process_metadata
 
     model = onnx.load(str(path))
-    # Marked as pre-processed: onnxruntime's shape-inference pass changed no logit of these models
-    # (largest difference 0.0 over 560 bank pairs), and unmarked it warns on every build.
+    # Marked as pre-processed: onnxruntime's shape-inference pass changed no logit of the move
+    # classifier (largest difference 0.0 over 560 bank pairs), and unmarked it warns on every build.
     add_pre_process_metadata(model)
     root = logging.getLogger()
     relay = _Relay(logging.WARNING)
