@@ -80,6 +80,12 @@ def export_onnx() -> Path:
     encoder = Encoder(AutoModel.from_pretrained(str(model_dir()))).eval()
     sample = torch.tensor([[101, 7592, 102]])
     target.parent.mkdir(parents=True, exist_ok=True)
+    for left in abandoned_partials(target.parent, target.name):
+        try:
+            left.unlink()
+            log.info("removed %s, left by an export that was killed", left.name)
+        except OSError as err:
+            log.warning("could not remove %s, left by an export that was killed (%s)", left, err)
     partial = partial_path(target)
     try:
         with torch.no_grad(), warnings.catch_warnings():
@@ -102,6 +108,22 @@ def partial_path(target: Path) -> Path:
     """Where a model file is written before it is moved to `target`: named by this process, so two
     processes building at once never write one file (pair_encoder.prune removes those of killed builds)."""
     return target.with_name(f"{target.name}.{os.getpid()}.part")
+
+
+def abandoned_partials(folder: Path, stem: str) -> list[Path]:
+    """The partial files (partial_path) of builds of `stem` in `folder` whose process is gone: a build
+    killed while writing leaves its file (up to 90 MB) behind for good. `stem` may hold glob patterns."""
+    return [p for p in folder.glob(f"{stem}.*.part") if _process_gone(p)]
+
+
+def _process_gone(partial: Path) -> bool:
+    try:
+        os.kill(int(partial.suffixes[-2][1:]), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, OverflowError, PermissionError):
+        pass  # not a name we write, or another user's process: leave it
+    return False
 
 
 def _export_on_first_use(path: Path) -> None:

@@ -101,8 +101,7 @@ def prune(current: Path) -> list[Path]:
     it in memory; a process looking one up now asks for `current`."""
     prefix = current.name.rsplit("-", 1)[0]
     earlier = [p for p in current.parent.glob(f"{prefix}-*{current.suffix}") if p != current]
-    # A build killed while writing leaves its partial file (up to 90 MB) behind for good.
-    abandoned = [p for p in current.parent.glob(f"{prefix}-*{current.suffix}.*.part") if _abandoned(p)]
+    abandoned = embeddings.abandoned_partials(current.parent, f"{prefix}-*{current.suffix}")
     removed = []
     for old in earlier + abandoned:
         if old.name.rsplit("-", 1)[0] == prefix:
@@ -112,17 +111,6 @@ def prune(current: Path) -> list[Path]:
             except OSError as err:
                 log.warning("could not remove the earlier build %s (%s)", old, err)
     return removed
-
-
-def _abandoned(partial: Path) -> bool:
-    """Whether the process named in a partial file's name (embeddings.partial_path) is gone."""
-    try:
-        os.kill(int(partial.suffixes[-2][1:]), 0)
-    except ProcessLookupError:
-        return True
-    except (ValueError, OverflowError, PermissionError):
-        pass  # not a name we write, or another user's process: leave it
-    return False
 
 
 def blend(regression: dict, fine: dict, weight: float = BLEND_WEIGHT) -> dict:
