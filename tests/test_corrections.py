@@ -164,3 +164,32 @@ def test_an_assignment_can_allow_live_counts_and_only_its_author_changes_that(wo
     assert tess.reports.live_counts_allowed(free.id)
     with pytest.raises(AccessDenied):
         svc(world, "res").interviews.start_assignment(a.id)
+
+
+def _correction_form_script():
+    import streamlit as st
+
+    from views.corrections_view import correction_form
+
+    saved = st.session_state.setdefault("saved", [])
+
+    def save(value, reason):
+        if value != 2 and not reason.strip():
+            raise ValueError("Say in a few words why the automatic score is wrong.")
+        saved.append((value, reason))
+
+    correction_form("item", list(range(7)), 2, save)
+
+
+def test_a_refused_correction_keeps_the_chosen_score_so_it_is_never_saved_as_agreement():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_correction_form_script, default_timeout=30).run()
+    at.selectbox[0].set_value(4)
+    at.button[0].click().run()  # no reason: refused
+    assert "Say in a few words why" in at.error[0].value
+    assert at.selectbox[0].value == 4  # what the supervisor chose is still there
+    at.text_input[0].input("Two meaning questions in a row.")
+    at.button[0].click().run()
+    assert at.session_state["saved"] == [(4, "Two meaning questions in a row.")]
+    assert at.selectbox[0].value == 2 and at.text_input[0].value == ""  # a new form after the save

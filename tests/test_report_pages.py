@@ -58,7 +58,7 @@ def text(at) -> str:
     for kind in ("markdown", "caption", "info", "error", "warning", "success", "metric", "subheader", "title"):
         for e in getattr(at, kind):
             parts += [str(getattr(e, "value", "")), str(getattr(e, "label", ""))]
-    for df in at.dataframe:
+    for df in [*at.dataframe, *at.table]:
         parts.append(df.value.to_string())
     return "\n".join(parts)
 
@@ -89,6 +89,11 @@ def test_a_supervisors_correction_shows_on_review_and_to_the_trainee(world):
     practice = page(world, "practice.py", "tess", session=sid)
     assert not practice.exception
     assert "corrected this" in text(practice)
+    # The corrected score replaces the automatic one in the item's heading and in the total.
+    assert f"Empathy and reflection: {right} / 6** (automatic {automatic})" in text(practice)
+    corrected_total = report.rubric.total - automatic + right
+    assert f"({corrected_total} of {report.rubric.max_total} after supervisor corrections; automatic {report.rubric.total}," \
+        in text(practice)
     mine = page(world, "sessions.py", "tess")
     assert not mine.exception
     assert "Corrections from your supervisors" in text(mine) and "Several reflections were accurate" in text(mine)

@@ -30,26 +30,23 @@ accounts = admin.list_users()
 names = {u["id"]: u["username"] for u in accounts}
 
 
-NEW_ACCOUNT_FIELDS = ("new-username", "new-role", "new-email", "new-password")
-
-
 def people_tab():
-    if st.session_state.pop("new-account-saved", False):
-        # After a save the form starts empty, so the next person is never added with the last one's role.
-        for key in NEW_ACCOUNT_FIELDS:
-            st.session_state.pop(key, None)
-    with st.form("new-user"):
+    # After a save the form starts empty under new widget keys, so the next person is never added with
+    # the last one's name, password or role: dropping the old keys' state resets them on the server,
+    # but the browser keeps showing, and sends back, what a widget of the same key held.
+    version = st.session_state.get("new-account-version", 0)
+    with st.form(f"new-user-{version}"):
         st.subheader("Add an account")
         c1, c2, c3 = st.columns(3)
-        username = c1.text_input("Username", key="new-username")
-        role = c2.selectbox("Role", ROLES, key="new-role")
-        email = c3.text_input("Email (for single sign-on, optional)", key="new-email")
-        password = st.text_input("Initial password", type="password", key="new-password")
+        username = c1.text_input("Username", key=f"new-username-{version}")
+        role = c2.selectbox("Role", ROLES, key=f"new-role-{version}")
+        email = c3.text_input("Email (for single sign-on, optional)", key=f"new-email-{version}")
+        password = st.text_input("Initial password", type="password", key=f"new-password-{version}")
         if st.form_submit_button("Add account", type="primary"):
             # On a refusal the fields keep what was typed, beside the reason.
             if attempt(admin.create_user, username, password, role, email or None,
                        done=f"Added {username} as a {role}."):
-                st.session_state["new-account-saved"] = True
+                st.session_state["new-account-version"] = version + 1
                 st.rerun()
     for u in accounts:
         c1, c2, c3, c4 = st.columns([3, 2, 2, 2])

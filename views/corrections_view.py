@@ -11,7 +11,8 @@ from simulator.accounts.policy import AccessDenied
 from views.common import as_text
 
 
-def _newest(corrections, kind: str, item: str, turn: int | None = None):
+def newest(corrections, kind: str, item: str, turn: int | None = None):
+    """The newest supervisor verdict on one automatic score, or None."""
     found = [c for c in corrections if c.kind == kind and c.item == item and c.turn == turn]
     return found[-1] if found else None
 
@@ -19,12 +20,13 @@ def _newest(corrections, kind: str, item: str, turn: int | None = None):
 def show_corrections(corrections, kind: str, item: str, turn: int | None = None,
                      shown_as: Callable[[object], str] = str) -> None:
     """The newest supervisor verdict on one automatic score, if any."""
-    c = _newest(corrections, kind, item, turn)
+    c = newest(corrections, kind, item, turn)
     if c is None:
         return
     when = f"{c.created_at:%Y-%m-%d}"
     if c.agrees:
-        st.caption(f":material/verified: {as_text(c.author)} checked this score and agrees ({when}).")
+        note = f": {as_text(c.reason)}" if c.reason else "."
+        st.caption(f":material/verified: {as_text(c.author)} checked this score and agrees ({when}){note}")
     else:
         reason = f": {as_text(c.reason)}" if c.reason else ""
         st.warning(f"**{as_text(c.author)} corrected this** ({when}): the automatic score was "
@@ -35,14 +37,21 @@ def show_corrections(corrections, kind: str, item: str, turn: int | None = None,
 def correction_form(key: str, options: list, current, save: Callable[[object, str], object],
                     label: str = "Right score", shown_as: Callable[[object], str] = str) -> None:
     """A popover to mark an automatic score right or give the right one with a reason."""
+    # The form keeps what was entered when the save is refused (a missing reason), so that the
+    # corrected score is not quietly put back to the automatic one and saved as agreement; after a
+    # save, a new form key starts it afresh.
+    version = st.session_state.get(f"cf-{key}", 0)
     with st.popover("Correct", icon=":material/edit_note:"):
-        with st.form(f"correct-{key}", clear_on_submit=True):
+        with st.form(f"correct-{key}-{version}"):
             index = options.index(current) if current in options else 0
-            value = st.selectbox(label, options, index=index, format_func=shown_as, key=f"cv-{key}")
-            reason = st.text_input("Why (needed when you change the score)", key=f"cr-{key}", max_chars=500)
+            value = st.selectbox(label, options, index=index, format_func=shown_as, key=f"cv-{key}-{version}")
+            reason = st.text_input("Why (needed when you change the score)", key=f"cr-{key}-{version}",
+                                   max_chars=500)
             if st.form_submit_button("Save"):
                 try:
                     save(value, reason)
-                    st.rerun()
                 except (ValueError, AccessDenied) as err:
                     st.error(str(err))
+                else:
+                    st.session_state[f"cf-{key}"] = version + 1
+                    st.rerun()

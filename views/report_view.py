@@ -3,10 +3,11 @@ live counts panel. Layout only: every figure and sentence comes from simulator/c
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from views.common import as_text
-from views.corrections_view import correction_form, show_corrections
+from views.corrections_view import correction_form, newest, show_corrections
 
 
 def _turns(turns: list[int]) -> str:
@@ -45,10 +46,12 @@ def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str
                   "turns": [_turns(v.turns) for _, v in rows]}, hide_index=True)
 
     st.markdown("**Assessment coverage**")
-    st.dataframe({"area": [row.label for row in report.coverage_rows],
-                  "first asked": ["-" if row.first_turn is None else f"turn {row.first_turn}"
-                                  for row in report.coverage_rows],
-                  "": [row.text for row in report.coverage_rows]}, hide_index=True)
+    # A static table: its cells wrap, so a suggested question is read whole.
+    st.table(pd.DataFrame({"area": [row.label for row in report.coverage_rows],
+                           "first asked": ["-" if row.first_turn is None else f"turn {row.first_turn}"
+                                           for row in report.coverage_rows],
+                           "note, or a question to try next time": [row.text for row in report.coverage_rows]}
+                          ).set_index("area"))
 
     st.markdown("**Guided discovery**")
     for line in report.guided_discovery.lines:
@@ -65,7 +68,13 @@ def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str
 
     rubric = report.rubric
     who = "offline scorer" if rubric.engine == "offline" else rubric.engine.removeprefix("llm:")
-    st.markdown(f"**Competence rubric** ({rubric.total} of {rubric.max_total}, scored by the {as_text(who)}, "
+    # A supervisor's correction replaces the automatic score wherever the score is shown.
+    verdicts = {item: newest(corrections, "interview_item", item) for item in rubric.items}
+    shown = {item: v.corrected if v is not None and not v.agrees else s.score
+             for (item, s), v in zip(rubric.items.items(), verdicts.values())}
+    total = sum(shown.values())
+    after = "" if total == rubric.total else f" after supervisor corrections; automatic {rubric.total}"
+    st.markdown(f"**Competence rubric** ({total} of {rubric.max_total}{after}, scored by the {as_text(who)}, "
                 f"rubric version {rubric.rubric_version})")
     if rubric.fallback_reason:
         st.caption(f"The model judge was not used: {as_text(rubric.fallback_reason)}")
@@ -73,7 +82,8 @@ def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str
     for item, score in rubric.items.items():
         with st.container(border=True):
             left, right = st.columns([5, 1])
-            left.markdown(f"**{as_text(titles.get(item, item))}: {score.score} / 6**  \n{as_text(score.reason)}"
+            was = f" (automatic {score.score})" if shown[item] != score.score else ""
+            left.markdown(f"**{as_text(titles.get(item, item))}: {shown[item]} / 6**{was}  \n{as_text(score.reason)}"
                           + (f"  \nTurns: {_turns(score.evidence_turns)}" if score.evidence_turns else ""))
             show_corrections(corrections, "interview_item", item)
             if correct is not None:

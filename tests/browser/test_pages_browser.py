@@ -214,3 +214,17 @@ def test_a_session_can_be_started_and_a_message_sent_with_the_keyboard_alone(bro
     page.keyboard.type("Hello Marcus, what would you like to talk about today?")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("stChatMessage")).to_have_count(2, timeout=30_000)
+
+
+def test_the_add_account_form_is_empty_again_after_a_save(browser: Browser, seeded):
+    url, ids = seeded
+    page = signed_in(browser, url, "ada")
+    open_page(page, f"{url}/admin")
+    page.get_by_role("textbox", name="Username").fill("nina")
+    page.get_by_label("Initial password").fill(PASSWORD)
+    page.get_by_role("button", name="Add account").click()
+    expect(page.get_by_text("nina", exact=True).first).to_be_visible(timeout=30_000)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    # The browser used to keep the last person's name and password in the fields after the save.
+    expect(page.get_by_role("textbox", name="Username")).to_have_value("", timeout=30_000)
+    expect(page.get_by_label("Initial password")).to_have_value("")
