@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from simulator.accounts import cohorts, users
+from simulator.accounts.audit import audit_entries
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.engine_offline import OfflineEngine
 from simulator.cbt.library import CaseLibrary
@@ -58,6 +59,8 @@ def test_a_correction_keeps_the_automatic_score_it_corrects_with_who_and_why(wor
     assert confirmed.agrees  # marking a score right needs no reason
     mine = svc(world, "tess").supervision.my_corrections()
     assert [x.item for x in mine] == ["empathy", "agenda"] and mine[0].reason == "Warm, accurate reflections."
+    logged = audit_entries(store, people["admin"], actions=["correction"])  # kept like a grade
+    assert [(e["actor"], e["action"]) for e in logged] == [("sam", "correction")] * 2
     with pytest.raises(AccessDenied):
         svc(world, "tess").supervision.correct_interview_item(sid, "empathy", 6, "I was warm.")
     with pytest.raises(ValueError, match="whole number from 0 to 6"):

@@ -20,6 +20,7 @@ import sqlite_utils
 from pydantic import BaseModel
 
 from simulator.accounts.actor import Actor
+from simulator.accounts.audit import audit
 from simulator.accounts.policy import require, require_reviewer
 from simulator.cbt.report.store import stored as stored_report
 from simulator.core.clock import now_iso
@@ -96,6 +97,9 @@ def record_correction(store: Store, actor: Actor | None, *, kind: Kind, owner: s
            "created_at": now_iso()}
     with store.db() as db:
         row["id"] = db["corrections"].insert(row).last_pk
+    # Like a grade, a correction changes what a trainee is told about their work: the audit log keeps it.
+    audit(store, actor.id, "correction", {"kind": kind, "record_id": record_id, "item": item, "turn": turn,
+                                          "agrees": agrees, "user_id": owner})
     return _correction(row, actor.username)
 
 
