@@ -66,4 +66,6 @@ pages["Supervision"] = [
 pages["Research"] = [page("views/export.py", "Export", ":material/download:", RESEARCHERS)]
 pages["Admin"] = [page("views/admin.py", "Accounts", ":material/manage_accounts:", ADMINS)]
 
-st.navigation(pages).run()
+# Every page stays listed: collapsed, the menu hid a supervisor's Review and an admin's Accounts
+# behind "View more".
+st.navigation(pages, expanded=True).run()

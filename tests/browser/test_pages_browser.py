@@ -228,3 +228,13 @@ def test_the_add_account_form_is_empty_again_after_a_save(browser: Browser, seed
     # The browser used to keep the last person's name and password in the fields after the save.
     expect(page.get_by_role("textbox", name="Username")).to_have_value("", timeout=30_000)
     expect(page.get_by_label("Initial password")).to_have_value("")
+
+
+@pytest.mark.parametrize(("user", "own"), [("sam", ["Review", "Author cases"]), ("ada", ["Accounts", "Export"])])
+def test_a_roles_own_pages_are_listed_in_the_sidebar_without_opening_more(browser: Browser, seeded, user, own):
+    url, ids = seeded
+    page = signed_in(browser, url, user)
+    open_page(page, url)
+    nav = page.locator("[data-testid='stSidebarNav']")
+    for title in own:
+        expect(nav.get_by_role("link", name=title)).to_be_visible(timeout=30_000)
