@@ -112,3 +112,15 @@ def test_the_progress_section_charts_skills_and_emotion_changes():
     assert not progress.exception, progress.exception
     assert len(progress.get("arrow_line_chart")) + len(progress.get("vega_lite_chart")) >= 1
     assert any("anger 5→2" in m.value for m in progress.markdown)
+    assert list(progress.dataframe[0].value["outcome"]) == ["you ended it"]  # words, not the stored code
+
+
+def test_a_conversation_over_but_not_rated_is_listed_as_owing_its_ratings_not_in_progress():
+    at = start(AppTest.from_file(PAGE, default_timeout=90).run())
+    at.text_area(key="dm_draft").input(GOOD)
+    button(at, "Send").click().run()
+    button(at, "Give up").click().run()
+    mine = AppTest.from_file(str(ROOT / "views" / "sessions.py"), default_timeout=60).run()
+    assert not mine.exception, mine.exception
+    line = next(m.value for m in mine.markdown if "DEAR MAN" in m.value)
+    assert "you ended it" in line and "rate how you feel now to finish it" in line and "in progress" not in line

@@ -8,6 +8,7 @@ import streamlit as st
 from simulator.dearman.schema import EMOTIONS, SKILL_TITLES, SKILLS
 from views.charts import over_time, reading
 from views.common import as_text, services
+from views.dearman_words import OUTCOME
 
 
 def dearman_progress(owner: str | None = ...) -> None:
@@ -25,6 +26,7 @@ def dearman_progress(owner: str | None = ...) -> None:
                          for r in rows for s in SKILLS])
     over_time(long, x="conversation", y="rating", series="skill", y_title="Rating (%)", domain=(0, 100),
               x_title="Conversation", x_type="O", description="Each DEAR MAN skill's average rating per conversation")
+    frame["outcome"] = frame["outcome"].map(lambda o: OUTCOME.get(o, o))
     st.dataframe(frame[["session", "date", "scenario", "messages", "outcome"]], hide_index=True)
 
     st.subheader("How you felt, before and after")

@@ -4,12 +4,12 @@ import streamlit as st
 
 from simulator.supervision.corrections import KINDS
 from views.common import as_text, services
+from views.dearman_words import OUTCOME, RATINGS_OWED
 from views.restructuring_view import status_label
 
 KIND = {"cbt": "CBT interview", "dearman": "DEAR MAN", "restructuring": "Cognitive restructuring"}
 PAGE = {"cbt": ("views/practice.py", "session"), "dearman": ("views/dearman.py", "dm"),
         "restructuring": ("views/restructuring.py", "rs")}
-OUTCOME = {"agreed": "they agreed", "gave_up": "you ended it", "turn_limit": "turn limit reached"}
 
 
 def describe(item) -> str:
@@ -19,8 +19,10 @@ def describe(item) -> str:
         about = OUTCOME.get(item.outcome, "no outcome yet")
     else:
         about = f"\u201c{as_text(item.thought)}\u201d"
+    status = RATINGS_OWED if item.kind == "dearman" and item.outcome and item.status == "active" \
+        else status_label(item.status)
     return (f"**{as_text(item.subject)}** · {KIND[item.kind]} · {about} · {item.messages} messages · "
-            f"{status_label(item.status)}" + (f" · **{item.attempt_label}**" if item.attempt_label else ""))
+            f"{status}" + (f" · **{item.attempt_label}**" if item.attempt_label else ""))
 
 
 st.title("My sessions")
