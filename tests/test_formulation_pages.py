@@ -1,5 +1,7 @@
 """The formulation, feedback and progress pages under AppTest, on a temporary database."""
 
+import re
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -77,6 +79,7 @@ def test_feedback_is_refused_before_submit_and_shown_after(session):
     assert "younger cook from outside" in text  # the reference, now
     assert "(#turn-" in text  # evidence quotes link to their turns
     assert "Never came up: an interview gap" in text  # the badge
+    assert not re.search(r"\d\.\d{2,} / 2", text)  # a field's level is shown rounded ("1.3 / 2")
     assert "Next interview" in text and "never asked about it" in text  # advice from the coverage
     assert "_Offline feedback:_" in text  # the judge's per-field comments are shown
 
