@@ -97,8 +97,9 @@ def as_text(text: str) -> str:
     return escaped.replace("\n", "  \n")
 
 
-def chosen_session(prompt: str) -> str | None:
-    """The session named in the address (?session=ID), or one picked from the user's own sessions."""
+def chosen_session(prompt: str, guide: str = "") -> str | None:
+    """The session named in the address (?session=ID), or one picked from the user's own sessions;
+    `guide` says what picking one leads to."""
     session_id = st.query_params.get("session")
     if session_id:
         return session_id
@@ -108,6 +109,8 @@ def chosen_session(prompt: str) -> str | None:
         return None
     labels = {s.id: f"{s.created_at:%Y-%m-%d %H:%M} · {s.case_name} · "
                     f"situation {s.situation_index + 1} · {s.status}" for s in mine}
+    if guide:
+        st.markdown(guide)
     picked = st.selectbox(prompt, [None, *labels], format_func=lambda i: "Choose…" if i is None else labels[i])
     if picked:
         st.query_params["session"] = picked

@@ -130,7 +130,8 @@ def transcript(session_id: str) -> None:
 
 def page() -> None:
     st.title("Formulation feedback")
-    session_id = chosen_session("Session")
+    session_id = chosen_session("Session", "Pick an interview whose formulation you have submitted to see how it scored, "
+                                "with the patient's words behind each part.")
     if not session_id:
         return
     try:

@@ -120,7 +120,8 @@ def show_submitted(formulation) -> None:
 def page() -> None:
     st.title("Case formulation")
     engine_status("formulation")
-    session_id = chosen_session("Session")
+    session_id = chosen_session("Session", "Pick the interview you want to write the case formulation for. "
+                            "Once you submit it, its feedback opens on the Formulation feedback page.")
     if not session_id:
         return
     formulations = services().formulations
