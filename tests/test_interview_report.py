@@ -420,3 +420,14 @@ def test_a_second_supervisors_grading_is_compared_like_the_report_and_a_missing_
     (second / graded[-1].path.name).unlink()
     assert cli_main(["eval-interview-report", "--set", str(folder), "--second-coder", str(second)]) != 0
     assert f"no grading of {graded[-1].path.name}" in capsys.readouterr().err
+
+
+def test_report_sentences_agree_in_number_with_their_counts():
+    from simulator.cbt.report.wording import say
+
+    one = say("rubric", "summarising", summaries=1, checked=0, feedback=1)
+    two = say("rubric", "summarising", summaries=2, checked=1, feedback=0)
+    assert one.startswith("1 summary,") and "asked 1 time." in one and "(" not in one
+    assert two.startswith("2 summaries,") and "asked 0 times." in two
+    harsh = say("rubric", "empathy", warm=1, turns=9, complex=1, harsh=0)
+    assert "(1 complex reflection)" in harsh and "0 judgemental or abrupt turns." in harsh

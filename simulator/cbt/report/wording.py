@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 from simulator.core.settings import DATA_DIR
@@ -35,5 +36,17 @@ def level_words(level: str) -> str:
     return wording()["levels"][level]
 
 
+# "(s)" and "(ies)" in the wording agree with the count before them ("1 meaning question", "0 turns",
+# "1 summary"): a count and at most four words, with no punctuation between.
+_PLURAL = re.compile(r"\b(\d+)((?:\s+[A-Za-z'-]+){0,3}?\s+[A-Za-z'-]+?)(y?)\((s|ies)\)")
+
+
+def _agree(match: re.Match) -> str:
+    count, words, y, ending = match.groups()
+    if count == "1":
+        return f"{count}{words}{y}"
+    return f"{count}{words}{'ies' if ending == 'ies' else y + 's'}"
+
+
 def say(section: str, key: str, **values) -> str:
-    return wording()[section][key].format(**values)
+    return _PLURAL.sub(_agree, wording()[section][key].format(**values))
