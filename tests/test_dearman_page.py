@@ -75,6 +75,10 @@ def test_check_revise_send_and_finish_with_after_ratings():
     at.button(key="dm-after-submit").click().run()
     assert not at.exception, at.exception
     assert any("Conversation finished" in s.value for s in at.success)
+    assert any("How strongly you felt each emotion after the conversation" in m.value for m in at.markdown)
+    after = {m.label: m for m in at.metric}
+    assert after["Anger"].value == "2" and after["Anger"].delta == "-3 from 5"  # before 5, after 2
+    assert after["Fear"].delta is None or after["Fear"].delta == ""  # unchanged: no "0" chip
 
 
 def test_an_empty_draft_gets_a_clear_warning_and_nothing_is_sent():

@@ -246,10 +246,14 @@ def stream_reply(p: DearmanPractice, session_id: str) -> None:
 def finished(info) -> None:
     st.success(f"Conversation finished. {OUTCOME.get(info.outcome, '')}")
     if info.before and info.after:
+        st.markdown("**How strongly you felt each emotion after the conversation** (1 to 7), and the change "
+                    "from before it; a fall is shown in green.")
         cols = st.columns(4)
         for i, e in enumerate(EMOTIONS):
             before, after = getattr(info.before, e), getattr(info.after, e)
-            cols[i].metric(e.capitalize(), after, delta=after - before, delta_color="inverse")
+            # No chip for no change: a "0" beside a rating read as a second, unexplained number.
+            change = f"{after - before:+d} from {before}" if after != before else None
+            cols[i].metric(e.capitalize(), after, delta=change, delta_color="inverse")
 
 
 ensure_database()
