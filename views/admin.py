@@ -8,7 +8,7 @@ import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.accounts.users import ROLES, AccountError
-from views.common import as_text, open_tab_only, services
+from views.common import as_text, form_round, next_form_round, open_tab_only, services
 
 admin = services().accounts
 clinic = services().clinic
@@ -31,10 +31,9 @@ names = {u["id"]: u["username"] for u in accounts}
 
 
 def people_tab():
-    # After a save the form starts empty under new widget keys, so the next person is never added with
-    # the last one's name, password or role: dropping the old keys' state resets them on the server,
-    # but the browser keeps showing, and sends back, what a widget of the same key held.
-    version = st.session_state.get("new-account-version", 0)
+    # After a save the form starts empty, so the next person is never added with the last one's name,
+    # password or role.
+    version = form_round("new-account")
     with st.form(f"new-user-{version}"):
         st.subheader("Add an account")
         c1, c2, c3 = st.columns(3)
@@ -46,7 +45,7 @@ def people_tab():
             # On a refusal the fields keep what was typed, beside the reason.
             if attempt(admin.create_user, username, password, role, email or None,
                        done=f"Added {username} as a {role}."):
-                st.session_state["new-account-version"] = version + 1
+                next_form_round("new-account")
                 st.rerun()
     for u in accounts:
         c1, c2, c3, c4 = st.columns([3, 2, 2, 2])

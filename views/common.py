@@ -97,6 +97,17 @@ def as_text(text: str) -> str:
     return escaped.replace("\n", "  \n")
 
 
+def form_round(name: str) -> int:
+    """Which round of form `name` to draw. A form that must start empty after a save takes its widget
+    keys from this and calls next_form_round(): dropping the old keys' state resets them on the server,
+    but the browser keeps showing, and sends back, what a widget of the same key held."""
+    return st.session_state.get(f"form-round-{name}", 0)
+
+
+def next_form_round(name: str) -> None:
+    st.session_state[f"form-round-{name}"] = form_round(name) + 1
+
+
 def chosen_session(prompt: str, guide: str = "") -> str | None:
     """The session named in the address (?session=ID), or one picked from the user's own sessions;
     `guide` says what picking one leads to."""

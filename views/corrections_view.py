@@ -8,13 +8,18 @@ from collections.abc import Callable
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
-from views.common import as_text
+from views.common import as_text, form_round, next_form_round
 
 
 def newest(corrections, kind: str, item: str, turn: int | None = None):
     """The newest supervisor verdict on one automatic score, or None."""
     found = [c for c in corrections if c.kind == kind and c.item == item and c.turn == turn]
     return found[-1] if found else None
+
+
+def corrected_score(verdict, automatic):
+    """The score to show: a supervisor's correction replaces the automatic one; an agreement keeps it."""
+    return verdict.corrected if verdict is not None and not verdict.agrees else automatic
 
 
 def show_corrections(corrections, kind: str, item: str, turn: int | None = None,
@@ -39,8 +44,8 @@ def correction_form(key: str, options: list, current, save: Callable[[object, st
     """A popover to mark an automatic score right or give the right one with a reason."""
     # The form keeps what was entered when the save is refused (a missing reason), so that the
     # corrected score is not quietly put back to the automatic one and saved as agreement; after a
-    # save, a new form key starts it afresh.
-    version = st.session_state.get(f"cf-{key}", 0)
+    # save, a new round starts it afresh.
+    version = form_round(f"correct-{key}")
     with st.popover("Correct", icon=":material/edit_note:"):
         with st.form(f"correct-{key}-{version}"):
             index = options.index(current) if current in options else 0
@@ -53,5 +58,5 @@ def correction_form(key: str, options: list, current, save: Callable[[object, st
                 except (ValueError, AccessDenied) as err:
                     st.error(str(err))
                 else:
-                    st.session_state[f"cf-{key}"] = version + 1
+                    next_form_round(f"correct-{key}")
                     st.rerun()

@@ -26,12 +26,11 @@ from views.common import (
     scenarios,
     services,
 )
+from views.dearman_words import OUTCOME_SAID
 from views.engine_view import engine_status
 
 BADGE = {"strong": ("Strong", "green"), "weak": ("Weak", "orange"), "none": ("None", "red"),
          "yes": ("Yes", "green"), "no": ("No", "red")}
-OUTCOME = {"agreed": "They agreed.", "gave_up": "You ended the conversation.",
-           "turn_limit": "You reached the turn limit without an agreement."}
 
 
 def practice() -> DearmanPractice:
@@ -181,9 +180,9 @@ def conversation(session_id: str) -> None:
         return
     if info.outcome:
         if info.outcome == "agreed":
-            st.success(OUTCOME[info.outcome])
+            st.success(OUTCOME_SAID[info.outcome])
         else:
-            st.info(OUTCOME[info.outcome])
+            st.info(OUTCOME_SAID[info.outcome])
         with st.form("dm-after"):
             st.markdown("**How strongly do you feel each of these now?** (1 = not at all, 7 = extremely)")
             after = emotion_sliders("dm-after")
@@ -244,7 +243,7 @@ def stream_reply(p: DearmanPractice, session_id: str) -> None:
 
 
 def finished(info) -> None:
-    st.success(f"Conversation finished. {OUTCOME.get(info.outcome, '')}")
+    st.success(f"Conversation finished. {OUTCOME_SAID.get(info.outcome, '')}")
     if info.before and info.after:
         st.markdown("**How strongly you felt each emotion after the conversation** (1 to 7), and the change "
                     "from before it; a fall is shown in green.")

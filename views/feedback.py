@@ -89,12 +89,11 @@ def field_section(sub, fs, corrections) -> None:
             # A field of several elements (two core beliefs) can hold several verdicts: each badge
             # says how many of the field's elements it is for.
             counts = Counter(e.status for e in ev.elements if e.field == fs.field)
-            counts["extra"] = sum(1 for x in ev.extras if x.field == fs.field)
-            whole = sum(n for status, n in counts.items() if status != "extra")
+            whole = sum(counts.values())
             for status in fb.statuses:
                 text, color = BADGES[status]
-                n = counts.get(status, 0)
-                badges.badge(f"{text} ({n} of {whole})" if whole > 1 and status != "extra" and n else text, color=color)
+                badges.badge(f"{text} ({counts[status]} of {whole})" if whole > 1 and status in counts else text,
+                             color=color)
         gap = f" · {fb.gap_points:g} lost to interview gaps" if fb is not None and fb.gap_points else ""
         st.caption(f"Weight {fs.weight:g} · {fs.points:.1f} points{gap} · {as_text(fs.descriptor)}")
         show_corrections(corrections, "formulation_field", fs.field, shown_as=lambda v: f"level {v}")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from views.common import as_text
-from views.corrections_view import correction_form, newest, show_corrections
+from views.corrections_view import corrected_score, correction_form, newest, show_corrections
 
 
 def _turns(turns: list[int]) -> str:
@@ -69,9 +69,8 @@ def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str
     rubric = report.rubric
     who = "offline scorer" if rubric.engine == "offline" else rubric.engine.removeprefix("llm:")
     # A supervisor's correction replaces the automatic score wherever the score is shown.
-    verdicts = {item: newest(corrections, "interview_item", item) for item in rubric.items}
-    shown = {item: v.corrected if v is not None and not v.agrees else s.score
-             for (item, s), v in zip(rubric.items.items(), verdicts.values())}
+    shown = {item: corrected_score(newest(corrections, "interview_item", item), s.score)
+             for item, s in rubric.items.items()}
     total = sum(shown.values())
     after = "" if total == rubric.total else f" after supervisor corrections; automatic {rubric.total}"
     st.markdown(f"**Competence rubric** ({total} of {rubric.max_total}{after}, scored by the {as_text(who)}, "

@@ -80,12 +80,7 @@ def export_onnx() -> Path:
     encoder = Encoder(AutoModel.from_pretrained(str(model_dir()))).eval()
     sample = torch.tensor([[101, 7592, 102]])
     target.parent.mkdir(parents=True, exist_ok=True)
-    for left in abandoned_partials(target.parent, target.name):
-        try:
-            left.unlink()
-            log.info("removed %s, left by an export that was killed", left.name)
-        except OSError as err:
-            log.warning("could not remove %s, left by an export that was killed (%s)", left, err)
+    remove(abandoned_partials(target.parent, target.name), "left by an export that was killed")
     partial = partial_path(target)
     try:
         with torch.no_grad(), warnings.catch_warnings():
@@ -114,6 +109,20 @@ def abandoned_partials(folder: Path, stem: str) -> list[Path]:
     """The partial files (partial_path) of builds of `stem` in `folder` whose process is gone: a build
     killed while writing leaves its file (up to 90 MB) behind for good. `stem` may hold glob patterns."""
     return [p for p in folder.glob(f"{stem}.*.part") if _process_gone(p)]
+
+
+def remove(paths: list[Path], why: str) -> list[Path]:
+    """Delete build files no longer wanted (`why` says which, for the log); those that cannot be
+    deleted are logged and left. Returns the ones removed."""
+    removed = []
+    for path in paths:
+        try:
+            path.unlink()
+            log.info("removed %s, %s", path.name, why)
+            removed.append(path)
+        except OSError as err:
+            log.warning("could not remove %s, %s (%s)", path, why, err)
+    return removed
 
 
 def _process_gone(partial: Path) -> bool:

@@ -102,15 +102,9 @@ def prune(current: Path) -> list[Path]:
     prefix = current.name.rsplit("-", 1)[0]
     earlier = [p for p in current.parent.glob(f"{prefix}-*{current.suffix}") if p != current]
     abandoned = embeddings.abandoned_partials(current.parent, f"{prefix}-*{current.suffix}")
-    removed = []
-    for old in earlier + abandoned:
-        if old.name.rsplit("-", 1)[0] == prefix:
-            try:
-                old.unlink()
-                removed.append(old)
-            except OSError as err:
-                log.warning("could not remove the earlier build %s (%s)", old, err)
-    return removed
+    # The glob also matches longer prefixes ("moves-encoder-x-…"): only this classifier's files go.
+    return embeddings.remove([p for p in earlier + abandoned if p.name.rsplit("-", 1)[0] == prefix],
+                             "a build for earlier data or one that was killed")
 
 
 def blend(regression: dict, fine: dict, weight: float = BLEND_WEIGHT) -> dict:

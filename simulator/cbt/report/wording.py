@@ -36,17 +36,21 @@ def level_words(level: str) -> str:
     return wording()["levels"][level]
 
 
-# "(s)" and "(ies)" in the wording agree with the count before them ("1 meaning question", "0 turns",
-# "1 summary"): a count and at most four words, with no punctuation between.
-_PLURAL = re.compile(r"\b(\d+)((?:\s+[A-Za-z'-]+){0,3}?\s+[A-Za-z'-]+?)(y?)\((s|ies)\)")
+# "(s)" and "(ies)" in a sentence agree with the count placed before them ("1 meaning question",
+# "0 turns", "1 summary"): a placeholder and at most four words, with no punctuation between. Resolved
+# in the wording, before the values go in, so a quoted patient line is never changed.
+_PLURAL = re.compile(r"\{(\w+)\}((?:\s+[A-Za-z'-]+){0,3}?\s+[A-Za-z'-]+?)(y?)\((s|ies)\)")
 
 
-def _agree(match: re.Match) -> str:
-    count, words, y, ending = match.groups()
-    if count == "1":
-        return f"{count}{words}{y}"
-    return f"{count}{words}{'ies' if ending == 'ies' else y + 's'}"
+def _in_number(template: str, values: dict) -> str:
+    def agree(match: re.Match) -> str:
+        name, words, y, ending = match.groups()
+        if str(values.get(name)) == "1":
+            return f"{{{name}}}{words}{y}"
+        return f"{{{name}}}{words}{'ies' if ending == 'ies' else y + 's'}"
+
+    return _PLURAL.sub(agree, template)
 
 
 def say(section: str, key: str, **values) -> str:
-    return _PLURAL.sub(_agree, wording()[section][key].format(**values))
+    return _in_number(wording()[section][key], values).format(**values)
