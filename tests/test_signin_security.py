@@ -531,7 +531,7 @@ def test_the_audit_log_names_people_and_filters(store, admin, clock):
         audit.audit_entries(store, sup)
 
 
-def test_the_admin_page_shows_the_audit_log_as_a_table_with_usernames(tmp_path, monkeypatch):
+def test_the_admin_page_shows_the_audit_log_as_a_table_with_usernames_and_actions_in_words(tmp_path, monkeypatch):
     from simulator.core.db import Store
     from simulator.migrations import migrate
 
@@ -551,14 +551,17 @@ def test_the_admin_page_shows_the_audit_log_as_a_table_with_usernames(tmp_path, 
     assert not at.exception
     table = at.dataframe[-1].value
     assert {"who", "action", "about"} <= set(table.columns)
-    failure = table[table["action"] == "signin.failure"].iloc[0]
+    failure = table[table["action"] == "sign-in failed"].iloc[0]  # what happened in words, not its code
     assert failure["about"] == "tess"
     assert "ada" in set(table["who"])  # usernames, not ids
+    assert table[table["about"] == "tess"]["action"].tolist()[-1] == "created an account"
+    assert not {"signin.failure", "user.create"} & set(table["action"])
+    assert "sign-in failed" in at.multiselect[0].options
     cohort = cohorts.create_cohort(store, admin, "Spring cohort")
     at.run()
     table = at.dataframe[-1].value
     assert any("cohort: Spring cohort" in d for d in table["details"]) and not any(cohort in d for d in table["details"])
     assert not any(tess.id in d or "{" in d for d in table["details"])  # readable details, not JSON with ids
     at.multiselect(key="audit-actions").select("signin.failure").run()
-    assert set(at.dataframe[-1].value["action"]) == {"signin.failure"}
+    assert set(at.dataframe[-1].value["action"]) == {"sign-in failed"}
     st.cache_resource.clear()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from simulator.accounts.audit import action_words
 from simulator.accounts.policy import AccessDenied
 from simulator.accounts.users import ROLES, AccountError
 from views.common import as_text, form_round, next_form_round, open_tab_only, services
@@ -192,7 +193,7 @@ def erasure_tab():
 
 def audit_tab():
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-    chosen = c1.multiselect("Actions", admin.audit_actions(), key="audit-actions")
+    chosen = c1.multiselect("Actions", admin.audit_actions(), format_func=action_words, key="audit-actions")
     person = c2.selectbox("Person (did it, or about them)", [None, *names],
                           format_func=lambda i: "anyone" if i is None else names[i], key="audit-person")
     since = c3.date_input("From", date.today() - timedelta(days=30), key="audit-since")
@@ -205,7 +206,7 @@ def audit_tab():
     st.dataframe(pd.DataFrame({
         "when (UTC)": [e["at"][:19].replace("T", " ") for e in entries],
         "who": [e["actor"] for e in entries],
-        "action": [e["action"] for e in entries],
+        "action": [action_words(e["action"]) for e in entries],
         "about": [e["about"] for e in entries],
         "details": [e["details"] for e in entries],
     }), hide_index=True, width="stretch")

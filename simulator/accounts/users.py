@@ -119,7 +119,7 @@ def create_user(store: Store, actor: Actor | None, username: str, password: str,
             f"insert into users ({', '.join(row)}) values ({', '.join('?' for _ in row)})",
             list(row.values()),
         )
-    audit(store, actor.id if actor else row["id"], "user.create", {"username": username, "role": role})
+    audit(store, actor.id if actor else row["id"], "user.create", {"user_id": row["id"], "username": username, "role": role})
     return actor_of(row)
 
 
