@@ -79,6 +79,11 @@ def test_check_revise_send_and_finish_with_after_ratings():
     after = {m.label: m for m in at.metric}
     assert after["Anger"].value == "2" and after["Anger"].delta == "-3 from 5"  # before 5, after 2
     assert after["Fear"].delta is None or after["Fear"].delta == ""  # unchanged: no "0" chip
+    # The wrap-up: every skill over the one message sent, and a strategy it did not use named.
+    table = at.table[0].value
+    assert list(table.index)[:2] == ["Describe", "Express"] and set(table["Strong (or met)"]) <= {"0 of 1", "1 of 1"}
+    if _rating_of(GOOD, "negotiate") == "none":
+        assert any(m.value.replace("\\", "").startswith("Not used: Negotiate. Next time:") for m in at.markdown)
 
 
 def test_an_empty_draft_gets_a_clear_warning_and_nothing_is_sent():

@@ -5,16 +5,19 @@ Thin: the rules (ratings, the other person's state, what to suggest) are in simu
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.core.errors import SessionNotFound
 from simulator.dearman.practice import DearmanPractice, awaiting_reply, exercise_of
 from simulator.dearman.scenarios import custom_scenario
+from simulator.dearman.wrapup import wrap_up
 from simulator.dearman.schema import (
     DEARMAN_ORDER,
     EMOTIONS,
     SKILL_TITLES,
+    STATES,
     EmotionRatings,
     InputRejected,
     Rating,
@@ -176,7 +179,7 @@ def conversation(session_id: str) -> None:
                     show_feedback(Rating(ratings=turn.ratings, engine=turn.rater or "offline"), rewrite=False)
 
     if info.status == "ended":
-        finished(info)
+        finished(info, turns)
         return
     if info.outcome:
         if info.outcome == "agreed":
@@ -242,8 +245,9 @@ def stream_reply(p: DearmanPractice, session_id: str) -> None:
     st.rerun()
 
 
-def finished(info) -> None:
+def finished(info, turns) -> None:
     st.success(f"Conversation finished. {OUTCOME_SAID.get(info.outcome, '')}")
+    skills_over_the_conversation(turns)
     if info.before and info.after:
         st.markdown("**How strongly you felt each emotion after the conversation** (1 to 7), and the change "
                     "from before it; a fall is shown in green.")
@@ -253,6 +257,21 @@ def finished(info) -> None:
             # No chip for no change: a "0" beside a rating read as a second, unexplained number.
             change = f"{after - before:+d} from {before}" if after != before else None
             cols[i].metric(e.capitalize(), after, delta=change, delta_color="inverse")
+
+
+
+def skills_over_the_conversation(turns) -> None:
+    summary = wrap_up(turns)
+    st.markdown("**How each skill went across your messages** (the automatic ratings shown with each message)")
+    if summary.skills and summary.skills[0].rated:
+        st.table(pd.DataFrame({
+            "Skill": [s.title for s in summary.skills],
+            "Strong (or met)": [f"{s.strong} of {s.rated}" for s in summary.skills],
+            "Weak": ["–" if s.skill in STATES else str(s.weak) for s in summary.skills],
+            "First strong in your message": [str(s.first_strong or "–") for s in summary.skills],
+        }).set_index("Skill"))
+    for line in summary.sentences():
+        st.markdown(as_text(line))
 
 
 ensure_database()
