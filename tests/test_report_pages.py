@@ -73,6 +73,27 @@ def test_the_trainee_sees_the_report_with_the_risk_step_after_an_ended_session(w
     assert "Competence rubric" in shown and "Risk screening" in shown
 
 
+def test_each_transcript_line_carries_the_turn_number_the_report_cites(world):
+    """The report says where each area was first asked ("turn 5"); the transcript above it numbers
+    its lines the same way, so the trainee can find the line."""
+    at = page(world, "practice.py", "tess", session=world[1]["interview"])
+    assert not at.exception, at.exception
+    report = services_for(world, "tess").reports.report(world[1]["interview"])
+    cited = {row.first_turn for row in report.coverage_rows if row.first_turn is not None}
+    assert cited
+    for chat in at.chat_message:
+        number = next(c.value for c in chat.caption if c.value.startswith("Turn "))
+        n = int(number.removeprefix("Turn "))
+        if n in cited:
+            assert chat.name == "user"  # the trainee's question, not the patient's answer
+    numbers = [int(c.value.removeprefix("Turn ")) for chat in at.chat_message for c in chat.caption
+               if c.value.startswith("Turn ")]
+    assert numbers == list(range(1, len(numbers) + 1)) and cited <= set(numbers)
+    # An area never asked reads "never" (a bare "-" in a static table is drawn as a list bullet).
+    first = at.table[0].value["first asked"]
+    assert "never" in set(first) and set(first) <= {"never"} | {f"turn {n}" for n in numbers}
+
+
 def test_a_supervisors_correction_shows_on_review_and_to_the_trainee(world):
     sam = services_for(world, "sam")
     sid = world[1]["interview"]

@@ -48,7 +48,7 @@ def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str
     st.markdown("**Assessment coverage**")
     # A static table: its cells wrap, so a suggested question is read whole.
     st.table(pd.DataFrame({"area": [row.label for row in report.coverage_rows],
-                           "first asked": ["-" if row.first_turn is None else f"turn {row.first_turn}"
+                           "first asked": ["never" if row.first_turn is None else f"turn {row.first_turn}"
                                            for row in report.coverage_rows],
                            "note, or a question to try next time": [row.text for row in report.coverage_rows]}
                           ).set_index("area"))

@@ -10,11 +10,15 @@ from views.common import as_text, current_actor, services
 ROLE_AVATAR = {"therapist": "user", "patient": "assistant"}
 
 
-def show_turn(role: str, text: str, complete: bool = True) -> None:
+def show_turn(role: str, text: str, complete: bool = True, number: int | None = None) -> None:
+    """One line of a transcript; `number` is its turn number, the one the interview report, the
+    formulation feedback's evidence and supervisors' comments cite."""
     with st.chat_message(ROLE_AVATAR[role]):
         st.markdown(as_text(text))
         if not complete:
             st.caption("This reply was cut off before it finished.")
+        if number is not None:
+            st.caption(f"Turn {number}")
 
 
 @st.cache_data(show_spinner="Looking for thinking traps…", max_entries=64)
@@ -55,8 +59,8 @@ def show_transcript(session_id: str, turns: list[Turn], *, can_comment: bool = F
             with st.expander(f"Turn {turn_number(t.index)}: a reply that was cut off, then asked again"):
                 st.markdown(as_text(t.text))
             continue
-        show_turn(t.role, t.text, t.complete)
         n = turn_number(t.index)
+        show_turn(t.role, t.text, t.complete, number=n)
         if t.index in traps:
             st.caption(f"Thinking traps: {traps[t.index]}")
             show_corrections(corrections, "trap_label", "patterns", turn=n,
