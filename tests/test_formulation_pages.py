@@ -1,5 +1,6 @@
 """The formulation, feedback and progress pages under AppTest, on a temporary database."""
 
+import json
 import re
 
 import pytest
@@ -86,3 +87,7 @@ def test_feedback_is_refused_before_submit_and_shown_after(session):
     progress = open_page(PROGRESS, sid)
     assert not progress.exception
     assert "Formulations charted" in page_text(progress)
+    # Each field in its own panel: on one plot, fields at the same level hid one another's points.
+    specs = [json.loads(c.proto.spec) for c in progress.get("vega_lite_chart")]
+    per_field = next(s for s in specs if "facet" in s)
+    assert per_field["facet"]["field"] == "field" and len(per_field["facet"]["sort"]) == 8

@@ -45,16 +45,27 @@ def reading(values: list[float], what: str, unit: str = "", count_noun: str = "a
 def over_time(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None, y_title: str,
               domain: tuple[float, float] | None = None, description: str, x_title: str = "",
               x_type: str = "T", label_format: str = ".1~f") -> None:
-    """Lines with a labelled point at every value; several series share one legend under the plot."""
+    """Lines with a labelled point at every value. Several series are drawn as small panels side by
+    side, one per series and named above it: on one plot, series with equal values (a field's levels
+    are only 0, 50 or 100) hid one another's points."""
     encode_x = alt.X(f"{x}:{x_type}", title=x_title or None,
                      axis=alt.Axis(format="%d %b %H:%M", labelAngle=0) if x_type == "T" else alt.Axis(labelAngle=0))
     scale = alt.Scale(domain=list(domain)) if domain else alt.Undefined
     encode_y = alt.Y(f"{y}:Q", title=y_title, scale=scale)
-    color = (alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="bottom", columns=3, labelLimit=0))
-             if series else alt.value("#1f77b4"))
-    base = alt.Chart(frame).encode(x=encode_x, y=encode_y, color=color)
+    base = alt.Chart(frame).encode(x=encode_x, y=encode_y, color=alt.value("#1f77b4"))
     tooltip = [alt.Tooltip(f"{c}", title=c) for c in (series, x, y) if c]
-    layers = base.mark_line(aria=False) + base.mark_point(filled=True, size=70, aria=False).encode(tooltip=tooltip)
-    if not series:
-        layers += base.mark_text(dy=-12, aria=False).encode(text=alt.Text(f"{y}:Q", format=label_format))
-    st.altair_chart(layers.properties(height=280, description=description), use_container_width=True)
+    # A value's label sits above its point, or below it near the top of the plot, where above it would
+    # leave the plot (and push a panel's name out of line with its neighbours').
+    lo, hi = domain or (float(frame[y].min()), float(frame[y].max()))
+    near_top = hi - 0.15 * (hi - lo)
+    text = alt.Text(f"{y}:Q", format=label_format)
+    layers = (base.mark_line(aria=False) + base.mark_point(filled=True, size=70, aria=False).encode(tooltip=tooltip)
+              + base.transform_filter(alt.datum[y] <= near_top).mark_text(dy=-12, aria=False).encode(text=text)
+              + base.transform_filter(alt.datum[y] > near_top).mark_text(dy=14, aria=False).encode(text=text))
+    if series:
+        chart = layers.properties(height=140, width=220).facet(
+            facet=alt.Facet(f"{series}:N", title=None, sort=list(dict.fromkeys(frame[series]))), columns=3,
+        ).properties(description=description)
+    else:
+        chart = layers.properties(height=280, description=description)
+    st.altair_chart(chart, use_container_width=not series)

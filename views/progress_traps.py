@@ -39,5 +39,6 @@ def traps_progress(owner: str | None = None) -> None:
     if data["restructuring"]:
         st.markdown("**Cognitive restructuring**")
         for ex in data["restructuring"]:
-            st.markdown(f"- {as_text(ex.thought)}: belief {ex.belief_start}% \u2192 {ex.belief_end}%, "
-                        f"{ex.stages_done} stage(s) done, {status_label(ex.status)}")
+            stages = f"{ex.stages_done} stage{'' if ex.stages_done == 1 else 's'}"
+            st.markdown(f"- \u201c{as_text(ex.thought)}\u201d \u2014 belief {ex.belief_start}% \u2192 {ex.belief_end}%, "
+                        f"{stages} done, {status_label(ex.status)}")
