@@ -55,10 +55,10 @@ with st.form("case-form"):
     data["history"] = st.text_area("Relevant history (patient's voice)", default.get("history", ""))
     st.markdown("**Core beliefs**")
     beliefs = default.get("core_beliefs", {})
-    cols = st.columns(3)
+    # One full-width list per group: in three columns, two beliefs' chips no longer fitted and were cut.
     data["core_beliefs"] = {
-        group: cols[i].multiselect(group.capitalize(), options, beliefs.get(group, []))
-        for i, (group, options) in enumerate(CORE_BELIEF_GROUPS.items())
+        group: st.multiselect(group.capitalize(), options, beliefs.get(group, []))
+        for group, options in CORE_BELIEF_GROUPS.items()
     }
     data["intermediate_beliefs"] = st.text_area("Rules, attitudes, assumptions", default.get("intermediate_beliefs", ""))
     data["intermediate_beliefs_depression"] = st.text_area(
