@@ -79,11 +79,19 @@ def test_check_revise_send_and_finish_with_after_ratings():
     after = {m.label: m for m in at.metric}
     assert after["Anger"].value == "2" and after["Anger"].delta == "-3 from 5"  # before 5, after 2
     assert after["Fear"].delta is None or after["Fear"].delta == ""  # unchanged: no "0" chip
-    # The wrap-up: every skill over the one message sent, and a strategy it did not use named.
+    # The wrap-up: every skill over the one message sent, as the rater rated it, numbered as the page numbers it.
+    assert any(c.value == "Your message 1" for c in at.caption)
     table = at.table[0].value
-    assert list(table.index)[:2] == ["Describe", "Express"] and set(table["Strong (or met)"]) <= {"0 of 1", "1 of 1"}
-    if _rating_of(GOOD, "negotiate") == "none":
-        assert any(m.value.replace("\\", "").startswith("Not used: Negotiate. Next time:") for m in at.markdown)
+    assert list(table.index) == ["Describe", "Express", "Assert", "Reinforce", "Mindful", "Appear confident",
+                                 "Negotiate"]
+    for title, skill in zip(table.index, ["describe", "express", "assert", "reinforce", "mindful", "confident",
+                                          "negotiate"]):
+        strong = _rating_of(GOOD, skill) in ("strong", "yes")
+        assert table.loc[title, "Strong (or met)"] == ("1 of 1" if strong else "0 of 1")
+        assert table.loc[title, "First strong in your message"] == ("message 1" if strong else "never")
+    unused = [t for t, s in [("Reinforce", "reinforce"), ("Negotiate", "negotiate")] if _rating_of(GOOD, s) == "none"]
+    shown = [m.value.replace("\\", "") for m in at.markdown]
+    assert unused and all(any(m.startswith(f"Not used: {t}. Next time:") for m in shown) for t in unused)
 
 
 def test_an_empty_draft_gets_a_clear_warning_and_nothing_is_sent():

@@ -1,18 +1,20 @@
 """The wrap-up of a finished DEAR MAN conversation: each skill over every message sent, the
-strongest named, a strategy never used and a state never met each with what to try next time."""
+strongest strategy named, and a strategy never used, never used strongly, or a state never met
+each with what to try next time."""
 
 from datetime import datetime, timezone
 
+from simulator.dearman.rater_offline import feedback_text
 from simulator.dearman.schema import DearmanTurn, SkillRatings
 from simulator.dearman.wrapup import wrap_up
 
 NOW = datetime(2026, 12, 6, tzinfo=timezone.utc)
+TIPS = feedback_text()["suggestions"]
 
 
 def rated(**levels) -> SkillRatings:
     def one(skill, default):
-        level = levels.get("assert_" if skill == "assert" else skill, default)
-        return {"rating": level, "reason": "because"}
+        return {"rating": levels.get("assert_" if skill == "assert" else skill, default), "reason": "because"}
     return SkillRatings.model_validate({
         **{s: one(s, "none") for s in ("describe", "express", "assert", "reinforce", "negotiate")},
         "mindful": one("mindful", "yes"), "confident": one("confident", "yes"), "rewrite": "A rewrite."})
@@ -35,20 +37,29 @@ def test_each_skill_is_counted_over_the_messages_and_what_was_missing_says_what_
     assert (by["describe"].strong, by["describe"].weak, by["describe"].first_strong) == (2, 1, 2)
     assert (by["mindful"].strong, by["confident"].strong, by["negotiate"].rated) == (3, 0, 3)
     said = summary.sentences()
-    assert said[0] == "Strongest: Mindful (strong or met in 3 of 3 messages)."
-    assert "Used, but never strongly: Assert." in said
-    assert any(s.startswith("Not used: Reinforce. Next time: Tell them what they gain") for s in said)
+    # Mindful was met in all three, but the strongest named is a strategy: a state is met by default.
+    assert said[0] == "Strongest: Describe and Express (strong in 2 of 3 messages)."
+    assert f"Used, but never strongly: Assert. Next time: {TIPS['assert']['weak']}" in said
+    assert f"Not used: Reinforce. Next time: {TIPS['reinforce']['none']}" in said
     assert any(s.startswith("Not used: Negotiate.") for s in said)
-    assert any(s.startswith("Appear confident in none of 3 messages. Next time: Say it without apologising")
-               for s in said)
-    assert not any("Describe" in s or "Express" in s for s in said[1:])
+    assert f"Appear confident: met in none of 3 messages. Next time: {TIPS['confident']['no']}" in said
+    assert not any("Describe" in s for s in said[1:]) and not any("Mindful" in s for s in said)
 
 
-def test_a_conversation_with_no_rated_message_says_so():
-    assert wrap_up(conversation()).sentences() == [
+def test_several_strongest_strategies_read_as_a_list_and_an_unmet_mindful_says_so():
+    said = wrap_up(conversation(rated(describe="strong", express="strong", assert_="strong", mindful="no"))).sentences()
+    assert said[0] == "Strongest: Describe, Express and Assert (strong in 1 of 1 message)."
+    assert f"Mindful: met in none of 1 message. Next time: {TIPS['mindful']['no']}" in said
+
+
+def test_a_message_sent_without_ratings_keeps_the_numbering_of_the_messages():
+    turns = conversation(None, rated(describe="strong"))
+    summary = wrap_up(turns)
+    describe = summary.skills[0]
+    assert (summary.sent, describe.rated, describe.first_strong) == (2, 1, 2)  # the trainee's second message
+
+
+def test_a_conversation_with_no_message_or_none_rated_says_so():
+    assert wrap_up(conversation()).sentences() == ["You sent no messages in this conversation."]
+    assert wrap_up(conversation(None)).sentences() == [
         "None of your messages were rated, so there is no summary of your skills."]
-
-
-def test_several_strongest_skills_read_as_a_list():
-    said = wrap_up(conversation(rated(describe="strong", express="strong", confident="no"))).sentences()
-    assert said[0] == "Strongest: Describe, Express and Mindful (strong or met in 1 of 1 message)."

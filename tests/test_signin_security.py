@@ -565,3 +565,19 @@ def test_the_admin_page_shows_the_audit_log_as_a_table_with_usernames_and_action
     at.multiselect(key="audit-actions").select("signin.failure").run()
     assert set(at.dataframe[-1].value["action"]) == {"sign-in failed"}
     st.cache_resource.clear()
+
+
+def test_every_action_the_code_writes_to_the_audit_log_has_words():
+    # Every literal action code passed to audit()/write_audit() or inserted as an audit row, and the
+    # authoring saves (f"{kind}.save" for cases and scenarios): an unworded one would show as its code.
+    import re
+
+    from simulator.core.settings import ROOT
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "simulator").rglob("*.py"))
+    codes = set(re.findall(r"\baudit\([^,]+,\s*[^,]+,\s*\"([a-z_.]+)\"", source))
+    codes |= set(re.findall(r"write_audit\([^,]+,\s*[^,]+,\s*\"([a-z_.]+)\"", source))
+    codes |= set(re.findall(r"\"action\":\s*\"([a-z_.]+)\"", source))
+    codes |= {"case.save", "scenario.save"}
+    assert {"grade", "correction", "signin.failure", "user.erase", "export"} <= codes  # the scan finds them
+    assert not {c for c in codes if audit.action_words(c) == c}

@@ -169,9 +169,13 @@ def conversation(session_id: str) -> None:
 
     with st.chat_message("assistant"):
         st.markdown(as_text(scenario.counterpart.opening))
+    sent = 0
     for turn in turns:
         with st.chat_message("user" if turn.role == "trainee" else "assistant"):
             st.markdown(as_text(turn.text))
+            if turn.role == "trainee":
+                sent += 1
+                st.caption(f"Your message {sent}")  # the number the wrap-up at the end cites
             if not turn.complete:
                 st.caption("This reply was cut off before it finished.")
             if turn.role == "trainee" and turn.ratings:
@@ -263,12 +267,13 @@ def finished(info, turns) -> None:
 def skills_over_the_conversation(turns) -> None:
     summary = wrap_up(turns)
     st.markdown("**How each skill went across your messages** (the automatic ratings shown with each message)")
-    if summary.skills and summary.skills[0].rated:
+    if summary.rated:
         st.table(pd.DataFrame({
             "Skill": [s.title for s in summary.skills],
             "Strong (or met)": [f"{s.strong} of {s.rated}" for s in summary.skills],
-            "Weak": ["–" if s.skill in STATES else str(s.weak) for s in summary.skills],
-            "First strong in your message": [str(s.first_strong or "–") for s in summary.skills],
+            "Weak": ["n/a" if s.skill in STATES else str(s.weak) for s in summary.skills],
+            "First strong in your message": ["never" if s.first_strong is None else f"message {s.first_strong}"
+                                             for s in summary.skills],
         }).set_index("Skill"))
     for line in summary.sentences():
         st.markdown(as_text(line))

@@ -8,6 +8,7 @@ import streamlit as st
 
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.case import CARD_RISKS, CASE_SOURCES
+from simulator.cbt.interview import turn_number
 from simulator.cbt.practice import needs_reply
 from simulator.core.errors import EngineError, SessionNotFound
 from simulator.core.messages import MessageRejected
@@ -192,7 +193,7 @@ def session_view(session_id: str) -> None:
         except MessageRejected as err:
             st.session_state.rejected = (str(err), message)
             st.rerun()
-        show_turn("therapist", message.strip())
+        show_turn("therapist", message.strip(), number=turn_number(len(transcript)))
         stream_reply(session_id, case.name)
 
 

@@ -113,14 +113,14 @@ def audit_entries(store: Store, actor: Actor | None, limit: int = 500, *, action
 # What each action code means, for the admin's audit table and its filter (the log stores codes).
 ACTION_WORDS = {
     "assignment": "assigned work", "case.import": "imported cases", "case.save": "saved a case",
-    "cohort.create": "created a cohort", "cohort.member": "added to a cohort", "cohort.remove": "removed from a cohort",
+    "cohort.create": "created a cohort", "cohort.member": "added someone to a cohort", "cohort.remove": "removed someone from a cohort",
     "comment": "commented on a session", "consent": "changed research consent", "correction": "corrected a score",
     "export": "exported research data", "grade": "graded a session",
-    "llm.acknowledge": "acknowledged the language-model notice", "llm.exercise": "tried the language model",
+    "llm.acknowledge": "acknowledged the language-model notice", "llm.exercise": "allowed or kept the language model from an exercise",
     "password.change": "changed a password", "password.change_refused": "password change refused",
     "password.reset": "reset a password", "retention.purge": "deleted old work (retention)",
-    "reveal.reset": "reset a reference reveal", "scenario.save": "saved a scenario",
-    "session.assign": "assigned a session", "signin.failure": "sign-in failed", "signin.slowed": "sign-in slowed",
+    "reveal.reset": "hid a case's reference formulation again", "scenario.save": "saved a scenario",
+    "session.assign": "gave an ownerless session to an account", "signin.failure": "sign-in failed", "signin.slowed": "sign-in slowed",
     "signin.success": "signed in", "signout": "signed out", "transcript.open": "opened someone's work",
     "user.active": "enabled or disabled an account", "user.create": "created an account",
     "user.erase": "erased an account", "user.role": "changed a role",
