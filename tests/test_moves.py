@@ -167,22 +167,20 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "You've been through a lot, and you're still showing up.":
         ({"reflect", "validate"}, "adds reflect beside validate (arguable)"),
     "It's very common for people to have thoughts that pop up automatically.":
-        ({"psychoeducation", "validate"}, "adds validate (since the classifier is int8; before, validate alone)"),
+        ({"validate"}, "validate instead of psychoeducation (since every read move set is in the bank)"),
     "And then what happened?": ({"ask_situation"}, "ask_situation instead of ask_behavior"),
     "What were you feeling in your body right then?": ({"ask_body", "ask_feelings"}, "adds ask_feelings (arguable)"),
     "So far I'm hearing that this left you feeling low. Is that right?":
         ({"reflect"}, "misses summarise"),
     "That sounds really painful.": ({"reflect"}, "reflect instead of validate"),
     "For homework, could you write down your thoughts when this happens?":
-        ({"ask_thoughts"}, "ask_thoughts instead of closing (other before the likeliest-move fallback)"),
+        (set(), "a question only, not closing (since every read move set is in the bank)"),
     "Did you cry? Did you sleep? Did you eat?": ({"abrupt", "ask_behavior", "ask_body"}, "adds ask_body"),
     "What did you have for breakfast today?":
-        ({"ask_behavior"}, "ask_behavior instead of off_topic (since bank round 5's everyday questions)"),
+        (set(), "a question only, not off_topic (since every read move set is in the bank)"),
     "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other (since bank round 5)"),
     "Could you tell me a bit about what's been hard recently?":
-        ({"ask_situation"}, "adds ask_situation (since the bank learns from sets A-L)"),
-    "What has been happening lately that brought you here?":
-        ({"agenda"}, "misses ask_situation (since the bank learns from sets A-L)"),
+        ({"agenda", "ask_situation"}, "adds ask_situation and agenda (since every read move set is in the bank)"),
 }
 
 

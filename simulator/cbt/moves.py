@@ -171,10 +171,10 @@ def names_risk(text: str, safety: bool = True) -> bool:
 
 
 # A reading of ask_risk from text alone this sure stands by itself; below it, a question that does not
-# name death or self-harm may be an everyday one ("Does that sound like a plan?" reads 0.59-0.75 by the
-# reply before it, "Do you get any time for yourself?" 0.52). Chosen on the development transcripts
-# (README, "Interview report").
-RISK_SURE = 0.75
+# name death or self-harm may be an everyday one ("Does that sound like a plan?" reads 0.76-0.85 by the
+# reply before it). Chosen for the classifiers as built on the 654 development transcripts, by the
+# screening rule alone (0.75 to 0.95 tried; README, "Interview report").
+RISK_SURE = 0.9
 
 
 def sure_risk_question(found: Recognition, text: str) -> bool:

@@ -44,7 +44,15 @@ def cmd_prepare_models(args, settings: Settings) -> int:
     if args.force or not path.exists():
         embeddings.export_onnx()
     print(f"sentence-embedding model: {path}")
-    move_model.model()
+    # One BLAS thread for the ridge model's closed-form fit: with the bank of 16,500 the threaded
+    # OpenBLAS that scipy ships crashed the build with a segmentation fault (2026-12-06); on one
+    # thread the fit took about two and a half minutes.
+    # The limit reaches only the BLAS libraries already loaded: numpy's and, imported here, scipy's.
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        move_model.model()
 
     def built(what: str, current: Path) -> None:
         print(f"{what}: {current}")
