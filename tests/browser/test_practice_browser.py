@@ -22,6 +22,8 @@ def send(page: Page, text: str, expected_messages: int) -> None:
     # The reply's bubble is counted as soon as its "is typing…" line shows; on a loaded machine the
     # idle marker can show before the reply has streamed in (seen once in the full suite).
     expect(page.get_by_test_id("stChatMessage").last).not_to_contain_text("is typing", timeout=60_000)
+    # Stored and drawn again after the stream: the reply now carries its turn number, as after a reload.
+    expect(page.get_by_test_id("stChatMessage").last).to_contain_text(f"Turn {expected_messages}", timeout=60_000)
     wait_idle(page)
 
 
