@@ -24,7 +24,7 @@ class SkillSummary:
 class WrapUp:
     sent: int  # messages the trainee sent
     skills: list[SkillSummary]
-    best: list[str]  # titles of the strategies strong in the most messages (the states are counted apart)
+    best: list[SkillSummary]  # the strategies strong in the most messages (the states are counted apart)
     unused: list[tuple[str, str]]  # (title, what to try) for strategies no message used
     never_strong: list[tuple[str, str]]  # (title, what to try) for strategies used, but weakly every time
     unmet: list[tuple[str, str]]  # (title, what to try) for states no message met
@@ -41,8 +41,7 @@ class WrapUp:
         of = f"of {self.rated} message{'s' if self.rated != 1 else ''}"
         out = []
         if self.best:
-            n = next(s.strong for s in self.skills if s.title == self.best[0])
-            out.append(f"Strongest: {listing(self.best)} (strong in {n} {of}).")
+            out.append(f"Strongest: {listing([s.title for s in self.best])} (strong in {self.best[0].strong} {of}).")
         out += [f"Used, but never strongly: {title}. Next time: {tip}" for title, tip in self.never_strong]
         out += [f"Not used: {title}. Next time: {tip}" for title, tip in self.unused]
         out += [f"{title}: met in none {of}. Next time: {tip}" for title, tip in self.unmet]
@@ -65,7 +64,7 @@ def wrap_up(turns: list[DearmanTurn]) -> WrapUp:
     missing = [s for s in skills if rated and not s.strong]
     return WrapUp(
         sent=len(mine), skills=skills,
-        best=[s.title for s in strategies if top and s.strong == top],
+        best=[s for s in strategies if top and s.strong == top],
         unused=[(s.title, tips[s.skill]["none"]) for s in missing if s.skill not in STATES and not s.weak],
         never_strong=[(s.title, tips[s.skill]["weak"]) for s in missing if s.weak],
         unmet=[(s.title, tips[s.skill]["no"]) for s in missing if s.skill in STATES])
