@@ -155,7 +155,7 @@ def _phrase_words() -> set[str]:
 def _case_fields(case: PatientCase) -> list[str]:
     fields = [case.name, case.occupation, case.presenting_problem, case.history,
               case.intermediate_beliefs, case.intermediate_beliefs_depression or "",
-              case.coping_strategies, *case.core_beliefs.all(), case.goals or ""]
+              case.coping_strategies, *case.core_beliefs.all(), case.goals or "", case.in_own_words or ""]
     for s in case.situations:
         fields += [s.situation, s.automatic_thoughts, s.behavior, *s.emotions, s.body or ""]
         ratings = [*s.emotion_intensity.values(), s.belief_then, s.belief_now]
@@ -397,6 +397,27 @@ def test_third_person_notes_become_the_patient_own_voice() -> None:
     replies, _, _ = _run(c, "verbose", WARM_SCRIPT)
     for reply in replies:
         assert "Dana" not in reply and not re.search(r"\b(she|her)\b", reply, re.I), reply
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_first_answer_says_what_brings_them_in_their_own_words(case: PatientCase) -> None:
+    # The presenting problem is the trainee's card ("Hopelessness ... passive thoughts of death");
+    # read aloud as the first answer it sounded like a referral letter.
+    assert case.in_own_words, "every library case says what brings them in its own words"
+    first_sentence = split_sentences(case.in_own_words)[0]
+    said = 0
+    for style in case.styles:
+        for seed in range(3):
+            turns, _ = run_script(OfflineEngine(), case, 0, style, ["Hello. What brings you here today?"], seed=seed)
+            reply = turns[1].text
+            assert case.presenting_problem.rstrip(".").lower() not in reply.lower(), (style, reply)
+            said += first_sentence in reply
+    assert said, "the patient never said what brings them"
+
+
+def test_a_case_without_its_own_words_still_says_why_it_came() -> None:
+    turns, _ = run_script(OfflineEngine(), THIRD_PERSON, 0, "verbose", ["Hello. What brings you here today?"], seed=1)
+    assert "constant worry about errors at work" in turns[1].text.lower(), turns[1].text
 
 
 def test_reply_streams_in_word_chunks() -> None:

@@ -1,6 +1,6 @@
 """A patient case: the cognitive conceptualization of one simulated patient (DESIGN.md section 2).
 
-Schema version 2 adds what an assessment asks (goals; per situation the body, how intense each
+Schema version 2 adds what an assessment asks (goals; what brings the patient, in their words; per situation the body, how intense each
 emotion was, how strongly the thought was believed then and now; a risk profile), ways of voicing
 each deeper element indirectly, and per-situation beliefs, rules and coping that override the
 patient's where a situation differs (as PATIENT-Ψ records do). Version-1 files keep loading: every
@@ -266,6 +266,10 @@ class PatientCase(_Strict):
     difficulty: Literal["beginner", "intermediate", "advanced"] = "intermediate"
     # Version 2.
     goals: str | None = None  # what the patient wants from therapy, in their words
+    # What the patient says when asked what brings them, in their words. The presenting problem is
+    # written for the trainee's card ("Hopelessness ... passive thoughts of death"); said aloud as
+    # the first answer it sounded like a referral letter and gave away what the interview is for.
+    in_own_words: str | None = Field(default=None, max_length=400)
     risk: RiskProfile = RiskProfile()
     voicings: Voicings = Voicings()
     imported_from: ImportOrigin | None = None  # set by the importer; None for a written case
@@ -282,7 +286,7 @@ class PatientCase(_Strict):
     def _unique_styles(cls, v: list[str]) -> list[str]:
         return list(dict.fromkeys(v))
 
-    @field_validator("goals", "intermediate_beliefs_depression", "content_note")
+    @field_validator("goals", "in_own_words", "intermediate_beliefs_depression", "content_note")
     @classmethod
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v or None

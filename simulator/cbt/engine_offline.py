@@ -26,7 +26,7 @@ from simulator.cbt.interview import DisclosureState
 from simulator.cbt.voice import case_text
 from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR
-from simulator.core.text import count_sentences, listing
+from simulator.core.text import count_sentences, listing, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class _Renderer:
 
     def problem(self) -> str:
         if self.ct.problem_is_sentence:
-            return self.ct.problem + "."
+            return self.ct.problem if self.ct.problem[-1:] in ".!?" else self.ct.problem + "."
         return self.pick("problem").format(problem=self.lower_first(self.ct.problem))
 
     # -- deeper layers, indirectly --
@@ -352,7 +352,9 @@ class _Renderer:
 
         opening = "situation" in plan.reveal and "situation" not in self.before.surfaced
         if opening or ("agenda" in moves and not plan.reveal):
-            reply.add(self.problem(), ESSENTIAL if not plan.reveal else DETAIL)
+            # Sentence by sentence, so a short reply keeps the start of the patient's own words.
+            for sentence in split_sentences(self.problem()):
+                reply.add(sentence, ESSENTIAL if not plan.reveal else DETAIL)
         for element in plan.reveal:
             self.element(element, reply)
         if plan.withheld and "deflect" in acts:

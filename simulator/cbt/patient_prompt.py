@@ -97,6 +97,7 @@ def patient_system_prompt(case: PatientCase, situation_index: int, style: str,
         "patient_system",
         name=case.name, age=case.age, pronouns=case.pronouns, occupation=case.occupation,
         presenting_problem=case.presenting_problem,
+        in_own_words=case.in_own_words or case.presenting_problem,
         goals=case.goals or render("patient_goals_unknown").strip(),
         situations=_situations(case, situation_index),
         style_name=params.name, style_description=params.description,
@@ -234,7 +235,7 @@ def guard_for(case: PatientCase, situation_index: int, plan: TurnPlan, state: Di
             blocked += list(getattr(case.voicings, element))
     told = set(state.risk_disclosed) | (set(plan.risk_aspects) if plan.risk_manner == "honest" else set())
     blocked += [case.risk.answer(a) or "" for a in RISK_ASPECTS if a not in told]
-    speakable: list[str] = [case.presenting_problem, case.goals or ""]
+    speakable: list[str] = [case.presenting_problem, case.in_own_words or "", case.goals or ""]
     for s in case.situations:
         speakable += [s.situation, s.automatic_thoughts, s.behavior, s.body or ""]
     if "history" in open_now:

@@ -237,16 +237,17 @@ def _build(case: PatientCase) -> CaseText:
         return _clean(split_sentences(spoken(text, case))) if text else ()
 
     texts = [case.history, case.intermediate_beliefs, case.intermediate_beliefs_depression or "",
-             case.coping_strategies, case.presenting_problem, case.occupation, case.name]
+             case.coping_strategies, case.presenting_problem, case.in_own_words or "", case.occupation, case.name]
     texts += [s.situation + " " + s.automatic_thoughts + " " + s.behavior + " " + (s.body or "")
               for s in case.situations]
     # Capitalised words inside a sentence are names: they keep their capital after a lead-in.
     proper = {w for t in texts for s in split_sentences(t)
               for w in re.findall(r"(?<=\s)[A-Z][\w']*", s) if w != "I" and not w.startswith("I'")}
-    problem = first_person(case.presenting_problem.strip(), case).strip().rstrip(".")
+    own = (case.in_own_words or "").strip()
+    problem = own or first_person(case.presenting_problem.strip(), case).strip().rstrip(".")
     return CaseText(
         problem=problem,
-        problem_is_sentence=bool(_FIRST_PERSON.match(problem)),
+        problem_is_sentence=bool(own) or bool(_FIRST_PERSON.match(problem)),
         occupation=case.occupation.strip().rstrip("."),
         history=field(case.history),
         rules=field(case.intermediate_beliefs),
