@@ -15,7 +15,8 @@ def test_one_message_prints_the_documented_json(capsys):
                "I moved out on 1 March and the deposit was $900. Please transfer it by Friday.", "--json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident", "rewrite"]
+    assert list(out) == ["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident", "rewrite",
+                         "judging"]
     assert out["describe"]["rating"] == "strong" and out["assert"]["rating"] == "strong"
     assert out["mindful"]["rating"] in ("yes", "no") and out["rewrite"]
 

@@ -37,7 +37,7 @@ def test_validation_and_facts_lower_irritation_and_attacks_raise_it():
     angrier = step(EASY, start, ATTACK)
     assert calmer.irritation < start.irritation < angrier.irritation
     assert any("acknowledged" in c for c in calmer.changes)
-    assert any("Attack" in c for c in angrier.changes)
+    assert counterpart.state_changes()["attacked"] in angrier.changes
 
 
 def test_a_good_offer_and_reward_raise_willingness_more_than_hedging():
@@ -188,7 +188,8 @@ def test_the_counterpart_agrees_as_soon_as_willingness_passes_the_threshold():
             for text, state in zip(replies, states):
                 past = state.asked and state.willingness >= state.threshold
                 assert state.agreed == past, (scenario.id, state)
-                assert (scenario.counterpart.agreement in text) == state.agreed
+                agreeing = [scenario.counterpart.agreement, *counterpart.generic_lines()["agree_to_offer"]]
+                assert any(line in text for line in agreeing) == state.agreed
 
 
 def _rated(**levels) -> SkillRatings:
@@ -201,6 +202,7 @@ def _rated(**levels) -> SkillRatings:
     if "off_goal" in levels:
         out["mindful"]["off_goal"] = levels["off_goal"]
     out["rewrite"] = "x"
+    out["judging"] = levels.get("judging", False)
     return SkillRatings.model_validate(out)
 
 
@@ -211,7 +213,53 @@ def test_an_offer_counts_as_asking_and_a_still_irritated_counterpart_past_its_th
     after = counterpart.update_state(state, r, offer, EASY, 1)
     assert after.asked and after.willingness >= after.threshold and after.agreed
     text, _ = counterpart.offline_reply(EASY, state, after, r, offer, 1)
+    # They agree to the trainee's own plan, not to the scenario's terms (other dates).
+    assert any(line in text for line in counterpart.generic_lines()["agree_to_offer"]), text
+    assert EASY.counterpart.agreement not in text
+
+
+def test_a_plain_request_past_the_threshold_gets_the_scenarios_agreement():
+    r = _rated(**{"assert": "strong"})
+    state = counterpart.initial_state(EASY).model_copy(update={"willingness": 0.66, "irritation": 0.2, "asked": True})
+    after = counterpart.update_state(state, r, "Please take the long calls in the booth.", EASY, 1)
+    assert after.agreed
+    text, _ = counterpart.offline_reply(EASY, state, after, r, "Please take the long calls in the booth.", 1)
     assert EASY.counterpart.agreement in text
+
+
+def test_an_offer_far_from_agreement_is_not_welcomed_as_if_agreed():
+    offer = "How about headphones for the short calls?"
+    r = _rated(negotiate="strong")
+    start = counterpart.initial_state(HARD)
+    after = counterpart.update_state(start, r, offer, HARD, 1)
+    assert not after.agreed and after.willingness < 0.6 * after.threshold
+    text, _ = counterpart.offline_reply(HARD, start, after, r, offer, 1)
+    reactions = counterpart._lines()["reactions"]
+    assert any(line in text for line in reactions["offer_far"]), text
+    assert not any(line in text for line in reactions["offer"]), text
+
+
+def test_an_off_goal_greeting_is_a_side_issue_not_an_insult():
+    # "Hey, got a minute?" after "Drinks on Friday?" may be rated off the goal; it offends no one.
+    greeting = "Hey Marcus, got a minute?"
+    start = counterpart.initial_state(EASY)
+    r = _rated(mindful="no", off_goal="sidetracked")
+    after = counterpart.update_state(start, r, greeting, EASY, 1)
+    why, reactions = counterpart.state_changes(), counterpart._lines()["reactions"]
+    assert why["side_issue"] in after.changes and why["attacked"] not in after.changes
+    assert after.irritation - start.irritation < 0.1
+    text, _ = counterpart.offline_reply(EASY, start, after, r, greeting, 1)
+    assert any(line in text for line in reactions["side_issue"]), text
+    assert not any(line in text for line in reactions["attacked"]), text
+
+
+def test_praise_with_loaded_words_is_not_taken_as_judging():
+    # "a lot" is on the judging word list; the rater reads the sentence, and the reply follows the rater.
+    message = "It'd really help me with rent, and I'd feel a lot better about things between us."
+    rated = ratings(EASY, message)
+    assert not rated.judging
+    after = counterpart.update_state(counterpart.initial_state(EASY), rated, message, EASY, 1)
+    assert counterpart.state_changes()["judgemental"] not in after.changes
 
 
 def test_a_stored_conversation_does_not_repeat_the_other_persons_lines(store):
@@ -245,10 +293,9 @@ def _feedback_says(rated: SkillRatings) -> str | None:
 def _reaction_shows(state, reply: str) -> str | None:
     """How the other person took it: the state change shown, and the reaction line in the reply."""
     why, reactions = counterpart.state_changes(), counterpart._lines()["reactions"]
-    took = [kind for kind, key in (("gave_up", "gave_up"), ("sidetracked", "attacked"))
-            if why[key] in state.changes]
-    said = [kind for kind, key in (("gave_up", "gave_up"), ("sidetracked", "attacked"))
-            if any(line in reply for line in reactions[key])]
+    kinds = (("gave_up", "gave_up"), ("sidetracked", "attacked"), ("sidetracked", "side_issue"))
+    took = [kind for kind, key in kinds if why[key] in state.changes]
+    said = [kind for kind, key in kinds if any(line in reply for line in reactions[key])]
     assert took == said, (state.changes, reply)
     assert len(took) <= 1
     return took[0] if took else None
@@ -284,8 +331,11 @@ def test_a_model_rating_decides_the_reaction_and_one_without_the_verdict_is_read
     quiet = "I'll sort it out myself."  # no stock phrase of giving up
     said_gave_up = counterpart.update_state(start, _rated(mindful="no", off_goal="gave_up"), quiet, EASY, 1)
     assert why["gave_up"] in said_gave_up.changes and why["attacked"] not in said_gave_up.changes
-    said_attack = counterpart.update_state(start, _rated(mindful="no", off_goal="sidetracked"), "Whatever.", EASY, 1)
+    said_attack = counterpart.update_state(start, _rated(mindful="no", off_goal="sidetracked", judging=True),
+                                           "Whatever.", EASY, 1)
     assert why["attacked"] in said_attack.changes and why["gave_up"] not in said_attack.changes
+    said_aside = counterpart.update_state(start, _rated(mindful="no", off_goal="sidetracked"), "Whatever.", EASY, 1)
+    assert why["side_issue"] in said_aside.changes and why["attacked"] not in said_aside.changes
     unsaid = counterpart.update_state(start, _rated(mindful="no"), "Whatever, forget it.", EASY, 1)
     assert why["gave_up"] in unsaid.changes
     assert _rated(mindful="yes", off_goal="gave_up").mindful.off_goal is None  # on the goal: nothing left it

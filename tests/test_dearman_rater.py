@@ -284,12 +284,15 @@ def test_no_reason_or_suggestion_ever_shows_internal_words():
 
 def test_every_skill_has_a_reason_and_the_json_shape_is_the_documented_one():
     out = rate("I need the laptop back by Sunday.").as_json()
-    assert list(out) == ["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident", "rewrite"]
+    assert list(out) == ["describe", "express", "assert", "reinforce", "negotiate", "mindful", "confident", "rewrite",
+                         "judging"]
     for skill in SKILLS:
         # Mindful also says how a message left the goal ("gave_up" or "sidetracked"; null when it did not).
         extra = {"off_goal"} if skill == "mindful" else set()
         assert set(out[skill]) == {"rating", "reason", "suggestion"} | extra and out[skill]["reason"]
     assert out["mindful"]["rating"] == "yes" and out["mindful"]["off_goal"] is None
+    assert out["judging"] is False
+    assert rate("You're such a flake. When will you pay me back the $200?").judging
 
 
 @pytest.mark.parametrize("field", ["situation", "goal", "message"])

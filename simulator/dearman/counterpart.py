@@ -102,11 +102,15 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
         irr -= 0.04
         will += 0.04
         changes.append(why["feeling"])
-    if left == "sidetracked":
+    if left == "sidetracked" and ratings.judging:
         irr += 0.25
         will -= 0.05
         changes.append(why["attacked"])
-    elif cues.JUDGEMENT.search(message) and levels["describe"] != "strong":
+    elif left == "sidetracked":
+        irr += 0.06  # a side issue tries their patience; it does not offend
+        will -= 0.03
+        changes.append(why["side_issue"])
+    elif ratings.judging and levels["describe"] != "strong":
         irr += 0.08
         changes.append(why["judgemental"])
     if left == "gave_up":
@@ -152,8 +156,10 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
 def _reaction(ratings: SkillRatings, message: str, before: CounterpartState) -> str | None:
     levels = ratings.levels()
     left = off_goal(ratings, message)
+    if left == "gave_up":
+        return "gave_up"
     if left:
-        return "attacked" if left == "sidetracked" else "gave_up"
+        return "attacked" if ratings.judging else "side_issue"
     if levels["negotiate"] == "strong":
         return "offer"
     if levels["reinforce"] == "strong":
@@ -206,15 +212,20 @@ def offline_reply(scenario: Scenario, before: CounterpartState, after: Counterpa
                 return line
         return None
 
+    near = after.willingness >= 0.6 * after.threshold and after.irritation < SOFT_IRRITATION
     reaction = _reaction(ratings, message, before)
+    if reaction == "offer" and not (near or after.agreed):
+        reaction = "offer_far"  # "I could live with that" is said only by someone close to agreeing
     if reaction:
         pick(_lines()["reactions"][reaction])
     if after.agreed:
-        lines.append(spec.agreement)
+        # Agreeing to the trainee's own plan with terms of its own (amounts, dates) takes it as they
+        # put it: the scenario's agreement ("a hundred on the first") would contradict them.
+        own_plan = ratings.levels()["negotiate"] == "strong" and bool(_terms(message) - _terms(spec.agreement))
+        lines.append(rng.choice(generic["agree_to_offer"]) if own_plan else spec.agreement)
         return " ".join(lines), used
     if reaction == "gave_up" and lines:
         return " ".join(lines), used
-    near = after.willingness >= 0.6 * after.threshold and after.irritation < SOFT_IRRITATION
 
     def objection() -> str | None:
         line = pick([o for i, o in enumerate(spec.objections) if i not in used] or spec.objections,
@@ -233,6 +244,11 @@ def offline_reply(scenario: Scenario, before: CounterpartState, after: Counterpa
     if not lines:  # every line was said in the last few replies: fall back to a short holding line
         lines.append(rng.choice(generic["holding"]))
     return " ".join(lines), used
+
+
+def _terms(text: str) -> set[str]:
+    """The amounts, numbers and days a text names."""
+    return {m.group(0).lower() for rx in (cues.NUMBER, cues.WHEN) for m in rx.finditer(text)}
 
 
 # -- a reply on either engine --

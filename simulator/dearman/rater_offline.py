@@ -102,6 +102,7 @@ class OfflineRater:
         out["mindful"] = self._mindful(levels["mindful"], parts, sc, judged, text)
         out["confident"] = self._confident(levels["confident"], parts, sc, ctx.message, text)
         out["rewrite"] = rewrite(ctx, kept, out, text["rewrite"])
+        out["judging"] = bool(judged_sentence)
         return SkillRatings.model_validate(out)
 
     # -- strategies --

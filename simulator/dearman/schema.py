@@ -78,6 +78,11 @@ class SkillRatings(_Strict):
     mindful: MindfulRating
     confident: StateRating
     rewrite: str = Field(min_length=1)
+    # Whether the message judges, labels or blames the other person, on the goal or not. The other
+    # person takes offence at this, not at a side issue: "Hey, got a minute?" is no insult.
+    judging: bool = Field(default=False, description=(
+        "true if the message judges, labels, blames or mocks the other person (an accusation, a dig, "
+        "name-calling, \"you never...\"), whether or not it stays on the goal"))
 
     def get(self, skill: str) -> StrategyRating | StateRating:
         return getattr(self, "assert_" if skill == "assert" else skill)
