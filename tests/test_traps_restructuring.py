@@ -116,6 +116,15 @@ def test_next_thought_and_per_stage_feedback(case):
         rs.respond(done, case, "Hello?")
 
 
+def test_manner_notes_count_in_words(case):
+    # GOOD_RUN reflects once ("It sounds painful."); two judging messages follow.
+    state = rs.conclude(run(case, GOOD_RUN + ["You're wrong, that's ridiculous.", "Honestly, that's a silly way to think."]))
+    by_title = {f.title: f.text for f in state.feedback}
+    assert "summarised once," in by_title["Support"], by_title["Support"]
+    assert "in 2 messages;" in by_title["Manner"], by_title["Manner"]
+    assert not any("(s)" in f.text for f in state.feedback)
+
+
 def test_feedback_and_patient_wording_come_from_the_data_file(case, tmp_path, monkeypatch):
     import json
 

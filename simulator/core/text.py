@@ -16,6 +16,16 @@ def listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def how_often(n: int) -> str:
+    """A count of times as a sentence says it: "once", "twice", "3 times"."""
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def counted(n: int, noun: str) -> str:
+    """"1 message", "3 messages" (a regular plural)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a case field; enumerations like "(1)" and blank lines are dropped."""
     text = re.sub(r"\[[^\]]*\]", " ", text)  # editorial tags such as "[during depression]"
