@@ -50,9 +50,10 @@ with st.form("case-form"):
                                       index=difficulties.index(default.get("difficulty", "intermediate")))
     data["presenting_problem"] = st.text_input("Presenting problem (one line; trainees see it)",
                                                default.get("presenting_problem", ""))
-    data["in_own_words"] = st.text_input(
+    data["in_own_words"] = st.text_area(
         "What they say when asked what brings them (patient's words; optional)", default.get("in_own_words") or "",
-        max_chars=400, help="The offline patient's first answer. Without it the patient says the presenting problem.") or None
+        max_chars=400, height=90,
+        help="The offline patient's first answer. Without it the patient says the presenting problem.") or None
     data["content_note"] = st.text_input("Content note shown before a session (optional)",
                                          default.get("content_note") or "") or None
     data["history"] = st.text_area("Relevant history (patient's voice)", default.get("history", ""))
