@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from simulator.cbt.interview import turn_index, turn_number
-from simulator.cbt.moves import SCREENING_ASPECTS, names_risk
+from simulator.cbt.moves import RISK_SURE, SCREENING_ASPECTS, names_risk
 from simulator.cbt.report import risk_text
 from simulator.cbt.report.record import InterviewRecord
 from simulator.cbt.report.stored_model import Installed, StoredLogistic, fingerprint_of
@@ -54,12 +54,13 @@ def training_folders() -> list[Path]:
 
 
 def fingerprint() -> str:
-    """The graded sets, the risk statements, the recognisers and the screening rule it learns from."""
+    """The graded sets, the risk statements, the recognisers and the screening rule it learns from
+    (with the rule's bar for a risk question that stands on its text alone)."""
     from simulator.cbt import move_encoder, move_model
     from simulator.core import embeddings
 
     return fingerprint_of([FEATURE_VERSION, C, embeddings.onnx_path().name, move_encoder.model_path().name,
-                           move_model.training_key(), SCREENING_RULE], training_folders())
+                           move_model.training_key(), SCREENING_RULE, RISK_SURE], training_folders())
 
 
 def candidates(record: InterviewRecord) -> list[int]:
