@@ -34,7 +34,8 @@ for item in items:
         left, right = st.columns([4, 1])
         left.markdown(describe(item))
         if item.new_feedback:
-            left.badge(f"New from your supervisor: {item.new_feedback} comment(s) or grade(s)",
+            new = "a comment or grade" if item.new_feedback == 1 else f"{item.new_feedback} comments or grades"
+            left.badge(f"New from your supervisor: {new}",
                        icon=":material/mark_chat_unread:", color="violet")
         left.caption(f"Started {item.created_at:%Y-%m-%d %H:%M} UTC · last activity "
                      f"{item.updated_at:%Y-%m-%d %H:%M} UTC · engine: {item.engine}")
