@@ -415,6 +415,18 @@ def test_first_answer_says_what_brings_them_in_their_own_words(case: PatientCase
     assert said, "the patient never said what brings them"
 
 
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_the_own_words_are_never_said_twice_in_one_reply(case: PatientCase) -> None:
+    lines = ["Hi, I'm glad you came. Shall we start by setting an agenda for today?",
+             "What would you like us to focus on first?", "Go on."]
+    for style in case.styles:
+        for seed in range(4):
+            turns, _ = run_script(OfflineEngine(), case, 0, style, lines, seed=seed)
+            for reply in (t.text for t in turns if t.role == "patient"):
+                said = split_sentences(reply)
+                assert len(said) == len(set(said)), (style, seed, reply)
+
+
 def test_a_case_without_its_own_words_still_says_why_it_came() -> None:
     turns, _ = run_script(OfflineEngine(), THIRD_PERSON, 0, "verbose", ["Hello. What brings you here today?"], seed=1)
     assert "constant worry about errors at work" in turns[1].text.lower(), turns[1].text

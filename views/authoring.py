@@ -53,7 +53,8 @@ with st.form("case-form"):
     data["in_own_words"] = st.text_area(
         "What they say when asked what brings them (patient's words; optional)", default.get("in_own_words") or "",
         max_chars=400, height=90,
-        help="The offline patient's first answer. Without it the patient says the presenting problem.") or None
+        help="How the patient first says why they came (both engines). Without it the offline patient "
+             "says the presenting problem.") or None
     data["content_note"] = st.text_input("Content note shown before a session (optional)",
                                          default.get("content_note") or "") or None
     data["history"] = st.text_area("Relevant history (patient's voice)", default.get("history", ""))

@@ -1,12 +1,12 @@
 """A patient case: the cognitive conceptualization of one simulated patient (DESIGN.md section 2).
 
-Schema version 2 adds what an assessment asks (goals; what brings the patient, in their words; per situation the body, how intense each
-emotion was, how strongly the thought was believed then and now; a risk profile), ways of voicing
-each deeper element indirectly, and per-situation beliefs, rules and coping that override the
-patient's where a situation differs (as PATIENT-Ψ records do). Version-1 files keep loading: every
-new field is optional, and a case without a risk profile has level "unknown". An imported case
-records where it came from (`imported_from`); that, and the list of cases Practicum ships
-(data/library.json), tell a case's source: library, imported or authored.
+Schema version 2 adds what an assessment asks (goals; what brings the patient, in their words; per
+situation the body, how intense each emotion was, how strongly the thought was believed then and now;
+a risk profile), ways of voicing each deeper element indirectly, and per-situation beliefs, rules
+and coping that override the patient's where a situation differs (as PATIENT-Ψ records do).
+Version-1 files keep loading: every new field is optional, and a case without a risk profile has
+level "unknown". An imported case records where it came from (`imported_from`); that, and the list
+of cases Practicum ships (data/library.json), tell a case's source: library, imported or authored.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ class _Renderer:
 
     def problem(self) -> str:
         if self.ct.problem_is_sentence:
-            return self.ct.problem if self.ct.problem[-1:] in ".!?" else self.ct.problem + "."
+            return self.ct.problem if re.search(r"[.!?…][\"'\u201d)]*$", self.ct.problem) else self.ct.problem + "."
         return self.pick("problem").format(problem=self.lower_first(self.ct.problem))
 
     # -- deeper layers, indirectly --
@@ -302,7 +302,7 @@ class _Renderer:
     def allowed_detail(self) -> list[str]:
         """Case sentences the patient has already shared and may go back over: within what was
         asked, or anything said so far when nothing in particular was asked."""
-        out: list[str] = [self.problem()] if self.scope is None else []
+        out: list[str] = split_sentences(self.problem()) if self.scope is None else []
         for element in self.after.surfaced:
             if self.scope is not None and element not in self.scope:
                 continue
@@ -352,9 +352,12 @@ class _Renderer:
 
         opening = "situation" in plan.reveal and "situation" not in self.before.surfaced
         if opening or ("agenda" in moves and not plan.reveal):
-            # Sentence by sentence, so a short reply keeps the start of the patient's own words.
-            for sentence in split_sentences(self.problem()):
-                reply.add(sentence, ESSENTIAL if not plan.reveal else DETAIL)
+            # Sentence by sentence, the first one weighted as the whole used to be and the rest as
+            # detail: a short reply keeps the start of the patient's own words.
+            first, *rest = split_sentences(self.problem())
+            reply.add(first, ESSENTIAL if not plan.reveal else DETAIL)
+            for sentence in rest:
+                reply.add(sentence, DETAIL)
         for element in plan.reveal:
             self.element(element, reply)
         if plan.withheld and "deflect" in acts:

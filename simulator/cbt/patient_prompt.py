@@ -97,7 +97,9 @@ def patient_system_prompt(case: PatientCase, situation_index: int, style: str,
         "patient_system",
         name=case.name, age=case.age, pronouns=case.pronouns, occupation=case.occupation,
         presenting_problem=case.presenting_problem,
-        in_own_words=case.in_own_words or case.presenting_problem,
+        # Only a case that has them: the presenting problem is a note for the trainee, not a line to say.
+        in_own_words=(f"\n- How you put it when asked what brings you: {case.in_own_words}"
+                      if case.in_own_words else ""),
         goals=case.goals or render("patient_goals_unknown").strip(),
         situations=_situations(case, situation_index),
         style_name=params.name, style_description=params.description,
