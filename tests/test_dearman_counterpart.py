@@ -202,7 +202,7 @@ def _rated(**levels) -> SkillRatings:
     if "off_goal" in levels:
         out["mindful"]["off_goal"] = levels["off_goal"]
     out["rewrite"] = "x"
-    out["judging"] = levels.get("judging", False)
+    out["judging"] = levels.get("judging")
     return SkillRatings.model_validate(out)
 
 
@@ -253,6 +253,34 @@ def test_an_off_goal_greeting_is_a_side_issue_not_an_insult():
     assert not any(line in text for line in reactions["attacked"]), text
 
 
+def test_an_offer_welcomed_earlier_is_what_a_later_agreement_agrees_to():
+    offer = "How about fifty a week, every Friday, until it's paid?"
+    start = counterpart.initial_state(EASY).model_copy(update={"willingness": 0.5, "irritation": 0.2})
+    first = counterpart.update_state(start, _rated(negotiate="strong"), offer, EASY, 1)
+    assert not first.agreed and first.offer == offer
+    reward = "It'd mean you can take calls without anyone listening in."
+    r = _rated(reinforce="strong", **{"assert": "strong"})
+    later = counterpart.update_state(first.model_copy(update={"willingness": 0.66}), r, reward, EASY, 1)
+    assert later.agreed and later.offer == offer
+    text, _ = counterpart.offline_reply(EASY, first, later, r, reward, 1)
+    assert EASY.counterpart.agreement not in text
+    assert any(line in text for line in counterpart.generic_lines()["agree_to_offer"]), text
+    # A question that only asks what would work proposes no terms of its own.
+    asking = counterpart.update_state(start, _rated(negotiate="strong"), "What would work for you this week?", EASY, 1)
+    assert asking.offer == ""
+
+
+def test_a_side_issue_gets_no_objection_to_a_request_not_yet_made():
+    start = counterpart.initial_state(EASY)
+    r = _rated(mindful="no", off_goal="sidetracked", judging=False)
+    after = counterpart.update_state(start, r, "Did you see the match last night?", EASY, 1)
+    text, _ = counterpart.offline_reply(EASY, start, after, r, "Did you see the match last night?", 1)
+    assert not any(o in text for o in EASY.counterpart.objections), text
+    asked = start.model_copy(update={"asked": True})
+    text, _ = counterpart.offline_reply(EASY, asked, after, r, "Did you see the match last night?", 1)
+    assert any(line in text for line in counterpart._lines()["reactions"]["side_issue_asked"]), text
+
+
 def test_praise_with_loaded_words_is_not_taken_as_judging():
     # "a lot" is on the judging word list; the rater reads the sentence, and the reply follows the rater.
     message = "It'd really help me with rent, and I'd feel a lot better about things between us."
@@ -293,32 +321,32 @@ def _feedback_says(rated: SkillRatings) -> str | None:
 def _reaction_shows(state, reply: str) -> str | None:
     """How the other person took it: the state change shown, and the reaction line in the reply."""
     why, reactions = counterpart.state_changes(), counterpart._lines()["reactions"]
-    kinds = (("gave_up", "gave_up"), ("sidetracked", "attacked"), ("sidetracked", "side_issue"))
-    took = [kind for kind, key in kinds if why[key] in state.changes]
-    said = [kind for kind, key in kinds if any(line in reply for line in reactions[key])]
+    kinds = (("gave_up", ["gave_up"]), ("attacked", ["attacked"]), ("side_issue", ["side_issue", "side_issue_asked"]))
+    took = [kind for kind, keys in kinds if why[keys[0]] in state.changes]
+    said = [kind for kind, keys in kinds if any(line in reply for key in keys for line in reactions[key])]
     assert took == said, (state.changes, reply)
     assert len(took) <= 1
     return took[0] if took else None
 
 
-@pytest.mark.parametrize("message, verdict", [
-    (ATTACK, "sidetracked"),
-    ("Honestly you're so selfish, you never think of anyone else.", "sidetracked"),
-    ("Whatever, forget it.", "gave_up"),
+@pytest.mark.parametrize("message, verdict, reaction", [
+    (ATTACK, "sidetracked", "attacked"),
+    ("Honestly you're so selfish, you never think of anyone else.", "sidetracked", "attacked"),
+    ("Whatever, forget it.", "gave_up", "gave_up"),
     # Giving up in the trainee's own words, with no stock phrase ("forget it", "never mind"):
-    ("Okay, I'll sort it out on my own then.", "gave_up"),
-    ("Don't worry about it, I'll find somewhere else to sit.", "gave_up"),
-    ("Please take the long calls in the booth from tomorrow.", None),
-    (OFFER, None),
+    ("Okay, I'll sort it out on my own then.", "gave_up", "gave_up"),
+    ("Don't worry about it, I'll find somewhere else to sit.", "gave_up", "gave_up"),
+    ("Please take the long calls in the booth from tomorrow.", None, None),
+    (OFFER, None, None),
 ])
-def test_the_other_person_reacts_to_what_the_mindful_feedback_says(store, message, verdict):
+def test_the_other_person_reacts_to_what_the_mindful_feedback_says(store, message, verdict, reaction):
     p = DearmanPractice(store=store, settings=Settings())
     info = p.start(EASY, None, seed=2)
     p.send(info.id, message)
     "".join(p.respond(info.id))
     sent, answer = p.turns(info.id)
     assert _feedback_says(sent.ratings) == verdict
-    assert _reaction_shows(answer.state, answer.text) == verdict
+    assert _reaction_shows(answer.state, answer.text) == reaction
     if verdict == "sidetracked":
         assert answer.state.irritation > info.state.irritation
     if verdict == "gave_up":
@@ -334,8 +362,12 @@ def test_a_model_rating_decides_the_reaction_and_one_without_the_verdict_is_read
     said_attack = counterpart.update_state(start, _rated(mindful="no", off_goal="sidetracked", judging=True),
                                            "Whatever.", EASY, 1)
     assert why["attacked"] in said_attack.changes and why["gave_up"] not in said_attack.changes
-    said_aside = counterpart.update_state(start, _rated(mindful="no", off_goal="sidetracked"), "Whatever.", EASY, 1)
+    said_aside = counterpart.update_state(start, _rated(mindful="no", off_goal="sidetracked", judging=False),
+                                          "Whatever.", EASY, 1)
     assert why["side_issue"] in said_aside.changes and why["attacked"] not in said_aside.changes
+    # A model's rating without the judging verdict: read from the words.
+    unsure = counterpart.update_state(start, _rated(mindful="no", off_goal="sidetracked"), "You're so selfish.", EASY, 1)
+    assert why["attacked"] in unsure.changes
     unsaid = counterpart.update_state(start, _rated(mindful="no"), "Whatever, forget it.", EASY, 1)
     assert why["gave_up"] in unsaid.changes
     assert _rated(mindful="yes", off_goal="gave_up").mindful.off_goal is None  # on the goal: nothing left it

@@ -82,6 +82,22 @@ def off_goal(ratings: SkillRatings, message: str) -> OffGoal | None:
     return mindful.off_goal or how_off_goal(sentences(message))
 
 
+def judging(ratings: SkillRatings, message: str) -> bool:
+    """Whether the message judges the other person, as the rating says; a rating without the verdict
+    (stored before it was recorded, or a model's that left it out) is read from its judging words."""
+    return ratings.judging if ratings.judging is not None else bool(cues.JUDGEMENT.search(message))
+
+
+# Amounts, numbers and days: the terms of an offer ("$100 on the 15th", "every Friday").
+_DAYS = re.compile(r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|weekends?|fortnight(?:ly)?|weekly|monthly|"
+                   r"january|february|march|april|may|june|july|august|september|october|november|december)\b",
+                   re.IGNORECASE)
+
+
+def _terms(text: str) -> set[str]:
+    return {m.group(0).lower() for rx in (cues.NUMBER, _DAYS) for m in rx.finditer(text)}
+
+
 def update_state(state: CounterpartState, ratings: SkillRatings, message: str, scenario: Scenario,
                  seed: int) -> CounterpartState:
     """The state after one sent message. Deterministic for a given seed and turn."""
@@ -91,6 +107,7 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
     irr, will, changes = state.irritation, 0.0, []
     why = state_changes()
     left = off_goal(ratings, message)
+    judges = judging(ratings, message)
 
     if VALIDATION.search(message):
         irr -= 0.12
@@ -102,7 +119,7 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
         irr -= 0.04
         will += 0.04
         changes.append(why["feeling"])
-    if left == "sidetracked" and ratings.judging:
+    if left == "sidetracked" and judges:
         irr += 0.25
         will -= 0.05
         changes.append(why["attacked"])
@@ -110,7 +127,7 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
         irr += 0.06  # a side issue tries their patience; it does not offend
         will -= 0.03
         changes.append(why["side_issue"])
-    elif ratings.judging and levels["describe"] != "strong":
+    elif judges:
         irr += 0.08
         changes.append(why["judgemental"])
     if left == "gave_up":
@@ -143,11 +160,14 @@ def update_state(state: CounterpartState, ratings: SkillRatings, message: str, s
     will += random.Random(f"{seed}:{state.turn}").uniform(-0.02, 0.02)
     new_irr, new_will = _clamp(irr), _clamp(state.willingness + will)
     agreed = asked and new_will >= state.threshold
+    # A proposal whose terms differ from the scenario's own agreement is what they will agree to.
+    proposes = levels["negotiate"] == "strong" and bool(_terms(message) - _terms(scenario.counterpart.agreement))
+    offer = message if proposes else state.offer
     if agreed:
         changes.append(why["agreed"])
     return state.model_copy(update={
         "turn": state.turn + 1, "irritation": new_irr, "willingness": new_will, "asked": asked,
-        "agreed": agreed, "changes": changes,
+        "agreed": agreed, "changes": changes, "offer": offer,
     })
 
 
@@ -159,7 +179,9 @@ def _reaction(ratings: SkillRatings, message: str, before: CounterpartState) -> 
     if left == "gave_up":
         return "gave_up"
     if left:
-        return "attacked" if ratings.judging else "side_issue"
+        if judging(ratings, message):
+            return "attacked"
+        return "side_issue_asked" if before.asked else "side_issue"
     if levels["negotiate"] == "strong":
         return "offer"
     if levels["reinforce"] == "strong":
@@ -219,13 +241,12 @@ def offline_reply(scenario: Scenario, before: CounterpartState, after: Counterpa
     if reaction:
         pick(_lines()["reactions"][reaction])
     if after.agreed:
-        # Agreeing to the trainee's own plan with terms of its own (amounts, dates) takes it as they
-        # put it: the scenario's agreement ("a hundred on the first") would contradict them.
-        own_plan = ratings.levels()["negotiate"] == "strong" and bool(_terms(message) - _terms(spec.agreement))
-        lines.append(rng.choice(generic["agree_to_offer"]) if own_plan else spec.agreement)
+        # Agreeing to the trainee's own proposal takes it as they put it: the scenario's agreement
+        # ("a hundred on the first") would contradict the terms they offered.
+        lines.append(rng.choice(generic["agree_to_offer"]) if after.offer else spec.agreement)
         return " ".join(lines), used
-    if reaction == "gave_up" and lines:
-        return " ".join(lines), used
+    if reaction in ("gave_up", "side_issue", "side_issue_asked") and lines:
+        return " ".join(lines), used  # no objection to a request that was dropped or not on the table
 
     def objection() -> str | None:
         line = pick([o for i, o in enumerate(spec.objections) if i not in used] or spec.objections,
@@ -244,11 +265,6 @@ def offline_reply(scenario: Scenario, before: CounterpartState, after: Counterpa
     if not lines:  # every line was said in the last few replies: fall back to a short holding line
         lines.append(rng.choice(generic["holding"]))
     return " ".join(lines), used
-
-
-def _terms(text: str) -> set[str]:
-    """The amounts, numbers and days a text names."""
-    return {m.group(0).lower() for rx in (cues.NUMBER, cues.WHEN) for m in rx.finditer(text)}
 
 
 # -- a reply on either engine --

@@ -26,6 +26,8 @@ def rater_messages(ctx: MessageContext, examples: list[tuple[str, str, str]]) ->
 
 
 def _stance(scenario: Scenario, state: CounterpartState) -> str:
+    if state.agreed and state.offer:
+        return render("dearman_stance_agree_offer", offer=state.offer).strip()
     if state.agreed:
         return render("dearman_stance_agree", agreement=scenario.counterpart.agreement).strip()
     if state.irritation >= 0.6:

@@ -102,7 +102,7 @@ class OfflineRater:
         out["mindful"] = self._mindful(levels["mindful"], parts, sc, judged, text)
         out["confident"] = self._confident(levels["confident"], parts, sc, ctx.message, text)
         out["rewrite"] = rewrite(ctx, kept, out, text["rewrite"])
-        out["judging"] = bool(judged_sentence)
+        out["judging"] = bool(judged_sentence)  # always decided here; a model's rating may leave it out
         return SkillRatings.model_validate(out)
 
     # -- strategies --

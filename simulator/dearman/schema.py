@@ -80,7 +80,7 @@ class SkillRatings(_Strict):
     rewrite: str = Field(min_length=1)
     # Whether the message judges, labels or blames the other person, on the goal or not. The other
     # person takes offence at this, not at a side issue: "Hey, got a minute?" is no insult.
-    judging: bool = Field(default=False, description=(
+    judging: bool | None = Field(default=None, description=(
         "true if the message judges, labels, blames or mocks the other person (an accusation, a dig, "
         "name-calling, \"you never...\"), whether or not it stays on the goal"))
 
@@ -184,6 +184,8 @@ class CounterpartState(_Strict):
     threshold: float = Field(default=0.7, ge=0.0, le=1.0)
     asked: bool = False  # a request has been made at some point (nobody agrees to a hint)
     agreed: bool = False
+    # The trainee's latest proposal with terms of its own (amounts, dates): what an agreement agrees to.
+    offer: str = ""
     changes: list[str] = []  # this turn's reasons, shown when the trainee asks to see the state
     used_objections: list[int] = []
 
