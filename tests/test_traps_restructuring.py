@@ -120,7 +120,7 @@ def test_manner_notes_count_in_words(case):
     # GOOD_RUN reflects once ("It sounds painful."); two judging messages follow.
     state = rs.conclude(run(case, GOOD_RUN + ["You're wrong, that's ridiculous.", "Honestly, that's a silly way to think."]))
     by_title = {f.title: f.text for f in state.feedback}
-    assert "summarised once," in by_title["Support"], by_title["Support"]
+    assert "summarised 1 time," in by_title["Support"], by_title["Support"]
     assert "in 2 messages;" in by_title["Manner"], by_title["Manner"]
     assert not any("(s)" in f.text for f in state.feedback)
 

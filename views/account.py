@@ -3,7 +3,7 @@
 import streamlit as st
 
 from simulator.accounts import users
-from simulator.core.text import counted
+from simulator.core.text import agreeing
 from views.auth import current_token
 from views.common import current_actor, services
 
@@ -40,4 +40,4 @@ with st.form("password", clear_on_submit=True):
             except users.AccountError as err:
                 st.error(str(err))
             else:
-                st.success("Password changed." + (f" {counted(ended, 'other sign-in')} ended." if ended else ""))
+                st.success("Password changed." + (" " + agreeing("{n} other sign-in(s) ended.", n=ended) if ended else ""))

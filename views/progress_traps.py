@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from simulator.core.text import agreeing
 from views.charts import over_time, reading
 from views.common import as_text, services
 from views.restructuring_view import status_label
@@ -39,6 +40,6 @@ def traps_progress(owner: str | None = None) -> None:
     if data["restructuring"]:
         st.markdown("**Cognitive restructuring**")
         for ex in data["restructuring"]:
-            stages = f"{ex.stages_done} stage{'' if ex.stages_done == 1 else 's'}"
+            stages = agreeing("{n} stage(s)", n=ex.stages_done)
             st.markdown(f"- \u201c{as_text(ex.thought)}\u201d \u2014 belief {ex.belief_start}% \u2192 {ex.belief_end}%, "
                         f"{stages} done, {status_label(ex.status)}")

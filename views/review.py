@@ -8,7 +8,7 @@ import streamlit as st
 from simulator.accounts.policy import AccessDenied
 from simulator.cbt.formulation.errors import NotSubmitted
 from simulator.cbt.interview import turn_number
-from simulator.core.text import counted
+from simulator.core.text import agreeing
 from simulator.traps.patterns import name_of
 from views.common import as_text, open_tab_only, services
 from views.corrections_view import correction_form, show_corrections
@@ -112,7 +112,7 @@ def interviews_tab() -> None:
         if st.button("Reset", key="reveal-reset"):
             try:
                 n = svc.supervision.reset_reveal(trainee, info.case_id)
-                st.success(f"Reset ({counted(n, 'reveal')})." if n else "There was nothing to reset for this case.")
+                st.success(agreeing("Reset ({n} reveal(s)).", n=n) if n else "There was nothing to reset for this case.")
             except AccessDenied as err:
                 st.error(str(err))
 

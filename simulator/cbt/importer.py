@@ -45,6 +45,7 @@ from simulator.cbt.styles import style_synonyms
 from simulator.cbt.vocab import CORE_BELIEF_GROUPS, EMOTIONS, STYLES
 from simulator.cbt.voice import unconverted
 from simulator.core.datafiles import describe_validation_error, parse_json
+from simulator.core.text import agreeing
 
 log = logging.getLogger(__name__)
 CLOSE_ENOUGH = 0.8
@@ -143,8 +144,7 @@ class CaseImportError(Exception):
 
     def __init__(self, problems: list[ImportProblem]) -> None:
         self.problems = problems
-        lines = [f"import refused, nothing written ({len(problems)} problem"
-                 f"{'s' if len(problems) != 1 else ''}):"]
+        lines = [agreeing("import refused, nothing written ({n} problem(s)):", n=len(problems))]
         lines += [f"  - {problem}" for problem in problems]
         super().__init__("\n".join(lines))
 

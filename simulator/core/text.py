@@ -16,14 +16,26 @@ def listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def how_often(n: int) -> str:
-    """A count of times as a sentence says it: "once", "twice", "3 times"."""
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+# "(s)" and "(ies)" in a sentence agree with the count placed before them ("1 meaning question",
+# "0 turns", "1 summary"): a placeholder and at most four words, with no punctuation between. Resolved
+# in the wording, before the values go in, so a quoted line among the values is never changed.
+_PLURAL = re.compile(r"\{(\w+)\}((?:\s+[A-Za-z'-]+){0,3}?\s+[A-Za-z'-]+?)(y?)\((s|ies)\)")
 
 
-def counted(n: int, noun: str) -> str:
-    """"1 message", "3 messages" (a regular plural)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def in_number(template: str, values: dict) -> str:
+    """The template with each "(s)" / "(ies)" agreeing with the count before it."""
+    def agree(match: re.Match) -> str:
+        name, words, y, ending = match.groups()
+        if str(values.get(name)) == "1":
+            return f"{{{name}}}{words}{y}"
+        return f"{{{name}}}{words}{'ies' if ending == 'ies' else y + 's'}"
+
+    return _PLURAL.sub(agree, template)
+
+
+def agreeing(template: str, **values) -> str:
+    """`template` filled with `values`, its plurals agreeing: agreeing("{n} reveal(s)", n=1) == "1 reveal"."""
+    return in_number(template, values).format(**values)
 
 
 def split_sentences(text: str) -> list[str]:

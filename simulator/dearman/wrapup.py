@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.core.text import listing
+from simulator.core.text import agreeing, listing
 from simulator.dearman.rater_offline import feedback_text
 from simulator.dearman.schema import DEARMAN_ORDER, SKILL_TITLES, STATES, DearmanTurn
 
@@ -38,7 +38,7 @@ class WrapUp:
             return ["You sent no messages in this conversation."]
         if not self.rated:
             return ["None of your messages were rated, so there is no summary of your skills."]
-        of = f"of {self.rated} message{'s' if self.rated != 1 else ''}"
+        of = agreeing("of {n} message(s)", n=self.rated)
         out = []
         if self.best:
             out.append(f"Strongest: {listing([s.title for s in self.best])} (strong in {self.best[0].strong} {of}).")

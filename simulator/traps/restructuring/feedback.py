@@ -5,7 +5,7 @@ Every sentence comes from the 'feedback' section of data/traps/restructuring.jso
 
 from __future__ import annotations
 
-from simulator.core.text import counted, how_often
+from simulator.core.text import agreeing
 from simulator.traps.patterns import name_of
 from simulator.traps.restructuring.belief import MAX_COUNTERS, belief_end
 from simulator.traps.restructuring.state import (
@@ -32,10 +32,10 @@ def stage_feedback(state: RestructuringState) -> list[StageFeedback]:
         out += _thought_feedback(fb, work, label)
     if state.judgmental:
         out.append(StageFeedback(stage="process", title=fb.manner.title, status="note",
-                                 text=fb.manner.text.format(messages=counted(state.judgmental, "message"))))
+                                 text=agreeing(fb.manner.text, count=state.judgmental)))
     if state.supportive:
         out.append(StageFeedback(stage="process", title=fb.support.title, status="note",
-                                 text=fb.support.text.format(times=how_often(state.supportive))))
+                                 text=agreeing(fb.support.text, count=state.supportive)))
     return out
 
 
