@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simulator.cbt.moves import RISK_SURE
 from simulator.cbt.report import risk_text, screening
 from simulator.cbt.report.stored_model import Installed, StoredLogistic, fingerprint_of
 from simulator.core.settings import DATA_DIR
@@ -55,10 +56,10 @@ def fingerprint() -> str:
 
     from simulator.cbt import move_encoder
 
-    # The move recogniser and the screening rule (or the learned decision) decide which training turns
-    # answer a risk question.
+    # The move recogniser and the screening rule with its sure-risk bar (or the learned decision) decide
+    # which training turns answer a risk question.
     return fingerprint_of([FEATURE_VERSION, C, RISK_WEIGHT, embeddings.onnx_path().name, move_encoder.model_path().name,
-                           screening.SCREENING_RULE, screening.state()], training_folders())
+                           screening.SCREENING_RULE, RISK_SURE, screening.state()], training_folders())
 
 
 def features(texts: list[str], previous: list[str], probabilities: np.ndarray | None = None) -> np.ndarray:
