@@ -40,4 +40,5 @@ with st.form("password", clear_on_submit=True):
             except users.AccountError as err:
                 st.error(str(err))
             else:
-                st.success("Password changed." + (" " + agreeing("{n} other sign-in(s) ended.", n=ended) if ended else ""))
+                ended_text = " " + agreeing("{n} other sign-in(s) ended.", n=ended) if ended else ""
+                st.success("Password changed." + ended_text)

@@ -112,7 +112,8 @@ def interviews_tab() -> None:
         if st.button("Reset", key="reveal-reset"):
             try:
                 n = svc.supervision.reset_reveal(trainee, info.case_id)
-                st.success(agreeing("Reset ({n} reveal(s)).", n=n) if n else "There was nothing to reset for this case.")
+                st.success(agreeing("Reset ({n} reveal(s)).", n=n) if n
+                           else "There was nothing to reset for this case.")
             except AccessDenied as err:
                 st.error(str(err))
 

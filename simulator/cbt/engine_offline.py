@@ -136,7 +136,7 @@ class _Renderer:
 
     def problem(self) -> str:
         if self.ct.problem_is_sentence:
-            return self.ct.problem if re.search(r"[.!?…][\"'\u201d)]*$", self.ct.problem) else self.ct.problem + "."
+            return self.ct.problem  # its callers split it into sentences, which ends each one
         return self.pick("problem").format(problem=self.lower_first(self.ct.problem))
 
     # -- deeper layers, indirectly --

@@ -22,7 +22,7 @@ def listing(items: list[str]) -> str:
 _PLURAL = re.compile(r"\{(\w+)\}((?:\s+[A-Za-z'-]+){0,3}?\s+[A-Za-z'-]+?)(y?)\((s|ies)\)")
 
 
-def in_number(template: str, values: dict) -> str:
+def _in_number(template: str, values: dict) -> str:
     """The template with each "(s)" / "(ies)" agreeing with the count before it."""
     def agree(match: re.Match) -> str:
         name, words, y, ending = match.groups()
@@ -35,7 +35,7 @@ def in_number(template: str, values: dict) -> str:
 
 def agreeing(template: str, **values) -> str:
     """`template` filled with `values`, its plurals agreeing: agreeing("{n} reveal(s)", n=1) == "1 reveal"."""
-    return in_number(template, values).format(**values)
+    return _in_number(template, values).format(**values)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -88,14 +88,9 @@ def judging(ratings: SkillRatings, message: str) -> bool:
     return ratings.judging if ratings.judging is not None else bool(cues.JUDGEMENT.search(message))
 
 
-# Amounts, numbers and days: the terms of an offer ("$100 on the 15th", "every Friday").
-_DAYS = re.compile(r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|weekends?|fortnight(?:ly)?|weekly|monthly|"
-                   r"january|february|march|april|may|june|july|august|september|october|november|december)\b",
-                   re.IGNORECASE)
-
-
 def _terms(text: str) -> set[str]:
-    return {m.group(0).lower() for rx in (cues.NUMBER, _DAYS) for m in rx.finditer(text)}
+    """The amounts, numbers and days a text names: the terms of an offer."""
+    return {m.group(0).lower() for rx in (cues.NUMBER, cues.DATES) for m in rx.finditer(text)}
 
 
 def update_state(state: CounterpartState, ratings: SkillRatings, message: str, scenario: Scenario,

@@ -58,7 +58,11 @@ JUDGEMENT = _rx(r"always", r"never", r"constantly", r"ridiculous", r"lazy", r"se
 NUMBER = _rx(r"\$?\d[\d,.:]*(?:st|nd|rd|th|am|pm)?", r"once", r"twice", r"two", r"three", r"four", r"five",
              r"six", r"seven", r"eight", r"nine", r"ten", r"eleven", r"twelve", r"twenty", r"thirty",
              r"half", r"a third", r"dollars?", r"pounds?", r"degrees", r"minutes?", r"hours?")
-WHEN = _rx(r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?", r"january|february|march|april|may|june|july|august|september|october|november|december",
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
+_MONTH = r"january|february|march|april|may|june|july|august|september|october|november|december"
+# Named days, months and how often: with NUMBER, the terms of an offer ("$100 on the 15th", "every Friday").
+DATES = _rx(_DAY, _MONTH, r"weekends?", r"fortnight(?:ly)?", r"weekly", r"monthly")
+WHEN = _rx(_DAY, _MONTH,
            r"yesterday", r"last (?:week|month|night|year|time|saturday|friday)", r"this (?:week|month|morning|year)",
            r"since", r"ago", r"tonight", r"earlier today", r"in (?:the )?(?:morning|evening)s?", r"at night")
 EVENT = _rx(r"you (?:said|told|took|borrowed|promised|presented|called|cancelled|charged|quoted|agreed|sent|asked|made|got in|came)",
