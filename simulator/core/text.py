@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterable
 
 ABBREVIATIONS = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Prof|Jr|Sr|vs|etc|e\.g|i\.e|a\.m|p\.m)\.",
                             re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]\u201d]))\s+")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]\u201d]))\s+|(?<=\u2026)\s+(?=[A-Z\"\u201c])")
+# A sentence already ended: a stop, an ellipsis or a quote, perhaps inside closing quotes or brackets.
+_ENDED = re.compile(r"[.!?\u2026\"'\u201d\u2019][\"')\]\u201d\u2019]*$")
 
 def listing(items: list[str]) -> str:
     """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
@@ -48,7 +50,7 @@ def split_sentences(text: str) -> list[str]:
         for part in _SENTENCE_END.split(line.strip()):
             part = part.replace("\0", ".").strip()
             if re.search(r"[^\W\d_]", part):
-                out.append(part if part[-1] in ".!?\"'" else part + ".")
+                out.append(part if _ENDED.search(part) else part + ".")
     return out
 
 
