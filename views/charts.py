@@ -45,13 +45,37 @@ def reading(values: list[float], what: str, unit: str = "", count_noun: str = "a
 def over_time(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None, y_title: str,
               domain: tuple[float, float] | None = None, description: str, x_title: str = "",
               x_type: str = "T", label_format: str = ".1~f") -> None:
-    """Lines with a labelled point at every value. Several series are drawn as small panels side by
-    side, one per series and named above it: on one plot, series with equal values (a field's levels
-    are only 0, 50 or 100) hid one another's points."""
+    """Lines with a labelled point at every value. Several series are drawn as small panels, three to a
+    row and each named above it: on one plot, series with equal values (a field's levels are only 0, 50
+    or 100) hid one another's points. The panels are page columns, each as wide as its column, so they
+    shrink with the window and stack on a phone (fixed-width panels ran off a narrow screen)."""
+    if not series:
+        st.altair_chart(_lines(frame, x, y, y_title, domain, x_title, x_type, label_format)
+                        .properties(height=280, description=description), use_container_width=True)
+        return
+    # One scale for every panel, so that panels compare.
+    if not domain:
+        lo, hi = float(frame[y].min()), float(frame[y].max())
+        domain = (lo, hi) if hi > lo else (lo - 1, hi + 1)
+    names = list(dict.fromkeys(frame[series]))
+    for start in range(0, len(names), 3):
+        for column, name in zip(st.columns(3), names[start:start + 3]):
+            part = frame[frame[series] == name]
+            with column:
+                # The name above the panel as text, which wraps (a chart title is cut to the panel's
+                # width); the panels' shared y title is the heading above them, so it is left out here.
+                st.markdown(f"**{name}**")
+                st.altair_chart(_lines(part, x, y, "", domain, x_title, x_type, label_format, series)
+                                .properties(height=140, description=f"{description} ({y_title}): {name}"),
+                                use_container_width=True)
+
+
+def _lines(frame: pd.DataFrame, x: str, y: str, y_title: str, domain: tuple[float, float] | None,
+           x_title: str, x_type: str, label_format: str, series: str | None = None) -> alt.LayerChart:
     encode_x = alt.X(f"{x}:{x_type}", title=x_title or None,
                      axis=alt.Axis(format="%d %b %H:%M", labelAngle=0) if x_type == "T" else alt.Axis(labelAngle=0))
     scale = alt.Scale(domain=list(domain)) if domain else alt.Undefined
-    encode_y = alt.Y(f"{y}:Q", title=y_title, scale=scale)
+    encode_y = alt.Y(f"{y}:Q", title=y_title or None, scale=scale)
     base = alt.Chart(frame).encode(x=encode_x, y=encode_y, color=alt.value("#1f77b4"))
     tooltip = [alt.Tooltip(f"{c}", title=c) for c in (series, x, y) if c]
     # A value's label sits above its point, or below it near the top of the plot, where above it would
@@ -59,13 +83,6 @@ def over_time(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None,
     lo, hi = domain or (float(frame[y].min()), float(frame[y].max()))
     near_top = hi - 0.15 * (hi - lo)
     text = alt.Text(f"{y}:Q", format=label_format)
-    layers = (base.mark_line(aria=False) + base.mark_point(filled=True, size=70, aria=False).encode(tooltip=tooltip)
-              + base.transform_filter(alt.datum[y] <= near_top).mark_text(dy=-12, aria=False).encode(text=text)
-              + base.transform_filter(alt.datum[y] > near_top).mark_text(dy=14, aria=False).encode(text=text))
-    if series:
-        chart = layers.properties(height=140, width=220).facet(
-            facet=alt.Facet(f"{series}:N", title=None, sort=list(dict.fromkeys(frame[series]))), columns=3,
-        ).properties(description=description)
-    else:
-        chart = layers.properties(height=280, description=description)
-    st.altair_chart(chart, use_container_width=not series)
+    return (base.mark_line(aria=False) + base.mark_point(filled=True, size=70, aria=False).encode(tooltip=tooltip)
+            + base.transform_filter(alt.datum[y] <= near_top).mark_text(dy=-12, aria=False).encode(text=text)
+            + base.transform_filter(alt.datum[y] > near_top).mark_text(dy=14, aria=False).encode(text=text))
