@@ -76,15 +76,16 @@ def choose_case() -> None:
     with st.container(height=560, border=False):
         for card in shown:
             with st.container(border=True):
-                text, button = st.columns([6, 1], vertical_alignment="center")
-                text.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)} · "
-                              f"{as_text(card.occupation)} · {card.difficulty} · {card.source}  \n"
-                              f"{as_text(card.presenting_problem)}")
+                # The button under the text, as on DEAR MAN: in a column of its own it was cut to "C…"
+                # in a narrow window.
+                st.markdown(f"**{as_text(card.name)}**, {card.age} · {as_text(card.pronouns)} · "
+                            f"{as_text(card.occupation)} · {card.difficulty} · {card.source}  \n"
+                            f"{as_text(card.presenting_problem)}")
                 if card.content_note:
-                    text.caption(f":material/warning: Content note: {as_text(card.content_note)}")
+                    st.caption(f":material/warning: Content note: {as_text(card.content_note)}")
                 if not card.has_risk_profile:
-                    text.caption("No risk profile: this case says nothing about risk.")
-                if button.button("Choose", key=f"choose-{card.id}"):
+                    st.caption("No risk profile: this case says nothing about risk.")
+                if st.button("Choose", key=f"choose-{card.id}"):
                     st.session_state.chosen_case = card.id
                     st.rerun()
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from simulator.supervision.corrections import KINDS
+from views.charts import local_time
 from views.common import as_text, services
 from views.dearman_words import OUTCOME, RATINGS_OWED
 from views.restructuring_view import status_label
@@ -31,14 +32,17 @@ if not items:
     st.info("No sessions yet. Start one on the Practice, DEAR MAN or Cognitive restructuring page.")
 for item in items:
     with st.container(border=True):
-        left, right = st.columns([4, 1])
+        # The buttons in a row under the text: in a column of their own they were cut ("Formu…") in a
+        # narrow window.
+        left = st.container()
+        right = st.container(horizontal=True)
         left.markdown(describe(item))
         if item.new_feedback:
             new = "a comment or grade" if item.new_feedback == 1 else f"{item.new_feedback} comments or grades"
             left.badge(f"New from your supervisor: {new}",
                        icon=":material/mark_chat_unread:", color="violet")
-        left.caption(f"Started {item.created_at:%Y-%m-%d %H:%M} UTC · last activity "
-                     f"{item.updated_at:%Y-%m-%d %H:%M} UTC · engine: {item.engine}")
+        left.caption(f"Started {local_time(item.created_at):%Y-%m-%d %H:%M %Z} · last activity "
+                     f"{local_time(item.updated_at):%Y-%m-%d %H:%M %Z} · engine: {item.engine}")
         page, param = PAGE[item.kind]
         if right.button("Resume" if item.resumable else "Read", key=f"open-{item.kind}-{item.id}"):
             st.switch_page(page, query_params={param: item.id})
