@@ -431,3 +431,4 @@ def test_report_sentences_agree_in_number_with_their_counts():
     assert two.startswith("2 summaries,") and "asked 0 times." in two
     harsh = say("rubric", "empathy", warm=1, turns=9, complex=1, harsh=0)
     assert "(1 complex reflection)" in harsh and "0 judgemental or abrupt turns." in harsh
+    assert say("rubric", "empathy", warm=0, turns=1, complex=0, harsh=0).startswith("0 of 1 turn reflected")
