@@ -191,3 +191,11 @@ def test_feedback_stored_before_one_verdict_per_element_is_rebuilt_once_on_readi
     with store.db() as db:
         kept = json.loads(db.execute("select result_json from formulation_scores where kind = 'score'").fetchone()[0])
     assert kept["evidence"]["version"] == 2  # rebuilt once, then read as stored
+
+
+def test_a_clause_cut_at_a_semicolon_is_quoted_back_without_it():
+    from simulator.cbt.formulation.scoring import sentences
+
+    # Quoted to the trainee as "Nothing the patient said supports “Everyone thinks I'm useless;”".
+    assert sentences("Everyone thinks I'm useless; I'll never get it right.") == [
+        "Everyone thinks I'm useless", "I'll never get it right."]

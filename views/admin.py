@@ -49,34 +49,39 @@ def people_tab():
                 next_form_round("new-account")
                 st.rerun()
     for u in accounts:
-        c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-        c1.markdown(f"**{as_text(u['username'])}** {as_text(u['email'] or '')}")
-        c1.caption(("active" if u["active"] else "deactivated")
-                   + (" · sign-ins slowed by failed attempts" if u.get("slowed") else "")
-                   + (" · research consent" if u["consent"] else ""))
-        new_role = c2.selectbox(f"Role of {u['username']}", ROLES, index=ROLES.index(u["role"]),
-                                key=f"role-{u['id']}-{u['role']}", label_visibility="collapsed")
-        if new_role != u["role"]:
-            # A role changes only once the admin confirms it for this named person.
-            with c2.container(border=True):
-                st.warning(f"Change {as_text(u['username'])}'s role from {u['role']} to {new_role}?")
-                yes, no = st.columns(2)
-                if yes.button("Change role", key=f"confirm-role-{u['id']}", type="primary"):
-                    if attempt(admin.set_role, u["id"], new_role,
-                               done=f"{u['username']} is now a {new_role}."):
-                        st.rerun()
-                if no.button("Keep", key=f"cancel-role-{u['id']}"):
-                    st.session_state.pop(f"role-{u['id']}-{u['role']}", None)
-                    st.rerun()
+        # One card per person, its controls in a row that wraps: in four fixed columns "Reset
+        # password" was cut off in a narrow window.
+        with st.container(border=True):
+            account_row(u)
+
+
+def account_row(u: dict) -> None:
+    st.markdown(f"**{as_text(u['username'])}** {as_text(u['email'] or '')}")
+    st.caption(("active" if u["active"] else "deactivated")
+               + (" · sign-ins slowed by failed attempts" if u.get("slowed") else "")
+               + (" · research consent" if u["consent"] else ""))
+    with st.container(horizontal=True, vertical_alignment="center"):
+        new_role = st.selectbox(f"Role of {u['username']}", ROLES, index=ROLES.index(u["role"]),
+                                key=f"role-{u['id']}-{u['role']}", label_visibility="collapsed", width=180)
         label = "Deactivate" if u["active"] else "Reactivate"
-        if c3.button(label, key=f"active-{u['id']}"):
+        if st.button(label, key=f"active-{u['id']}"):
             if attempt(admin.set_active, u["id"], not u["active"], done=f"{label}d."):
                 st.rerun()
-        with c4.popover("Reset password"):
+        with st.popover("Reset password"):
             pw = st.text_input("New password", type="password", key=f"pw-{u['id']}")
             st.caption("Every sign-in of the account ends.")
             if st.button("Set", key=f"setpw-{u['id']}"):
                 attempt(admin.set_password, u["id"], pw, done="Password set; its sign-ins ended.")
+    if new_role != u["role"]:
+        # A role changes only once the admin confirms it for this named person.
+        st.warning(f"Change {as_text(u['username'])}'s role from {u['role']} to {new_role}?")
+        with st.container(horizontal=True):
+            if st.button("Change role", key=f"confirm-role-{u['id']}", type="primary"):
+                if attempt(admin.set_role, u["id"], new_role, done=f"{u['username']} is now a {new_role}."):
+                    st.rerun()
+            if st.button("Keep", key=f"cancel-role-{u['id']}"):
+                st.session_state.pop(f"role-{u['id']}-{u['role']}", None)
+                st.rerun()
 
 
 def cohorts_tab():

@@ -52,10 +52,11 @@ if mine or actor.role == "trainee":  # staff see this part only when something i
 if not mine and actor.role == "trainee":
     st.write("Nothing assigned to you.")
 for a in mine:
-    left, right = st.columns([5, 1], vertical_alignment="center")
-    left.markdown(f"- {describe(a)} · {done_line(a)}")
-    if right.button("Start", key=f"start-{a.id}", icon=":material/play_arrow:"):
-        start(a)
+    # The button under the line (in a column beside it, it was cut off in a narrow window).
+    with st.container(border=True):
+        st.markdown(f"{describe(a)} · {done_line(a)}")
+        if st.button("Start", key=f"start-{a.id}", icon=":material/play_arrow:"):
+            start(a)
 
 ASSIGN_FIELDS = ("assign-target", "assign-style", "assign-cohort", "assign-trainee", "assign-due", "assign-note",
                  "assign-live")

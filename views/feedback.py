@@ -58,8 +58,8 @@ def summary(sub) -> None:
     if ev is not None:
         c2.metric("On what came up", "-" if ev.total_on_surfaced is None else f"{ev.total_on_surfaced:g} / 100",
                   help="Your score against only the parts of the case the patient disclosed.")
-        c3.metric("Lost to interview gaps", f"{ev.gap_points:g} points",
-                  help="Points missed on elements that never came up in the interview.")
+        c3.metric("Interview gaps", f"{ev.gap_points:g} pts",
+                  help="Points lost on elements that never came up in the interview.")
     for result in sub.narratives:
         label = "Offline feedback" if result.engine == "offline" else f"Feedback from {result.engine[4:]}"
         with st.container(border=True):

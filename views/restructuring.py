@@ -40,9 +40,8 @@ def resume_list() -> None:
     st.subheader("Continue a dialogue")
     for d in open_ones:
         with st.container(border=True):
-            left, right = st.columns([5, 1])
-            left.markdown(as_text(summary_line(d)))
-            if right.button("Resume", key=f"rs-resume-{d.id}"):
+            st.markdown(as_text(summary_line(d)))
+            if st.button("Resume", key=f"rs-resume-{d.id}"):
                 open_dialogue(d.id)
     st.subheader("Start a new dialogue")
 

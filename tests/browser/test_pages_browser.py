@@ -238,3 +238,27 @@ def test_a_roles_own_pages_are_listed_in_the_sidebar_without_opening_more(browse
     nav = page.locator("[data-testid='stSidebarNav']")
     for title in own:
         expect(nav.get_by_role("link", name=title)).to_be_visible(timeout=30_000)
+
+
+CUT = """() => [...document.querySelectorAll(
+        "[data-testid='stMetricValue'] div, [data-testid='stMainBlockContainer'] button *")]
+    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.innerText)"""
+
+
+def test_nothing_a_user_reads_or_presses_is_cut_off_in_a_narrow_window(browser: Browser, seeded):
+    # With the sidebar open, an 800-pixel window leaves the page under 500 pixels: a button in a
+    # narrow column read "C…" and a score "16.7 po…".
+    url, ids = seeded
+    report = {}
+    # Every page a trainee opens, then the staff pages (the rest are the trainee's pages again).
+    for user, addresses in [("tess", urls_for(url, ids, "tess")),
+                            *[(user, [(p, f"{url}/{p}") for p in ROLE_PAGES if user in ROLE_PAGES[p]])
+                              for user in ("sam", "ada")]]:
+        page = signed_in(browser, url, user)
+        page.set_viewport_size({"width": 800, "height": 1000})
+        for name, address in addresses:
+            open_page(page, address)
+            if cut := page.evaluate(CUT):
+                report[f"{user}: {name}"] = cut
+    assert not report, report

@@ -145,7 +145,8 @@ def sentences(text: str) -> list[str]:
     for line in (text or "").splitlines():
         line = ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", "\0"), _BULLET.sub("", line))
         for part in _END.split(line.strip()):
-            part = part.replace("\0", ".").strip()
+            # A clause cut at ';' keeps no ';' of its own: feedback quotes it back to the trainee.
+            part = part.replace("\0", ".").strip().removesuffix(";").rstrip()
             if re.search(r"[^\W\d_]", part):
                 out.append(part)
     return out
