@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator.core.text import refuse_overlap, split_sentences, text_key
+from simulator.core.text import count_sentences, refuse_overlap, split_sentences, text_key
 
 
 class Leak(ValueError):
@@ -44,7 +44,9 @@ def test_the_key_ignores_case_accents_quotes_punctuation_and_spacing_but_not_wor
 
 def test_a_sentence_the_patient_already_ended_gets_no_second_full_stop():
     # A case's words ending in an ellipsis or a closing quote were said as "know….", "up.”."
-    assert split_sentences("I don’t know… Maybe.") == ["I don’t know…", "Maybe."]
+    assert split_sentences("Maybe. I don’t know…") == ["Maybe.", "I don’t know…"]
     assert split_sentences("She said “I give up.” Then she left") == ["She said “I give up.”", "Then she left."]
-    assert split_sentences("I just sat there… and then left") == ["I just sat there… and then left."]
+    assert split_sentences("I… I just can’t") == ["I… I just can’t."]  # a hesitation, one sentence
+    assert split_sentences("She called me “useless”") == ["She called me “useless”."]
     assert split_sentences("it was fine (mostly)") == ["it was fine (mostly)."]
+    assert count_sentences("Well… I guess.") == 1

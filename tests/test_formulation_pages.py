@@ -93,4 +93,5 @@ def test_feedback_is_refused_before_submit_and_shown_after(session):
     panels = [json.loads(c.proto.spec).get("description", "") for c in charts]
     assert len([d for d in panels if d.endswith((": Situation", ": Relevant history"))]) == 2
     assert len([d for d in panels if "): " in d]) == 8
-    assert all(c.proto.use_container_width for c in charts)
+    assert all(json.loads(c.proto.spec).get("width") != 220 for c in charts)  # no fixed-width panels
+    assert [d.rsplit(": ", 1)[1] for d in panels if "): " in d][:2] == ["Situation", "Automatic thoughts"]

@@ -7,12 +7,15 @@ what it shows.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+
+from views.common import as_text
 
 
 def local_time(when: datetime) -> datetime:
@@ -51,23 +54,23 @@ def over_time(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None,
     shrink with the window and stack on a phone (fixed-width panels ran off a narrow screen)."""
     if not series:
         st.altair_chart(_lines(frame, x, y, y_title, domain, x_title, x_type, label_format)
-                        .properties(height=280, description=description), use_container_width=True)
+                        .properties(height=280, description=description), width="stretch")
         return
     # One scale for every panel, so that panels compare.
-    if not domain:
-        lo, hi = float(frame[y].min()), float(frame[y].max())
-        domain = (lo, hi) if hi > lo else (lo - 1, hi + 1)
+    if not domain:  # whole numbers around every value and zero, so that a small change looks small
+        lo, hi = min(float(frame[y].min()), 0.0), max(float(frame[y].max()), 0.0)
+        domain = (math.floor(lo) - (lo == math.floor(lo)), math.ceil(hi) + (hi == math.ceil(hi)))
     names = list(dict.fromkeys(frame[series]))
     for start in range(0, len(names), 3):
         for column, name in zip(st.columns(3), names[start:start + 3]):
             part = frame[frame[series] == name]
             with column:
                 # The name above the panel as text, which wraps (a chart title is cut to the panel's
-                # width); the panels' shared y title is the heading above them, so it is left out here.
-                st.markdown(f"**{name}**")
+                # width); the caller's caption above the panels says the unit, not every narrow axis.
+                st.markdown(f"**{as_text(str(name))}**")
                 st.altair_chart(_lines(part, x, y, "", domain, x_title, x_type, label_format, series)
                                 .properties(height=140, description=f"{description} ({y_title}): {name}"),
-                                use_container_width=True)
+                                width="stretch")
 
 
 def _lines(frame: pd.DataFrame, x: str, y: str, y_title: str, domain: tuple[float, float] | None,

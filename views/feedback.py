@@ -58,7 +58,7 @@ def summary(sub) -> None:
     if ev is not None:
         c2.metric("On what came up", "-" if ev.total_on_surfaced is None else f"{ev.total_on_surfaced:g} / 100",
                   help="Your score against only the parts of the case the patient disclosed.")
-        c3.metric("Interview gaps", f"{ev.gap_points:g} pts",
+        c3.metric("Points lost to gaps", f"{ev.gap_points:g}",
                   help="Points lost on elements that never came up in the interview.")
     for result in sub.narratives:
         label = "Offline feedback" if result.engine == "offline" else f"Feedback from {result.engine[4:]}"

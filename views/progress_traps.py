@@ -31,6 +31,7 @@ def traps_progress(owner: str | None = None) -> None:
                                for n, t in enumerate(timeline, 1)
                                for label, value in (("Patterns spotted", t["pattern_score"]),
                                                     ("Reframe checks met", t["criteria_met"] / 4))])
+        st.caption("Per drill attempt: % of the patterns spotted, and % of the four reframe checks met.")
         over_time(points, x="attempt", y="score", series="measure", y_title="%", domain=(0, 100),
                   x_title="Drill attempt", x_type="O", description="Pattern score and reframe checks per drill attempt")
         if data["most_missed"]:

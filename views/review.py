@@ -94,7 +94,7 @@ def interviews_tab() -> None:
         c1, c2 = st.columns(2)
         c1.metric("Formulation total", f"{sub.score.total:g} / 100")
         if ev is not None:
-            c2.metric("Interview gaps", f"{ev.gap_points:g} pts",
+            c2.metric("Points lost to gaps", f"{ev.gap_points:g}",
                       help="Points lost on elements that never came up in the interview.")
         for fs in sub.score.fields:
             left, right = st.columns([5, 1], vertical_alignment="center")

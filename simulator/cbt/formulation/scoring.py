@@ -146,7 +146,7 @@ def sentences(text: str) -> list[str]:
         line = ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", "\0"), _BULLET.sub("", line))
         for part in _END.split(line.strip()):
             # A clause cut at ';' keeps no ';' of its own: feedback quotes it back to the trainee.
-            part = part.replace("\0", ".").strip().removesuffix(";").rstrip()
+            part = part.replace("\0", ".").strip().rstrip("; ")
             if re.search(r"[^\W\d_]", part):
                 out.append(part)
     return out
