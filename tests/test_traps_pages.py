@@ -107,7 +107,7 @@ def test_progress_section_shows_drill_and_restructuring_results(db):
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Drill attempts"] == "2" and metrics["Patterns exactly right"] == "50%"
-    assert re.fullmatch(r"\d(\.\d)? of 4", metrics["Reframe checks met"])  # a count of four, not "2.0"
+    assert re.fullmatch(r"\d(\.\d)? of 4", metrics["Reframe checks"])  # a count of four, not "2.0"
     assert any("They could all see" in m.value for m in at.markdown)
 
 

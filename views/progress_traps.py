@@ -22,7 +22,7 @@ def traps_progress(owner: str | None = None) -> None:
         c1, c2, c3 = st.columns(3)
         c1.metric("Drill attempts", data["drill_attempts"])
         c2.metric("Patterns exactly right", f"{data['pattern_exact']:.0%}")
-        c3.metric("Reframe checks met", f"{round(data['reframe_criteria'], 1):g} of 4",
+        c3.metric("Reframe checks", f"{round(data['reframe_criteria'], 1):g} of 4",
                   help="How many of the four reframe checks your reframes met, on average.")
         timeline = data["timeline"]
         st.markdown(reading([round(100 * t["criteria_met"] / 4) for t in timeline], "reframes' checks met", "%",
