@@ -89,9 +89,7 @@ def test_feedback_is_refused_before_submit_and_shown_after(session):
     assert "Formulations charted" in page_text(progress)
     # Each field in its own panel, named above it: on one plot, fields at the same level hid one
     # another's points. Panels fill their page column (fixed widths ran off a narrow screen).
-    charts = progress.get("vega_lite_chart")
-    panels = [json.loads(c.proto.spec).get("description", "") for c in charts]
-    assert len([d for d in panels if d.endswith((": Situation", ": Relevant history"))]) == 2
-    assert len([d for d in panels if "): " in d]) == 8
-    assert all(json.loads(c.proto.spec).get("width") != 220 for c in charts)  # no fixed-width panels
-    assert [d.rsplit(": ", 1)[1] for d in panels if "): " in d][:2] == ["Situation", "Automatic thoughts"]
+    specs = [json.loads(c.proto.spec) for c in progress.get("vega_lite_chart")]
+    fields = [s["description"].rsplit(": ", 1)[1] for s in specs if "): " in s.get("description", "")]
+    assert len(fields) == 8 and fields[:2] == ["Situation", "Automatic thoughts"] and "Relevant history" in fields
+    assert all(s.get("width") != 220 for s in specs)  # no fixed-width panels

@@ -7,8 +7,10 @@ what it shows.
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import altair as alt
@@ -17,14 +19,22 @@ import streamlit as st
 
 from views.common import as_text
 
+log = logging.getLogger(__name__)
+
 
 def local_time(when: datetime) -> datetime:
     """`when` in the browser's time zone (UTC when the browser does not say)."""
+    return when.astimezone(_zone(st.context.timezone or "UTC"))
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    """The zone a browser names; UTC for one this machine does not know (logged once per name)."""
     try:
-        zone = ZoneInfo(st.context.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return when.astimezone(zone)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        log.warning("the browser's time zone %r is unknown here (%s); times are shown in UTC", name, err)
+        return ZoneInfo("UTC")
 
 
 def reading(values: list[float], what: str, unit: str = "", count_noun: str = "attempt") -> str:

@@ -32,22 +32,20 @@ if not items:
     st.info("No sessions yet. Start one on the Practice, DEAR MAN or Cognitive restructuring page.")
 for item in items:
     with st.container(border=True):
-        # The buttons in a row under the text: in a column of their own they were cut ("Formu…") in a
-        # narrow window.
-        left = st.container()
-        right = st.container(horizontal=True)
-        left.markdown(describe(item))
+        st.markdown(describe(item))
         if item.new_feedback:
             new = "a comment or grade" if item.new_feedback == 1 else f"{item.new_feedback} comments or grades"
-            left.badge(f"New from your supervisor: {new}",
-                       icon=":material/mark_chat_unread:", color="violet")
-        left.caption(f"Started {local_time(item.created_at):%Y-%m-%d %H:%M %Z} · last activity "
-                     f"{local_time(item.updated_at):%Y-%m-%d %H:%M %Z} · engine: {item.engine}")
+            st.badge(f"New from your supervisor: {new}", icon=":material/mark_chat_unread:", color="violet")
+        st.caption(f"Started {local_time(item.created_at):%Y-%m-%d %H:%M %Z} · last activity "
+                   f"{local_time(item.updated_at):%Y-%m-%d %H:%M %Z} · engine: {item.engine}")
         page, param = PAGE[item.kind]
-        if right.button("Resume" if item.resumable else "Read", key=f"open-{item.kind}-{item.id}"):
-            st.switch_page(page, query_params={param: item.id})
-        if item.kind == "cbt" and right.button("Formulation", key=f"form-{item.id}"):
-            st.switch_page("views/formulation.py", query_params={"session": item.id})
+        # The buttons in a row under the text: in a column of their own they were cut ("Formu…") in a
+        # narrow window.
+        with st.container(horizontal=True):
+            if st.button("Resume" if item.resumable else "Read", key=f"open-{item.kind}-{item.id}"):
+                st.switch_page(page, query_params={param: item.id})
+            if item.kind == "cbt" and st.button("Formulation", key=f"form-{item.id}"):
+                st.switch_page("views/formulation.py", query_params={"session": item.id})
 
 corrections = services().supervision.my_corrections()
 if corrections:

@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterable
 ABBREVIATIONS = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Prof|Jr|Sr|vs|etc|e\.g|i\.e|a\.m|p\.m)\.",
                             re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]\u201d]))\s+")
-# A sentence already ended: a stop or an ellipsis, perhaps inside closing quotes or brackets. (An ellipsis
-# does not split sentences: "I… I just can't." is one hesitant sentence.)
-_ENDED = re.compile(r"[.!?\u2026][\"')\]\u201d\u2019]*$")
+# How a sentence ends: stops or an ellipsis, perhaps inside closing quotes or brackets. Shared with the
+# streaming code, which cuts replies at sentence ends. (An ellipsis does not split a case's sentences:
+# "I… I just can't." is one hesitant sentence.)
+SENTENCE_STOP = r"[.!?\u2026]+[\"'\u201d\u2019)\]]*"
+_ENDED = re.compile(SENTENCE_STOP + "$")
 
 def listing(items: list[str]) -> str:
     """Items as a sentence lists them: "a", "a and b", "a, b and c"."""

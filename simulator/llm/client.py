@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from simulator.core.errors import EngineError
 from simulator.core.settings import LLMSettings
+from simulator.core.text import SENTENCE_STOP
 from simulator.llm.templates import json_mode_instruction
 from simulator.llm.tokens import count_tokens
 from simulator.llm.usage import Caller, CallMeter
@@ -159,7 +160,7 @@ def _backoff(attempt: int, exc: BaseException) -> float:
 
 # -- the reply-length bound --
 
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
+_SENTENCE_END = re.compile(SENTENCE_STOP + r"(?=\s|$)")
 
 
 class LengthBound:

@@ -24,6 +24,7 @@ from typing import Literal
 
 from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR
+from simulator.core.text import SENTENCE_STOP
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ RUN_WORDS = 6  # a verbatim run this long of a blocked text is a leak
 HOLD_WORDS = RUN_WORDS  # words held back while streaming: a run is caught before its first word shows
 CatchKind = Literal["leak", "character"]
 _WORD = re.compile(r"[\w']+")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+_SENTENCE_END = re.compile(SENTENCE_STOP + r"\s+")
 
 
 @lru_cache(maxsize=1)
