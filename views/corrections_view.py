@@ -39,6 +39,13 @@ def show_corrections(corrections, kind: str, item: str, turn: int | None = None,
                    icon=":material/edit_note:")
 
 
+def score_row():
+    """A score's text and, beside it, the place for its Correct button. The button keeps its whole
+    label: in a narrow window it moves under the text instead of being squeezed into a column."""
+    row = st.container(horizontal=True, vertical_alignment="center")
+    return row.container(width="stretch"), row.container(width="content")
+
+
 def correction_form(key: str, options: list, current, save: Callable[[object, str], object],
                     label: str = "Right score", shown_as: Callable[[object], str] = str) -> None:
     """A popover to mark an automatic score right or give the right one with a reason."""

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from views.common import as_text
-from views.corrections_view import corrected_score, correction_form, newest, show_corrections
+from views.corrections_view import corrected_score, correction_form, newest, score_row, show_corrections
 
 
 def _turns(turns: list[int]) -> str:
@@ -30,14 +30,14 @@ def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str
     if banner:  # Review shows it above the transcript already
         risk_banner(report)
     st.subheader(f"How {as_text(trainee)} interviewed" if trainee else "How you interviewed")
-    m = st.columns(4)
-    m[0].metric("Open questions", c.open_questions.count)
-    m[1].metric("Closed questions", c.closed_questions.count)
-    m[2].metric("Reflections", c.reflections.count,
-                help=f"{c.simple_reflections.count} simple, {c.complex_reflections.count} complex")
     ratio = c.reflection_to_question_ratio
-    m[3].metric("Reflections per question", "-" if ratio is None else f"{ratio:.2f}",
-                help="At least 1 is fair and 2 is good (motivational-interviewing fidelity coding).")
+    with st.container(horizontal=True):  # wraps to a second row in a narrow window instead of cutting labels
+        st.metric("Open questions", c.open_questions.count)
+        st.metric("Closed questions", c.closed_questions.count)
+        st.metric("Reflections", c.reflections.count,
+                  help=f"{c.simple_reflections.count} simple, {c.complex_reflections.count} complex")
+        st.metric("Reflections per question", "-" if ratio is None else f"{ratio:.2f}",
+                  help="At least 1 is fair and 2 is good (motivational-interviewing fidelity coding).")
     rows = [("Open questions", c.open_questions), ("Closed questions", c.closed_questions),
             ("Simple reflections", c.simple_reflections), ("Complex reflections", c.complex_reflections),
             ("Validations", c.validations), ("Summaries", c.summaries), ("Psychoeducation", c.psychoeducation),
@@ -80,7 +80,7 @@ def show_report(report, corrections=(), *, correct=None, rubric_titles: dict[str
     titles = rubric_titles or {}
     for item, score in rubric.items.items():
         with st.container(border=True):
-            left, right = st.columns([5, 1])
+            left, right = score_row()
             was = f" (automatic {score.score})" if shown[item] != score.score else ""
             left.markdown(f"**{as_text(titles.get(item, item))}: {shown[item]} / 6**{was}  \n{as_text(score.reason)}"
                           + (f"  \nTurns: {_turns(score.evidence_turns)}" if score.evidence_turns else ""))

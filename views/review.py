@@ -11,7 +11,7 @@ from simulator.cbt.interview import turn_number
 from simulator.core.text import agreeing
 from simulator.traps.patterns import name_of
 from views.common import as_text, open_tab_only, services
-from views.corrections_view import correction_form, show_corrections
+from views.corrections_view import correction_form, score_row, show_corrections
 from views.report_view import risk_banner, show_report
 from views.restructuring_view import show_dialogue, summary_line
 from views.rubric_view import show_formulation_rubric
@@ -97,7 +97,7 @@ def interviews_tab() -> None:
             c2.metric("Points lost to gaps", f"{ev.gap_points:g}",
                       help="Points lost on elements that never came up in the interview.")
         for fs in sub.score.fields:
-            left, right = st.columns([5, 1], vertical_alignment="center")
+            left, right = score_row()
             left.markdown(f"**{fs.label}**: level {fs.level:g} of 2 · {fs.points:.1f} of {fs.weight:g} points")
             with left:
                 show_corrections(corrections, "formulation_field", fs.field, shown_as=lambda v: f"level {v}")
@@ -157,7 +157,7 @@ def dearman_tab() -> None:
             continue
         with st.container(border=True):
             for skill, level in turn.ratings.levels().items():
-                left, right = st.columns([5, 1], vertical_alignment="center")
+                left, right = score_row()
                 left.markdown(f"{skill.capitalize()}: **{level}** ({as_text(turn.rater or 'offline')})")
                 with left:
                     show_corrections(corrections, "dearman_skill", skill, turn=n)
@@ -182,7 +182,7 @@ def drill_tab() -> None:
                         f"expected: {', '.join(name_of(p) for p in a['correct'])}  \nReframe: {as_text(a['reframe'])}")
             for check, title in CHECKS.items():
                 ok = bool(a["feedback"][check]["ok"])
-                left, right = st.columns([5, 1], vertical_alignment="center")
+                left, right = score_row()
                 left.markdown(f"{title}: **{'yes' if ok else 'no'}** ({as_text(a['engine'])})")
                 with left:
                     show_corrections([c for c in corrections if c.record_id == a["id"]], "reframe_check", check,

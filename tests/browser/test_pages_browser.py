@@ -83,13 +83,13 @@ def axe_violations(page: Page) -> list[str]:
 
 
 CUT = """() => [...document.querySelectorAll(
-        "[data-testid='stMetricValue'] div, [data-testid='stMainBlockContainer'] button *")]
+        "[data-testid='stMetricValue'] div, [data-testid='stMetricLabel'] *, [data-testid='stMainBlockContainer'] button *")]
     .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
     .map(e => e.innerText)"""
 
 
 def cut_in_a_narrow_window(page: Page) -> list[str]:
-    """Figures and button labels cut off in an 800-pixel window: with the sidebar open that leaves the
+    """Figures, their labels and button labels cut off in an 800-pixel window: with the sidebar open that leaves the
     page under 500 pixels, where a button in a narrow column read "C…" and a score "16.7 po…"."""
     page.set_viewport_size({"width": 800, "height": 1000})
     try:
@@ -161,7 +161,7 @@ def test_every_tab_draws_its_own_content_when_opened(browser: Browser, seeded, w
         except AssertionError as err:
             found.append(f"did not draw its content: {str(err)[:200]}")
         page.wait_for_selector(IDLE, timeout=60_000)
-        found += problems(page, main.inner_text()) + axe_violations(page)
+        found += problems(page, main.inner_text()) + axe_violations(page) + cut_in_a_narrow_window(page)
         if found:
             report[tab] = found
     assert not report, report
