@@ -93,7 +93,8 @@ def cut_in_a_narrow_window(page: Page) -> list[str]:
     page under 500 pixels, where a button in a narrow column read "C…" and a score "16.7 po…"."""
     page.set_viewport_size({"width": 800, "height": 1000})
     try:
-        page.wait_for_timeout(400)  # the layout follows the window without a rerun
+        # The layout follows the window in CSS, without a rerun: two frames let it settle.
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
         return [f"cut off at 800 pixels: {text}" for text in page.evaluate(CUT)]
     finally:
         page.set_viewport_size({"width": 1400, "height": 1000})
