@@ -82,15 +82,15 @@ def axe_violations(page: Page) -> list[str]:
     return result
 
 
-CUT = """() => [...document.querySelectorAll(
-        "[data-testid='stMetricValue'] div, [data-testid='stMetricLabel'] *, [data-testid='stMainBlockContainer'] button *")]
+CUT = """() => [...document.querySelectorAll("[data-testid='stMetricValue'] div, "
+        + "[data-testid='stMetricLabel'] *, [data-testid='stMainBlockContainer'] button *")]
     .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
     .map(e => e.innerText)"""
 
 
 def cut_in_a_narrow_window(page: Page) -> list[str]:
-    """Figures, their labels and button labels cut off in an 800-pixel window: with the sidebar open that leaves the
-    page under 500 pixels, where a button in a narrow column read "C…" and a score "16.7 po…"."""
+    """Figures, their labels and button labels cut off in an 800-pixel window: with the sidebar open that
+    leaves the page under 500 pixels, where a button in a narrow column read "C…" and a score "16.7 po…"."""
     page.set_viewport_size({"width": 800, "height": 1000})
     try:
         # The layout follows the window in CSS, without a rerun: two frames let it settle.
