@@ -93,13 +93,13 @@ def cohorts_tab():
         with st.expander(as_text(cohort["name"])):
             members = admin.cohort_members(cohort["id"])
             for m in members:
-                left, right = st.columns([4, 1])
+                left, right = st.columns([4, 1], vertical_alignment="center")
                 left.write(f"{as_text(m['username'])}: {m['role']}")
                 if right.button("Remove", key=f"rm-{cohort['id']}-{m['user_id']}",
                                 help="A supervisor loses access to the cohort's trainees at once."):
                     if attempt(admin.remove_member, cohort["id"], m["user_id"], done="Removed."):
                         st.rerun()
-            c1, c2, c3 = st.columns([3, 2, 1])
+            c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
             who = c1.selectbox("Person", list(names), format_func=names.get, key=f"who-{cohort['id']}")
             as_role = c2.selectbox("As", ["trainee", "supervisor"], key=f"as-{cohort['id']}")
             if c3.button("Add", key=f"add-{cohort['id']}"):
@@ -112,7 +112,7 @@ def ownerless_tab():
     if not orphans:
         st.write("Every session has an owner.")
     for s in orphans:
-        c1, c2, c3 = st.columns([3, 2, 1])
+        c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
         c1.write(f"{s['created_at'][:16]} · {as_text(s['case_id'])} · {s['style']}")
         who = c2.selectbox("Owner", list(names), format_func=names.get, key=f"owner-{s['id']}")
         if c3.button("Assign", key=f"assign-{s['id']}"):
@@ -197,10 +197,12 @@ def erasure_tab():
 
 
 def audit_tab():
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    # Two rows: four filters in one row left the dates too narrow to read in an 800-pixel window.
+    c1, c2 = st.columns([3, 2])
     chosen = c1.multiselect("Actions", admin.audit_actions(), format_func=action_words, key="audit-actions")
-    person = c2.selectbox("Person (did it, or about them)", [None, *names],
-                          format_func=lambda i: "anyone" if i is None else names[i], key="audit-person")
+    person = c2.selectbox("Person", [None, *names], format_func=lambda i: "anyone" if i is None else names[i],
+                          key="audit-person", help="Entries the person did, or that are about them.")
+    c3, c4 = st.columns(2)
     since = c3.date_input("From", date.today() - timedelta(days=30), key="audit-since")
     until = c4.date_input("To", date.today(), key="audit-until")
     text = st.text_input("Details contain", key="audit-text")
