@@ -173,14 +173,14 @@ KNOWN_MISREADS: dict[str, tuple[set[str], str]] = {
     "So far I'm hearing that this left you feeling low. Is that right?":
         ({"reflect"}, "misses summarise"),
     "That sounds really painful.": ({"reflect"}, "reflect instead of validate"),
-    "For homework, could you write down your thoughts when this happens?":
-        (set(), "a question only, not closing (since every read move set is in the bank)"),
     "Did you cry? Did you sleep? Did you eat?": ({"abrupt", "ask_behavior", "ask_body"}, "adds ask_body"),
     "What did you have for breakfast today?":
         (set(), "a question only, not off_topic (since every read move set is in the bank)"),
     "I'm going to write a few notes while we talk.": ({"agenda"}, "agenda instead of other (since bank round 5)"),
     "Could you tell me a bit about what's been hard recently?":
-        ({"agenda", "ask_situation"}, "adds ask_situation and agenda (since every read move set is in the bank)"),
+        ({"ask_situation"}, "adds ask_situation (since the risk-question lines are in the bank)"),
+    "What has been happening lately that brought you here?":
+        ({"agenda"}, "misses ask_situation (since the risk-question lines are in the bank)"),
 }
 
 
