@@ -120,6 +120,13 @@ def ownerless_tab():
                 st.rerun()
 
 
+def date_range(left, right, key: str) -> tuple[date | None, date | None]:
+    """From and To pickers over the last 30 days by default; a cleared picker means no bound."""
+    since = left.date_input("From", date.today() - timedelta(days=30), key=f"{key}-since")
+    until = right.date_input("To", date.today(), key=f"{key}-until")
+    return (since if isinstance(since, date) else None), (until if isinstance(until, date) else None)
+
+
 def model_tab():
     where = clinic.where_text_goes()
     if where is None:
@@ -140,10 +147,7 @@ def model_tab():
     st.subheader("Usage")
     c1, c2, c3 = st.columns(3)
     by = c1.selectbox("Grouped by", ["day", "exercise", "cohort", "model"], key="usage-by")
-    u_since = c2.date_input("From", date.today() - timedelta(days=30), key="usage-since")
-    u_until = c3.date_input("To", date.today(), key="usage-until")
-    rows = clinic.usage(by, u_since if isinstance(u_since, date) else None,
-                        u_until if isinstance(u_until, date) else None)
+    rows = clinic.usage(by, *date_range(c2, c3, "usage"))
     if not rows:
         st.caption("No calls to the model in this period.")
     else:
@@ -202,13 +206,10 @@ def audit_tab():
     chosen = c1.multiselect("Actions", admin.audit_actions(), format_func=action_words, key="audit-actions")
     person = c2.selectbox("Person", [None, *names], format_func=lambda i: "anyone" if i is None else names[i],
                           key="audit-person", help="Entries the person did, or that are about them.")
-    c3, c4 = st.columns(2)
-    since = c3.date_input("From", date.today() - timedelta(days=30), key="audit-since")
-    until = c4.date_input("To", date.today(), key="audit-until")
+    since, until = date_range(*st.columns(2), "audit")
     text = st.text_input("Details contain", key="audit-text")
-    entries = admin.audit_entries(actions=chosen or None, person=person,
-                                  since=since if isinstance(since, date) else None,
-                                  until=until if isinstance(until, date) else None, text=text.strip() or None)
+    entries = admin.audit_entries(actions=chosen or None, person=person, since=since, until=until,
+                                  text=text.strip() or None)
     st.caption(f"{len(entries)} entries (newest first, at most 500).")
     st.dataframe(pd.DataFrame({
         "when (UTC)": [e["at"][:19].replace("T", " ") for e in entries],
