@@ -237,8 +237,10 @@ def test_a_hedged_apologetic_draft_gets_weak_ratings_suggestions_and_a_direct_re
 
 
 def test_hedges_cut_from_the_rewrite_take_their_commas_with_them():
-    r = rate("Could you, maybe, bring the laptop back on Sunday, perhaps?")
-    assert "Could you bring the laptop back on Sunday?" in r.rewrite
+    # One hedge each: two would make the request an optional favour (Assert weak), rewritten from the goal.
+    for hedged in ("Could you, I guess, bring the laptop back on Sunday?", "Could you bring the laptop back on Sunday, maybe?"):
+        r = rate(hedged)
+        assert r.assert_.rating == "strong" and "Could you bring the laptop back on Sunday?" in r.rewrite
     kept = rate("If Sunday is hard, maybe Monday morning before work?")  # a comma of the sentence stays
     assert kept.negotiate.rating == "strong" and "If Sunday is hard, Monday morning before work?" in kept.rewrite
 

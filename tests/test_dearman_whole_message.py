@@ -20,7 +20,7 @@ from simulator.dearman.schema import MessageContext
 
 SITUATION = "My neighbour borrowed my ladder three weeks ago and hasn't returned it; I need it for the gutters."
 GOAL = "Get the ladder back by Friday evening."
-SPREAD = "I just need it for the gutters. Could you maybe bring it round on Friday?"
+SPREAD = "I just need it for the gutters. Could you bring it round on Friday, if that's okay?"
 PLAIN = "Tom, you borrowed my ladder three weeks ago. I need it back by Friday evening for the gutters."
 
 
@@ -44,7 +44,7 @@ def test_small_hedges_spread_over_a_message_add_up_to_not_confident(fresh_state)
     _, scores, thresholds, blended = rater.scores(ctx(SPREAD))
     assert blended and decide(scores, thresholds)["confident"] == "yes"
     rating = rater.rate(ctx(SPREAD)).confident
-    assert rating.rating == "no" and "maybe" in rating.reason and rating.suggestion
+    assert rating.rating == "no" and "if that's okay" in rating.reason and rating.suggestion
     assert rater.rate(ctx(PLAIN)).confident.rating == "yes"
 
 

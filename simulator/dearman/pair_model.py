@@ -26,9 +26,10 @@ from simulator.dearman.classifier import FLAG_HEADS, HEADS, training_fingerprint
 from simulator.dearman.schema import STRATEGIES
 
 # Float, not int8 as the move and reframe classifiers: in int8 its figures on the read batches held,
-# but two rater tests failed (README, "Reframe checks", 2026-12-06).
+# but two rater tests failed (README, "Reframe checks", 2026-12-06). Three epochs since the bank grew by
+# half with writers R-AD (2026-12-07), so the build takes about as long as four did.
 RECIPE = pair_encoder.Recipe(name="dearman-sentence-context/1", outputs=3 * len(STRATEGIES) + len(FLAG_HEADS),
-                             max_tokens=96, epochs=4)
+                             max_tokens=96, epochs=3)
 
 
 def context(goal: str, partner_last: str) -> str:
