@@ -245,6 +245,19 @@ def test_hedges_cut_from_the_rewrite_take_their_commas_with_them():
     assert kept.negotiate.rating == "strong" and "If Sunday is hard, Monday morning before work?" in kept.rewrite
 
 
+def test_a_weak_request_gets_the_advice_that_fits_why_it_is_weak():
+    hinted = rate("Where's my money?").assert_
+    assert hinted.rating == "weak" and "hedge" not in hinted.suggestion.lower() and "hinting" in hinted.suggestion
+    hedged = rate("Sorry, could you maybe bring the laptop back at some point, if that's okay?").assert_
+    assert hedged.rating == "weak" and "hedges" in hedged.suggestion
+
+
+def test_a_request_hedged_twice_is_weak_and_the_rewrite_asks_from_the_goal():
+    r = rate("Could you, maybe, bring the laptop back on Sunday, perhaps?")
+    assert r.assert_.rating == "weak"  # the manual's A1: hedged into an optional favour
+    assert "return the laptop by Sunday" in r.rewrite and "maybe" not in r.rewrite and "perhaps" not in r.rewrite
+
+
 def test_a_counter_attack_is_not_mindful():
     r = rate("Oh please, you're the one who broke my headphones last year, so don't lecture me.",
              partner_last="You're so dramatic about everything.")

@@ -28,6 +28,12 @@ def ctx(message: str) -> MessageContext:
     return MessageContext.checked(SITUATION, GOAL, message, "")
 
 
+def sentence_rule(message: str) -> str:
+    """Confident as the sentence rule alone decides it (what the rater says without the whole-message model)."""
+    _, scores, thresholds, _ = default_rater().scores(ctx(message))
+    return decide(scores, thresholds)["confident"]
+
+
 @pytest.fixture
 def fresh_state():
     whole_message.reset()
@@ -76,7 +82,7 @@ def test_until_the_model_is_built_the_sentence_rule_decides_and_says_so_once(tmp
     monkeypatch.setattr(whole_message, "model_path", lambda: tmp_path / "dearman-whole-missing.npz")
     with caplog.at_level(logging.WARNING, logger="simulator.core.pair_encoder"):
         ratings = [default_rater().rate(ctx(SPREAD)).confident.rating for _ in range(3)]
-    assert ratings == ["yes"] * 3
+    assert ratings == [sentence_rule(SPREAD)] * 3
     assert caplog.text.count("whole-message model is not built") == 1 and "prepare-models" in caplog.text
 
 
@@ -85,8 +91,8 @@ def test_a_damaged_model_file_is_logged_and_the_sentence_rule_decides(tmp_path, 
     broken.write_bytes(b"not a numpy archive")
     monkeypatch.setattr(whole_message, "model_path", lambda: broken)
     with caplog.at_level(logging.ERROR, logger="simulator"):
-        assert default_rater().rate(ctx(SPREAD)).confident.rating == "yes"
-        assert default_rater().rate(ctx(SPREAD)).confident.rating == "yes"
+        assert default_rater().rate(ctx(SPREAD)).confident.rating == sentence_rule(SPREAD)
+        assert default_rater().rate(ctx(SPREAD)).confident.rating == sentence_rule(SPREAD)
     assert caplog.text.count("whole-message model failed") == 1
 
 

@@ -110,38 +110,46 @@ class OfflineRater:
     def _strategy(self, skill: str, level: str, sentence: str, message: str, judged: str, text: dict) -> StrategyRating:
         reasons = text["reasons"][skill]
         quote = _quote(sentence)
+        kind = level
         if level == "strong":
             reason = reasons["strong"].format(evidence=quote)
         elif level == "weak":
-            reason = self._weak_reason(skill, sentence, message, judged, reasons)
+            kind, reason = self._weak_reason(skill, sentence, message, judged, reasons)
         elif skill == "describe" and judged:
             reason = reasons["none_judgement"].format(evidence=judged)
         else:
             reason = reasons["none"]
-        suggestion = "" if level == "strong" else text["suggestions"][skill][level]
+        # The suggestion answers the reason given: a request weak for its hedges and one weak for being
+        # implied need different advice (an unhedged "Where's my money?" has no hedges to drop).
+        suggestions = text["suggestions"][skill]
+        suggestion = "" if level == "strong" else suggestions.get(kind, suggestions[level])
         return StrategyRating(rating=level, reason=reason, suggestion=suggestion)
 
     @staticmethod
-    def _weak_reason(skill: str, sentence: str, message: str, judged: str, reasons: dict) -> str:
+    def _weak_reason(skill: str, sentence: str, message: str, judged: str, reasons: dict) -> tuple[str, str]:
+        """Which weak reason applies (its key in the feedback text) and the reason worded."""
+        key, fill = OfflineRater._weak_kind(skill, sentence, message, judged)
+        return key, reasons[key].format(**fill)
+
+    @staticmethod
+    def _weak_kind(skill: str, sentence: str, message: str, judged: str) -> tuple[str, dict[str, str]]:
         quote = _quote(sentence)
         hedges = cues.hedges_to_quote(sentence)
         if skill == "describe":
-            return reasons["weak_judgement"].format(evidence=judged) if judged else reasons["weak_vague"].format(evidence=quote)
+            return ("weak_judgement", {"evidence": judged}) if judged else ("weak_vague", {"evidence": quote})
         if skill == "express":
             if m := _BLAME.search(sentence):
-                return reasons["weak_blamed"].format(evidence=_quote(m.group(0)))
-            key = "weak_hedged" if hedges else "weak_indirect"
-            return reasons[key].format(evidence=quote)
+                return "weak_blamed", {"evidence": _quote(m.group(0))}
+            return ("weak_hedged" if hedges else "weak_indirect"), {"evidence": quote}
         if skill == "assert":
             hedges = hedges or cues.hedges_to_quote(message)
             if hedges:
-                return reasons["weak_hedged"].format(evidence=quote, hedges=_words(hedges))
-            return reasons["weak_indirect"].format(evidence=quote)
+                return "weak_hedged", {"evidence": quote, "hedges": _words(hedges)}
+            return "weak_indirect", {"evidence": quote}
         if skill == "reinforce":
             if m := _THREAT.search(sentence):
-                return reasons["weak_threat"].format(evidence=_quote(m.group(0)))
-            return reasons["weak_vague"].format(evidence=quote)
-        return reasons["weak_vague"].format(evidence=quote)
+                return "weak_threat", {"evidence": _quote(m.group(0))}
+        return "weak_vague", {"evidence": quote}
 
     # -- states --
 
