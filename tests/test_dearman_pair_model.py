@@ -33,7 +33,7 @@ def test_a_pair_classifier_built_on_a_small_bank_learns_its_labels(tmp_path, fre
     from simulator.dearman.bank import default_messages
 
     target = tmp_path / "dearman-encoder.onnx"
-    # alone, without the exemplars: the full recipe (four epochs) in about two minutes beside the suite
+    # alone, without the exemplars: the full recipe (three epochs) in about two minutes beside the suite
     messages = default_messages()[:90]
     assert pair_model.build(messages, target) == target and not list(tmp_path.glob("*.part"))
     got = pair_model.sentence_proba(["Could you pay me the $140 by Friday?", "Sorry, it's probably nothing."],
