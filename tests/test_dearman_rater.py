@@ -245,6 +245,12 @@ def test_hedges_cut_from_the_rewrite_take_their_commas_with_them():
     assert kept.negotiate.rating == "strong" and "If Sunday is hard, Monday morning before work?" in kept.rewrite
 
 
+def test_a_hedging_tail_the_feedback_names_is_cut_from_the_rewrite():
+    r = rate("Could you bring the laptop back on Sunday, if that's okay?")
+    assert r.confident.rating == "no" and "if that's okay" in r.confident.reason
+    assert "Could you bring the laptop back on Sunday?" in r.rewrite and "okay" not in r.rewrite
+
+
 def test_a_weak_request_gets_the_advice_that_fits_why_it_is_weak():
     hinted = rate("Where's my money?").assert_
     assert hinted.rating == "weak" and "hedge" not in hinted.suggestion.lower() and "hinting" in hinted.suggestion

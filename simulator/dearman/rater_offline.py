@@ -207,6 +207,10 @@ def _clean(sentence: str) -> str:
     cleaned = _HEDGE_WORDS.sub(lambda m: m.group(0) if m.start() in kinds else "", between)
     # A hedge cut from the end leaves its comma: "on Sunday, maybe?" -> "on Sunday?"
     cleaned = re.sub(r"[\s,]+([?.!])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip(" ,")
+    # A hedging tail that the Confident reason quotes ("on Friday, if that's okay?") goes too, so that the
+    # rewrite never keeps what the feedback just named as a hedge.
+    for hedge in cues.hedges_to_quote(cleaned):
+        cleaned = re.sub(r",?\s*" + re.escape(hedge) + r"\s*([?.!]*)$", r"\1", cleaned, flags=re.IGNORECASE)
     return cleaned[:1].upper() + cleaned[1:] if cleaned else sentence
 
 
