@@ -27,7 +27,8 @@ from simulator.dearman.schema import STRATEGIES
 
 # Float, not int8 as the move and reframe classifiers: in int8 its figures on the read batches held,
 # but two rater tests failed (README, "Reframe checks", 2026-12-06). Three epochs since the bank grew by
-# half with writers R-AD (2026-12-07): the build grew by about a fifth (1,120 s against 949 s), not by half.
+# half with writers R-AD (2026-12-07): the build grew by about a fifth (1,120 s against 949 s, both
+# beside another job), not by half.
 RECIPE = pair_encoder.Recipe(name="dearman-sentence-context/1", outputs=3 * len(STRATEGIES) + len(FLAG_HEADS),
                              max_tokens=96, epochs=3)
 

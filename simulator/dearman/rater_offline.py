@@ -114,7 +114,8 @@ class OfflineRater:
         if level == "strong":
             reason = reasons["strong"].format(evidence=quote)
         elif level == "weak":
-            kind, reason = self._weak_reason(skill, sentence, message, judged, reasons)
+            kind, fill = self._weak_kind(skill, sentence, message, judged)
+            reason = reasons[kind].format(**fill)
         elif skill == "describe" and judged:
             reason = reasons["none_judgement"].format(evidence=judged)
         else:
@@ -126,13 +127,8 @@ class OfflineRater:
         return StrategyRating(rating=level, reason=reason, suggestion=suggestion)
 
     @staticmethod
-    def _weak_reason(skill: str, sentence: str, message: str, judged: str, reasons: dict) -> tuple[str, str]:
-        """Which weak reason applies (its key in the feedback text) and the reason worded."""
-        key, fill = OfflineRater._weak_kind(skill, sentence, message, judged)
-        return key, reasons[key].format(**fill)
-
-    @staticmethod
     def _weak_kind(skill: str, sentence: str, message: str, judged: str) -> tuple[str, dict[str, str]]:
+        """Which weak reason applies (its key in the feedback text) and what fills its placeholders."""
         quote = _quote(sentence)
         hedges = cues.hedges_to_quote(sentence)
         if skill == "describe":
