@@ -19,6 +19,7 @@ from simulator.core.settings import DATA_DIR
 from simulator.dearman import cues, sentence_scores, whole_message
 from simulator.dearman.classifier import MessageScores, Model, cap_describe, decide, default_model
 from simulator.dearman.features import sentences
+from simulator.dearman.goal_request import goal_as_request, lower_first
 from simulator.dearman.off_goal import how_off_goal
 from simulator.dearman.schema import (
     STRATEGIES,
@@ -187,12 +188,6 @@ _HEDGES = (r"\b(?:sorry|um+|i guess|i suppose|maybe|perhaps|possibly|kind of|sor
 _HEDGE_WORDS = re.compile(_HEDGES + r",?\s*", re.IGNORECASE)
 # A hedge set off by two commas goes with both: "worried, I suppose, about" -> "worried about".
 _HEDGE_BETWEEN_COMMAS = re.compile(r",\s*" + _HEDGES + r"\s*,\s*", re.IGNORECASE)
-_GOAL_ASK = [
-    (re.compile(r"^(?:get|ask|persuade|convince)\s+(?:the\s+)?[\w' ]{1,40}?\s+to\s+(.*)$", re.I), "I'm asking you to {0}"),
-    (re.compile(r"^agree\s+(?:with\s+[\w' ]{1,30}?\s+)?(?:on|that)\s+(.*)$", re.I), "I'd like us to agree on {0}"),
-    (re.compile(r"^say no to\s+(.*?)(?:\s+while.*|\s+without.*)?$", re.I), "No, I'm not able to do {0}"),
-    (re.compile(r"^say no\b.*$", re.I), "My answer is no."),
-]
 _FEELING = re.compile(r"\b(" + cues.EMOTION + r"|annoyed|annoying|bothered|bothers|bugs)\b", re.IGNORECASE)
 _FEELING_WORD = {"annoying": "annoyed", "bothers": "bothered", "bugs": "bothered"}
 
@@ -210,30 +205,6 @@ def _clean(sentence: str) -> str:
     return cleaned[:1].upper() + cleaned[1:] if cleaned else sentence
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
-
-
-_TO_YOU = [(re.compile(r"\b(?:he|she|they)\s+owes?\b", re.I), "you owe"), (re.compile(r"\b(?:he|she)\b", re.I), "you"),
-           (re.compile(r"\b(?:his|her|their)\b", re.I), "your"), (re.compile(r"\b(?:him|them)\b", re.I), "you")]
-
-
-def _to_you(text: str) -> str:
-    # The goal names the other person in the third person; the rewrite speaks to them.
-    for pattern, repl in _TO_YOU:
-        text = pattern.sub(repl, text)
-    return text
-
-
-def goal_as_request(goal: str, templates: dict) -> str:
-    goal = goal.strip().rstrip(".")
-    for pattern, form in _GOAL_ASK:
-        m = pattern.match(goal)
-        if m:
-            return form.format(*(_to_you(g) for g in m.groups())).rstrip(".") + "."
-    return templates["assert_fallback"].format(goal=_lower_first(goal)).rstrip(".") + "."
-
-
 def rewrite(ctx: MessageContext, kept: dict[str, str], rated: dict, templates: dict) -> str:
     """The whole message again, DEAR MAN order: the trainee's strong sentences kept (hedges
     removed), a plain sentence built from the situation and goal where a skill was missing."""
@@ -241,14 +212,14 @@ def rewrite(ctx: MessageContext, kept: dict[str, str], rated: dict, templates: d
     if "describe" in kept:
         parts.append(_clean(kept["describe"]))
     else:
-        parts.append(templates["describe"].format(situation=_lower_first(ctx.situation.rstrip(".")) + "."))
+        parts.append(templates["describe"].format(situation=lower_first(ctx.situation.rstrip(".")) + "."))
     if "express" in kept:
         parts.append(_clean(kept["express"]))
     else:
         m = _FEELING.search(ctx.message)
         feeling = m.group(1).lower() if m else templates["default_feeling"]
         parts.append(templates["express"].format(feeling=_FEELING_WORD.get(feeling, feeling)))
-    parts.append(_clean(kept["assert"]) if "assert" in kept else goal_as_request(ctx.goal, templates))
+    parts.append(_clean(kept["assert"]) if "assert" in kept else goal_as_request(ctx.goal, templates, ctx.situation))
     parts.append(_clean(kept["reinforce"]) if "reinforce" in kept else templates["reinforce"])
     parts.append(_clean(kept["negotiate"]) if "negotiate" in kept else templates["negotiate"])
     return " ".join(dict.fromkeys(p for p in parts if p))
