@@ -44,9 +44,28 @@ TEMPLATES = feedback_text()["rewrite"]
      "What I'm asking for is a refund of the duplicate $89.99 charge."),
     ("Cancel the membership from the end of this month.", "",
      "What I'm asking for is to cancel the membership from the end of this month."),
+    # An adverb between he / she and the verb; a curly apostrophe; "I'd like"; a noun in -ing after "say no to".
+    ("Ask Leo to help if he always needs it.", "", "I'm asking you to help if you always need it."),
+    ("Ask Priti to tell me if she\u2019s late.", "", "I'm asking you to tell me if you're late."),
+    ("I\u2019d like a refund.", "", "I'd like a refund."),
+    ("Say no to evening shifts.", "", "My answer to evening shifts is no."),
+    ("Get paid for the overtime.", "", "I'd like to be paid for the overtime."),
+    # When the words say who is asked is a man, "her" is someone else; two names are several people.
+    ("Ask Mr Smith to give her more time.", "", "I'm asking you to give her more time."),
+    ("Ask my boyfriend James to pay his share.", "", "I'm asking you to pay your share."),
+    ("Ask Mum and Dad to stop calling me at work.", "", "I'm asking you to stop calling me at work."),
+    # A capitalised first word that may be a name keeps its capital; a common noun does not.
+    ("Maureen completes the refresher by 30 November.", "",
+     "What I'm asking for is Maureen completes the refresher by 30 November."),
+    ("Payment of the \u00a3560 by 30 September.", "", "What I'm asking for is payment of the \u00a3560 by 30 September."),
 ])
 def test_a_goal_becomes_a_request_spoken_to_the_other_person(goal, situation, asked):
     assert goal_as_request(goal, TEMPLATES, situation) == asked
+
+
+@pytest.mark.parametrize("goal", [".", "...", "  "])
+def test_a_goal_of_punctuation_only_still_gets_a_plain_request(goal):
+    assert goal_as_request(goal, TEMPLATES) == "I'm asking you to help me sort this out."
 
 
 def test_a_weak_ask_gets_a_rewrite_that_asks_for_the_goal_in_plain_words():

@@ -2,10 +2,10 @@
 strongly: "Get Leo to tell me a day ahead if he needs to cancel." -> "I'm asking you to tell me a day ahead
 if you need to cancel."
 
-Goals are written about the other person in the third person; the request speaks to them. Only the
-pronouns that can mean the person asked become "you": he / she when one person is asked, they when several
-are, none when an organisation is (in "Get the school to let her wear her blazer" she is the child), and a
-verb after a converted he / she drops its third-person -s ("he needs" -> "you need").
+Goals are written about the other person in the third person; the request speaks to them. Only pronouns that
+can mean the person asked become "you": they when several are asked; he or she when one is (only the one that
+fits when the words say which: "Mr", "my sister"); none when an organisation is (in "Get the school to let her
+wear her blazer" she is the child). A verb after a converted he / she drops its third-person -s.
 """
 
 from __future__ import annotations
@@ -20,46 +20,63 @@ _AGREE_THAT = re.compile(r"^agree\s+(?:with\s+" + _WHO + r"\s+)?that\s+(?P<what>
 _AGREE_ON = re.compile(r"^agree\s+(?:with\s+" + _WHO + r"\s+)?on\s+(?P<what>.*)$", re.I)
 # What is refused, without what the trainee also wants ("... while keeping a good relationship").
 _SAY_NO = re.compile(r"^say no to\s+(?P<what>.*?)"
-                     r"(?:,?\s+(?:while|without|unless|but|and (?:keep|stay|still|get|ask|offer|for))\b.*)?$", re.I)
-# Goals written as a wish ("I want Dario to pay back the $300", "I want to say no to ...").
-_I_WANT = re.compile(r"^i (?:want|need|would like|'d like)\s+(?P<what>.*)$", re.I)
+                     r"(?:\s*[;:].*|,?\s+(?:while|without|unless|but|offering|"
+                     r"and (?:keep|stay|still|get|ask|offer|for))\b.*)?$", re.I)
+# Nouns in -ing, so that "Say no to evening shifts" is not read as "No, I won't be evening shifts".
+_ING_NOUNS = frozenset("evening morning something anything nothing everything wedding meeting building ceiling "
+                       "clothing funding housing parking training booking ring thing spring king".split())
+# Goals written as a wish ("I want Dario to pay back the $300", "I'd like a refund").
+_I_WANT = re.compile(r"^i(?:\s+(?:want|need|would like)|'d like)\s+(?P<what>.*)$", re.I)
 _WHO_TO = re.compile(r"^" + _WHO + r"\s+to\s+(?P<what>.*)$", re.I)
 _GET = re.compile(r"^(?:get|have)\s+(?P<what>.*)$", re.I)
-# Goals written as what should happen ("Jess washes her dishes the same day", "She calls once in the
-# evening"): a name, a pronoun or "the / my / your" and a noun, then a verb in -s.
-_CLAUSE = re.compile(r"^(?:[A-Z][a-z]+|she|he|it|(?:the|my|your|our|his|her)\s+\w+(?:\s+\w+)?)\s+"
-                     r"(?:is|has|was|does|[\w-]+(?<!s)s)\b", re.I)
+_PARTICIPLE = re.compile(r"(?:\w+ed|paid|told|seen|given|taken|shown|sent|heard|kept|brought|chosen|known)\b", re.I)
+# Goals written as what should happen ("She calls once in the evening", "the teacher re-reads the essay"):
+# a pronoun or "the / my / your" and a noun, then a verb in -s. A capitalised first word counts only when the
+# situation names it ("Jess washes her dishes"), since goals capitalise every first word ("Regular updates").
+_CLAUSE = re.compile(r"^(?:she|he|it|(?:the|my|your|our|his|her)\s+\w+(?:\s+\w+)?)\s+(?:is|has|was|does|[\w-]+(?<!s)s)\b",
+                     re.I)
+_NAMED_CLAUSE = re.compile(r"^\w+\s+(?:is|has|was|does|[\w-]+(?<!s)s)\b")
 # Goals written as an instruction to oneself ("Cancel the membership from May", "Be seen this week").
 _VERBS = frozenset(
-    "agree arrange ask be book borrow call cancel change charge come decline do drop end find finish fix get give go "
-    "have join keep learn leave lend let limit make meet miss move not pay put raise reduce replace return see send set "
-    "share skip speak spend split start stay stop swap take tell text try turn use visit work".split())
+    "agree arrange ask be book borrow call cancel change charge clean collect come confirm decline discuss do drop "
+    "end ensure explain extend find finish fix get give go have join keep learn leave lend let limit make meet miss "
+    "move negotiate not organise organize pay postpone put raise reduce renew repay replace "
+    "reschedule return schedule see send set share skip speak spend split start stay stop swap take tell text try "
+    "turn use visit work".split())
 
 # Organisations: their staff are "you", but a he or she in the goal is someone else.
 _ORGANISATION = re.compile(
     r"\b(?:school|council|bank|shop|store|practice|surgery|clinic|agency|gym|airline|insurer|company|hotel|garage|"
     r"university|college|restaurant|firm|office|provider|team|department|service|club|nursery)s?$", re.I)
-# Several people: a plural pronoun or group word, or "the / my / our" and a noun in -s ("my in-laws"); a name
-# ending in s ("Marcus") is one person.
-_PLURAL = re.compile(r"(?:\b(?:they|them|parents|kids|children|family)|^(?:the|my|our)\s.*[^s]s)$", re.I)
+# Several people: a plural pronoun or group word, two names ("Mum and Dad"), or "the / my / our" and a common noun
+# in -s ("my in-laws"); a name ending in s ("Marcus", "my boyfriend James") is one person.
+_PLURAL = re.compile(r"(?:\b(?:they|them|parents|kids|children|family)|\band\b.*"
+                     r"|^(?:the|my|our)\s(?:.*\s)?[a-z][\w-]*[^s]s)$")
+_HE = re.compile(r"\b(?:mr|he|him|his|dad|father|son|brother|husband|boyfriend|uncle|grandad|grandfather|grandson|"
+                 r"nephew|landlord)\b", re.I)
+_SHE = re.compile(r"\b(?:mrs|ms|miss|she|her|mum|mom|mother|daughter|sister|wife|girlfriend|aunt|gran|granny|"
+                  r"grandmother|granddaughter|niece|landlady)\b", re.I)
+_ADVERB = r"(?:always|sometimes|just|really|never|often|usually|still|also|only|actually|ever|even|already)"
 
-_SINGULAR = [(r"\b(?:he|she)'s\b", "you're"), (r"\b(?:he|she) (?:is)\b", "you are"), (r"\b(?:he|she) was\b", "you were"),
-             (r"\b(?:he|she) has\b", "you have"), (r"\b(?:he|she) does\b", "you do"), (r"\b(?:himself|herself)\b", "yourself"),
-             (r"\bhis\b", "your"), (r"\bhers\b", "yours"), (r"\bhim\b", "you")]
-_SEVERAL = [(r"\bthey're\b", "you're"), (r"\bthey've\b", "you've"), (r"\bthey'll\b", "you'll"), (r"\bthey\b", "you"),
-            (r"\bthemselves\b", "yourselves"), (r"\btheirs\b", "yours"), (r"\btheir\b", "your"), (r"\bthem\b", "you")]
+_SEVERAL = [(r"\bthey're\b", "you're"), (r"\bthey've\b", "you've"), (r"\bthey'll\b", "you'll"), (r"\bthey'd\b", "you'd"),
+            (r"\bthey\b", "you"), (r"\bthemselves\b", "yourselves"), (r"\btheirs\b", "yours"), (r"\btheir\b", "your"),
+            (r"\bthem\b", "you")]
 # "her" is "your" before what is hers ("her section") and "you" otherwise ("let her know", "ask her").
 _HER_AS_OBJECT = re.compile(r"\bher\b(?=\s*(?:$|[,.;!?])|\s+(?:to|a|an|the|know|in|on|at|by|for|and|or|if|when|"
-                            r"that|this|what|back|up|off|out|about|again|first|now|today|tomorrow)\b)", re.I)
+                            r"that|this|what|back|up|off|out|about|again|first|now|today|tomorrow|more|some)\b)", re.I)
+_DAYS_AND_MONTHS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december".split())
 
 
 def _a_person(who: str) -> bool:
-    """Whether the words before "to" name who is asked ("Dr Patel", "the landlord", "my in-laws") rather than
+    """Whether the words before "to" name who is asked ("Dr Patel", "the landlord", "Mum and Dad") rather than
     what is wanted ("my name on the title slide and", "the fee refunded")."""
     words = who.split()
+    two_names = re.fullmatch(r"[A-Z][\w'-]*\s+and\s+[A-Z][\w'-]*", who.strip())
     linking = re.search(r"(?<![\w-])(?:and|or|on|in|at|for|with|of|by|from|back|up|off|out|down)(?![\w-])", who, re.I)
     participle = any(w.endswith("ed") and len(w) > 4 for w in words)
-    return len(words) <= 4 and not linking and not participle and not re.search(r"\d", who)
+    return bool(two_names) or (len(words) <= 4 and not linking and not participle and not re.search(r"\d", who))
 
 
 def _third_to_second(verb: str) -> str:
@@ -74,72 +91,125 @@ def _third_to_second(verb: str) -> str:
     return verb
 
 
+def _one_person_to_you(text: str, pronoun: str) -> str:
+    """`pronoun` ("he" or "she") and its forms in `text` spoken to."""
+    obj, poss = ("him", "his") if pronoun == "he" else ("her", "her")
+    for pattern, repl in [(rf"\b{pronoun}'s\b", "you're"), (rf"\b{pronoun}'ll\b", "you'll"), (rf"\b{pronoun}'d\b", "you'd"),
+                          (rf"\b{pronoun} is\b", "you are"), (rf"\b{pronoun} was\b", "you were"),
+                          (rf"\b{pronoun} has\b", "you have"), (rf"\b{pronoun} does\b", "you do"),
+                          (rf"\b{obj}self\b", "yourself")]:
+        text = re.sub(pattern, repl, text, flags=re.I)
+    text = re.sub(rf"\b{pronoun}\s+({_ADVERB}\s+)?(\w+)",
+                  lambda m: "you " + (m.group(1) or "") + _third_to_second(m.group(2)), text, flags=re.I)
+    if pronoun == "he":
+        text = re.sub(r"\bhis\b", "your", text, flags=re.I)
+        return re.sub(r"\bhim\b", "you", text, flags=re.I)
+    text = re.sub(r"\bhers\b", "yours", text, flags=re.I)
+    text = _HER_AS_OBJECT.sub("you", text)
+    return re.sub(rf"\b{poss}\b", "your", text, flags=re.I)
+
+
 def _to_you(text: str, who: str | None) -> str:
     """The other person's pronouns in `text` spoken to them, by who is asked (see the module docstring)."""
-    if who is None or _ORGANISATION.search(who.strip()):
+    who = (who or "").strip()
+    if not who or _ORGANISATION.search(who):
         return text
-    if _PLURAL.search(who.strip()):
+    if _PLURAL.search(who):
         for pattern, repl in _SEVERAL:
             text = re.sub(pattern, repl, text, flags=re.I)
         return text
-    for pattern, repl in _SINGULAR:
-        text = re.sub(pattern, repl, text, flags=re.I)
-    text = re.sub(r"\b(?:he|she)\s+(\w+)", lambda m: "you " + _third_to_second(m.group(1)), text, flags=re.I)
-    text = _HER_AS_OBJECT.sub("you", text)
-    return re.sub(r"\bher\b", "your", text, flags=re.I)
+    he, she = bool(_HE.search(who)), bool(_SHE.search(who))
+    for pronoun, fits in (("he", he or not she), ("she", she or not he)):
+        if fits:
+            text = _one_person_to_you(text, pronoun)
+    return text
 
 
 def lower_first(text: str) -> str:
-    """The first letter in lower case, unless the first word is "I" ("I'm", "I've") or an acronym ("UK", "NHS")."""
+    """The first letter in lower case, unless the first word is "I" ("I'm", "I've"), an acronym ("UK") or a day
+    or month ("Fridays")."""
     first = re.split(r"[\s']", text, maxsplit=1)[0]
-    keep = first == "I" or (len(first) > 1 and first.isupper())
+    keep = (first == "I" or (len(first) > 1 and first.isupper())
+            or first.lower().rstrip("s") in _DAYS_AND_MONTHS or first.lower() in _DAYS_AND_MONTHS)
     return text if keep else text[:1].lower() + text[1:]
+
+
+def _named(word: str, situation: str) -> bool:
+    """Whether the situation uses `word` ("Leo", "Leo's") as a name: capitalised, not only where a sentence starts."""
+    word = re.sub(r"'s$", "", word)
+    return len(word) > 1 and bool(re.search(r"(?<![.!?]\s)(?<!^)\b" + re.escape(word) + r"\b", situation))
+
+
+# Words that start a goal and are lower case inside a sentence; any other capitalised first word may be a name
+# ("Maureen completes the refresher"), so it keeps its capital unless the situation writes it in lower case.
+_FUNCTION_WORDS = frozenset(
+    "a an the at no one two three four five some any every each either neither both all more less my your our his "
+    "her their its this that these those everyone everybody someone somebody nobody he she it they we to for only "
+    "just either".split())
+
+
+# Endings of common nouns and adjectives that names rarely have ("Payment", "Deliveries", "Phone-free").
+_COMMON_ENDING = re.compile(r"(?:ment|tion|sion|ies|ness|ity|free|ings?|ance|ence|ship|ful|less|ly)$")
+
+
+def _as_written_inside(goal: str, situation: str) -> str:
+    """The goal with its first word as it would be written inside a sentence."""
+    first = goal.split()[0]
+    lowered = first.lower()
+    if _named(first, situation):
+        return goal
+    if (lowered in _FUNCTION_WORDS or _COMMON_ENDING.search(lowered)
+            or re.search(r"\b" + re.escape(lowered) + r"\b", situation)):
+        return lower_first(goal)
+    return goal
 
 
 def goal_as_request(goal: str, templates: dict, situation: str = "") -> str:
     """One plain sentence asking for the goal (templates: the rewrite's texts in data/dearman/feedback.json;
     the situation tells a name from an ordinary first word)."""
-    goal = goal.strip().rstrip(".")
+    goal = goal.replace("\u2019", "'").strip().rstrip(".").strip()
+    if not re.search(r"\w", goal):  # a goal of punctuation only: nothing to ask for by name
+        return templates["assert_plain"]
+    first = goal.split()[0]
     if m := _I_WANT.match(goal):
         wish = m["what"]
         if wish.lower().startswith("to "):
             return goal_as_request(wish[3:], templates, situation)
-        if wish.lower().startswith("us to "):
-            return "I'd like " + wish.rstrip(".") + "."
         who = _WHO_TO.match(wish)
-        if who and _a_person(who["who"]):
-            return "I'm asking you to " + _to_you(who["what"], who["who"]).rstrip(".") + "."
-        return "I'd like " + wish.rstrip(".") + "."
-    if (m := _ASK_TO.match(goal)) and _a_person(m["who"]):
+        if wish.lower().startswith("us to "):
+            ask = "I'd like " + wish
+        elif who and _a_person(who["who"]):
+            ask = "I'm asking you to " + _to_you(who["what"], who["who"])
+        else:
+            ask = "I'd like " + wish
+    elif (m := _ASK_TO.match(goal)) and _a_person(m["who"]):
         ask = "I'm asking you to " + _to_you(m["what"], m["who"])
     elif m := _AGREE_THAT.match(goal):
         ask = "I'd like us to agree that " + _to_you(m["what"], m["who"])
     elif m := _AGREE_ON.match(goal):
         ask = "I'd like us to agree on " + _to_you(m["what"], m["who"])
     elif m := _SAY_NO.match(goal):
-        what = m["what"]
-        what = re.sub(r"^being\s+", "", what, flags=re.I)  # "being her guarantor" -> "I won't be her guarantor"
-        ask = f"No, I won't be {what}" if re.match(r"\w+ing\b", m["what"]) else f"My answer to {what} is no"
+        gerund = re.match(r"(\w+ing)\b", m["what"])
+        what = re.sub(r"^being\s+", "", m["what"], flags=re.I)  # "being her guarantor" -> "I won't be her guarantor"
+        if gerund and gerund.group(1).lower() not in _ING_NOUNS:
+            ask = f"No, I won't be {what}"
+        else:
+            ask = f"My answer to {what} is no"
     elif re.match(r"^say no\b", goal, re.I):
         ask = "My answer is no"
     elif m := _GET.match(goal):
         what = m["what"]
-        if goal.lower().startswith("have "):
+        if first.lower() == "have":
             what = "to have " + what
-        elif re.match(r"\w+ed\b", what):  # "Get moved to day shifts"
+        elif _PARTICIPLE.match(what):  # "Get moved to day shifts", "Get paid for the overtime"
             what = "to be " + what
         ask = "I'd like " + what
-    elif goal.split()[0].lower() in _VERBS:
+    elif first.lower() in {"request", "obtain", "receive", "secure"}:  # "Request a refund" -> "I'd like a refund"
+        ask = "I'd like " + goal.split(maxsplit=1)[1] if len(goal.split()) > 1 else templates["assert_plain"]
+    elif first.lower() in _VERBS:
         ask = templates["assert_fallback"].format(goal="to " + lower_first(goal))
-    elif _CLAUSE.match(goal):
-        ask = templates["assert_fallback"].format(goal="that " + _first_word_lowered(goal, situation))
+    elif _CLAUSE.match(goal) or (_NAMED_CLAUSE.match(goal) and _named(first, situation)):
+        ask = templates["assert_fallback"].format(goal="that " + _as_written_inside(goal, situation))
     else:
-        ask = templates["assert_fallback"].format(goal=_first_word_lowered(goal, situation))
+        ask = templates["assert_fallback"].format(goal=_as_written_inside(goal, situation))
     return ask.rstrip(".") + "."
-
-
-def _first_word_lowered(goal: str, situation: str) -> str:
-    """The goal with its first word in lower case, unless that word is a name (capitalised in the situation too)."""
-    first = goal.split()[0]
-    named = len(first) > 1 and re.search(r"(?<![.!?]\s)(?<!^)\b" + re.escape(first) + r"\b", situation)
-    return goal if named else lower_first(goal)

@@ -34,7 +34,7 @@ FEEDBACK_FILE = DATA_DIR / "dearman" / "feedback.json"
 QUOTE_WORDS = 14
 LEVELS = ("none", "weak", "strong")
 
-__all__ = ["OfflineRater", "default_rater", "feedback_text", "goal_as_request", "rewrite", "sentences"]
+__all__ = ["OfflineRater", "default_rater", "feedback_text", "rewrite", "sentences"]
 
 
 @lru_cache(maxsize=1)
