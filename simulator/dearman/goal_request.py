@@ -15,9 +15,9 @@ import re
 # Who is asked: a name, "the X", "my X", a pronoun; never "a"/"an", which start a thing ("Get a referral to
 # a specialist" asks for a referral, it does not ask a referral to do something).
 _WHO = r"(?P<who>(?!an?\s)[\w'\- ]{1,40}?)"
-_ASK_TO = re.compile(r"^(?:get|ask|persuade|convince)\s+" + _WHO + r"\s+to\s+(?P<what>.*)$", re.I)
-_AGREE_THAT = re.compile(r"^agree\s+(?:with\s+" + _WHO + r"\s+)?that\s+(?P<what>.*)$", re.I)
-_AGREE_ON = re.compile(r"^agree\s+(?:with\s+" + _WHO + r"\s+)?on\s+(?P<what>.*)$", re.I)
+_WHO_TO_WHAT = _WHO + r"\s+to\s+(?P<what>.*)$"
+_ASK_TO = re.compile(r"^(?:get|ask|persuade|convince)\s+" + _WHO_TO_WHAT, re.I)
+_AGREE = re.compile(r"^agree\s+(?:with\s+" + _WHO + r"\s+)?(?P<link>that|on)\s+(?P<what>.*)$", re.I)
 # What is refused, without what the trainee also wants ("... while keeping a good relationship").
 _SAY_NO = re.compile(r"^say no to\s+(?P<what>.*?)"
                      r"(?:\s*[;:].*|,?\s+(?:while|without|unless|but|offering|"
@@ -27,15 +27,17 @@ _ING_NOUNS = frozenset("evening morning something anything nothing everything we
                        "clothing funding housing parking training booking ring thing spring king".split())
 # Goals written as a wish ("I want Dario to pay back the $300", "I'd like a refund").
 _I_WANT = re.compile(r"^i(?:\s+(?:want|need|would like)|'d like)\s+(?P<what>.*)$", re.I)
-_WHO_TO = re.compile(r"^" + _WHO + r"\s+to\s+(?P<what>.*)$", re.I)
+_WHO_TO = re.compile(r"^" + _WHO_TO_WHAT, re.I)
 _GET = re.compile(r"^(?:get|have)\s+(?P<what>.*)$", re.I)
+# Verbs whose object is the thing wanted: "Request a refund" -> "I'd like a refund".
+_ASKING_VERBS = frozenset({"request", "obtain", "receive", "secure"})
 _PARTICIPLE = re.compile(r"(?:\w+ed|paid|told|seen|given|taken|shown|sent|heard|kept|brought|chosen|known)\b", re.I)
 # Goals written as what should happen ("She calls once in the evening", "the teacher re-reads the essay"):
 # a pronoun or "the / my / your" and a noun, then a verb in -s. A capitalised first word counts only when the
 # situation names it ("Jess washes her dishes"), since goals capitalise every first word ("Regular updates").
-_CLAUSE = re.compile(r"^(?:she|he|it|(?:the|my|your|our|his|her)\s+\w+(?:\s+\w+)?)\s+(?:is|has|was|does|[\w-]+(?<!s)s)\b",
-                     re.I)
-_NAMED_CLAUSE = re.compile(r"^\w+\s+(?:is|has|was|does|[\w-]+(?<!s)s)\b")
+_THIRD_PERSON_VERB = r"\s+(?:is|has|was|does|[\w-]+(?<!s)s)\b"
+_CLAUSE = re.compile(r"^(?:she|he|it|(?:the|my|your|our|his|her)\s+\w+(?:\s+\w+)?)" + _THIRD_PERSON_VERB, re.I)
+_NAMED_CLAUSE = re.compile(r"^\w+" + _THIRD_PERSON_VERB)
 # Goals written as an instruction to oneself ("Cancel the membership from May", "Be seen this week").
 _VERBS = frozenset(
     "agree arrange ask be book borrow call cancel change charge clean collect come confirm decline discuss do drop "
@@ -129,8 +131,7 @@ def lower_first(text: str) -> str:
     """The first letter in lower case, unless the first word is "I" ("I'm", "I've"), an acronym ("UK") or a day
     or month ("Fridays")."""
     first = re.split(r"[\s']", text, maxsplit=1)[0]
-    keep = (first == "I" or (len(first) > 1 and first.isupper())
-            or first.lower().rstrip("s") in _DAYS_AND_MONTHS or first.lower() in _DAYS_AND_MONTHS)
+    keep = first == "I" or (len(first) > 1 and first.isupper()) or first.lower().rstrip("s") in _DAYS_AND_MONTHS
     return text if keep else text[:1].lower() + text[1:]
 
 
@@ -145,7 +146,7 @@ def _named(word: str, situation: str) -> bool:
 _FUNCTION_WORDS = frozenset(
     "a an the at no one two three four five some any every each either neither both all more less my your our his "
     "her their its this that these those everyone everybody someone somebody nobody he she it they we to for only "
-    "just either".split())
+    "just".split())
 
 
 # Endings of common nouns and adjectives that names rarely have ("Payment", "Deliveries", "Phone-free").
@@ -176,18 +177,14 @@ def goal_as_request(goal: str, templates: dict, situation: str = "") -> str:
         if wish.lower().startswith("to "):
             return goal_as_request(wish[3:], templates, situation)
         who = _WHO_TO.match(wish)
-        if wish.lower().startswith("us to "):
-            ask = "I'd like " + wish
-        elif who and _a_person(who["who"]):
+        if who and who["who"].lower() != "us" and _a_person(who["who"]):
             ask = "I'm asking you to " + _to_you(who["what"], who["who"])
-        else:
+        else:  # a thing wanted, or "us to ..."
             ask = "I'd like " + wish
     elif (m := _ASK_TO.match(goal)) and _a_person(m["who"]):
         ask = "I'm asking you to " + _to_you(m["what"], m["who"])
-    elif m := _AGREE_THAT.match(goal):
-        ask = "I'd like us to agree that " + _to_you(m["what"], m["who"])
-    elif m := _AGREE_ON.match(goal):
-        ask = "I'd like us to agree on " + _to_you(m["what"], m["who"])
+    elif m := _AGREE.match(goal):
+        ask = f"I'd like us to agree {m['link'].lower()} " + _to_you(m["what"], m["who"])
     elif m := _SAY_NO.match(goal):
         gerund = re.match(r"(\w+ing)\b", m["what"])
         what = re.sub(r"^being\s+", "", m["what"], flags=re.I)  # "being her guarantor" -> "I won't be her guarantor"
@@ -204,8 +201,9 @@ def goal_as_request(goal: str, templates: dict, situation: str = "") -> str:
         elif _PARTICIPLE.match(what):  # "Get moved to day shifts", "Get paid for the overtime"
             what = "to be " + what
         ask = "I'd like " + what
-    elif first.lower() in {"request", "obtain", "receive", "secure"}:  # "Request a refund" -> "I'd like a refund"
-        ask = "I'd like " + goal.split(maxsplit=1)[1] if len(goal.split()) > 1 else templates["assert_plain"]
+    elif first.lower() in _ASKING_VERBS:
+        rest = goal.split(maxsplit=1)[1:]
+        ask = "I'd like " + rest[0] if rest else templates["assert_plain"]
     elif first.lower() in _VERBS:
         ask = templates["assert_fallback"].format(goal="to " + lower_first(goal))
     elif _CLAUSE.match(goal) or (_NAMED_CLAUSE.match(goal) and _named(first, situation)):
