@@ -26,7 +26,7 @@ from simulator.cbt.interview import DisclosureState
 from simulator.cbt.voice import case_text
 from simulator.core.errors import EngineError
 from simulator.core.settings import DATA_DIR
-from simulator.core.text import count_sentences, listing, split_sentences
+from simulator.core.text import count_sentences, listing, lower_first, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -113,20 +113,16 @@ class _Renderer:
             options = options.get(self.style, options["default"])
         return self.rng.choice(options)
 
-    def lower_first(self, s: str) -> str:
-        word = re.match(r"[\w']+", s)
-        if not word or word.group(0) == "I" or word.group(0).startswith("I'") \
-                or word.group(0) in self.ct.proper_words or s[1:2].isupper():
-            return s
-        return s[0].lower() + s[1:]
+    def lowered(self, s: str) -> str:
+        return lower_first(s, self.ct.proper_words)
 
     def hedged(self, s: str) -> str:
-        return self.pick("hedge") + self.lower_first(s)
+        return self.pick("hedge") + self.lowered(s)
 
     def again(self, s: str, element: str) -> str:
         asked = any(m.startswith("ask_") for m in self.plan.moves)
         if asked and element in self.before.surfaced and self.rng.random() < 0.7:
-            return self.pick("repeat_lead") + self.lower_first(s)
+            return self.pick("repeat_lead") + self.lowered(s)
         return s
 
     def emotions(self) -> str:
@@ -137,7 +133,7 @@ class _Renderer:
     def problem(self) -> str:
         if self.ct.problem_is_sentence:
             return self.ct.problem  # its callers split it into sentences, which ends each one
-        return self.pick("problem").format(problem=self.lower_first(self.ct.problem))
+        return self.pick("problem").format(problem=self.lowered(self.ct.problem))
 
     # -- deeper layers, indirectly --
 
@@ -160,7 +156,7 @@ class _Renderer:
                         element, self.situation_index)
             return []
         log.debug("case %s has no voicings for %s: speaking a fragment", self.case.id, element)
-        return [(self.pick("fragment").format(f=self.lower_first(self.rng.choice(pieces[:2]))),
+        return [(self.pick("fragment").format(f=self.lowered(self.rng.choice(pieces[:2]))),
                  ESSENTIAL)]
 
     def belief_voicing(self, belief: str) -> str:
@@ -296,7 +292,7 @@ class _Renderer:
         if others and self.rng.random() < 0.5:
             reply.add(self.rng.choice(others).situation[0], ESSENTIAL)
         else:
-            reply.add(self.pick("occupation").format(occupation=self.lower_first(self.ct.occupation)),
+            reply.add(self.pick("occupation").format(occupation=self.lowered(self.ct.occupation)),
                       ESSENTIAL)
 
     def allowed_detail(self) -> list[str]:
@@ -392,7 +388,7 @@ class _Renderer:
             self.rng.shuffle(fill)
         elif "tangent" in acts:
             fill = [(self.pick("occupation").format(
-                occupation=self.lower_first(self.ct.occupation)), DETAIL), (self.pick("filler"), FILLER)]
+                occupation=self.lowered(self.ct.occupation)), DETAIL), (self.pick("filler"), FILLER)]
         elif "agree" in acts:
             fill = [(a, FILLER) for a in self.rng.sample(phrases()["agree"], 2)]
         else:
@@ -414,7 +410,7 @@ def render(case: PatientCase, situation_index: int, style: str, plan: TurnPlan,
             return text
     # Every variant matched the last reply: change the opening words instead.
     hedges = [h for h in phrases()["hedge"] if not text.startswith(h)]
-    first = text if re.match(r"I\b", text) else text[0].lower() + text[1:]
+    first = lower_first(text, case_text(case).proper_words)
     return hedges[after.turn % len(hedges)] + first
 
 

@@ -16,6 +16,24 @@ _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]\u201d]))\s+")
 SENTENCE_STOP = r"[.!?\u2026]+[\"'\u201d\u2019)\]]*"
 _ENDED = re.compile(SENTENCE_STOP + "$")
 
+_DAYS_AND_MONTHS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december".split())
+
+
+def lower_first(text: str, names: Iterable[str] = ()) -> str:
+    """The first letter in lower case, to continue a sentence with `text`; unless the first word is "I" ("I'm",
+    "I've"), an acronym ("UK", "GP"), a day or month ("Fridays") or one of `names`."""
+    word = re.match(r"[\w']+", text)
+    if not word:
+        return text
+    first = word.group(0)
+    base = re.split(r"'", first, maxsplit=1)[0]
+    keep = (base == "I" or first in names or text[1:2].isupper()
+            or first.lower().rstrip("s") in _DAYS_AND_MONTHS)
+    return text if keep else text[:1].lower() + text[1:]
+
+
 def listing(items: list[str]) -> str:
     """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

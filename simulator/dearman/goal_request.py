@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from simulator.core.text import lower_first
+
 # Who is asked: a name, "the X", "my X", a pronoun; never "a"/"an", which start a thing ("Get a referral to
 # a specialist" asks for a referral, it does not ask a referral to do something).
 _WHO = r"(?P<who>(?!an?\s)[\w'\- ]{1,40}?)"
@@ -66,11 +68,6 @@ _SEVERAL = [(r"\bthey're\b", "you're"), (r"\bthey've\b", "you've"), (r"\bthey'll
 # "her" is "your" before what is hers ("her section") and "you" otherwise ("let her know", "ask her").
 _HER_AS_OBJECT = re.compile(r"\bher\b(?=\s*(?:$|[,.;!?])|\s+(?:to|a|an|the|know|in|on|at|by|for|and|or|if|when|"
                             r"that|this|what|back|up|off|out|about|again|first|now|today|tomorrow|more|some)\b)", re.I)
-_DAYS_AND_MONTHS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
-    "september october november december".split())
-
-
 def _a_person(who: str) -> bool:
     """Whether the words before "to" name who is asked ("Dr Patel", "the landlord", "Mum and Dad") rather than
     what is wanted ("my name on the title slide and", "the fee refunded")."""
@@ -125,14 +122,6 @@ def _to_you(text: str, who: str | None) -> str:
         if fits:
             text = _one_person_to_you(text, pronoun)
     return text
-
-
-def lower_first(text: str) -> str:
-    """The first letter in lower case, unless the first word is "I" ("I'm", "I've"), an acronym ("UK") or a day
-    or month ("Fridays")."""
-    first = re.split(r"[\s']", text, maxsplit=1)[0]
-    keep = first == "I" or (len(first) > 1 and first.isupper()) or first.lower().rstrip("s") in _DAYS_AND_MONTHS
-    return text if keep else text[:1].lower() + text[1:]
 
 
 def _named(word: str, situation: str) -> bool:

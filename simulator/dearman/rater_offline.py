@@ -15,11 +15,12 @@ import json
 import re
 from functools import lru_cache
 
+from simulator.core.text import lower_first
 from simulator.core.settings import DATA_DIR
 from simulator.dearman import cues, sentence_scores, whole_message
 from simulator.dearman.classifier import MessageScores, Model, cap_describe, decide, default_model
 from simulator.dearman.features import sentences
-from simulator.dearman.goal_request import goal_as_request, lower_first
+from simulator.dearman.goal_request import goal_as_request
 from simulator.dearman.off_goal import how_off_goal
 from simulator.dearman.schema import (
     STRATEGIES,

@@ -11,6 +11,7 @@ import re
 
 from pydantic import BaseModel
 
+from simulator.core.text import lower_first
 from simulator.cbt.case import PatientCase
 from simulator.cbt.voice import case_text
 from simulator.traps.detector import detect_offline
@@ -18,7 +19,7 @@ from simulator.traps.reframe import check_reframe_offline
 from simulator.traps.restructuring import acts as act_rules
 from simulator.traps.restructuring.belief import belief_end, belief_now, start_belief
 from simulator.traps.restructuring.feedback import stage_feedback
-from simulator.traps.restructuring.patient import PatientVoice, lower_first
+from simulator.traps.restructuring.patient import PatientVoice
 from simulator.traps.restructuring.state import (
     RESTRUCTURING,
     STAGES,

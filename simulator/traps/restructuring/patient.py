@@ -9,10 +9,7 @@ from simulator.cbt.case import PatientCase
 from simulator.cbt.voice import case_text
 from simulator.traps.restructuring.state import RestructuringState
 from simulator.traps.restructuring.texts import texts
-
-
-def lower_first(s: str) -> str:
-    return s if re.match(r"I\b|I'", s) else s[:1].lower() + s[1:]
+from simulator.core.text import lower_first
 
 
 def core_clause(case: PatientCase, situation_index: int = 0) -> str:
