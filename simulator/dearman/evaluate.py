@@ -2,7 +2,7 @@
 
 The evaluation set is the blind batch data/eval/blind/dearman_q.jsonl: messages written by authors
 who saw only the skill definitions, never used to write, tag or tune anything. (Batches A to P were
-evaluation batches too; A to G and R to AL now train the sentence classifiers, tagged sentence by
+evaluation batches too; A to G and R to AN now train the sentence classifiers, tagged sentence by
 sentence in the bank, and H to P the whole-message model, data/dearman/whole/. Later fresh batches
 are named in the README.) Per strategy:
 macro-F1 (mean of both classes' F1) for used vs not used (strong or weak vs none) and for strong
