@@ -405,13 +405,13 @@ def render(case: PatientCase, situation_index: int, style: str, plan: TurnPlan,
     text = ""
     for attempt in range(6):
         rng = random.Random(f"render:{seed}:{after.turn}:{case.id}:{attempt}")
-        text = _Renderer(case, situation_index, style, plan, before, after, rng).compose()
+        renderer = _Renderer(case, situation_index, style, plan, before, after, rng)
+        text = renderer.compose()
         if text != before.last_reply:
             return text
     # Every variant matched the last reply: change the opening words instead.
     hedges = [h for h in phrases()["hedge"] if not text.startswith(h)]
-    first = lower_first(text, case_text(case).proper_words)
-    return hedges[after.turn % len(hedges)] + first
+    return hedges[after.turn % len(hedges)] + renderer.lowered(text)
 
 
 def _chunks(text: str) -> Iterator[str]:

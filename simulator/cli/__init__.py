@@ -61,8 +61,9 @@ def cmd_prepare_models(args, settings: Settings) -> int:
 
     built("move recogniser (ridge, risk aspects)", move_model.trained_path())
     # what, module, minutes on two cores (the first time and after a change to the bank; measured 2026-12-07
-    # with nothing else running: moves 19, DEAR MAN 27 with its bank of 4,877 (28 with 5,099 on 2026-12-08), reframe 9), in build
-    # order: the DEAR MAN whole-message model reads the fine-tuned DEAR MAN classifier's scores.
+    # with nothing else running: moves 19, DEAR MAN 27 with its bank of 4,877, reframe 9; DEAR MAN about 28 with
+    # 5,099, measured 2026-12-08 with evaluations running beside it), in build order: the DEAR MAN
+    # whole-message model reads the fine-tuned DEAR MAN classifier's scores.
     modules = (("the move classifier (fine-tuned)", move_encoder, 19),
                ("the DEAR MAN classifier (fine-tuned)", pair_model, 28),
                ("the DEAR MAN whole-message model", whole_message, 2),

@@ -28,8 +28,7 @@ def lower_first(text: str, names: Iterable[str] = ()) -> str:
     if not word:
         return text
     first = word.group(0)
-    base = re.split(r"'", first, maxsplit=1)[0]
-    keep = (base == "I" or first in names or text[1:2].isupper()
+    keep = (first.split("'", 1)[0] == "I" or first in names or text[1:2].isupper()
             or first.lower().rstrip("s") in _DAYS_AND_MONTHS)
     return text if keep else text[:1].lower() + text[1:]
 

@@ -68,6 +68,8 @@ _SEVERAL = [(r"\bthey're\b", "you're"), (r"\bthey've\b", "you've"), (r"\bthey'll
 # "her" is "your" before what is hers ("her section") and "you" otherwise ("let her know", "ask her").
 _HER_AS_OBJECT = re.compile(r"\bher\b(?=\s*(?:$|[,.;!?])|\s+(?:to|a|an|the|know|in|on|at|by|for|and|or|if|when|"
                             r"that|this|what|back|up|off|out|about|again|first|now|today|tomorrow|more|some)\b)", re.I)
+
+
 def _a_person(who: str) -> bool:
     """Whether the words before "to" name who is asked ("Dr Patel", "the landlord", "Mum and Dad") rather than
     what is wanted ("my name on the title slide and", "the fee refunded")."""

@@ -15,8 +15,8 @@ import json
 import re
 from functools import lru_cache
 
-from simulator.core.text import lower_first
 from simulator.core.settings import DATA_DIR
+from simulator.core.text import lower_first
 from simulator.dearman import cues, sentence_scores, whole_message
 from simulator.dearman.classifier import MessageScores, Model, cap_describe, decide, default_model
 from simulator.dearman.features import sentences

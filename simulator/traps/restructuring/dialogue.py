@@ -11,9 +11,9 @@ import re
 
 from pydantic import BaseModel
 
-from simulator.core.text import lower_first
 from simulator.cbt.case import PatientCase
 from simulator.cbt.voice import case_text
+from simulator.core.text import lower_first
 from simulator.traps.detector import detect_offline
 from simulator.traps.reframe import check_reframe_offline
 from simulator.traps.restructuring import acts as act_rules

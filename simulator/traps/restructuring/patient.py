@@ -7,9 +7,9 @@ import re
 
 from simulator.cbt.case import PatientCase
 from simulator.cbt.voice import case_text
+from simulator.core.text import lower_first
 from simulator.traps.restructuring.state import RestructuringState
 from simulator.traps.restructuring.texts import texts
-from simulator.core.text import lower_first
 
 
 def core_clause(case: PatientCase, situation_index: int = 0) -> str:
